@@ -1,0 +1,101 @@
+//! A content-addressed store of artifacts hashpin has downloaded, keyed by sha256.
+//!
+//! Being in the cache proves nothing: [`Cache::get`] hashes a file again before handing it out,
+//! and drops it if the bytes no longer match their name. The cache lets later runs show what
+//! changed inside a republished artifact; it is never a reason to skip a download that checks
+//! an index.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::env_vars::EnvVars;
+use crate::hash::{HashAlgorithm, HashDigest, Hasher};
+
+/// The artifact store.
+#[derive(Debug, Clone)]
+pub struct Cache {
+    root: PathBuf,
+}
+
+impl Cache {
+    /// The cache at `HASHPIN_CACHE_DIR`, else `$XDG_CACHE_HOME/hashpin`, else
+    /// `~/.cache/hashpin`; `None` when no location can be found.
+    pub fn from_env(env: &dyn Fn(&str) -> Option<String>) -> Option<Self> {
+        let root = env(EnvVars::HASHPIN_CACHE_DIR)
+            .map(PathBuf::from)
+            .or_else(|| env(EnvVars::XDG_CACHE_HOME).map(|dir| Path::new(&dir).join("hashpin")))
+            .or_else(|| env(EnvVars::HOME).map(|home| Path::new(&home).join(".cache/hashpin")))?;
+        Some(Self { root })
+    }
+
+    /// A cache rooted at `root`.
+    pub fn at(root: PathBuf) -> Self {
+        Self { root }
+    }
+
+    fn path_for(&self, sha256: &HashDigest) -> PathBuf {
+        self.root
+            .join("sha256")
+            .join(&sha256.hex[..2])
+            .join(&sha256.hex)
+    }
+
+    /// A temporary file inside the cache, on the same file system as its final place.
+    pub fn temporary(&self) -> std::io::Result<tempfile::NamedTempFile> {
+        let directory = self.root.join("tmp");
+        fs_err::create_dir_all(&directory)?;
+        tempfile::NamedTempFile::new_in(directory)
+    }
+
+    /// Moves a fully written temporary file to its place under its sha256.
+    pub fn store(
+        &self,
+        mut file: tempfile::NamedTempFile,
+        sha256: &HashDigest,
+    ) -> std::io::Result<PathBuf> {
+        file.flush()?;
+        let path = self.path_for(sha256);
+        if let Some(parent) = path.parent() {
+            fs_err::create_dir_all(parent)?;
+        }
+        file.persist(&path).map_err(|error| error.error)?;
+        Ok(path)
+    }
+
+    /// The cached bytes for `sha256`, hashed again first; `None` if absent or corrupt.
+    pub fn get(&self, sha256: &HashDigest) -> Option<PathBuf> {
+        let path = self.path_for(sha256);
+        let mut file = fs_err::File::open(&path).ok()?;
+        let digests = Hasher::new([HashAlgorithm::Sha256])
+            .hash_reader(&mut file)
+            .ok()?;
+        if digests.sha256() == sha256 {
+            Some(path)
+        } else {
+            let _ = fs_err::remove_file(&path);
+            None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stores_by_hash_and_rehashes_on_get() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::at(dir.path().to_path_buf());
+        let mut temporary = cache.temporary().unwrap();
+        temporary.write_all(b"abc").unwrap();
+        let sha: HashDigest =
+            "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+                .parse()
+                .unwrap();
+        let path = cache.store(temporary, &sha).unwrap();
+        assert_eq!(cache.get(&sha), Some(path.clone()));
+        fs_err::write(&path, b"abd").unwrap();
+        assert_eq!(cache.get(&sha), None, "a corrupted entry is not trusted");
+        assert!(!path.exists());
+    }
+}

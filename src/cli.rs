@@ -1,0 +1,148 @@
+//! The command line. Doc comments here are the `--help` text.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::env_vars::EnvVars;
+use crate::index::config::IndexArgs;
+use crate::report::ColorChoice;
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  success (warnings allowed)
+  1  verification failure: a hash differs, an index lied about a digest, --check found changes
+  2  usage or input error: bad flags, a malformed or unpinned requirements file
+  3  reserved for the verify hook's \"retry\"
+  4  operational error: network, index or I/O";
+
+/// Pin the exact bytes of every Python package a project installs.
+///
+/// hashpin records the sha256 of every artifact (wheel or sdist) of each pinned requirement,
+/// with the filename and URL it came from, in pip's own requirements syntax, and refuses when
+/// an index later serves different bytes under a recorded name.
+#[derive(Debug, Parser)]
+#[command(name = "hashpin", version, after_help = EXIT_CODES, max_term_width = 100)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+    /// When to color output.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// Print only warnings and errors.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print `--hash=` lines for local files, exactly as `pip hash` does.
+    Hash(HashArgs),
+    /// Record the hashes and source URLs of every artifact of each pinned requirement.
+    ///
+    /// Every file of each pinned release (`name==version`) is downloaded and hashed, and its
+    /// hash written as a `--hash=` option with a `# hashpin:` comment naming the file and URL.
+    /// Hashes already recorded are checked again and never replaced silently: a recorded file
+    /// whose bytes changed refuses the lock (exit 1) and leaves the file as it was.
+    #[command(after_help = EXIT_CODES)]
+    Lock(Box<LockArgs>),
+}
+
+/// Arguments of `hashpin hash`.
+#[derive(Debug, Args)]
+pub struct HashArgs {
+    /// The hash algorithm.
+    #[arg(short, long, default_value = "sha256", value_parser = ["sha256", "sha384", "sha512"])]
+    pub algorithm: String,
+    /// Files to hash.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+}
+
+/// Arguments of `hashpin lock`.
+#[derive(Debug, Args)]
+pub struct LockArgs {
+    /// Requirements files to lock (default: `requirements.txt`). Files they include with `-r`
+    /// are locked in place too.
+    #[arg(value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Re-record deliberately: replace recorded hashes with what the index serves now, for
+    /// the named projects, or for every project when no name is given.
+    #[arg(long, num_args = 0.., value_name = "NAME")]
+    pub update: Option<Vec<String>>,
+    /// Print the diff lock would make, and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Like `--dry-run`, but exit 1 if the file would change (for CI).
+    #[arg(long, conflicts_with = "dry_run")]
+    pub check: bool,
+    /// The algorithm for new hashes.
+    #[arg(short, long, default_value = "sha256", value_parser = ["sha256", "sha384", "sha512"])]
+    pub algorithm: String,
+    /// Keep only wheels for this Python version (`3.11`); sdists are always kept.
+    #[arg(long, value_name = "X.Y")]
+    pub python_version: Option<String>,
+    /// Keep only wheels for these platform tags (`manylinux_2_17_x86_64`), or `any`.
+    #[arg(long, value_name = "TAG")]
+    pub platform: Vec<String>,
+    /// Keep only wheels for this implementation (`cp`, `pp`).
+    #[arg(long, value_name = "IMPL")]
+    pub implementation: Option<String>,
+    /// How many downloads to run at once.
+    #[arg(short, long, env = EnvVars::HASHPIN_JOBS, default_value_t = 8)]
+    pub jobs: usize,
+    /// Do not keep downloaded artifacts in the cache.
+    #[arg(long, env = EnvVars::HASHPIN_NO_CACHE, value_parser = clap::builder::FalseyValueParser::new())]
+    pub no_cache: bool,
+    /// Index options.
+    #[command(flatten)]
+    pub index: IndexOptions,
+}
+
+/// Where to find packages; pip's options, with pip's precedence.
+#[derive(Debug, Args, Clone)]
+#[command(next_help_heading = "Index options")]
+pub struct IndexOptions {
+    /// The primary simple-API index (default: `PIP_INDEX_URL`, pip.conf, else PyPI).
+    #[arg(short = 'i', long, value_name = "URL")]
+    pub index_url: Option<String>,
+    /// More indexes, searched as well.
+    #[arg(long, value_name = "URL")]
+    pub extra_index_url: Vec<String>,
+    /// A directory or HTML page of artifacts.
+    #[arg(short = 'f', long, value_name = "PATH_OR_URL")]
+    pub find_links: Vec<String>,
+    /// Ignore every index; use only `--find-links`.
+    #[arg(long)]
+    pub no_index: bool,
+    /// Allow plain http to this host (`host` or `host:port`).
+    #[arg(long, value_name = "HOST")]
+    pub trusted_host: Vec<String>,
+    /// A PEM CA bundle to trust besides the system's.
+    #[arg(long, value_name = "PATH")]
+    pub cert: Option<PathBuf>,
+    /// Network timeout in seconds (default 15).
+    #[arg(long, value_name = "SECONDS")]
+    pub timeout: Option<f64>,
+    /// Retries after a connection error, a 5xx or a 429 (default 5).
+    #[arg(long, value_name = "N")]
+    pub retries: Option<u32>,
+}
+
+impl IndexOptions {
+    /// The options as the index configuration takes them.
+    pub fn to_args(&self) -> IndexArgs {
+        IndexArgs {
+            index_url: self.index_url.clone(),
+            extra_index_urls: self.extra_index_url.clone(),
+            find_links: self.find_links.clone(),
+            no_index: self.no_index,
+            trusted_hosts: self.trusted_host.clone(),
+            cert: self.cert.clone(),
+            timeout: self.timeout,
+            retries: self.retries,
+        }
+    }
+}

@@ -1,0 +1,78 @@
+//! Exit statuses, and which errors mean which status.
+//!
+//! The statuses are part of the interface and the same for every command:
+//! `0` success (warnings allowed), `1` verification failure, `2` usage or input error,
+//! `3` the verify hook's "retry", `4` operational error (network, index, I/O).
+
+use std::process::ExitCode;
+
+use crate::index::IndexError;
+use crate::index::config::ConfigError;
+use crate::requirements::load::LoadError;
+use crate::requirements::{ParseError, ParseErrors};
+
+/// How a command ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Status {
+    /// Everything checked out; warnings may have been printed.
+    Success = 0,
+    /// A hash differs, an index lied about a digest, an artifact was refused, or `--check`
+    /// found that the lockfile would change.
+    Failure = 1,
+    /// Bad command line or bad input file.
+    Usage = 2,
+    /// The verify hook's "try another artifact".
+    Retry = 3,
+    /// Network, index or I/O trouble.
+    Error = 4,
+}
+
+impl From<Status> for ExitCode {
+    fn from(status: Status) -> Self {
+        ExitCode::from(status as u8)
+    }
+}
+
+/// An input error that is not a parse error: a missing file, a bad flag value.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct UsageError {
+    /// What is wrong, and the hint on its own line.
+    pub message: String,
+}
+
+impl UsageError {
+    /// A usage error with a message.
+    pub fn new(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+        }
+    }
+}
+
+/// The status an error ends the process with: 2 for input errors, 4 for everything else.
+pub fn status_of(error: &anyhow::Error) -> Status {
+    for cause in error.chain() {
+        if cause.is::<UsageError>()
+            || cause.is::<ParseErrors>()
+            || cause.is::<ParseError>()
+            || cause.is::<ConfigError>()
+            || matches!(cause.downcast_ref::<LoadError>(), Some(LoadError::Parse(_)))
+        {
+            return Status::Usage;
+        }
+        if cause.is::<IndexError>() {
+            return Status::Error;
+        }
+    }
+    Status::Error
+}
+
+/// Whether the error is a closed pipe (`hashpin hash * | head`), which is not a failure.
+pub fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}

@@ -1,0 +1,558 @@
+//! The package-index client: simple-repository pages (PEP 691 JSON, PEP 503 HTML), find-links
+//! directories and pages, and the one HTTP client every download goes through.
+//!
+//! Transport rules, enforced for every request and every redirect: https always; plain http only
+//! to loopback hosts or hosts the user trusts (`--trusted-host`); a redirect never goes from https
+//! to http. Credentials come from index URLs and netrc and are sent to their own host only.
+
+pub mod config;
+pub mod credentials;
+pub mod retry;
+pub mod simple;
+
+use std::collections::HashMap;
+use std::io::Read;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use url::Url;
+
+use crate::artifact::ArtifactName;
+use crate::name::PackageName;
+use crate::safe_url::Redacted;
+use config::{FindLinks, IndexSettings};
+use credentials::Credentials;
+use retry::{Attempt, RetryPolicy};
+use simple::{IndexFile, Page};
+
+/// What the simple API is asked for: JSON first, HTML as a fallback (PEP 691).
+const ACCEPT: &str = "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01";
+
+/// Why talking to an index failed.
+#[derive(Debug, thiserror::Error)]
+pub enum IndexError {
+    /// A URL hashpin will not fetch.
+    #[error("refusing to fetch `{url}`: {reason}\nhint: {hint}")]
+    Refused {
+        /// The URL, redacted.
+        url: String,
+        /// Why.
+        reason: String,
+        /// What to do instead.
+        hint: String,
+    },
+    /// The server answered with an error status.
+    #[error("GET `{url}` failed: HTTP {status}{}", effort(*.retries, *.elapsed))]
+    Status {
+        /// The URL, redacted.
+        url: String,
+        /// The status code.
+        status: u16,
+        /// Retries made.
+        retries: u32,
+        /// Time spent.
+        elapsed: Duration,
+    },
+    /// The connection failed or broke.
+    #[error("GET `{url}` failed: {message}{}", effort(*.retries, *.elapsed))]
+    Network {
+        /// The URL, redacted.
+        url: String,
+        /// What went wrong.
+        message: String,
+        /// Retries made.
+        retries: u32,
+        /// Time spent.
+        elapsed: Duration,
+    },
+    /// The page is not a simple-repository page.
+    #[error("cannot read the index page `{url}`: {message}")]
+    Page {
+        /// The URL, redacted.
+        url: String,
+        /// Why.
+        message: String,
+    },
+    /// The client could not be set up.
+    #[error("cannot set up the HTTP client: {0}")]
+    Setup(String),
+    /// A local file or directory could not be read.
+    #[error("cannot read `{path}`: {message}")]
+    Local {
+        /// The path.
+        path: String,
+        /// Why.
+        message: String,
+    },
+}
+
+fn effort(retries: u32, elapsed: Duration) -> String {
+    if retries == 0 {
+        String::new()
+    } else {
+        format!(
+            " (after {retries} {}, {:.1}s)",
+            if retries == 1 { "retry" } else { "retries" },
+            elapsed.as_secs_f64()
+        )
+    }
+}
+
+/// A file of a project, and where it was listed.
+#[derive(Debug, Clone)]
+pub struct ListedFile {
+    /// The file as listed.
+    pub file: IndexFile,
+    /// The page or directory that listed it (redacted), for reports.
+    pub listed_by: String,
+}
+
+/// Every file of one project across all indexes and find-links locations.
+#[derive(Debug, Clone, Default)]
+pub struct ProjectListing {
+    /// The files, in index order.
+    pub files: Vec<ListedFile>,
+    /// Filenames refused as unsafe, with the page that offered them.
+    pub refused: Vec<(String, String)>,
+}
+
+/// The index client. Cheap to share across threads.
+pub struct Client {
+    http: reqwest::blocking::Client,
+    credentials: Credentials,
+    trusted_hosts: Arc<Vec<String>>,
+    retry: RetryPolicy,
+    settings: IndexSettings,
+    find_links_pages: Mutex<HashMap<Url, Arc<Page>>>,
+}
+
+/// Whether plain http to this URL is acceptable: loopback, or a host the user trusts.
+fn http_allowed(url: &Url, trusted_hosts: &[String]) -> bool {
+    let Some(host) = url.host_str() else {
+        return false;
+    };
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    let loopback = bare.eq_ignore_ascii_case("localhost")
+        || bare.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback());
+    let with_port = url.port().map(|port| format!("{host}:{port}"));
+    loopback
+        || trusted_hosts.iter().any(|trusted| {
+            trusted.eq_ignore_ascii_case(host) || with_port.as_deref() == Some(trusted.as_str())
+        })
+}
+
+/// Refuses any URL hashpin must not fetch over the network.
+fn check_transport(url: &Url, trusted_hosts: &[String]) -> Result<(), IndexError> {
+    let refuse = |reason: &str, hint: String| IndexError::Refused {
+        url: Redacted(url).to_string(),
+        reason: reason.to_string(),
+        hint,
+    };
+    match url.scheme() {
+        "https" => Ok(()),
+        "http" if http_allowed(url, trusted_hosts) => Ok(()),
+        "http" => Err(refuse(
+            "plain http can be read and altered on the way",
+            format!(
+                "use https, or pass `--trusted-host {}` if you trust this network",
+                url.host_str().unwrap_or_default()
+            ),
+        )),
+        other => Err(refuse(
+            &format!("unsupported scheme `{other}`"),
+            "use an https URL".to_string(),
+        )),
+    }
+}
+
+impl Client {
+    /// Builds a client for these settings. `netrc` is the text of the user's netrc file.
+    pub fn new(
+        settings: IndexSettings,
+        netrc: Option<&str>,
+        retry_base_delay: Duration,
+    ) -> Result<Self, IndexError> {
+        // reqwest needs a process-wide rustls provider; a second install is harmless.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let trusted_hosts = Arc::new(settings.trusted_hosts.clone());
+        let redirect_trusted = Arc::clone(&trusted_hosts);
+        let policy = reqwest::redirect::Policy::custom(move |attempt| {
+            let downgrade = attempt
+                .previous()
+                .iter()
+                .any(|previous| previous.scheme() == "https")
+                && attempt.url().scheme() != "https";
+            if downgrade {
+                attempt.error("redirect from https to plain http refused")
+            } else if let Err(error) = check_transport(attempt.url(), &redirect_trusted) {
+                attempt.error(error.to_string())
+            } else if attempt.previous().len() >= 10 {
+                attempt.error("too many redirects")
+            } else {
+                attempt.follow()
+            }
+        });
+        let mut builder = reqwest::blocking::Client::builder()
+            .user_agent(concat!("hashpin/", env!("CARGO_PKG_VERSION")))
+            .redirect(policy)
+            .timeout(settings.timeout)
+            .connect_timeout(settings.timeout);
+        if let Some(cert) = &settings.cert {
+            let pem = fs_err::read(cert).map_err(|error| IndexError::Setup(error.to_string()))?;
+            let certificates = reqwest::Certificate::from_pem_bundle(&pem).map_err(|error| {
+                IndexError::Setup(format!("`{}` is not a PEM bundle: {error}", cert.display()))
+            })?;
+            builder = builder.tls_certs_merge(certificates);
+        }
+        let http = builder
+            .build()
+            .map_err(|error| IndexError::Setup(error.to_string()))?;
+        let credentials = Credentials::new(
+            settings
+                .indexes
+                .iter()
+                .chain(
+                    settings
+                        .find_links
+                        .iter()
+                        .filter_map(|location| match location {
+                            FindLinks::Page(url) => Some(url),
+                            FindLinks::Directory(_) => None,
+                        }),
+                ),
+            netrc,
+        );
+        Ok(Self {
+            http,
+            credentials,
+            trusted_hosts,
+            retry: RetryPolicy {
+                retries: settings.retries,
+                base_delay: retry_base_delay,
+            },
+            settings,
+            find_links_pages: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// The settings this client was built with.
+    pub fn settings(&self) -> &IndexSettings {
+        &self.settings
+    }
+
+    /// The retry policy, for downloads that retry a broken body.
+    pub fn retry_policy(&self) -> RetryPolicy {
+        self.retry
+    }
+
+    /// One GET, no retries: `Ok(None)` for 404 and 410, a retryable error for 5xx, 429 and
+    /// connection failures.
+    pub fn get_once(
+        &self,
+        url: &Url,
+        accept: &str,
+    ) -> Attempt<Option<reqwest::blocking::Response>, IndexError> {
+        if let Err(error) = check_transport(url, &self.trusted_hosts) {
+            return Attempt::Done(Err(error));
+        }
+        let mut bare = url.clone();
+        let _ = bare.set_username("");
+        let _ = bare.set_password(None);
+        let mut request = self
+            .http
+            .get(bare)
+            .header(reqwest::header::ACCEPT, accept)
+            // Artifacts are hashed as served: never let a transfer encoding change the bytes.
+            .header(reqwest::header::ACCEPT_ENCODING, "identity");
+        if let Some(credential) = self.credentials.for_url(url) {
+            request = request.basic_auth(credential.username, credential.password);
+        }
+        let shown = Redacted(url).to_string();
+        match request.send() {
+            Ok(response) => {
+                let status = response.status().as_u16();
+                if response.status().is_success() {
+                    Attempt::Done(Ok(Some(response)))
+                } else if status == 404 || status == 410 {
+                    Attempt::Done(Ok(None))
+                } else {
+                    let error = IndexError::Status {
+                        url: shown,
+                        status,
+                        retries: 0,
+                        elapsed: Duration::ZERO,
+                    };
+                    if status == 429 || response.status().is_server_error() {
+                        let retry_after = response
+                            .headers()
+                            .get(reqwest::header::RETRY_AFTER)
+                            .and_then(|value| value.to_str().ok())
+                            .and_then(|value| value.trim().parse::<u64>().ok())
+                            .map(Duration::from_secs);
+                        Attempt::Retry(error, retry_after)
+                    } else {
+                        Attempt::Done(Err(error))
+                    }
+                }
+            }
+            Err(error) => {
+                let error_text = describe(&error);
+                let network = IndexError::Network {
+                    url: shown,
+                    message: error_text,
+                    retries: 0,
+                    elapsed: Duration::ZERO,
+                };
+                if error.is_redirect() || error.is_builder() {
+                    Attempt::Done(Err(network))
+                } else {
+                    Attempt::Retry(network, None)
+                }
+            }
+        }
+    }
+
+    /// GET with retries; `Ok(None)` for 404 and 410.
+    pub fn get(
+        &self,
+        url: &Url,
+        accept: &str,
+    ) -> Result<Option<reqwest::blocking::Response>, IndexError> {
+        let outcome = retry::run(self.retry, || self.get_once(url, accept));
+        outcome
+            .result
+            .map_err(|error| with_effort(error, outcome.retries, outcome.elapsed))
+    }
+
+    /// Every file of `project` on every index and find-links location.
+    pub fn list_project(&self, project: &PackageName) -> Result<ProjectListing, IndexError> {
+        let mut listing = ProjectListing::default();
+        for index in &self.settings.indexes {
+            let page_url = project_page(index, project)?;
+            let Some(page) = self.fetch_page(&page_url)? else {
+                continue;
+            };
+            listing.add(&page, &Redacted(&page_url).to_string(), None);
+        }
+        for location in &self.settings.find_links {
+            match location {
+                FindLinks::Directory(path) => {
+                    let page = read_directory(path)?;
+                    listing.add(&page, &path.display().to_string(), Some(project));
+                }
+                FindLinks::Page(url) => {
+                    let page = self.find_links_page(url)?;
+                    listing.add(&page, &Redacted(url).to_string(), Some(project));
+                }
+            }
+        }
+        Ok(listing)
+    }
+
+    fn find_links_page(&self, url: &Url) -> Result<Arc<Page>, IndexError> {
+        if let Some(page) = self.lock_pages().get(url) {
+            return Ok(Arc::clone(page));
+        }
+        let page = Arc::new(self.fetch_page(url)?.unwrap_or_default());
+        self.lock_pages().insert(url.clone(), Arc::clone(&page));
+        Ok(page)
+    }
+
+    fn lock_pages(&self) -> std::sync::MutexGuard<'_, HashMap<Url, Arc<Page>>> {
+        self.find_links_pages
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Fetches and parses a simple-repository or find-links page.
+    fn fetch_page(&self, url: &Url) -> Result<Option<Page>, IndexError> {
+        let page_error = |message: String| IndexError::Page {
+            url: Redacted(url).to_string(),
+            message,
+        };
+        let Some(mut response) = self.get(url, ACCEPT)? else {
+            return Ok(None);
+        };
+        // Links resolve against where the page really is, after redirects.
+        let final_url = response.url().clone();
+        let content_type = response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or("text/html")
+            .split(';')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_lowercase();
+        let mut body = Vec::new();
+        response
+            .read_to_end(&mut body)
+            .map_err(|error| page_error(error.to_string()))?;
+        let mut page = match content_type.as_str() {
+            "application/vnd.pypi.simple.v1+json" | "application/json" => {
+                simple::parse_json(&body, &final_url).map_err(|e| page_error(e.to_string()))?
+            }
+            "application/vnd.pypi.simple.v1+html" | "text/html" | "application/xhtml+xml" => {
+                simple::parse_html(&String::from_utf8_lossy(&body), &final_url)
+                    .map_err(|e| page_error(e.to_string()))?
+            }
+            other => {
+                return Err(page_error(format!(
+                    "unexpected content type `{other}` (expected PEP 691 JSON or PEP 503 HTML)"
+                )));
+            }
+        };
+        // A remote page may only point at remote files.
+        let (files, local): (Vec<IndexFile>, Vec<IndexFile>) = page
+            .files
+            .into_iter()
+            .partition(|file| matches!(file.url.scheme(), "http" | "https"));
+        page.files = files;
+        page.refused.extend(
+            local
+                .into_iter()
+                .map(|file| Redacted(&file.url).to_string()),
+        );
+        Ok(Some(page))
+    }
+}
+
+impl ProjectListing {
+    fn add(&mut self, page: &Page, listed_by: &str, only: Option<&PackageName>) {
+        for file in &page.files {
+            if let Some(project) = only {
+                let matches = ArtifactName::parse(&file.filename, Some(project))
+                    .is_ok_and(|name| name.project == *project);
+                if !matches {
+                    continue;
+                }
+            }
+            self.files.push(ListedFile {
+                file: file.clone(),
+                listed_by: listed_by.to_string(),
+            });
+        }
+        self.refused.extend(
+            page.refused
+                .iter()
+                .map(|name| (name.clone(), listed_by.to_string())),
+        );
+    }
+}
+
+/// PEP 503: `<index>/<normalized name>/`.
+fn project_page(index: &Url, project: &PackageName) -> Result<Url, IndexError> {
+    let text = format!("{}/{}/", index.as_str().trim_end_matches('/'), project);
+    Url::parse(&text).map_err(|error| IndexError::Page {
+        url: Redacted(index).to_string(),
+        message: error.to_string(),
+    })
+}
+
+/// Lists a find-links directory: every regular file with a plain name.
+fn read_directory(path: &std::path::Path) -> Result<Page, IndexError> {
+    let local = |error: std::io::Error| IndexError::Local {
+        path: path.display().to_string(),
+        message: error.to_string(),
+    };
+    let mut page = Page::default();
+    let entries = match fs_err::read_dir(path) {
+        Ok(entries) => entries,
+        // pip skips a find-links directory that does not exist.
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(page),
+        Err(error) => return Err(local(error)),
+    };
+    let mut names: Vec<std::path::PathBuf> = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(local)?;
+        if entry.file_type().map_err(local)?.is_file() {
+            names.push(entry.path());
+        }
+    }
+    names.sort();
+    for file in names {
+        let absolute = fs_err::canonicalize(&file).map_err(local)?;
+        let (Some(filename), Ok(url)) = (
+            file.file_name().and_then(|name| name.to_str()),
+            Url::from_file_path(&absolute),
+        ) else {
+            continue;
+        };
+        page.files.push(IndexFile {
+            filename: filename.to_string(),
+            url,
+            declared: Vec::new(),
+            requires_python: None,
+            yanked: None,
+            size: None,
+        });
+    }
+    Ok(page)
+}
+
+/// The most useful text of a reqwest error: the deepest cause, which names the real problem
+/// (a refused connection, an unknown certificate issuer).
+fn describe(error: &reqwest::Error) -> String {
+    let mut message = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        message = cause.to_string();
+        source = cause.source();
+    }
+    if message.contains("UnknownIssuer") || message.contains("certificate") {
+        message.push_str("\nhint: if a proxy or mirror uses its own CA, pass `--cert <bundle.pem>` or set `PIP_CERT`");
+    }
+    message
+}
+
+/// Puts the retry count and time into an error that carries them.
+pub fn with_effort(error: IndexError, retries: u32, elapsed: Duration) -> IndexError {
+    match error {
+        IndexError::Status { url, status, .. } => IndexError::Status {
+            url,
+            status,
+            retries,
+            elapsed,
+        },
+        IndexError::Network { url, message, .. } => IndexError::Network {
+            url,
+            message,
+            retries,
+            elapsed,
+        },
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_http_only_to_loopback_or_trusted_hosts() {
+        let trusted = vec!["mirror.corp".to_string(), "other.corp:8080".to_string()];
+        for (url, allowed) in [
+            ("https://pypi.org/simple/", true),
+            ("http://127.0.0.1:8000/simple/", true),
+            ("http://[::1]:8000/simple/", true),
+            ("http://localhost/simple/", true),
+            ("http://mirror.corp/simple/", true),
+            ("http://other.corp:8080/simple/", true),
+            ("http://other.corp:9090/simple/", false),
+            ("http://pypi.org/simple/", false),
+            ("ftp://pypi.org/x", false),
+        ] {
+            let url = Url::parse(url).unwrap();
+            assert_eq!(check_transport(&url, &trusted).is_ok(), allowed, "{url}");
+        }
+    }
+
+    #[test]
+    fn project_pages_are_normalized() {
+        let index = Url::parse("https://pypi.org/simple").unwrap();
+        let page = project_page(&index, &PackageName::new("Zope.Interface")).unwrap();
+        assert_eq!(page.as_str(), "https://pypi.org/simple/zope-interface/");
+    }
+}

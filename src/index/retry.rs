@@ -1,0 +1,109 @@
+//! Retrying transient failures: connection errors, timeouts, 5xx and 429, with exponential
+//! backoff. Each failure report says how many retries were made and how long it all took.
+
+use std::time::{Duration, Instant};
+
+/// How often and how patiently to retry.
+#[derive(Debug, Clone, Copy)]
+pub struct RetryPolicy {
+    /// Retries after the first attempt.
+    pub retries: u32,
+    /// The first delay; it doubles after each retry, up to [`RetryPolicy::MAX_DELAY`].
+    pub base_delay: Duration,
+}
+
+impl RetryPolicy {
+    /// No single wait is longer than this, whatever `Retry-After` asks.
+    pub const MAX_DELAY: Duration = Duration::from_secs(10);
+
+    /// The wait before retry number `retry` (0-based), at least what the server asked for.
+    pub fn delay(&self, retry: u32, retry_after: Option<Duration>) -> Duration {
+        let exponential = self
+            .base_delay
+            .saturating_mul(1 << retry.min(16))
+            .min(Self::MAX_DELAY);
+        retry_after.map_or(exponential, |asked| {
+            asked.min(Self::MAX_DELAY).max(exponential)
+        })
+    }
+}
+
+/// What one attempt produced.
+pub enum Attempt<T, E> {
+    /// Done, one way or the other.
+    Done(Result<T, E>),
+    /// A transient failure; try again if retries remain, after at least this long.
+    Retry(E, Option<Duration>),
+}
+
+/// The outcome of [`run`], with the effort it took.
+pub struct Outcome<T, E> {
+    /// The last attempt's result.
+    pub result: Result<T, E>,
+    /// Retries made.
+    pub retries: u32,
+    /// Time from the first attempt to the end.
+    pub elapsed: Duration,
+}
+
+/// Runs `attempt` until it is done or the retries run out.
+pub fn run<T, E>(policy: RetryPolicy, mut attempt: impl FnMut() -> Attempt<T, E>) -> Outcome<T, E> {
+    let start = Instant::now();
+    let mut retries = 0;
+    loop {
+        match attempt() {
+            Attempt::Done(result) => {
+                return Outcome {
+                    result,
+                    retries,
+                    elapsed: start.elapsed(),
+                };
+            }
+            Attempt::Retry(error, retry_after) => {
+                if retries >= policy.retries {
+                    return Outcome {
+                        result: Err(error),
+                        retries,
+                        elapsed: start.elapsed(),
+                    };
+                }
+                std::thread::sleep(policy.delay(retries, retry_after));
+                retries += 1;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backs_off_and_gives_up() {
+        let policy = RetryPolicy {
+            retries: 2,
+            base_delay: Duration::from_millis(1),
+        };
+        assert_eq!(policy.delay(3, None), Duration::from_millis(8));
+        assert_eq!(
+            policy.delay(0, Some(Duration::from_secs(60))),
+            RetryPolicy::MAX_DELAY
+        );
+        let mut calls = 0;
+        let outcome: Outcome<(), &str> = run(policy, || {
+            calls += 1;
+            Attempt::Retry("503", None)
+        });
+        assert_eq!((calls, outcome.retries), (3, 2));
+        let mut calls = 0;
+        let outcome = run(policy, || {
+            calls += 1;
+            if calls < 2 {
+                Attempt::Retry("503", None)
+            } else {
+                Attempt::Done(Ok::<_, &str>(calls))
+            }
+        });
+        assert_eq!(outcome.result, Ok(2));
+    }
+}

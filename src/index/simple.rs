@@ -1,0 +1,350 @@
+//! Reading simple-repository pages: PEP 691 JSON and PEP 503 HTML.
+//!
+//! Both yield the same [`IndexFile`]s: an absolute URL (relative links resolved against the
+//! page, or its `<base href>`), declared digests (JSON `hashes`, or a `#sha256=` fragment),
+//! `requires-python`, PEP 592 yanking and the PEP 700 size. A filename that could act as a path
+//! is refused here, before anything else sees it.
+
+use serde::Deserialize;
+use url::Url;
+
+use crate::artifact::check_filename;
+use crate::hash::{HashAlgorithm, HashDigest};
+
+/// One file a listing offers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexFile {
+    /// The filename, checked to be a plain name.
+    pub filename: String,
+    /// Where to download it, absolute, without a fragment (may carry credentials).
+    pub url: Url,
+    /// Digests the listing declares, for the algorithms hashpin computes.
+    pub declared: Vec<HashDigest>,
+    /// PEP 345 `Requires-Python`, as declared.
+    pub requires_python: Option<String>,
+    /// PEP 592: `Some(reason)` when yanked (the reason may be empty).
+    pub yanked: Option<String>,
+    /// PEP 700 size in bytes, when declared.
+    pub size: Option<u64>,
+}
+
+/// A parsed page: the files, and the names refused as unsafe.
+#[derive(Debug, Default, Clone)]
+pub struct Page {
+    /// Files with acceptable names.
+    pub files: Vec<IndexFile>,
+    /// Filenames refused because they could act as paths.
+    pub refused: Vec<String>,
+}
+
+impl Page {
+    fn push(&mut self, file: IndexFile) {
+        match check_filename(&file.filename) {
+            Ok(()) => self.files.push(file),
+            Err(_) => self.refused.push(file.filename.escape_debug().to_string()),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct JsonPage {
+    meta: JsonMeta,
+    files: Vec<JsonFile>,
+}
+
+#[derive(Deserialize)]
+struct JsonMeta {
+    #[serde(rename = "api-version")]
+    api_version: String,
+}
+
+#[derive(Deserialize)]
+struct JsonFile {
+    filename: String,
+    url: String,
+    #[serde(default)]
+    hashes: std::collections::BTreeMap<String, String>,
+    #[serde(rename = "requires-python", default)]
+    requires_python: Option<String>,
+    #[serde(default)]
+    yanked: Option<serde_json::Value>,
+    #[serde(default)]
+    size: Option<u64>,
+}
+
+/// Why a page could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum PageError {
+    /// Not valid PEP 691 JSON.
+    #[error("invalid PEP 691 JSON: {0}")]
+    Json(#[from] serde_json::Error),
+    /// A major API version this client does not speak.
+    #[error("unsupported simple API version `{0}` (expected 1.x)")]
+    Version(String),
+    /// A link that does not resolve to a URL.
+    #[error("invalid link `{href}`: {reason}")]
+    Link {
+        /// The link as written.
+        href: String,
+        /// Why.
+        reason: url::ParseError,
+    },
+}
+
+fn declared_digest(algorithm: &str, hex: &str) -> Option<HashDigest> {
+    let algorithm = HashAlgorithm::from_name(algorithm)?;
+    HashDigest::new(algorithm, hex).ok()
+}
+
+/// Parses a PEP 691 JSON page served at `page_url`.
+pub fn parse_json(body: &[u8], page_url: &Url) -> Result<Page, PageError> {
+    let page: JsonPage = serde_json::from_slice(body)?;
+    if !page.meta.api_version.starts_with("1.") && page.meta.api_version != "1" {
+        return Err(PageError::Version(page.meta.api_version));
+    }
+    let mut out = Page::default();
+    for file in page.files {
+        let mut url = page_url.join(&file.url).map_err(|reason| PageError::Link {
+            href: file.url.clone(),
+            reason,
+        })?;
+        let mut declared: Vec<HashDigest> = file
+            .hashes
+            .iter()
+            .filter_map(|(algorithm, hex)| declared_digest(algorithm, hex))
+            .collect();
+        declared.extend(fragment_digest(&url));
+        declared.sort();
+        declared.dedup();
+        url.set_fragment(None);
+        let yanked = match file.yanked {
+            Some(serde_json::Value::Bool(true)) => Some(String::new()),
+            Some(serde_json::Value::String(reason)) => Some(reason),
+            _ => None,
+        };
+        out.push(IndexFile {
+            filename: file.filename,
+            url,
+            declared,
+            requires_python: file.requires_python,
+            yanked,
+            size: file.size,
+        });
+    }
+    Ok(out)
+}
+
+/// A `#<algorithm>=<hex>` fragment, as PEP 503 links carry.
+fn fragment_digest(url: &Url) -> Option<HashDigest> {
+    let (algorithm, hex) = url.fragment()?.split_once('=')?;
+    declared_digest(algorithm, hex)
+}
+
+/// Parses a PEP 503 HTML page (or a find-links page) served at `page_url`.
+pub fn parse_html(body: &str, page_url: &Url) -> Result<Page, PageError> {
+    let mut base = page_url.clone();
+    let mut out = Page::default();
+    let mut rest = body;
+    while let Some(open) = rest.find('<') {
+        rest = &rest[open + 1..];
+        let close = rest.find('>').unwrap_or(rest.len());
+        let tag = &rest[..close];
+        rest = &rest[close.min(rest.len())..];
+        let (name, attributes) = tag.split_once(char::is_whitespace).unwrap_or((tag, ""));
+        let attributes = parse_attributes(attributes);
+        let get = |key: &str| {
+            attributes
+                .iter()
+                .find(|(name, _)| name == key)
+                .map(|(_, value)| value.clone())
+        };
+        if name.eq_ignore_ascii_case("base") {
+            if let Some(href) = get("href") {
+                base = page_url
+                    .join(&href)
+                    .map_err(|reason| PageError::Link { href, reason })?;
+            }
+            continue;
+        }
+        if !name.eq_ignore_ascii_case("a") {
+            continue;
+        }
+        let Some(href) = get("href") else { continue };
+        let mut url = base.join(&href).map_err(|reason| PageError::Link {
+            href: href.clone(),
+            reason,
+        })?;
+        let declared: Vec<HashDigest> = fragment_digest(&url).into_iter().collect();
+        url.set_fragment(None);
+        let Some(filename) = url
+            .path_segments()
+            .and_then(|mut segments| segments.next_back())
+            .map(percent_decode)
+        else {
+            continue;
+        };
+        if filename.is_empty() {
+            continue;
+        }
+        out.push(IndexFile {
+            filename,
+            url,
+            declared,
+            requires_python: get("data-requires-python"),
+            yanked: get("data-yanked"),
+            size: None,
+        });
+    }
+    Ok(out)
+}
+
+/// `name="value"`, `name='value'`, `name=value` and bare `name`, entities decoded.
+fn parse_attributes(text: &str) -> Vec<(String, String)> {
+    let mut attributes = Vec::new();
+    let mut rest = text.trim_end_matches('/').trim();
+    while !rest.is_empty() {
+        let name_end = rest
+            .find(|c: char| c == '=' || c.is_whitespace())
+            .unwrap_or(rest.len());
+        let name = rest[..name_end].to_ascii_lowercase();
+        rest = rest[name_end..].trim_start();
+        let value = if let Some(after) = rest.strip_prefix('=') {
+            let after = after.trim_start();
+            let (value, remaining) = match after.chars().next() {
+                Some(quote @ ('"' | '\'')) => {
+                    let inner = &after[1..];
+                    let end = inner.find(quote).unwrap_or(inner.len());
+                    (&inner[..end], &inner[(end + 1).min(inner.len())..])
+                }
+                _ => {
+                    let end = after.find(char::is_whitespace).unwrap_or(after.len());
+                    (&after[..end], &after[end..])
+                }
+            };
+            rest = remaining.trim_start();
+            decode_entities(value)
+        } else {
+            String::new()
+        };
+        if !name.is_empty() {
+            attributes.push((name, value));
+        }
+    }
+    attributes
+}
+
+/// Decodes the HTML entities that matter in attribute values.
+fn decode_entities(text: &str) -> String {
+    if !text.contains('&') {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(amp) = rest.find('&') {
+        out.push_str(&rest[..amp]);
+        rest = &rest[amp..];
+        let Some(semi) = rest.find(';').filter(|&semi| semi <= 10) else {
+            out.push('&');
+            rest = &rest[1..];
+            continue;
+        };
+        let entity = &rest[1..semi];
+        let decoded = match entity {
+            "amp" => Some('&'),
+            "lt" => Some('<'),
+            "gt" => Some('>'),
+            "quot" => Some('"'),
+            "apos" => Some('\''),
+            _ => entity
+                .strip_prefix("#x")
+                .or_else(|| entity.strip_prefix("#X"))
+                .and_then(|hex| u32::from_str_radix(hex, 16).ok())
+                .or_else(|| entity.strip_prefix('#').and_then(|dec| dec.parse().ok()))
+                .and_then(char::from_u32),
+        };
+        match decoded {
+            Some(character) => {
+                out.push(character);
+                rest = &rest[semi + 1..];
+            }
+            None => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut index = 0;
+    while index < bytes.len() {
+        if bytes[index] == b'%'
+            && index + 2 < bytes.len()
+            && bytes[index + 1].is_ascii_hexdigit()
+            && bytes[index + 2].is_ascii_hexdigit()
+            && let Ok(byte) = u8::from_str_radix(&text[index + 1..index + 3], 16)
+        {
+            out.push(byte);
+            index += 3;
+            continue;
+        }
+        out.push(bytes[index]);
+        index += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SHA: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+    #[test]
+    fn html_links_resolve_and_carry_metadata() {
+        let page = Url::parse("https://idx.example/simple/pkg/").unwrap();
+        let html = format!(
+            r#"<html><body>
+            <a href="../../files/pkg-1.0.tar.gz#sha256={SHA}" data-requires-python="&gt;=3.8">pkg-1.0.tar.gz</a>
+            <a href='https://cdn.example/p/pkg-1.0-py3-none-any.whl#md5=00' data-yanked>w</a>
+            <a href="../../files/..%2F..%2Fetc%2Fpasswd.whl">evil</a>
+            </body></html>"#
+        );
+        let parsed = parse_html(&html, &page).unwrap();
+        assert_eq!(parsed.files.len(), 2);
+        let sdist = &parsed.files[0];
+        assert_eq!(
+            sdist.url.as_str(),
+            "https://idx.example/files/pkg-1.0.tar.gz"
+        );
+        assert_eq!(sdist.declared[0].hex, SHA);
+        assert_eq!(sdist.requires_python.as_deref(), Some(">=3.8"));
+        assert_eq!(parsed.files[1].yanked.as_deref(), Some(""));
+        assert!(parsed.files[1].declared.is_empty(), "md5 is never used");
+        assert_eq!(parsed.refused, ["../../etc/passwd.whl"]);
+    }
+
+    #[test]
+    fn json_files_resolve_relative_urls() {
+        let page = Url::parse("http://127.0.0.1:9/simple/pkg/").unwrap();
+        let json = format!(
+            r#"{{"meta":{{"api-version":"1.1"}},"name":"pkg","files":[
+            {{"filename":"pkg-1.0.tar.gz","url":"../../files/pkg-1.0.tar.gz","hashes":{{"sha256":"{SHA}","md5":"00"}},"yanked":"broken","size":12}}]}}"#
+        );
+        let parsed = parse_json(json.as_bytes(), &page).unwrap();
+        let file = &parsed.files[0];
+        assert_eq!(file.url.as_str(), "http://127.0.0.1:9/files/pkg-1.0.tar.gz");
+        assert_eq!(file.declared.len(), 1);
+        assert_eq!(file.yanked.as_deref(), Some("broken"));
+        assert_eq!(file.size, Some(12));
+        let future = r#"{"meta":{"api-version":"2.0"},"files":[]}"#;
+        assert!(matches!(
+            parse_json(future.as_bytes(), &page),
+            Err(PageError::Version(_))
+        ));
+    }
+}

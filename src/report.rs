@@ -1,0 +1,260 @@
+//! Everything hashpin prints goes through here: colors only on a terminal (and never with
+//! `NO_COLOR`), diagnostics on stderr, data on stdout, unified diffs made with `similar`.
+
+use std::fmt::Write as _;
+use std::io::{self, IsTerminal, Write};
+
+use similar::{ChangeTag, TextDiff};
+
+use crate::env_vars::EnvVars;
+
+/// When to use color.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum ColorChoice {
+    /// On a terminal, unless `NO_COLOR` is set.
+    #[default]
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
+
+/// A text style.
+#[derive(Debug, Clone, Copy)]
+pub enum Style {
+    /// Errors and removed lines.
+    Red,
+    /// Added lines and success.
+    Green,
+    /// Warnings.
+    Yellow,
+    /// Hunk headers and hints.
+    Cyan,
+    /// Emphasis.
+    Bold,
+    /// Secondary text.
+    Dim,
+}
+
+impl Style {
+    fn code(self) -> &'static str {
+        match self {
+            Self::Red => "31",
+            Self::Green => "32",
+            Self::Yellow => "33",
+            Self::Cyan => "36",
+            Self::Bold => "1",
+            Self::Dim => "2",
+        }
+    }
+}
+
+/// Writes to stdout and stderr, colored where that helps a person.
+#[derive(Debug, Clone)]
+pub struct Printer {
+    color_stdout: bool,
+    color_stderr: bool,
+    quiet: bool,
+}
+
+impl Printer {
+    /// Decides on color for each stream once.
+    pub fn new(choice: ColorChoice, quiet: bool, env: &dyn Fn(&str) -> Option<String>) -> Self {
+        let decide = |is_terminal: bool| match choice {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                env(EnvVars::NO_COLOR).is_none()
+                    && (is_terminal || env(EnvVars::FORCE_COLOR).is_some())
+            }
+        };
+        Self {
+            color_stdout: decide(io::stdout().is_terminal()),
+            color_stderr: decide(io::stderr().is_terminal()),
+            quiet,
+        }
+    }
+
+    /// A printer without color, for tests.
+    pub fn plain() -> Self {
+        Self {
+            color_stdout: false,
+            color_stderr: false,
+            quiet: false,
+        }
+    }
+
+    /// Whether stderr is a terminal a person watches (for progress).
+    pub fn stderr_is_terminal(&self) -> bool {
+        !self.quiet && io::stderr().is_terminal()
+    }
+
+    fn paint(enabled: bool, style: Style, text: &str) -> String {
+        if enabled {
+            format!("\x1b[{}m{text}\x1b[0m", style.code())
+        } else {
+            text.to_string()
+        }
+    }
+
+    /// Styles text meant for stderr.
+    pub fn err_style(&self, style: Style, text: &str) -> String {
+        Self::paint(self.color_stderr, style, text)
+    }
+
+    /// Styles text meant for stdout.
+    pub fn out_style(&self, style: Style, text: &str) -> String {
+        Self::paint(self.color_stdout, style, text)
+    }
+
+    /// Writes data to stdout; a closed pipe comes back as an error for the caller to stop on.
+    pub fn out(&self, text: &str) -> io::Result<()> {
+        let mut stdout = io::stdout().lock();
+        stdout.write_all(text.as_bytes())?;
+        stdout.flush()
+    }
+
+    /// Writes a diagnostic line to stderr.
+    pub fn err(&self, text: &str) {
+        let mut stderr = io::stderr().lock();
+        let _ = writeln!(stderr, "{text}");
+    }
+
+    /// A status line for people, suppressed by `--quiet`.
+    pub fn info(&self, text: &str) {
+        if !self.quiet {
+            self.err(text);
+        }
+    }
+
+    /// `warning: ...`, with any `hint:` lines styled.
+    pub fn warning(&self, message: &str) {
+        let prefix = self.err_style(Style::Yellow, "warning");
+        self.err(&format!(
+            "{}: {}",
+            self.err_style(Style::Bold, &prefix),
+            self.style_hints(message)
+        ));
+    }
+
+    /// `error: ...` for an error and its causes.
+    pub fn error(&self, error: &anyhow::Error) {
+        let mut text = error.to_string();
+        for cause in error.chain().skip(1) {
+            let _ = write!(text, "\n  caused by: {cause}");
+        }
+        let prefix = self.err_style(Style::Red, "error");
+        self.err(&format!(
+            "{}: {}",
+            self.err_style(Style::Bold, &prefix),
+            self.style_hints(&text)
+        ));
+    }
+
+    fn style_hints(&self, text: &str) -> String {
+        text.lines()
+            .map(|line| match line.strip_prefix("hint:") {
+                Some(rest) => format!("{}{rest}", self.err_style(Style::Cyan, "hint:")),
+                None => line.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    /// A transient progress line on a terminal; nothing elsewhere.
+    pub fn progress(&self, text: &str) {
+        if self.stderr_is_terminal() {
+            let mut stderr = io::stderr().lock();
+            let _ = write!(stderr, "\r\x1b[2K{text}");
+            let _ = stderr.flush();
+        }
+    }
+
+    /// Clears the progress line.
+    pub fn clear_progress(&self) {
+        if self.stderr_is_terminal() {
+            let mut stderr = io::stderr().lock();
+            let _ = write!(stderr, "\r\x1b[2K");
+            let _ = stderr.flush();
+        }
+    }
+
+    /// A unified diff between two versions of a file, colored for the stream it goes to.
+    pub fn diff(&self, for_stdout: bool, label: &str, old: &str, new: &str) -> String {
+        let color = if for_stdout {
+            self.color_stdout
+        } else {
+            self.color_stderr
+        };
+        unified_diff(label, old, new, color)
+    }
+}
+
+/// A unified diff (`--- a/label`, `+++ b/label`, 3 lines of context). Line endings are shown
+/// as `\n`; a `\r` difference alone still shows as a changed line.
+pub fn unified_diff(label: &str, old: &str, new: &str, color: bool) -> String {
+    let diff = TextDiff::from_lines(old, new);
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{}",
+        Printer::paint(color, Style::Bold, &format!("--- a/{label}"))
+    );
+    let _ = writeln!(
+        out,
+        "{}",
+        Printer::paint(color, Style::Bold, &format!("+++ b/{label}"))
+    );
+    for group in diff.grouped_ops(3) {
+        let (Some(first), Some(last)) = (group.first(), group.last()) else {
+            continue;
+        };
+        let old_range = first.old_range().start..last.old_range().end;
+        let new_range = first.new_range().start..last.new_range().end;
+        let header = format!(
+            "@@ -{},{} +{},{} @@",
+            old_range.start + 1,
+            old_range.len(),
+            new_range.start + 1,
+            new_range.len()
+        );
+        let _ = writeln!(out, "{}", Printer::paint(color, Style::Cyan, &header));
+        for op in &group {
+            for change in diff.iter_changes(op) {
+                let (sign, style) = match change.tag() {
+                    ChangeTag::Delete => ("-", Some(Style::Red)),
+                    ChangeTag::Insert => ("+", Some(Style::Green)),
+                    ChangeTag::Equal => (" ", None),
+                };
+                let value = change.value();
+                let line = value.trim_end_matches(['\n', '\r']);
+                let text = format!("{sign}{line}");
+                let _ = match style {
+                    Some(style) => writeln!(out, "{}", Printer::paint(color, style, &text)),
+                    None => writeln!(out, "{text}"),
+                };
+                if !value.ends_with('\n') {
+                    let _ = writeln!(out, "\\ No newline at end of file");
+                }
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn diff_shows_changed_lines_with_context() {
+        let diff = unified_diff("r.txt", "a\nb\nc\n", "a\nB\nc\n", false);
+        assert_eq!(
+            diff,
+            "--- a/r.txt\n+++ b/r.txt\n@@ -1,3 +1,3 @@\n a\n-b\n+B\n c\n"
+        );
+        let colored = unified_diff("r.txt", "a\n", "b\n", true);
+        assert!(colored.contains("\x1b[31m-a\x1b[0m"));
+    }
+}

@@ -1,0 +1,201 @@
+//! Rewriting requirement entries without touching anything else.
+//!
+//! An edit is a list of [`Splice`]s applied from the back of the file forward; every byte outside
+//! a splice is copied unchanged. New text copies the style around it: the file's line ending, the
+//! entry's continuation indentation (4 spaces if it has none), ` \` before each break. The user's
+//! trailing comment stays on the entry's last physical line, because pip joins `\` lines before
+//! it strips comments.
+
+use super::{Document, Entry, Line, Provenance, Span};
+use crate::hash::HashDigest;
+
+/// Replace `range` of the source with `text`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Splice {
+    /// The bytes replaced.
+    pub range: Span,
+    /// The new text.
+    pub text: String,
+}
+
+/// Applies non-overlapping splices to a source.
+pub fn apply(source: &str, mut splices: Vec<Splice>) -> String {
+    splices.sort_by_key(|splice| std::cmp::Reverse(splice.range.start));
+    let mut text = source.to_string();
+    for splice in splices {
+        text.replace_range(splice.range, &splice.text);
+    }
+    text
+}
+
+/// What an entry should record: its hashes, and where each came from.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Pins {
+    /// Every hash for the `--hash` options; sorted and deduplicated by [`pin`].
+    pub hashes: Vec<HashDigest>,
+    /// One provenance line per artifact.
+    pub provenance: Vec<Provenance>,
+}
+
+/// The splice that makes `entry` record `pins`, or `None` when it already does.
+///
+/// When only provenance lines change, only they are rewritten: the `--hash` options (and any
+/// formatting the user gave them) stay as they are.
+pub fn pin(document: &Document, line: &Line, entry: &Entry, pins: &Pins) -> Option<Splice> {
+    let mut hashes = pins.hashes.clone();
+    hashes.sort();
+    hashes.dedup();
+    let mut written: Vec<HashDigest> = entry.hashes.iter().map(|h| h.value.clone()).collect();
+    written.sort();
+    written.dedup();
+    let eol = document.line_ending();
+    let indent = continuation_indent(document, line);
+    let provenance_text: String = pins
+        .provenance
+        .iter()
+        .map(|record| format!("{eol}{indent}{}", record.render()))
+        .collect();
+
+    if written == hashes {
+        if entry.recorded_provenance() == pins.provenance {
+            return None;
+        }
+        return Some(Splice {
+            range: line.span.end..entry.block_end,
+            text: provenance_text,
+        });
+    }
+
+    let mut text = document.source[line.span.start..entry.requirement.span.end].to_string();
+    let separator = format!(" \\{eol}{indent}");
+    for option in &entry.other_options {
+        text.push_str(&separator);
+        text.push_str(document.text(option));
+    }
+    for hash in &hashes {
+        text.push_str(&separator);
+        text.push_str("--hash=");
+        text.push_str(&hash.to_string());
+    }
+    if let Some(comment) = &line.comment {
+        text.push_str(comment_gap(document, comment));
+        text.push_str(document.text(comment));
+    }
+    text.push_str(&provenance_text);
+    Some(Splice {
+        range: line.span.start..entry.block_end,
+        text,
+    })
+}
+
+/// The indentation of the entry's second physical line, else four spaces.
+fn continuation_indent(document: &Document, line: &Line) -> String {
+    let body = document.text(&line.span);
+    body.split('\n')
+        .nth(1)
+        .map(|second| {
+            second
+                .chars()
+                .take_while(|c| *c == ' ' || *c == '\t')
+                .collect::<String>()
+        })
+        .filter(|indent| !indent.is_empty())
+        .unwrap_or_else(|| "    ".to_string())
+}
+
+/// The white space the user put before their comment, or two spaces when the comment stood
+/// on a physical line of its own or touched the text before it.
+fn comment_gap<'a>(document: &'a Document, comment: &Span) -> &'a str {
+    let before = &document.source[..comment.start];
+    let line_start = before.rfind('\n').map_or(0, |index| index + 1);
+    let gap_start = before.trim_end_matches([' ', '\t']).len();
+    if gap_start <= line_start || gap_start == before.len() {
+        "  "
+    } else {
+        &before[gap_start..]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::requirements::parse;
+
+    const SHA_A: &str = "sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+    const SHA_B: &str = "sha256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+
+    struct Given(String);
+
+    fn given(text: &str) -> Given {
+        Given(text.to_string())
+    }
+
+    impl Given {
+        fn pin(&self, name: &str, hashes: &[&str], files: &[&str]) -> String {
+            let document = parse(Path::new("r.txt"), self.0.clone(), &|_| None).unwrap();
+            let (_, line, entry) = document
+                .entries()
+                .find(|(_, _, entry)| entry.requirement.value.starts_with(name))
+                .unwrap();
+            let hashes: Vec<HashDigest> = hashes.iter().map(|h| h.parse().unwrap()).collect();
+            let provenance = files
+                .iter()
+                .zip(&hashes)
+                .map(|(file, hash)| Provenance {
+                    filename: (*file).to_string(),
+                    hash: hash.clone(),
+                    url: format!("https://files.example/{file}"),
+                })
+                .collect();
+            let pins = Pins { hashes, provenance };
+            match pin(&document, line, entry, &pins) {
+                Some(splice) => apply(&document.source, vec![splice]),
+                None => document.source.clone(),
+            }
+        }
+    }
+
+    #[test]
+    fn adds_hashes_keeping_the_comment_on_the_last_line() {
+        let out = given("# top\nflask==3.0.0  # web\nother==1\n").pin(
+            "flask",
+            &[SHA_B, SHA_A],
+            &["b.whl", "a.tar.gz"],
+        );
+        assert_eq!(
+            out,
+            format!(
+                "# top\nflask==3.0.0 \\\n    --hash={SHA_A} \\\n    --hash={SHA_B}  # web\n    # hashpin: b.whl {SHA_B} https://files.example/b.whl\n    # hashpin: a.tar.gz {SHA_A} https://files.example/a.tar.gz\nother==1\n"
+            )
+        );
+    }
+
+    #[test]
+    fn keeps_crlf_indentation_and_missing_final_newline() {
+        let out = given(&format!("x==1\r\nflask==3.0.0 \\\r\n  --hash={SHA_A}")).pin(
+            "flask",
+            &[SHA_A, SHA_B],
+            &[],
+        );
+        assert_eq!(
+            out,
+            format!("x==1\r\nflask==3.0.0 \\\r\n  --hash={SHA_A} \\\r\n  --hash={SHA_B}")
+        );
+    }
+
+    #[test]
+    fn same_hashes_only_touch_provenance() {
+        // The user's odd layout of the hashes survives when only provenance is added.
+        let text = format!("flask==3.0.0 --hash={SHA_A}   --hash {SHA_B}\n");
+        let out = given(&text).pin("flask", &[SHA_A, SHA_B], &["a.whl", "b.whl"]);
+        assert!(out.starts_with(&text[..text.len() - 1]), "{out}");
+        assert!(out.contains("\n    # hashpin: a.whl"), "{out}");
+        // Pinning again with the same data changes nothing.
+        assert_eq!(
+            given(&out).pin("flask", &[SHA_A, SHA_B], &["a.whl", "b.whl"]),
+            out
+        );
+    }
+}

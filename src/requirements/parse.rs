@@ -1,0 +1,873 @@
+//! The requirements-file parser.
+//!
+//! It follows pip's own reader (`pip/_internal/req/req_file.py`), step by step, so that hashpin
+//! sees exactly the requirements pip will see:
+//!
+//! 1. Physical lines end at `\n` (a preceding `\r` belongs to the line ending).
+//! 2. A line ending in `\` continues on the next one, unless it is a comment line (first
+//!    non-blank character `#`). A comment line met inside a continuation ends it.
+//! 3. On the joined line, a comment starts at the first `#` that opens the line or follows white
+//!    space (pip's `(^|\s+)#.*$`); `pkg @ https://host/x.whl#sha256=...` keeps its fragment.
+//! 4. The text before the first space-separated token that starts with `-` is the requirement;
+//!    the rest are options, split like a POSIX shell would (`shlex`).
+//! 5. `${NAME}` (upper case, digits, `_`) expands from the environment when set.
+//!
+//! Supported options: `-i/--index-url`, `--extra-index-url`, `--no-index`, `-f/--find-links`,
+//! `--trusted-host`, `-r/--requirement`, `-c/--constraint`, `-e/--editable`, `--pre`,
+//! `--prefer-binary`, `--require-hashes`, `--only-binary`, `--no-binary`, `--use-feature`, and per
+//! requirement `--hash`, `--config-settings`, `--global-option`, `--install-option`.
+//! Unlike pip, a stray word among options is an error rather than silently ignored: pip drops
+//! the second digest of `--hash sha256:a sha256:b` without a word.
+
+use std::path::Path;
+
+use pep508_rs::{Requirement, VerbatimUrl};
+
+use super::span::{ParseError, ParseErrors, Span, Spanned};
+use super::{
+    Document, Entry, FileOption, Line as DocumentLine, LineKind, PROVENANCE_PREFIX, Provenance,
+    Target,
+};
+use crate::hash::HashDigest;
+
+/// Parses a requirements file. `env` looks environment variables up for `${NAME}` expansion.
+pub fn parse(
+    path: &Path,
+    source: String,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Document, ParseErrors> {
+    let mut errors = Vec::new();
+    let mut lines = Vec::new();
+    for logical in join_lines(&source) {
+        let context = LineContext {
+            path,
+            source: &source,
+            logical: &logical,
+            env,
+        };
+        match context.parse() {
+            Ok(line) => lines.push(line),
+            Err(error) => {
+                errors.push(*error);
+                lines.push(DocumentLine {
+                    number: logical.number,
+                    span: logical.start..logical.end,
+                    kind: LineKind::Comment,
+                    comment: None,
+                });
+            }
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ParseErrors(errors));
+    }
+    attach_comments(&mut lines);
+    Ok(Document {
+        path: path.to_path_buf(),
+        source,
+        lines,
+    })
+}
+
+/// Gives peep hashes to the requirement below them and provenance lines to the one above.
+fn attach_comments(lines: &mut [DocumentLine]) {
+    let mut peep = Vec::new();
+    let mut owner: Option<usize> = None;
+    for index in 0..lines.len() {
+        match &lines[index].kind {
+            LineKind::PeepHash(hash) => {
+                peep.push(hash.clone());
+                owner = None;
+            }
+            LineKind::Provenance(record) => {
+                if let Some(owner_index) = owner {
+                    let record = Spanned {
+                        value: record.clone(),
+                        span: lines[index].span.clone(),
+                    };
+                    let end = lines[index].span.end;
+                    if let LineKind::Requirement(entry) = &mut lines[owner_index].kind {
+                        entry.provenance.push(record);
+                        entry.block_end = end;
+                    }
+                }
+            }
+            LineKind::Requirement(_) => {
+                let hashes = std::mem::take(&mut peep);
+                if let LineKind::Requirement(entry) = &mut lines[index].kind {
+                    entry.peep_hashes = hashes;
+                }
+                owner = Some(index);
+            }
+            LineKind::Blank | LineKind::Comment | LineKind::Options(_) => owner = None,
+        }
+    }
+}
+
+/// A logical line: pip's joined text, and where each piece of it came from.
+struct Logical {
+    number: usize,
+    start: usize,
+    end: usize,
+    text: String,
+    /// `(offset in text, offset in source)` at the start of each joined piece.
+    segments: Vec<(usize, usize)>,
+}
+
+impl Logical {
+    fn new(number: usize, start: usize) -> Self {
+        Self {
+            number,
+            start,
+            end: start,
+            text: String::new(),
+            segments: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, piece: &str, source_offset: usize) {
+        self.segments.push((self.text.len(), source_offset));
+        self.text.push_str(piece);
+    }
+
+    /// Maps an offset in the joined text to the source.
+    fn map_start(&self, offset: usize) -> usize {
+        let (text_offset, source_offset) = self
+            .segments
+            .iter()
+            .rev()
+            .find(|(text_offset, _)| *text_offset <= offset)
+            .copied()
+            .unwrap_or((0, self.start));
+        source_offset + (offset - text_offset)
+    }
+
+    /// Maps an end offset, preferring the end of a piece to the start of the next.
+    fn map_end(&self, offset: usize) -> usize {
+        if offset == 0 {
+            return self.map_start(0);
+        }
+        self.map_start(offset - 1) + 1
+    }
+
+    fn map(&self, span: &Span) -> Span {
+        self.map_start(span.start)..self.map_end(span.end).max(self.map_start(span.start))
+    }
+}
+
+/// Splits the source into physical lines: `(number, start, content end)`.
+fn physical_lines(source: &str) -> Vec<(usize, usize, usize)> {
+    let mut lines = Vec::new();
+    let mut start = 0;
+    let mut number = 1;
+    while start < source.len() {
+        let newline = source[start..].find('\n').map(|index| start + index);
+        let end = newline.unwrap_or(source.len());
+        let content_end = if end > start && source.as_bytes()[end - 1] == b'\r' {
+            end - 1
+        } else {
+            end
+        };
+        lines.push((number, start, content_end));
+        number += 1;
+        start = newline.map_or(source.len(), |index| index + 1);
+    }
+    lines
+}
+
+/// pip's `join_lines`.
+fn join_lines(source: &str) -> Vec<Logical> {
+    let mut logical_lines = Vec::new();
+    let mut current: Option<Logical> = None;
+    for (number, start, content_end) in physical_lines(source) {
+        let content = &source[start..content_end];
+        let is_comment = content.trim_start().starts_with('#');
+        if !content.ends_with('\\') || is_comment {
+            let mut logical = current
+                .take()
+                .unwrap_or_else(|| Logical::new(number, start));
+            if is_comment && !logical.text.is_empty() {
+                // pip prefixes a space so the comment is stripped as a comment later.
+                logical.push(" ", start);
+            }
+            logical.push(content, start);
+            logical.end = content_end;
+            logical_lines.push(logical);
+        } else {
+            let lead = content.len() - content.trim_start_matches('\\').len();
+            let inner = content.trim_matches('\\');
+            let logical = current.get_or_insert_with(|| Logical::new(number, start));
+            logical.push(inner, start + lead.min(content.len()));
+            logical.end = content_end;
+        }
+    }
+    logical_lines.extend(current);
+    logical_lines
+}
+
+/// Where pip's comment regex `(^|\s+)#.*$` matches: (start of the match, offset of `#`).
+fn find_comment(text: &str) -> Option<(usize, usize)> {
+    let mut previous_is_space = true;
+    for (index, character) in text.char_indices() {
+        if character == '#' && previous_is_space {
+            let match_start = text[..index].trim_end().len();
+            return Some((match_start, index));
+        }
+        previous_is_space = character.is_whitespace();
+    }
+    None
+}
+
+/// pip's `expand_env_variables`: `${NAME}` with NAME in `[A-Z0-9_]+`, left alone when unset.
+fn expand_env(text: &str, env: &dyn Fn(&str) -> Option<String>) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(open) = rest.find("${") {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 2..];
+        let name_len = after
+            .bytes()
+            .take_while(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || *b == b'_')
+            .count();
+        if name_len > 0 && after[name_len..].starts_with('}') {
+            let name = &after[..name_len];
+            match env(name) {
+                Some(value) => out.push_str(&value),
+                None => out.push_str(&rest[open..open + 3 + name_len]),
+            }
+            rest = &after[name_len + 1..];
+        } else {
+            out.push_str("${");
+            rest = after;
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// A token of the options part, after shell-like unquoting.
+struct Token {
+    value: String,
+    span: Span,
+}
+
+/// `shlex.split` in POSIX mode, keeping spans in the joined text.
+fn shell_split(text: &str, base: usize) -> Result<Vec<Token>, (Span, String)> {
+    let mut tokens = Vec::new();
+    let mut chars = text.char_indices().peekable();
+    while let Some(&(start, character)) = chars.peek() {
+        if character.is_whitespace() {
+            chars.next();
+            continue;
+        }
+        let mut value = String::new();
+        let mut end = start;
+        while let Some(&(index, character)) = chars.peek() {
+            if character.is_whitespace() {
+                break;
+            }
+            chars.next();
+            end = index + character.len_utf8();
+            match character {
+                '\'' | '"' => {
+                    let quote = character;
+                    let mut closed = false;
+                    while let Some((index, character)) = chars.next() {
+                        end = index + character.len_utf8();
+                        if character == quote {
+                            closed = true;
+                            break;
+                        }
+                        if quote == '"'
+                            && character == '\\'
+                            && matches!(chars.peek(), Some((_, '"' | '\\' | '$' | '`')))
+                        {
+                            let (index, escaped) = chars.next().unwrap_or((index, '\\'));
+                            end = index + escaped.len_utf8();
+                            value.push(escaped);
+                            continue;
+                        }
+                        value.push(character);
+                    }
+                    if !closed {
+                        return Err((
+                            base + start..base + text.len(),
+                            format!("no closing quotation `{quote}`"),
+                        ));
+                    }
+                }
+                '\\' => {
+                    if let Some((index, escaped)) = chars.next() {
+                        end = index + escaped.len_utf8();
+                        value.push(escaped);
+                    }
+                }
+                _ => value.push(character),
+            }
+        }
+        tokens.push(Token {
+            value,
+            span: base + start..base + end,
+        });
+    }
+    Ok(tokens)
+}
+
+/// How an option is spelled and whether it takes a value.
+struct OptionSpec {
+    short: Option<&'static str>,
+    long: &'static str,
+    takes_value: bool,
+}
+
+const OPTIONS: &[OptionSpec] = &[
+    OptionSpec {
+        short: Some("-i"),
+        long: "--index-url",
+        takes_value: true,
+    },
+    OptionSpec {
+        short: None,
+        long: "--extra-index-url",
+        takes_value: true,
+    },
+    OptionSpec {
+        short: None,
+        long: "--no-index",
+        takes_value: false,
+    },
+    OptionSpec {
+        short: Some("-f"),
+        long: "--find-links",
+        takes_value: true,
+    },
+    OptionSpec {
+        short: None,
+        long: "--trusted-host",
+        takes_value: true,
+    },
+    OptionSpec {
+        short: Some("-r"),
+        long: "--requirement",
+        takes_value: true,
+    },
+    OptionSpec {
+        short: Some("-c"),
+        long: "--constraint",
+        takes_value: true,
+    },
+    OptionSpec {
+        short: Some("-e"),
+        long: "--editable",
+        takes_value: true,
+    },
+    OptionSpec {
+        short: None,
+        long: "--pre",
+        takes_value: false,
+    },
+    OptionSpec {
+        short: None,
+        long: "--prefer-binary",
+        takes_value: false,
+    },
+    OptionSpec {
+        short: None,
+        long: "--require-hashes",
+        takes_value: false,
+    },
+    OptionSpec {
+        short: None,
+        long: "--only-binary",
+        takes_value: true,
+    },
+    OptionSpec {
+        short: None,
+        long: "--no-binary",
+        takes_value: true,
+    },
+    OptionSpec {
+        short: None,
+        long: "--use-feature",
+        takes_value: true,
+    },
+    OptionSpec {
+        short: None,
+        long: "--hash",
+        takes_value: true,
+    },
+    OptionSpec {
+        short: None,
+        long: "--config-settings",
+        takes_value: true,
+    },
+    OptionSpec {
+        short: None,
+        long: "--global-option",
+        takes_value: true,
+    },
+    OptionSpec {
+        short: None,
+        long: "--install-option",
+        takes_value: true,
+    },
+];
+
+/// One option as written: its canonical long name, value, and spans.
+struct ParsedOption {
+    long: &'static str,
+    value: Option<Spanned<String>>,
+    span: Span,
+}
+
+struct LineContext<'a> {
+    path: &'a Path,
+    source: &'a str,
+    logical: &'a Logical,
+    env: &'a dyn Fn(&str) -> Option<String>,
+}
+
+type LineResult<T> = Result<T, Box<ParseError>>;
+
+impl LineContext<'_> {
+    fn error(&self, span: &Span, message: String) -> Box<ParseError> {
+        Box::new(ParseError::new(
+            self.path,
+            self.source,
+            self.logical.map(span),
+            message,
+        ))
+    }
+
+    fn parse(&self) -> LineResult<DocumentLine> {
+        let text = &self.logical.text;
+        let (content_end, comment) = match find_comment(text) {
+            Some((match_start, hash)) => (
+                match_start,
+                Some(self.logical.map_start(hash)..self.logical.end),
+            ),
+            None => (text.len(), None),
+        };
+        let content = &text[..content_end];
+        let leading = content.len() - content.trim_start().len();
+        let stripped = content.trim();
+        let kind = if stripped.is_empty() {
+            match &comment {
+                Some(span) => classify_comment(&self.source[span.clone()]),
+                None => LineKind::Blank,
+            }
+        } else {
+            self.parse_content(stripped, leading)?
+        };
+        Ok(DocumentLine {
+            number: self.logical.number,
+            span: self.logical.start..self.logical.end,
+            kind,
+            comment,
+        })
+    }
+
+    /// Parses the comment-free, stripped text of a line starting at `base` in the joined text.
+    fn parse_content(&self, content: &str, base: usize) -> LineResult<LineKind> {
+        // pip's break_args_options: split on single spaces; options start at the first
+        // token that begins with `-`.
+        let mut options_at = content.len();
+        let mut offset = 0;
+        for token in content.split(' ') {
+            if token.starts_with('-') {
+                options_at = offset;
+                break;
+            }
+            offset += token.len() + 1;
+        }
+        let requirement_text = content[..options_at].trim_end();
+        let options = self.parse_options(&content[options_at..], base + options_at)?;
+        if requirement_text.is_empty() {
+            return self.option_line(options);
+        }
+        let requirement_span = base..base + requirement_text.len();
+        let expanded = expand_env(requirement_text, self.env);
+        let target = self.parse_target(&expanded, &requirement_span)?;
+        let mut hashes = Vec::new();
+        let mut other_options = Vec::new();
+        for option in options {
+            if option.long == "--hash" {
+                let value = option.value.expect("--hash takes a value");
+                let digest = value
+                    .value
+                    .parse::<HashDigest>()
+                    .map_err(|error| self.error(&value.span, error.to_string()))?;
+                hashes.push(Spanned {
+                    value: digest,
+                    span: self.logical.map(&option.span),
+                });
+            } else {
+                other_options.push(self.logical.map(&option.span));
+            }
+        }
+        let source_span = self.logical.map(&requirement_span);
+        Ok(LineKind::Requirement(Box::new(Entry {
+            requirement: Spanned {
+                value: expanded,
+                span: source_span,
+            },
+            target,
+            hashes,
+            peep_hashes: Vec::new(),
+            provenance: Vec::new(),
+            other_options,
+            block_end: self.logical.end,
+        })))
+    }
+
+    fn option_line(&self, options: Vec<ParsedOption>) -> LineResult<LineKind> {
+        let mut parsed = Vec::new();
+        for option in options {
+            let value = option.value.as_ref().map(|value| value.value.clone());
+            let value = || value.clone().unwrap_or_default();
+            let file_option = match option.long {
+                "--index-url" => FileOption::IndexUrl(value()),
+                "--extra-index-url" => FileOption::ExtraIndexUrl(value()),
+                "--no-index" => FileOption::NoIndex,
+                "--find-links" => FileOption::FindLinks(value()),
+                "--trusted-host" => FileOption::TrustedHost(value()),
+                "--requirement" => FileOption::Requirement(value()),
+                "--constraint" => FileOption::Constraint(value()),
+                "--editable" => FileOption::Editable(value()),
+                "--pre" => FileOption::Pre,
+                "--prefer-binary" => FileOption::PreferBinary,
+                "--require-hashes" => FileOption::RequireHashes,
+                "--only-binary" => FileOption::OnlyBinary(value()),
+                "--no-binary" => FileOption::NoBinary(value()),
+                "--hash" => {
+                    return Err(self.error(
+                        &option.span,
+                        "`--hash` must follow a requirement on the same logical line".into(),
+                    ));
+                }
+                other => FileOption::Other(other.to_string()),
+            };
+            parsed.push(Spanned {
+                value: file_option,
+                span: self.logical.map(&option.span),
+            });
+        }
+        Ok(LineKind::Options(parsed))
+    }
+
+    fn parse_options(&self, text: &str, base: usize) -> LineResult<Vec<ParsedOption>> {
+        let tokens =
+            shell_split(text, base).map_err(|(span, message)| self.error(&span, message))?;
+        let mut tokens = tokens.into_iter();
+        let mut options = Vec::new();
+        while let Some(token) = tokens.next() {
+            let (spec, inline) = self.lookup_option(&token)?;
+            let value = if spec.takes_value {
+                match inline {
+                    Some(value) => Some(value),
+                    None => {
+                        let next = tokens.next().ok_or_else(|| {
+                            self.error(
+                                &token.span,
+                                format!("`{}` expects a value after it", spec.long),
+                            )
+                        })?;
+                        Some(Spanned {
+                            value: next.value,
+                            span: next.span,
+                        })
+                    }
+                }
+            } else if inline.is_some() {
+                return Err(self.error(&token.span, format!("`{}` takes no value", spec.long)));
+            } else {
+                None
+            };
+            let span_end = value
+                .as_ref()
+                .map_or(token.span.end, |value| value.span.end);
+            let value = value.map(|value| Spanned {
+                value: expand_env(&value.value, self.env),
+                span: value.span,
+            });
+            options.push(ParsedOption {
+                long: spec.long,
+                value,
+                span: token.span.start..span_end,
+            });
+        }
+        Ok(options)
+    }
+
+    /// Finds the option a token names, and any value attached to it (`--x=v`, `-iURL`).
+    fn lookup_option(
+        &self,
+        token: &Token,
+    ) -> LineResult<(&'static OptionSpec, Option<Spanned<String>>)> {
+        let word = &token.value;
+        if let Some(long) = word.strip_prefix("--") {
+            let (name, inline) = match long.split_once('=') {
+                Some((name, value)) => (name, Some(value)),
+                None => (long, None),
+            };
+            let spec = OPTIONS
+                .iter()
+                .find(|spec| &spec.long[2..] == name)
+                .ok_or_else(|| {
+                    self.error(
+                        &token.span,
+                        format!("unknown option `--{name}` in a requirements file"),
+                    )
+                })?;
+            let inline = inline.map(|value| Spanned {
+                value: value.to_string(),
+                span: token.span.end - value.len().min(token.span.len())..token.span.end,
+            });
+            return Ok((spec, inline));
+        }
+        if word.starts_with('-') && word.len() >= 2 {
+            let (short, rest) = word.split_at(2);
+            let spec = OPTIONS
+                .iter()
+                .find(|spec| spec.short == Some(short))
+                .ok_or_else(|| {
+                    self.error(
+                        &token.span,
+                        format!("unknown option `{short}` in a requirements file"),
+                    )
+                })?;
+            let inline = (!rest.is_empty()).then(|| Spanned {
+                value: rest.trim_start_matches('=').to_string(),
+                span: token.span.start + 2..token.span.end,
+            });
+            return Ok((spec, inline));
+        }
+        Err(self.error(
+            &token.span,
+            format!(
+                "unexpected `{word}` among options (expected an option such as `--hash=sha256:<hex>`)"
+            ),
+        ))
+    }
+
+    fn parse_target(&self, text: &str, span: &Span) -> LineResult<Target> {
+        if looks_unnamed(text) {
+            return Ok(Target::Unnamed(text.to_string()));
+        }
+        let working_dir = self
+            .path
+            .parent()
+            .filter(|parent| !parent.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        Requirement::<VerbatimUrl>::parse(text, working_dir)
+            .map(|requirement| Target::Pep508(Box::new(requirement)))
+            .map_err(|error| {
+                // Spans into the expanded text are only exact when nothing was expanded.
+                let raw_len = span.len();
+                let error_span = if text.len() == raw_len {
+                    let start = (span.start + error.start).min(span.end);
+                    start..(start + error.len.max(1)).min(span.end.max(start + 1))
+                } else {
+                    span.clone()
+                };
+                self.error(
+                    &error_span,
+                    format!("invalid requirement: {}", error.message),
+                )
+            })
+    }
+}
+
+/// pip accepts a bare URL or archive path as a requirement; PEP 508 does not.
+fn looks_unnamed(text: &str) -> bool {
+    let head = text.split(';').next().unwrap_or(text).trim();
+    if let Some((scheme, _)) = head.split_once("://") {
+        let scheme = scheme.to_ascii_lowercase();
+        if !scheme.contains(' ')
+            && !scheme.contains('@')
+            && (matches!(scheme.as_str(), "http" | "https" | "file" | "ftp")
+                || scheme.starts_with("git+")
+                || scheme.starts_with("hg+")
+                || scheme.starts_with("svn+")
+                || scheme.starts_with("bzr+"))
+        {
+            return true;
+        }
+    }
+    let without_extras = head.split('[').next().unwrap_or(head);
+    let lower = without_extras.to_ascii_lowercase();
+    let is_archive = [".whl", ".tar.gz", ".zip", ".tar.bz2", ".tgz", ".tar.xz"]
+        .iter()
+        .any(|suffix| lower.ends_with(suffix));
+    let looks_like_path = without_extras.contains('/') || without_extras.starts_with('.');
+    match without_extras.split_once('@') {
+        // `name @ url` is PEP 508, whatever the URL ends with.
+        Some((before, _)) if !(before.contains('/') || before.starts_with('.')) => false,
+        _ => is_archive || (looks_like_path && !without_extras.contains(' ')),
+    }
+}
+
+/// Recognizes hashpin's provenance comments and peep's hash comments.
+fn classify_comment(comment: &str) -> LineKind {
+    if let Some(rest) = comment.strip_prefix(PROVENANCE_PREFIX) {
+        let mut words = rest.split_whitespace();
+        if let (Some(filename), Some(hash), Some(url), None) =
+            (words.next(), words.next(), words.next(), words.next())
+            && let Ok(hash) = hash.parse::<HashDigest>()
+        {
+            return LineKind::Provenance(Provenance {
+                filename: filename.to_string(),
+                hash,
+                url: url.to_string(),
+            });
+        }
+        return LineKind::Comment;
+    }
+    let body = comment.trim_start_matches('#').trim();
+    if let Some(encoded) = body.strip_prefix("sha256:")
+        && let Some(hash) = HashDigest::from_peep_base64(encoded.trim())
+    {
+        return LineKind::PeepHash(hash);
+    }
+    LineKind::Comment
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn no_env(_: &str) -> Option<String> {
+        None
+    }
+
+    fn parse_ok(text: &str) -> Document {
+        parse(Path::new("requirements.txt"), text.to_string(), &no_env).unwrap()
+    }
+
+    fn parse_err(text: &str) -> String {
+        parse(Path::new("requirements.txt"), text.to_string(), &no_env)
+            .unwrap_err()
+            .to_string()
+    }
+
+    const SHA_A: &str = "sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+
+    #[test]
+    fn joins_continuations_and_maps_spans_back() {
+        let text = format!(
+            "# top\nflask[async]==3.0.0 ; python_version >= \"3.8\" \\\r\n    --hash={SHA_A}  # web\r\n\r\n"
+        );
+        let document = parse_ok(&text);
+        let (_, line, entry) = document.entries().next().unwrap();
+        assert_eq!(line.number, 2);
+        assert_eq!(
+            document.text(&entry.requirement.span),
+            "flask[async]==3.0.0 ; python_version >= \"3.8\""
+        );
+        assert_eq!(
+            document.text(&entry.hashes[0].span),
+            format!("--hash={SHA_A}")
+        );
+        assert_eq!(document.text(line.comment.as_ref().unwrap()), "# web");
+        assert_eq!(document.lines.len(), 3);
+        assert_eq!(document.line_ending(), "\n");
+        let Target::Pep508(requirement) = &entry.target else {
+            panic!("expected a PEP 508 requirement");
+        };
+        assert_eq!(requirement.name.as_ref(), "flask");
+    }
+
+    #[test]
+    fn comment_rules_match_pip() {
+        let document =
+            parse_ok("pkg @ https://host/pkg-1.0.tar.gz#sha256=00\n# a comment \\\nother==1.0\n");
+        let targets: Vec<_> = document
+            .entries()
+            .map(|(_, _, entry)| entry.requirement.value.clone())
+            .collect();
+        // The comment line ending in `\` does not swallow the next line.
+        assert_eq!(
+            targets,
+            ["pkg @ https://host/pkg-1.0.tar.gz#sha256=00", "other==1.0"]
+        );
+    }
+
+    #[test]
+    fn space_separated_hash_and_options() {
+        let document = parse_ok(&format!(
+            "-i https://example.org/simple\n--extra-index-url=https://x/simple\nflask==3.0.0 --hash {SHA_A}\n-r other.txt\n-e ./local\n--no-index\n"
+        ));
+        let options: Vec<_> = document.options().map(|(_, o)| o.value.clone()).collect();
+        assert_eq!(
+            options,
+            [
+                FileOption::IndexUrl("https://example.org/simple".into()),
+                FileOption::ExtraIndexUrl("https://x/simple".into()),
+                FileOption::Requirement("other.txt".into()),
+                FileOption::Editable("./local".into()),
+                FileOption::NoIndex,
+            ]
+        );
+        let (_, _, entry) = document.entries().next().unwrap();
+        assert_eq!(entry.recorded_hashes()[0].to_string(), SHA_A);
+    }
+
+    #[test]
+    fn expands_env_variables_like_pip() {
+        let env = |name: &str| (name == "TOKEN").then(|| "s3cret".to_string());
+        assert_eq!(
+            expand_env("https://u:${TOKEN}@h/${UNSET}/${lower}", &env),
+            "https://u:s3cret@h/${UNSET}/${lower}"
+        );
+    }
+
+    #[test]
+    fn reads_peep_and_provenance_comments() {
+        let document = parse_ok(&format!(
+            "# sha256: ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0\npkg==1.0 \\\n    --hash={SHA_A}\n    # hashpin: pkg-1.0.tar.gz {SHA_A} https://h/pkg-1.0.tar.gz\n# user comment\n"
+        ));
+        let (_, _, entry) = document.entries().next().unwrap();
+        assert_eq!(entry.peep_hashes.len(), 1);
+        assert_eq!(entry.provenance.len(), 1);
+        assert_eq!(entry.provenance[0].value.filename, "pkg-1.0.tar.gz");
+        assert_eq!(entry.recorded_hashes().len(), 2);
+        assert_eq!(&document.source[entry.block_end..], "\n# user comment\n");
+    }
+
+    #[test]
+    fn bare_urls_and_paths_are_unnamed() {
+        for text in [
+            "https://host/pkg-1.0-py3-none-any.whl",
+            "./dist/pkg-1.0.tar.gz",
+            "pkg-1.0-py3-none-any.whl",
+            "git+https://github.com/o/r.git",
+        ] {
+            assert!(looks_unnamed(text), "{text}");
+        }
+        for text in ["pkg==1.0", "pkg @ https://host/pkg-1.0.tar.gz", "pkg[x]>=1"] {
+            assert!(!looks_unnamed(text), "{text}");
+        }
+    }
+
+    #[test]
+    fn errors_point_at_the_culprit() {
+        let message =
+            parse_err("ok==1.0\nflask==3.0 --hash=md5:d41d8cd98f00b204e9800998ecf8427e\n");
+        assert!(
+            message.contains("unsupported hash algorithm `md5`"),
+            "{message}"
+        );
+        assert!(message.contains("requirements.txt:2:19"), "{message}");
+        let message = parse_err("flask==3.0 --hash sha256:a sha256:b\n");
+        assert!(message.contains("sha256"), "{message}");
+        let message = parse_err("flask=3.0\n");
+        assert!(message.contains("invalid requirement"), "{message}");
+        assert!(message.contains(":1:"), "{message}");
+        let message = parse_err("--frobnicate\nx==1 --hash\n");
+        assert!(
+            message.contains("unknown option `--frobnicate`"),
+            "{message}"
+        );
+        assert!(message.contains("`--hash` expects a value"), "{message}");
+    }
+}
