@@ -395,6 +395,7 @@ pub fn judge(
         // Recorded without provenance (pip-compile, peep, a hand-written pin): adopt it.
         let adopted = recorded
             .iter()
+            .filter(|hash| records.iter().all(|record| record.hash != **hash))
             .find(|hash| observation.hash(hash.algorithm).as_ref() == Some(*hash));
         if let Some(hash) = adopted {
             verdict.pins.provenance.push(Provenance {

@@ -213,11 +213,9 @@ pub fn unified_diff(label: &str, old: &str, new: &str, color: bool) -> String {
         let old_range = first.old_range().start..last.old_range().end;
         let new_range = first.new_range().start..last.new_range().end;
         let header = format!(
-            "@@ -{},{} +{},{} @@",
-            old_range.start + 1,
-            old_range.len(),
-            new_range.start + 1,
-            new_range.len()
+            "@@ -{} +{} @@",
+            hunk_range(&old_range),
+            hunk_range(&new_range)
         );
         let _ = writeln!(out, "{}", Printer::paint(color, Style::Cyan, &header));
         for op in &group {
@@ -241,6 +239,16 @@ pub fn unified_diff(label: &str, old: &str, new: &str, color: bool) -> String {
         }
     }
     out
+}
+
+/// A hunk range as GNU diff writes it: `start,length`, `start` alone for one line, and the line
+/// before for an empty range.
+fn hunk_range(range: &std::ops::Range<usize>) -> String {
+    match range.len() {
+        0 => format!("{},0", range.start),
+        1 => format!("{}", range.start + 1),
+        length => format!("{},{length}", range.start + 1),
+    }
 }
 
 #[cfg(test)]

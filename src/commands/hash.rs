@@ -4,7 +4,7 @@ use anyhow::{Context as _, Result};
 
 use crate::cli::HashArgs;
 use crate::commands::Context;
-use crate::error::Status;
+use crate::error::{Status, UsageError};
 use crate::hash::{HashAlgorithm, Hasher};
 
 /// Hashes each file and prints `<path>:` and `--hash=<algorithm>:<hex>`.
@@ -12,6 +12,13 @@ pub fn run(args: &HashArgs, context: &Context) -> Result<Status> {
     let algorithm = HashAlgorithm::from_name(&args.algorithm)
         .context("clap only lets pinnable algorithms through")?;
     for path in &args.files {
+        if !path.is_file() {
+            return Err(UsageError::new(format!(
+                "`{}` does not exist or is not a file",
+                path.display()
+            ))
+            .into());
+        }
         let mut file = fs_err::File::open(path)?;
         let digests = Hasher::new([algorithm])
             .hash_reader(&mut file)

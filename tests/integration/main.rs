@@ -1,4 +1,15 @@
 //! Integration tests: one binary, as in ripgrep's tests/tests.rs.
+
+// The loopback index and the test context every test starts from.
+mod harness;
 mod index_server;
 // Checks that the loopback index itself behaves as the tests assume.
 mod index_server_selftest;
+// `hashpin hash` against `pip hash`.
+mod hash;
+// `hashpin lock` end to end.
+mod lock;
+// Bad input: exit 2 with the file, line and column.
+mod errors;
+// Real pip accepts what hashpin writes.
+mod pip;

@@ -1,0 +1,193 @@
+//! The test context: a temporary directory, a hermetic environment, a loopback index, and a way
+//! to run the real `hashpin` binary and read what it printed.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use crate::index_server::IndexServer;
+
+/// Variables that would let the machine's own setup leak into a test.
+const CLEARED: &[&str] = &[
+    "HASHPIN_CACHE_DIR",
+    "HASHPIN_NO_CACHE",
+    "HASHPIN_JOBS",
+    "HASHPIN_RETRY_DELAY_MS",
+    "NO_COLOR",
+    "FORCE_COLOR",
+    "PIP_INDEX_URL",
+    "PIP_EXTRA_INDEX_URL",
+    "PIP_FIND_LINKS",
+    "PIP_NO_INDEX",
+    "PIP_TRUSTED_HOST",
+    "PIP_CERT",
+    "PIP_DEFAULT_TIMEOUT",
+    "PIP_TIMEOUT",
+    "PIP_RETRIES",
+    "PIP_CONFIG_FILE",
+    "PIP_ISOLATED_MODE",
+    "PIP_REQUIRE_VIRTUALENV",
+    "VIRTUAL_ENV",
+    "NETRC",
+    "XDG_CONFIG_HOME",
+    "XDG_CONFIG_DIRS",
+    "XDG_CACHE_HOME",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "ALL_PROXY",
+    "http_proxy",
+    "https_proxy",
+    "all_proxy",
+    "RUST_BACKTRACE",
+];
+
+/// One test's world.
+pub struct TestContext {
+    /// The temporary directory; the working directory of every command.
+    pub temp: tempfile::TempDir,
+    /// The loopback index.
+    pub server: IndexServer,
+}
+
+/// What a command did.
+pub struct Run {
+    /// Exit code.
+    pub code: i32,
+    /// Standard output, with the index address and temp dir filtered.
+    pub stdout: String,
+    /// Standard error, filtered the same way.
+    pub stderr: String,
+}
+
+impl Run {
+    /// Code, stdout and stderr in one text, for snapshots.
+    pub fn snapshot(&self) -> String {
+        format!(
+            "exit code: {}\n----- stdout -----\n{}----- stderr -----\n{}",
+            self.code, self.stdout, self.stderr
+        )
+    }
+}
+
+impl TestContext {
+    /// A fresh directory and index.
+    pub fn new() -> Self {
+        Self {
+            temp: tempfile::tempdir().expect("a temporary directory"),
+            server: IndexServer::start(),
+        }
+    }
+
+    /// A path inside the temp dir.
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.temp.path().join(name)
+    }
+
+    /// Writes a file in the temp dir, creating directories.
+    pub fn write(&self, name: &str, text: &str) -> PathBuf {
+        let path = self.path(name);
+        if let Some(parent) = path.parent() {
+            fs_err::create_dir_all(parent).unwrap();
+        }
+        fs_err::write(&path, text).unwrap();
+        path
+    }
+
+    /// Reads a file from the temp dir.
+    pub fn read(&self, name: &str) -> String {
+        fs_err::read_to_string(self.path(name)).unwrap()
+    }
+
+    /// A `Command` for the binary with a hermetic environment.
+    pub fn command(&self) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_hashpin"));
+        for variable in CLEARED {
+            command.env_remove(variable);
+        }
+        let home = self.path("home");
+        fs_err::create_dir_all(&home).unwrap();
+        command
+            .current_dir(self.temp.path())
+            .env("HOME", &home)
+            .env("PIP_CONFIG_FILE", "/dev/null")
+            .env("HASHPIN_CACHE_DIR", self.path("cache"))
+            .env("HASHPIN_RETRY_DELAY_MS", "5")
+            .env("NO_COLOR", "1");
+        command
+    }
+
+    /// Runs `hashpin ARGS...`.
+    pub fn run(&self, args: &[&str]) -> Run {
+        let output = self.command().args(args).output().expect("hashpin runs");
+        self.finish(&output)
+    }
+
+    /// Runs `hashpin lock ARGS... -i <loopback simple index>`.
+    pub fn lock(&self, args: &[&str]) -> Run {
+        let index = self.server.simple_url();
+        let mut all: Vec<&str> = vec!["lock"];
+        all.extend_from_slice(args);
+        all.extend_from_slice(&["--index-url", &index]);
+        self.run(&all)
+    }
+
+    /// Filters what changes from run to run.
+    pub fn filter(&self, text: &str) -> String {
+        let temp = self.temp.path().display().to_string();
+        let text = text
+            .replace(&self.server.base_url(), "[INDEX]")
+            .replace(&temp, "[TEMP]");
+        filter_timings(&text)
+    }
+
+    fn finish(&self, output: &Output) -> Run {
+        Run {
+            code: output.status.code().unwrap_or(-1),
+            stdout: self.filter(&String::from_utf8_lossy(&output.stdout)),
+            stderr: self.filter(&String::from_utf8_lossy(&output.stderr)),
+        }
+    }
+}
+
+/// Replaces ` in 0.12s` with ` in [TIME]`.
+fn filter_timings(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(index) = rest.find(" in ") {
+        out.push_str(&rest[..index + 4]);
+        rest = &rest[index + 4..];
+        let number: usize = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
+        if number > 0 && rest[number..].starts_with('s') {
+            out.push_str("[TIME]");
+            rest = &rest[number + 1..];
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The sha256 of a file under `testdata/index`, as `python3 -m pip hash` computes it.
+pub fn pip_hash(path: &Path) -> String {
+    let output = Command::new("python3")
+        .args(["-m", "pip", "hash"])
+        .arg(path)
+        .env("PIP_CONFIG_FILE", "/dev/null")
+        .env("PIP_DISABLE_PIP_VERSION_CHECK", "1")
+        .output()
+        .expect("python3 -m pip runs");
+    assert!(output.status.success(), "pip hash failed: {output:?}");
+    let text = String::from_utf8(output.stdout).unwrap();
+    text.lines()
+        .find_map(|line| line.strip_prefix("--hash="))
+        .expect("pip hash prints a --hash= line")
+        .to_string()
+}
+
+/// A file under `testdata/index/<project>/`.
+pub fn testdata_artifact(project: &str, filename: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("testdata/index")
+        .join(project)
+        .join(filename)
+}

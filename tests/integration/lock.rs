@@ -1,0 +1,480 @@
+//! `hashpin lock` end to end against the loopback index.
+
+use crate::harness::{TestContext, pip_hash, testdata_artifact};
+
+const TINY_WHEEL: &str = "tinyproj-1.0.0-py3-none-any.whl";
+const TINY_SDIST: &str = "tinyproj-1.0.0.tar.gz";
+
+/// The `--hash=` values written for the first entry that starts with `name`.
+fn hashes_of(text: &str, name: &str) -> Vec<String> {
+    let start = text.find(name).expect("the entry is in the file");
+    text[start..]
+        .lines()
+        .skip_while(|line| !line.starts_with(name))
+        .take_while(|line| line.starts_with(name) || line.starts_with("    "))
+        .filter_map(|line| {
+            let at = line.find("--hash=")?;
+            let value = &line[at + 7..];
+            Some(value.split_whitespace().next().unwrap().to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn first_lock_records_every_artifact_with_pips_hashes_and_urls() {
+    let context = TestContext::new();
+    context.write(
+        "requirements.txt",
+        "tinyproj==1.0.0\nOther_Proj==2.0.0  # normalized\n",
+    );
+    let run = context.lock(&[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let text = context.read("requirements.txt");
+
+    let expected_tiny = {
+        let mut hashes = vec![
+            pip_hash(&testdata_artifact("tinyproj", TINY_WHEEL)),
+            pip_hash(&testdata_artifact("tinyproj", TINY_SDIST)),
+        ];
+        hashes.sort();
+        hashes
+    };
+    assert_eq!(hashes_of(&text, "tinyproj"), expected_tiny);
+    assert_eq!(hashes_of(&text, "Other_Proj").len(), 2);
+    for filename in [TINY_WHEEL, TINY_SDIST] {
+        let line = format!(
+            "    # hashpin: {filename} {} {}",
+            pip_hash(&testdata_artifact("tinyproj", filename)),
+            context.server.file_url(filename)
+        );
+        assert!(text.contains(&line), "missing `{line}` in:\n{text}");
+    }
+    // The user's comment stays on the entry's last physical line.
+    assert!(text.contains(&format!(
+        "--hash={}  # normalized\n",
+        hashes_of(&text, "Other_Proj")[1]
+    )));
+    insta::assert_snapshot!("first_lock_stderr", run.snapshot());
+}
+
+#[test]
+fn locking_again_changes_nothing_and_downloads_nothing() {
+    let context = TestContext::new();
+    context.write("requirements.txt", "tinyproj==1.0.0\n");
+    assert_eq!(context.lock(&[]).code, 0);
+    let first = context.read("requirements.txt");
+    let requests_before = context.server.request_count();
+    let again = context.lock(&[]);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert_eq!(context.read("requirements.txt"), first);
+    assert!(again.stderr.contains("is up to date"), "{}", again.stderr);
+    let new_requests: Vec<String> = context.server.request_log()[requests_before..].to_vec();
+    assert!(
+        new_requests
+            .iter()
+            .all(|request| !request.contains("/files/")),
+        "declared digests confirm the record without a download: {new_requests:?}"
+    );
+}
+
+#[test]
+fn recorded_artifacts_are_downloaded_again_when_the_index_declares_no_digest() {
+    let context = TestContext::new();
+    context.write("requirements.txt", "tinyproj==1.0.0\n");
+    assert_eq!(context.lock(&[]).code, 0);
+    context.server.omit_hashes(true);
+    let before = context.server.request_count();
+    let again = context.lock(&[]);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    let downloads = context.server.request_log()[before..]
+        .iter()
+        .filter(|request| request.contains("/files/"))
+        .count();
+    assert_eq!(downloads, 2);
+
+    // And a changed file is caught by its bytes alone.
+    context
+        .server
+        .replace_bytes(TINY_SDIST, b"not the sdist".to_vec());
+    let refused = context.lock(&[]);
+    assert_eq!(refused.code, 1, "{}", refused.stderr);
+}
+
+#[test]
+fn a_republished_artifact_is_refused_with_a_diff_and_the_file_untouched() {
+    let context = TestContext::new();
+    context.write("requirements.txt", "# pinned\ntinyproj==1.0.0\n");
+    assert_eq!(context.lock(&[]).code, 0);
+    let locked = context.read("requirements.txt");
+    let recorded = pip_hash(&testdata_artifact("tinyproj", TINY_SDIST));
+
+    let mut evil = context.server.bytes(TINY_SDIST);
+    evil.extend_from_slice(b"\0tampered");
+    context.server.replace_bytes(TINY_SDIST, evil);
+    let observed = format!("sha256:{}", context.server.sha256(TINY_SDIST));
+
+    let run = context.lock(&[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(
+        context.read("requirements.txt"),
+        locked,
+        "the file is untouched"
+    );
+    for expected in [
+        TINY_SDIST,
+        &context.filter(&context.server.file_url(TINY_SDIST)),
+        &format!("recorded:    {recorded}"),
+        &format!("observed:    {observed}"),
+        &format!("-    --hash={recorded}"),
+        "--- a/requirements.txt",
+        "hashpin lock --update tinyproj",
+    ] {
+        assert!(
+            run.stderr.contains(expected),
+            "missing `{expected}` in:\n{}",
+            run.stderr
+        );
+    }
+    insta::assert_snapshot!("republished_refused", run.snapshot());
+
+    // --dry-run and --check refuse the same way.
+    assert_eq!(context.lock(&["--dry-run"]).code, 1);
+
+    // Re-recording on purpose takes the new bytes.
+    let update = context.lock(&["--update", "tinyproj"]);
+    assert_eq!(update.code, 0, "{}", update.stderr);
+    let text = context.read("requirements.txt");
+    assert!(
+        text.contains(&observed) && !text.contains(&recorded),
+        "{text}"
+    );
+    assert!(text.starts_with("# pinned\n"));
+}
+
+#[test]
+fn an_index_that_lies_about_a_digest_is_refused() {
+    let context = TestContext::new();
+    context.write("requirements.txt", "tinyproj==1.0.0\n");
+    context.server.declare_wrong_hash(TINY_WHEEL);
+    let run = context.lock(&[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("the index declares a digest"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(context.read("requirements.txt"), "tinyproj==1.0.0\n");
+    // --update does not accept a lie either.
+    assert_eq!(context.lock(&["--update"]).code, 1);
+}
+
+#[test]
+fn new_files_are_reported_and_added_only_with_update() {
+    let context = TestContext::new();
+    context.write("requirements.txt", "newfiles==3.0.0\n");
+    assert_eq!(context.lock(&[]).code, 0);
+    let locked = context.read("requirements.txt");
+    let extra = "newfiles-3.0.0-cp311-cp311-manylinux_2_17_x86_64.whl";
+    let wheel = context.server.bytes("newfiles-3.0.0-py3-none-any.whl");
+    context.server.add_file("newfiles", extra, wheel);
+
+    let run = context.lock(&[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(&format!("also serves `{extra}`")),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(context.read("requirements.txt"), locked);
+
+    let update = context.lock(&["--update"]);
+    assert_eq!(update.code, 0, "{}", update.stderr);
+    assert!(
+        context
+            .read("requirements.txt")
+            .contains(&format!("# hashpin: {extra} "))
+    );
+}
+
+#[test]
+fn vanished_files_are_reported_and_kept() {
+    let context = TestContext::new();
+    context.write("requirements.txt", "tinyproj==1.0.0\n");
+    assert_eq!(context.lock(&[]).code, 0);
+    let locked = context.read("requirements.txt");
+    context.server.remove_file(TINY_WHEEL);
+    let run = context.lock(&[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.contains("no longer listed"), "{}", run.stderr);
+    assert_eq!(context.read("requirements.txt"), locked);
+}
+
+#[test]
+fn transient_server_errors_are_retried() {
+    let context = TestContext::new();
+    context.write("requirements.txt", "tinyproj==1.0.0\n");
+    context.server.fail_times("/simple/tinyproj/", 503, 2);
+    context.server.fail_times(TINY_SDIST, 500, 1);
+    let run = context.lock(&[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        hashes_of(&context.read("requirements.txt"), "tinyproj").len(),
+        2
+    );
+}
+
+#[test]
+fn a_truncated_transfer_is_an_operational_error_and_nothing_is_written() {
+    let context = TestContext::new();
+    context.write("requirements.txt", "tinyproj==1.0.0\n");
+    context.server.truncate_body(TINY_SDIST, 100);
+    let run = context.lock(&["--retries", "1"]);
+    assert_eq!(run.code, 4, "{}", run.stderr);
+    assert!(run.stderr.contains(TINY_SDIST), "{}", run.stderr);
+    assert!(run.stderr.contains("nothing written"), "{}", run.stderr);
+    assert_eq!(context.read("requirements.txt"), "tinyproj==1.0.0\n");
+}
+
+#[test]
+fn persistent_server_errors_exit_4_with_the_retry_count() {
+    let context = TestContext::new();
+    context.write("requirements.txt", "tinyproj==1.0.0\n");
+    context.server.fail_times("/simple/tinyproj/", 500, 10);
+    let run = context.lock(&["--retries", "2"]);
+    assert_eq!(run.code, 4, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("HTTP 500 (after 2 retries"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn messy_files_keep_every_byte_outside_the_locked_entries() {
+    let context = TestContext::new();
+    let include = "# included file\r\ndepb==1.2.0 ; python_version >= \"3\"  # from sub\r\n";
+    context.write("sub/more.txt", include);
+    let messy = "# Top comment\r\n\r\n--trusted-host example.org\r\n-r sub/more.txt\r\ntinyproj[extra]==1.0.0 ; sys_platform != \"win32\" \\\r\n  # trailing comment line\r\n\r\n-e ./local\r\n   # indented comment\r\nOther_Proj==2.0.0";
+    context.write("requirements.txt", messy);
+    let run = context.lock(&[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("`-e ./local` is editable"),
+        "{}",
+        run.stderr
+    );
+
+    let text = context.read("requirements.txt");
+    // Every line ending is still CRLF, and there is still no final newline.
+    assert_eq!(text.matches('\n').count(), text.matches("\r\n").count());
+    assert!(!text.ends_with('\n'));
+    // Every original line is still there, in order.
+    let mut rest = text.as_str();
+    for line in messy.split("\r\n") {
+        let at = rest
+            .find(line)
+            .unwrap_or_else(|| panic!("lost `{line}` in:\n{text}"));
+        rest = &rest[at + line.len()..];
+    }
+    insta::assert_snapshot!("messy_top", context.filter(&text));
+    // The included file is locked in place, keeping its own comment and marker.
+    let sub = context.read("sub/more.txt");
+    assert!(
+        sub.starts_with(
+            "# included file\r\ndepb==1.2.0 ; python_version >= \"3\" \\\r\n    --hash=sha256:"
+        ),
+        "{sub}"
+    );
+    assert!(
+        sub.contains("  # from sub\r\n    # hashpin: depb-1.2.0-py3-none-any.whl"),
+        "{sub}"
+    );
+    // And locking again leaves both byte-identical.
+    assert_eq!(context.lock(&[]).code, 0);
+    assert_eq!(context.read("requirements.txt"), text);
+    assert_eq!(context.read("sub/more.txt"), sub);
+}
+
+#[test]
+fn dry_run_and_check_show_the_diff_and_write_nothing() {
+    let context = TestContext::new();
+    context.write("requirements.txt", "tinyproj==1.0.0\n");
+    let dry = context.lock(&["--dry-run"]);
+    assert_eq!(dry.code, 0, "{}", dry.stderr);
+    assert!(dry.stdout.starts_with("--- a/requirements.txt\n+++ b/requirements.txt\n@@ -1 +1,5 @@\n-tinyproj==1.0.0\n+tinyproj==1.0.0 \\\n"), "{}", dry.stdout);
+    assert_eq!(context.read("requirements.txt"), "tinyproj==1.0.0\n");
+    let check = context.lock(&["--check"]);
+    assert_eq!(check.code, 1);
+    assert_eq!(context.read("requirements.txt"), "tinyproj==1.0.0\n");
+    assert_eq!(context.lock(&[]).code, 0);
+    assert_eq!(context.lock(&["--check"]).code, 0);
+}
+
+#[test]
+fn html_and_json_indexes_give_the_same_lockfile_apart_from_urls() {
+    let context = TestContext::new();
+    context.write("json.txt", "platpkg==0.5.0\n");
+    context.write("html.txt", "platpkg==0.5.0\n");
+    assert_eq!(context.lock(&["json.txt"]).code, 0);
+    let html_index = context.server.html_simple_url();
+    let run = context.run(&["lock", "html.txt", "-i", &html_index]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(context.read("json.txt"), context.read("html.txt"));
+    assert_eq!(hashes_of(&context.read("json.txt"), "platpkg").len(), 6);
+    assert!(
+        context
+            .server
+            .request_log()
+            .iter()
+            .any(|r| r.contains("/html/simple/platpkg/")),
+        "the HTML page was really used"
+    );
+}
+
+#[test]
+fn find_links_directories_and_pages_work_without_an_index() {
+    let context = TestContext::new();
+    context.write("requirements.txt", "depb==1.0.0\n");
+    let directory = testdata_artifact("depb", "");
+    let run = context.run(&["lock", "--no-index", "-f", directory.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let text = context.read("requirements.txt");
+    assert!(
+        text.contains("# hashpin: depb-1.0.0.tar.gz sha256:"),
+        "{text}"
+    );
+    assert!(text.contains(" file:///"), "{text}");
+    assert!(
+        !text.contains("depb-1.2.0"),
+        "only the pinned release: {text}"
+    );
+
+    context.write("page.txt", "depb==1.0.0\n");
+    let page = context.server.find_links_url();
+    let run = context.run(&["lock", "page.txt", "--no-index", "-f", &page]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        hashes_of(&context.read("page.txt"), "depb"),
+        hashes_of(&text, "depb")
+    );
+}
+
+#[test]
+fn options_in_the_requirements_file_choose_the_index() {
+    let context = TestContext::new();
+    let index = context.server.simple_url();
+    context.write(
+        "requirements.txt",
+        &format!("--index-url {index}\ntinyproj==1.1.0\n"),
+    );
+    // The file's -i wins over the command line's, as in pip.
+    let run = context.run(&["lock", "-i", "https://127.0.0.1:1/never/"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        hashes_of(&context.read("requirements.txt"), "tinyproj").len(),
+        2
+    );
+}
+
+#[test]
+fn direct_url_requirements_get_the_hash_of_their_bytes() {
+    let context = TestContext::new();
+    let url = context.server.file_url("depb-1.0.0-py3-none-any.whl");
+    context.write("requirements.txt", &format!("depb @ {url}\n"));
+    let run = context.lock(&[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let text = context.read("requirements.txt");
+    let expected = pip_hash(&testdata_artifact("depb", "depb-1.0.0-py3-none-any.whl"));
+    assert_eq!(hashes_of(&text, "depb"), [expected.clone()]);
+    assert!(text.contains(&format!(
+        "# hashpin: depb-1.0.0-py3-none-any.whl {expected} {url}"
+    )));
+}
+
+#[test]
+fn wheels_are_narrowed_to_the_target_interpreter() {
+    let context = TestContext::new();
+    context.write("requirements.txt", "platpkg==0.5.0\n");
+    let run = context.lock(&[
+        "--python-version",
+        "3.11",
+        "--platform",
+        "manylinux_2_17_x86_64",
+        "--implementation",
+        "cp",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let text = context.read("requirements.txt");
+    let recorded: Vec<&str> = text
+        .lines()
+        .filter_map(|line| line.trim().strip_prefix("# hashpin: "))
+        .map(|rest| rest.split(' ').next().unwrap())
+        .collect();
+    assert_eq!(
+        recorded,
+        [
+            "platpkg-0.5.0-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
+            "platpkg-0.5.0.tar.gz"
+        ]
+    );
+}
+
+#[test]
+fn hashes_from_other_tools_are_adopted_with_provenance() {
+    let context = TestContext::new();
+    let wheel = pip_hash(&testdata_artifact("tinyproj", TINY_WHEEL));
+    let sdist = pip_hash(&testdata_artifact("tinyproj", TINY_SDIST));
+    // pip-compile style, with the hashes in an order of its own.
+    let original = format!("tinyproj==1.0.0 \\\n    --hash={wheel} \\\n    --hash={sdist}\n");
+    context.write("requirements.txt", &original);
+    let run = context.lock(&[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let text = context.read("requirements.txt");
+    assert!(
+        text.starts_with(&original),
+        "the hash lines stay as written:\n{text}"
+    );
+    assert!(
+        text.contains(&format!("# hashpin: {TINY_WHEEL} {wheel} ")),
+        "{text}"
+    );
+}
+
+#[test]
+fn credentials_are_used_but_never_printed_or_recorded() {
+    let context = TestContext::new();
+    context.write("requirements.txt", "tinyproj==1.0.0\n");
+    let index = context
+        .server
+        .simple_url()
+        .replace("http://", "http://alice:s3cr3t-token@");
+    let run = context.run(&["lock", "-i", &index]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let text = context.read("requirements.txt");
+    assert!(
+        !text.contains("s3cr3t") && !text.contains("alice"),
+        "{text}"
+    );
+    assert!(!run.stderr.contains("s3cr3t"), "{}", run.stderr);
+
+    // An error message about that index hides the token too.
+    context.server.fail_times("/simple/", 500, 10);
+    let failed = context.run(&["lock", "-i", &index, "--retries", "0"]);
+    assert_eq!(failed.code, 4);
+    assert!(failed.stderr.contains("alice:****@"), "{}", failed.stderr);
+    assert!(!failed.stderr.contains("s3cr3t"), "{}", failed.stderr);
+}
+
+#[test]
+fn plain_http_to_a_remote_host_is_refused() {
+    let context = TestContext::new();
+    context.write("requirements.txt", "tinyproj==1.0.0\n");
+    let run = context.run(&["lock", "-i", "http://pypi.invalid/simple/"]);
+    assert_eq!(run.code, 4, "{}", run.stderr);
+    assert!(run.stderr.contains("plain http"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("--trusted-host pypi.invalid"),
+        "{}",
+        run.stderr
+    );
+}
