@@ -385,7 +385,7 @@ fn direct_url_requirements_get_the_hash_of_their_bytes() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     let text = context.read("requirements.txt");
     let expected = pip_hash(&testdata_artifact("depb", "depb-1.0.0-py3-none-any.whl"));
-    assert_eq!(hashes_of(&text, "depb"), [expected.clone()]);
+    assert_eq!(hashes_of(&text, "depb"), std::slice::from_ref(&expected));
     assert!(text.contains(&format!(
         "# hashpin: depb-1.0.0-py3-none-any.whl {expected} {url}"
     )));
