@@ -88,7 +88,9 @@ pub fn run(args: &LockArgs, context: &Context) -> Result<Status> {
     let retry_delay = (context.env)(EnvVars::HASHPIN_RETRY_DELAY_MS)
         .and_then(|ms| ms.parse().ok())
         .map_or(Duration::from_millis(500), Duration::from_millis);
-    let client = Client::new(settings, netrc.as_deref(), retry_delay)?;
+    // Never dropped: dropping the blocking client joins its runtime, which waits for any DNS
+    // lookup still running in the background (seen taking 5 s after all work was done).
+    let client = std::mem::ManuallyDrop::new(Client::new(settings, netrc.as_deref(), retry_delay)?);
     let filter = target_filter(args)?;
     let jobs = args.jobs.max(1);
 
@@ -146,6 +148,8 @@ pub fn run(args: &LockArgs, context: &Context) -> Result<Status> {
             Lockable::Url { url, filename } => vec![url_candidate(url, filename)],
         };
     }
+
+    add_json_api_digests(&mut plans, &client, jobs);
 
     // Download and hash everything that must be seen, each URL once.
     let algorithm = HashAlgorithm::from_name(&args.algorithm).unwrap_or(HashAlgorithm::Sha256);
@@ -494,6 +498,37 @@ fn no_files_error(
         entry.requirement.value,
         searched.join(", ")
     )
+}
+
+/// Adds what PyPI's JSON API declares (blake2b-256 besides sha256) to each release's files, so
+/// that the bytes are checked against a second, independent statement of the index.
+fn add_json_api_digests(plans: &mut [Plan], client: &Client, jobs: usize) {
+    let releases: Vec<(PackageName, String)> = plans
+        .iter()
+        .filter_map(|plan| match (&plan.lockable, plan.candidates.first()) {
+            (Lockable::Release { project, .. }, Some(first)) => {
+                let artifact = ArtifactName::parse(&first.filename, Some(project)).ok()?;
+                Some((project.clone(), artifact.version_text))
+            }
+            _ => None,
+        })
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let answers = pool::map_bounded(
+        &releases,
+        jobs,
+        |(project, version)| client.json_api_digests(project, version),
+        &|_| {},
+    );
+    let declared: HashMap<Url, Vec<HashDigest>> = answers.into_iter().flatten().collect();
+    for candidate in plans.iter_mut().flat_map(|plan| plan.candidates.iter_mut()) {
+        if let Some(extra) = declared.get(&candidate.url) {
+            candidate.declared.extend(extra.iter().cloned());
+            candidate.declared.sort();
+            candidate.declared.dedup();
+        }
+    }
 }
 
 /// One request per URL that must be downloaded, with every algorithm any entry needs of it.

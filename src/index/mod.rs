@@ -350,6 +350,48 @@ impl Client {
         Ok(listing)
     }
 
+    /// Digests PyPI's JSON API declares for the files of one release, by file URL, from every
+    /// index that offers the API (`<root>/pypi/<name>/<version>/json` beside `<root>/simple/`).
+    ///
+    /// Best effort and a single attempt: an index without the API answers 404 and adds
+    /// nothing. What it declares is only ever compared with the bytes, never trusted alone.
+    pub fn json_api_digests(
+        &self,
+        project: &PackageName,
+        version: &str,
+    ) -> HashMap<Url, Vec<crate::hash::HashDigest>> {
+        let mut digests = HashMap::new();
+        for index in &self.settings.indexes {
+            let path = index.path().trim_end_matches('/');
+            let Some(root) = path.strip_suffix("simple") else {
+                continue;
+            };
+            let Ok(api) = index.join(&format!("{root}pypi/{project}/{version}/json")) else {
+                continue;
+            };
+            let Attempt::Done(Ok(Some(mut response))) = self.get_once(&api, "application/json")
+            else {
+                continue;
+            };
+            let is_json = response
+                .headers()
+                .get(reqwest::header::CONTENT_TYPE)
+                .and_then(|value| value.to_str().ok())
+                .is_some_and(|value| value.contains("json"));
+            let mut body = Vec::new();
+            if !is_json || response.read_to_end(&mut body).is_err() {
+                continue;
+            }
+            let final_url = response.url().clone();
+            if let Ok(files) = simple::parse_json_api(&body, &final_url) {
+                for (url, declared) in files {
+                    digests.entry(url).or_insert_with(Vec::new).extend(declared);
+                }
+            }
+        }
+        digests
+    }
+
     fn find_links_page(&self, url: &Url) -> Result<Arc<Page>, IndexError> {
         if let Some(page) = self.lock_pages().get(url) {
             return Ok(Arc::clone(page));

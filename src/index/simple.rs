@@ -134,6 +134,41 @@ pub fn parse_json(body: &[u8], page_url: &Url) -> Result<Page, PageError> {
     Ok(out)
 }
 
+#[derive(Deserialize)]
+struct JsonApiRelease {
+    urls: Vec<JsonApiFile>,
+}
+
+#[derive(Deserialize)]
+struct JsonApiFile {
+    url: String,
+    #[serde(default)]
+    digests: std::collections::BTreeMap<String, String>,
+}
+
+/// Parses PyPI's JSON API for one release (`/pypi/<name>/<version>/json`): the digests it
+/// declares for each file URL, among them `blake2b_256`, which the simple API does not carry.
+pub fn parse_json_api(
+    body: &[u8],
+    page_url: &Url,
+) -> Result<Vec<(Url, Vec<HashDigest>)>, PageError> {
+    let release: JsonApiRelease = serde_json::from_slice(body)?;
+    let mut files = Vec::new();
+    for file in release.urls {
+        let Ok(mut url) = page_url.join(&file.url) else {
+            continue;
+        };
+        url.set_fragment(None);
+        let digests = file
+            .digests
+            .iter()
+            .filter_map(|(algorithm, hex)| declared_digest(algorithm, hex))
+            .collect();
+        files.push((url, digests));
+    }
+    Ok(files)
+}
+
 /// A `#<algorithm>=<hex>` fragment, as PEP 503 links carry.
 fn fragment_digest(url: &Url) -> Option<HashDigest> {
     let (algorithm, hex) = url.fragment()?.split_once('=')?;

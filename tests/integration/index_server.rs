@@ -11,6 +11,7 @@
 //! | `GET /html/simple/` and `/html/simple/<name>/` | the same, always HTML |
 //! | `GET /links/` | a flat find-links page with one `<a>` per file |
 //! | `GET /files/<filename>` | the artifact bytes |
+//! | `GET /pypi/<name>/<version>/json` | PyPI's JSON API for one release (sha256, blake2b_256) |
 //!
 //! A `<name>` that is not PEP 503-normalized, or lacks its trailing slash,
 //! is answered with `301` to the normalized URL; unknown paths get `404`
@@ -64,6 +65,8 @@ struct ServedFile {
     sha256: String,
     /// When set, listings declare a hash that is not `sha256`.
     wrong_hash: bool,
+    /// When set, the PyPI-style JSON API declares a wrong `blake2b_256`.
+    wrong_blake2b: bool,
     yanked: Yanked,
     requires_python: Option<String>,
     /// Send only this many body bytes, then close the connection.
@@ -77,6 +80,7 @@ impl ServedFile {
             sha256: sha256_hex(&bytes),
             bytes: Arc::new(bytes),
             wrong_hash: false,
+            wrong_blake2b: false,
             yanked: Yanked::No,
             requires_python: None,
             truncate_at: None,
@@ -250,6 +254,12 @@ impl IndexServer {
     /// its bytes; the bytes themselves are unchanged.
     pub fn declare_wrong_hash(&self, filename: &str) {
         self.lock().file_mut(filename).wrong_hash = true;
+    }
+
+    /// Makes the PyPI-style JSON API (`/pypi/<name>/<version>/json`) declare a
+    /// `blake2b_256` digest that is not the bytes' (the simple API stays honest).
+    pub fn declare_wrong_blake2b(&self, filename: &str) {
+        self.lock().file_mut(filename).wrong_blake2b = true;
     }
 
     /// Republishes `filename` with new bytes. The declared hash follows the
@@ -558,6 +568,8 @@ fn respond(state: &Mutex<State>, request: &Request) -> Response {
                 project_page(&state, "/simple/", rest, wants_json)
             } else if let Some(rest) = path.strip_prefix("/html/simple/") {
                 project_page(&state, "/html/simple/", rest, false)
+            } else if let Some(rest) = path.strip_prefix("/pypi/") {
+                release_json(&state, rest)
             } else if let Some(filename) = path.strip_prefix("/files/") {
                 match state.files.get(filename) {
                     Some(file) => {
@@ -759,6 +771,55 @@ impl VersionKey {
             text: text.to_owned(),
         }
     }
+}
+
+/// `/pypi/<name>/<version>/json`: PyPI's JSON API for one release, with the
+/// `sha256`, `blake2b_256` and `md5`-shaped digests of each file.
+fn release_json(state: &State, rest: &str) -> Response {
+    let parts: Vec<&str> = rest.split('/').collect();
+    let [name, version, "json"] = parts[..] else {
+        return Response::text(404);
+    };
+    let project = normalize(name);
+    let urls: Vec<serde_json::Value> = state
+        .project_files(&project)
+        .filter(|(filename, _)| version_of(filename) == Some(version))
+        .map(|(filename, file)| {
+            let blake2b = if file.wrong_blake2b {
+                blake2b_256_hex(b"hashpin test index: deliberately wrong blake2b")
+            } else {
+                blake2b_256_hex(&file.bytes)
+            };
+            let digests = if state.omit_hashes {
+                serde_json::json!({})
+            } else {
+                serde_json::json!({
+                    "sha256": file.declared_sha256(),
+                    "blake2b_256": blake2b,
+                    "md5": "00000000000000000000000000000000",
+                })
+            };
+            serde_json::json!({
+                "filename": filename,
+                "url": format!("/files/{}", encode_path_segment(filename)),
+                "digests": digests,
+            })
+        })
+        .collect();
+    if urls.is_empty() {
+        return Response::text(404);
+    }
+    Response::json(&serde_json::json!({
+        "info": {"name": name, "version": version},
+        "urls": urls,
+    }))
+}
+
+fn blake2b_256_hex(bytes: &[u8]) -> String {
+    use blake2::Digest as _;
+    hex::encode(blake2::Blake2b::<blake2::digest::consts::U32>::digest(
+        bytes,
+    ))
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {

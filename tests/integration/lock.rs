@@ -478,3 +478,26 @@ fn plain_http_to_a_remote_host_is_refused() {
         run.stderr
     );
 }
+
+#[test]
+fn blake2b_from_the_json_api_is_checked_against_the_bytes() {
+    let context = TestContext::new();
+    context.write("requirements.txt", "tinyproj==1.0.0\n");
+    context.server.declare_wrong_blake2b(TINY_WHEEL);
+    let run = context.lock(&[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("declared:    blake2b_256:"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        context
+            .server
+            .request_log()
+            .iter()
+            .any(|r| r.contains("/pypi/tinyproj/1.0.0/json")),
+        "the JSON API was asked"
+    );
+    assert_eq!(context.read("requirements.txt"), "tinyproj==1.0.0\n");
+}
