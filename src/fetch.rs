@@ -152,7 +152,7 @@ fn stream(
     cache: Option<&Cache>,
     algorithms: &[HashAlgorithm],
 ) -> Result<Fetched, StreamError> {
-    let mut hasher = Hasher::new(algorithms.iter().copied());
+    let mut hasher = Hasher::new(algorithms.iter().copied().chain([HashAlgorithm::Sha256]));
     let mut temporary = match cache {
         Some(cache) => Some(cache.temporary().map_err(StreamError::Cache)?),
         None => None,

@@ -209,11 +209,9 @@ pub struct Hasher {
 }
 
 impl Hasher {
-    /// A hasher for the given algorithms; sha256 is always included, because the cache and the
-    /// reports key artifacts by it.
+    /// A hasher for exactly the given algorithms.
     pub fn new(algorithms: impl IntoIterator<Item = HashAlgorithm>) -> Self {
         let mut wanted: Vec<HashAlgorithm> = algorithms.into_iter().collect();
-        wanted.push(HashAlgorithm::Sha256);
         wanted.sort();
         wanted.dedup();
         Self {
@@ -267,7 +265,7 @@ impl Hasher {
 pub struct Digests {
     /// Number of bytes hashed.
     pub size: u64,
-    /// One digest per algorithm computed, sorted by algorithm; sha256 is always present.
+    /// One digest per algorithm computed, sorted by algorithm.
     pub digests: Vec<HashDigest>,
 }
 
@@ -279,10 +277,11 @@ impl Digests {
             .find(|digest| digest.algorithm == algorithm)
     }
 
-    /// The sha256 digest, which is always computed.
+    /// The sha256 digest, for digests computed with sha256 among their algorithms (every
+    /// download is: the cache and the reports key artifacts by it).
     pub fn sha256(&self) -> &HashDigest {
         self.get(HashAlgorithm::Sha256)
-            .expect("Hasher::new always includes sha256")
+            .expect("downloads always compute sha256")
     }
 }
 
@@ -292,7 +291,11 @@ mod tests {
 
     #[test]
     fn known_vectors() {
-        let mut hasher = Hasher::new([HashAlgorithm::Sha512, HashAlgorithm::Blake2b256]);
+        let mut hasher = Hasher::new([
+            HashAlgorithm::Sha256,
+            HashAlgorithm::Sha512,
+            HashAlgorithm::Blake2b256,
+        ]);
         hasher.update(b"abc");
         let digests = hasher.finish();
         assert_eq!(digests.size, 3);
