@@ -12,6 +12,7 @@ pub mod error;
 pub mod fetch;
 pub mod hash;
 pub mod index;
+pub mod inspect;
 pub mod lockfile;
 pub mod name;
 pub mod persist;

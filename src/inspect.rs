@@ -1,0 +1,1 @@
+//! What changed inside an archive (placeholder; being written).
