@@ -81,15 +81,9 @@ pub struct LockArgs {
     /// The algorithm for new hashes.
     #[arg(short, long, default_value = "sha256", value_parser = ["sha256", "sha384", "sha512"])]
     pub algorithm: String,
-    /// Keep only wheels for this Python version (`3.11`); sdists are always kept.
-    #[arg(long, value_name = "X.Y")]
-    pub python_version: Option<String>,
-    /// Keep only wheels for these platform tags (`manylinux_2_17_x86_64`), or `any`.
-    #[arg(long, value_name = "TAG")]
-    pub platform: Vec<String>,
-    /// Keep only wheels for this implementation (`cp`, `pp`).
-    #[arg(long, value_name = "IMPL")]
-    pub implementation: Option<String>,
+    /// Which wheels to record.
+    #[command(flatten)]
+    pub target: TargetOptions,
     /// How many downloads to run at once.
     #[arg(short, long, env = EnvVars::HASHPIN_JOBS, default_value_t = 8)]
     pub jobs: usize,
@@ -99,6 +93,20 @@ pub struct LockArgs {
     /// Index options.
     #[command(flatten)]
     pub index: IndexOptions,
+}
+
+/// Narrowing a release's wheels to a target interpreter.
+#[derive(Debug, Args, Clone, Default)]
+pub struct TargetOptions {
+    /// Keep only wheels for this Python version (`3.11`); sdists are always kept.
+    #[arg(long, value_name = "X.Y")]
+    pub python_version: Option<String>,
+    /// Keep only wheels for these platform tags (`manylinux_2_17_x86_64`), or `any`.
+    #[arg(long, value_name = "TAG")]
+    pub platform: Vec<String>,
+    /// Keep only wheels for this implementation (`cp`, `pp`).
+    #[arg(long, value_name = "IMPL")]
+    pub implementation: Option<String>,
 }
 
 /// Where to find packages; pip's options, with pip's precedence.

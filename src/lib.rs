@@ -21,6 +21,7 @@ pub mod pool;
 pub mod report;
 pub mod requirements;
 pub mod safe_url;
+pub mod survey;
 
 use std::time::Instant;
 

@@ -1,0 +1,444 @@
+//! What the indexes serve now for the pinned entries of requirements files: the shared first
+//! half of `lock` and `check`.
+//!
+//! The recipe: decide what each entry pins ([`plan_entries`]), open one client with pip's index
+//! settings ([`open_client`]), list every project once and pick each release's files
+//! ([`find_candidates`]), and download what must be hashed ([`download`]). Nothing here writes a
+//! requirements file or decides whether bytes are acceptable; `lockfile` judges, the commands
+//! report.
+
+use std::collections::{BTreeSet, HashMap};
+use std::mem::ManuallyDrop;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use anyhow::Result;
+use url::Url;
+
+use crate::artifact::ArtifactName;
+use crate::cache::Cache;
+use crate::cli::{IndexOptions, TargetOptions};
+use crate::commands::EnvLookup;
+use crate::env_vars::EnvVars;
+use crate::error::UsageError;
+use crate::fetch::{FetchRequest, Fetched, fetch_all};
+use crate::hash::{HashAlgorithm, HashDigest};
+use crate::index::{Client, ProjectListing, config};
+use crate::lockfile::{Candidate, Lockable, NotLockable, PinnedVersion, classify};
+use crate::name::PackageName;
+use crate::platform::TargetFilter;
+use crate::pool;
+use crate::report::Printer;
+use crate::requirements::load::{Loaded, Role};
+use crate::requirements::{Document, Entry, FileOption, Line, ParseError, ParseErrors};
+
+/// One pinned entry: where it is, what it pins, and the files the indexes serve for it.
+pub struct Plan {
+    /// Index of the document in the loaded list.
+    pub document: usize,
+    /// Index of the line in the document.
+    pub line: usize,
+    /// What the entry pins.
+    pub lockable: Lockable,
+    /// The files of the pinned release (or the one URL) as served now.
+    pub candidates: Vec<Candidate>,
+}
+
+impl Plan {
+    /// The document, line and entry this plan is for.
+    pub fn line<'a>(&self, loaded: &'a [Loaded]) -> (&'a Document, &'a Line, &'a Entry) {
+        let document = &loaded[self.document].document;
+        let line = &document.lines[self.line];
+        let crate::requirements::LineKind::Requirement(entry) = &line.kind else {
+            unreachable!("plans are made from requirement lines only");
+        };
+        (document, line, entry)
+    }
+
+    /// The project the entry pins, when it names one.
+    pub fn project(&self, loaded: &[Loaded]) -> Option<PackageName> {
+        match &self.lockable {
+            Lockable::Release { project, .. } => Some(project.clone()),
+            Lockable::Url { .. } => match &self.line(loaded).2.target {
+                crate::requirements::Target::Pep508(requirement) => {
+                    Some(PackageName::new(requirement.name.as_ref()))
+                }
+                crate::requirements::Target::Unnamed(_) => None,
+            },
+        }
+    }
+}
+
+/// The files to work on: those named, else `requirements.txt`; a missing one is a usage error.
+pub fn requirement_files(files: &[PathBuf], command: &str) -> Result<Vec<PathBuf>> {
+    if !files.is_empty() {
+        for file in files {
+            if !file.is_file() {
+                return Err(UsageError::new(format!(
+                    "`{}` does not exist or is not a file",
+                    file.display()
+                ))
+                .into());
+            }
+        }
+        return Ok(files.to_vec());
+    }
+    let default = PathBuf::from("requirements.txt");
+    if default.is_file() {
+        Ok(vec![default])
+    } else {
+        Err(UsageError::new(format!(
+            "no `requirements.txt` in the current directory\nhint: name the file: `hashpin {command} path/to/requirements.txt`",
+        ))
+        .into())
+    }
+}
+
+/// Decides what each entry pins; unpinned entries are input errors, reported all at once.
+pub fn plan_entries(loaded: &[Loaded], printer: &Printer) -> Result<Vec<Plan>> {
+    let mut plans = Vec::new();
+    let mut unpinned = Vec::new();
+    for (document_index, item) in loaded.iter().enumerate() {
+        if item.role == Role::Constraints {
+            continue;
+        }
+        let document = &item.document;
+        let directory = document
+            .path
+            .parent()
+            .filter(|parent| !parent.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        for (line_index, line, entry) in document.entries() {
+            match classify(entry, directory) {
+                Ok(lockable) => plans.push(Plan {
+                    document: document_index,
+                    line: line_index,
+                    lockable,
+                    candidates: Vec::new(),
+                }),
+                Err(NotLockable::Unpinned(message)) => unpinned.push(ParseError::new(
+                    &document.path,
+                    &document.source,
+                    entry.requirement.span.clone(),
+                    message,
+                )),
+                Err(NotLockable::Unhashable(message)) => printer.warning(&format!(
+                    "{}:{}: not locked: {message}\nhint: `pip install --require-hashes` refuses such a requirement",
+                    document.path.display(),
+                    line.number
+                )),
+            }
+        }
+        for (line, option) in document.options() {
+            if let FileOption::Editable(target) = &option.value {
+                printer.warning(&format!(
+                    "{}:{}: not locked: `-e {target}` is editable, and pip refuses hashes for editable requirements",
+                    document.path.display(),
+                    line.number
+                ));
+            }
+        }
+    }
+    if unpinned.is_empty() {
+        return Ok(plans);
+    }
+    let count = unpinned.len();
+    Err(anyhow::Error::from(ParseErrors(unpinned)).context(format!(
+        "{count} {} not pinned to one version\nhint: pin each as `name==version`; `hashpin lock` records the files of one release",
+        if count == 1 { "requirement is" } else { "requirements are" }
+    )))
+}
+
+/// The target interpreter the user described, if any.
+pub fn target_filter(args: &TargetOptions) -> Result<TargetFilter> {
+    let python_version = match &args.python_version {
+        None => None,
+        Some(text) => Some(TargetFilter::parse_python_version(text).ok_or_else(|| {
+            UsageError::new(format!(
+                "invalid `--python-version {text}` (expected `X.Y`, such as `3.11`)"
+            ))
+        })?),
+    };
+    Ok(TargetFilter {
+        python_version,
+        platforms: args.platform.clone(),
+        implementation: args.implementation.clone(),
+    })
+}
+
+/// The user's netrc file (`NETRC`, else `~/.netrc`), if readable.
+fn netrc_text(env: &EnvLookup) -> Option<String> {
+    let path = env(EnvVars::NETRC)
+        .map(PathBuf::from)
+        .or_else(|| env(EnvVars::HOME).map(|home| Path::new(&home).join(".netrc")))?;
+    std::fs::read_to_string(path).ok()
+}
+
+/// One client for every request, with pip's index settings for these files.
+///
+/// Never dropped: dropping the blocking client joins its runtime, which waits for any DNS
+/// lookup still running in the background (seen taking 5 s after all work was done).
+pub fn open_client(
+    index: &IndexOptions,
+    loaded: &[Loaded],
+    env: &EnvLookup,
+) -> Result<ManuallyDrop<Client>> {
+    let documents: Vec<&Document> = loaded.iter().map(|l| &l.document).collect();
+    let settings = config::resolve(&index.to_args(), &documents, env)?;
+    if settings.indexes.is_empty() && settings.find_links.is_empty() {
+        return Err(UsageError::new(
+            "no index to look in: `--no-index` is set and there is no `--find-links`\nhint: drop `--no-index`, or add `--find-links <dir>`",
+        )
+        .into());
+    }
+    let netrc = netrc_text(env);
+    let retry_delay = env(EnvVars::HASHPIN_RETRY_DELAY_MS)
+        .and_then(|ms| ms.parse().ok())
+        .map_or(Duration::from_millis(500), Duration::from_millis);
+    Ok(ManuallyDrop::new(Client::new(
+        settings,
+        netrc.as_deref(),
+        retry_delay,
+    )?))
+}
+
+/// Lists every project once, all at the same time, and fills in each plan's candidates.
+/// Returns the problems met (a listing that failed, a release with no files).
+pub fn find_candidates(
+    plans: &mut [Plan],
+    loaded: &[Loaded],
+    client: &Client,
+    filter: &TargetFilter,
+    jobs: usize,
+    printer: &Printer,
+) -> Vec<anyhow::Error> {
+    let mut problems = Vec::new();
+    let projects: Vec<PackageName> = plans
+        .iter()
+        .filter_map(|plan| match &plan.lockable {
+            Lockable::Release { project, .. } => Some(project.clone()),
+            Lockable::Url { .. } => None,
+        })
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let listed = AtomicUsize::new(0);
+    let listings = pool::map_bounded(
+        &projects,
+        jobs,
+        |project| client.list_project(project),
+        &|_| {
+            let done = listed.fetch_add(1, Ordering::Relaxed) + 1;
+            printer.progress(&format!("listing {done}/{} projects", projects.len()));
+        },
+    );
+    let mut by_project: HashMap<PackageName, ProjectListing> = HashMap::new();
+    for (project, listing) in projects.iter().zip(listings) {
+        match listing {
+            Ok(listing) => {
+                for (name, page) in &listing.refused {
+                    printer.warning(&format!(
+                        "`{page}` lists `{name}`, which is not a safe artifact name; ignored"
+                    ));
+                }
+                by_project.insert(project.clone(), listing);
+            }
+            Err(error) => problems.push(anyhow::Error::from(error)),
+        }
+    }
+    for plan in plans.iter_mut() {
+        plan.candidates = match &plan.lockable {
+            Lockable::Release { project, version } => {
+                let Some(listing) = by_project.get(project) else {
+                    continue;
+                };
+                let candidates = release_candidates(listing, project, version, filter);
+                if candidates.is_empty() {
+                    let (document, line, entry) = plan.line(loaded);
+                    problems.push(no_files_error(
+                        document, line, entry, listing, project, client,
+                    ));
+                }
+                candidates
+            }
+            Lockable::Url { url, filename } => vec![url_candidate(url, filename)],
+        };
+    }
+    add_json_api_digests(plans, client, jobs);
+    printer.clear_progress();
+    problems
+}
+
+/// Downloads and hashes every request, with a progress line on a terminal. Returns what was
+/// fetched, by URL, and the failures.
+pub fn download(
+    client: &Client,
+    cache: Option<&Cache>,
+    requests: &[FetchRequest],
+    jobs: usize,
+    printer: &Printer,
+) -> (HashMap<Url, Fetched>, Vec<anyhow::Error>) {
+    let fetched_count = AtomicUsize::new(0);
+    let results = fetch_all(client, cache, requests, jobs, &|_| {
+        let done = fetched_count.fetch_add(1, Ordering::Relaxed) + 1;
+        printer.progress(&format!("hashing {done}/{} artifacts", requests.len()));
+    });
+    printer.clear_progress();
+    let mut downloaded = HashMap::new();
+    let mut problems = Vec::new();
+    for (request, result) in requests.iter().zip(results) {
+        match result {
+            Ok(fetched) => {
+                downloaded.insert(request.url.clone(), fetched);
+            }
+            Err(error) => problems.push(anyhow::Error::from(error)),
+        }
+    }
+    (downloaded, problems)
+}
+
+/// The files of one release that suit the target, each (filename, URL) once.
+fn release_candidates(
+    listing: &ProjectListing,
+    project: &PackageName,
+    version: &PinnedVersion,
+    filter: &TargetFilter,
+) -> Vec<Candidate> {
+    let mut seen = BTreeSet::new();
+    let mut candidates = Vec::new();
+    for listed in &listing.files {
+        let file = &listed.file;
+        let Ok(artifact) = ArtifactName::parse(&file.filename, Some(project)) else {
+            continue;
+        };
+        if artifact.project != *project || !version.matches(&artifact) || !filter.accepts(&artifact)
+        {
+            continue;
+        }
+        if !seen.insert((file.filename.clone(), file.url.clone())) {
+            continue;
+        }
+        candidates.push(Candidate {
+            filename: file.filename.clone(),
+            url: file.url.clone(),
+            declared: file.declared.clone(),
+            yanked: file.yanked.clone(),
+        });
+    }
+    candidates.sort_by(|a, b| (&a.filename, &a.url).cmp(&(&b.filename, &b.url)));
+    candidates
+}
+
+fn url_candidate(url: &Url, filename: &str) -> Candidate {
+    let declared = url
+        .fragment()
+        .and_then(|fragment| fragment.split_once('='))
+        .and_then(|(algorithm, hex)| {
+            HashDigest::new(HashAlgorithm::from_name(algorithm)?, hex).ok()
+        })
+        .into_iter()
+        .collect();
+    let mut bare = url.clone();
+    bare.set_fragment(None);
+    Candidate {
+        filename: filename.to_string(),
+        url: bare,
+        declared,
+        yanked: None,
+    }
+}
+
+fn no_files_error(
+    document: &Document,
+    line: &Line,
+    entry: &Entry,
+    listing: &ProjectListing,
+    project: &PackageName,
+    client: &Client,
+) -> anyhow::Error {
+    let mut versions: Vec<pep440_rs::Version> = listing
+        .files
+        .iter()
+        .filter_map(|listed| ArtifactName::parse(&listed.file.filename, Some(project)).ok())
+        .filter(|artifact| artifact.project == *project)
+        .filter_map(|artifact| artifact.version)
+        .collect();
+    versions.sort();
+    versions.dedup();
+    let searched: Vec<String> = client
+        .settings()
+        .indexes
+        .iter()
+        .map(|url| format!("`{}`", crate::safe_url::Redacted(url)))
+        .chain(
+            client
+                .settings()
+                .find_links
+                .iter()
+                .map(|location| match location {
+                    config::FindLinks::Directory(path) => format!("`{}`", path.display()),
+                    config::FindLinks::Page(url) => format!("`{}`", crate::safe_url::Redacted(url)),
+                }),
+        )
+        .collect();
+    let available = if versions.is_empty() {
+        format!("no release of `{project}` is listed there")
+    } else {
+        let shown: Vec<String> = versions
+            .iter()
+            .rev()
+            .take(10)
+            .map(ToString::to_string)
+            .collect();
+        format!("versions listed: {}", shown.join(", "))
+    };
+    anyhow::anyhow!(
+        "{}:{}: no files for `{}` in {}\nhint: {available}",
+        document.path.display(),
+        line.number,
+        entry.requirement.value,
+        searched.join(", ")
+    )
+}
+
+/// Adds what PyPI's JSON API declares (blake2b-256 besides sha256) to each release's files, so
+/// that the bytes are checked against a second, independent statement of the index.
+fn add_json_api_digests(plans: &mut [Plan], client: &Client, jobs: usize) {
+    let releases: Vec<(PackageName, String)> = plans
+        .iter()
+        .filter_map(|plan| match (&plan.lockable, plan.candidates.first()) {
+            (Lockable::Release { project, .. }, Some(first)) => {
+                let artifact = ArtifactName::parse(&first.filename, Some(project)).ok()?;
+                Some((project.clone(), artifact.version_text))
+            }
+            _ => None,
+        })
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let answers = pool::map_bounded(
+        &releases,
+        jobs,
+        |(project, version)| client.json_api_digests(project, version),
+        &|_| {},
+    );
+    let declared: HashMap<Url, Vec<HashDigest>> = answers.into_iter().flatten().collect();
+    for candidate in plans.iter_mut().flat_map(|plan| plan.candidates.iter_mut()) {
+        if let Some(extra) = declared.get(&candidate.url) {
+            candidate.declared.extend(extra.iter().cloned());
+            candidate.declared.sort();
+            candidate.declared.dedup();
+        }
+    }
+}
+
+/// `path:line` of a line, for messages.
+pub fn location(document: &Document, line: &Line) -> String {
+    format!("{}:{}", document.path.display(), line.number)
+}
+
+/// `one` for 1, `many` otherwise.
+pub fn plural<'a>(count: usize, one: &'a str, many: &'a str) -> &'a str {
+    if count == 1 { one } else { many }
+}
