@@ -13,7 +13,7 @@ use crate::name::PackageName;
 pub enum FilenameError {
     /// The name could act as a path, or hide text from a terminal.
     #[error(
-        "refusing filename `{0}`: an artifact name must not contain a path separator, `..`, or control characters"
+        "refusing filename `{0}`: an artifact name must not contain a path separator, `..`, white space or control characters"
     )]
     Unsafe(String),
     /// Not a wheel or sdist name hashpin understands.
@@ -30,7 +30,9 @@ pub fn check_filename(filename: &str) -> Result<(), FilenameError> {
         || filename.contains("..")
         || filename
             .chars()
-            .any(|c| c == '/' || c == '\\' || c == ':' || c.is_control());
+            // White space covers the line breaks Python's `splitlines` knows (U+2028, U+2029,
+            // U+0085 and the rest): a filename must never start a new line in a lockfile.
+            .any(|c| c == '/' || c == '\\' || c == ':' || c.is_control() || c.is_whitespace());
     if unsafe_name {
         Err(FilenameError::Unsafe(filename.escape_debug().to_string()))
     } else {
@@ -185,6 +187,8 @@ mod tests {
             "x-1.0.tar.gz\n",
             "x-1.0\u{1b}[2J.tar.gz",
             "C:x-1.0.tar.gz",
+            "pkg-1.0-py3-none-any\u{2028}evil==1\u{2028}#.whl",
+            "pkg-1.0-py3-none-any linux.whl",
             "",
         ] {
             assert!(

@@ -57,7 +57,10 @@ pub fn status_of(error: &anyhow::Error) -> Status {
             || cause.is::<ParseErrors>()
             || cause.is::<ParseError>()
             || cause.is::<ConfigError>()
-            || matches!(cause.downcast_ref::<LoadError>(), Some(LoadError::Parse(_)))
+            || matches!(
+                cause.downcast_ref::<LoadError>(),
+                Some(LoadError::Parse(_) | LoadError::NotUtf8 { .. })
+            )
         {
             return Status::Usage;
         }

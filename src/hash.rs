@@ -87,6 +87,9 @@ pub enum HashError {
     /// An algorithm pip would refuse, or one that is too weak to pin.
     #[error("unsupported hash algorithm `{0}` (expected `sha256`, `sha384` or `sha512`)")]
     UnsupportedAlgorithm(String),
+    /// Upper case where pip compares lower case, so pip would refuse every file.
+    #[error("`{0}` must be written in lower case: pip compares it as written")]
+    NotLowercase(String),
     /// The digest is not hex, or not as long as the algorithm's.
     #[error("`{algorithm}` digest must be {expected} hex characters, found `{digest}`")]
     BadDigest {
@@ -148,11 +151,20 @@ impl HashDigest {
 impl FromStr for HashDigest {
     type Err = HashError;
 
-    /// Parses a pin as written after `--hash=`: only pip's algorithms are accepted.
+    /// Parses a pin as written after `--hash=`: only pip's algorithms, in lower case, as pip
+    /// requires (it refuses `SHA256:` and never matches an upper-case digest).
     fn from_str(value: &str) -> Result<Self, HashError> {
         let (name, hex) = value
             .split_once(':')
             .ok_or_else(|| HashError::MissingSeparator(value.to_string()))?;
+        if name.bytes().any(|b| b.is_ascii_uppercase()) && HashAlgorithm::from_name(name).is_some()
+        {
+            return Err(HashError::NotLowercase(name.to_string()));
+        }
+        if hex.bytes().any(|b| b.is_ascii_uppercase()) && hex.bytes().all(|b| b.is_ascii_hexdigit())
+        {
+            return Err(HashError::NotLowercase(hex.to_string()));
+        }
         let algorithm = HashAlgorithm::from_name(name)
             .filter(|algorithm| algorithm.is_pinnable())
             .ok_or_else(|| HashError::UnsupportedAlgorithm(name.to_string()))?;
@@ -318,8 +330,16 @@ mod tests {
 
     #[test]
     fn parses_pins_and_refuses_weak_algorithms() {
-        let pin: HashDigest = format!("SHA256:{}", "AB".repeat(32)).parse().unwrap();
+        let pin: HashDigest = format!("sha256:{}", "ab".repeat(32)).parse().unwrap();
         assert_eq!(pin.to_string(), format!("sha256:{}", "ab".repeat(32)));
+        assert!(matches!(
+            format!("SHA256:{}", "ab".repeat(32)).parse::<HashDigest>(),
+            Err(HashError::NotLowercase(_))
+        ));
+        assert!(matches!(
+            format!("sha256:{}", "AB".repeat(32)).parse::<HashDigest>(),
+            Err(HashError::NotLowercase(_))
+        ));
         assert_eq!(
             "md5:d41d8cd98f00b204e9800998ecf8427e".parse::<HashDigest>(),
             Err(HashError::UnsupportedAlgorithm("md5".into()))

@@ -89,13 +89,15 @@ pub fn classify(entry: &Entry, directory: &Path) -> Result<Lockable, NotLockable
                     }),
                     _ => Err(NotLockable::Unpinned(format!(
                         "`{}` is not pinned to one version (expected `{}==<version>`)",
-                        entry.requirement.value, requirement.name
+                        entry.shown(),
+                        requirement.name
                     ))),
                 }
             }
             None => Err(NotLockable::Unpinned(format!(
                 "`{}` has no version (expected `{}==<version>`)",
-                entry.requirement.value, requirement.name
+                entry.shown(),
+                requirement.name
             ))),
         },
         Target::Unnamed(text) => {
@@ -171,28 +173,40 @@ impl Candidate {
     }
 }
 
-/// A candidate, and its digests when it was downloaded.
+/// How a candidate's bytes were seen.
+#[derive(Debug, Clone)]
+pub enum Seen {
+    /// Downloaded and hashed here.
+    Downloaded(Digests),
+    /// Not downloaded: the index declares exactly the digest the entry records for this file.
+    /// Only ever confirms that record; it never supplies a new hash.
+    ConfirmedByIndex(HashDigest),
+}
+
+/// A candidate, and how its bytes were seen.
 #[derive(Debug, Clone)]
 pub struct Observation {
     /// The file.
     pub candidate: Candidate,
-    /// `None` when the index's declared digest already agreed with the record, so the bytes
-    /// were not downloaded.
-    pub digests: Option<Digests>,
+    /// Its digests.
+    pub seen: Seen,
 }
 
 impl Observation {
-    /// The file's digest in `algorithm`: computed from its bytes, or, for a file not
-    /// downloaded, the digest the index declares.
+    /// The file's digest in `algorithm`, if known: computed from its bytes, or the recorded
+    /// digest the index confirmed.
     fn hash(&self, algorithm: HashAlgorithm) -> Option<HashDigest> {
-        match &self.digests {
-            Some(digests) => digests.get(algorithm).cloned(),
-            None => self
-                .candidate
-                .declared
-                .iter()
-                .find(|digest| digest.algorithm == algorithm)
-                .cloned(),
+        match &self.seen {
+            Seen::Downloaded(digests) => digests.get(algorithm).cloned(),
+            Seen::ConfirmedByIndex(hash) => (hash.algorithm == algorithm).then(|| hash.clone()),
+        }
+    }
+
+    /// The digests computed from the bytes, if they were downloaded.
+    pub fn digests(&self) -> Option<&Digests> {
+        match &self.seen {
+            Seen::Downloaded(digests) => Some(digests),
+            Seen::ConfirmedByIndex(_) => None,
         }
     }
 }
@@ -210,14 +224,14 @@ fn record_for<'a>(records: &'a [Provenance], candidate: &Candidate) -> Option<&'
         })
 }
 
-/// Whether a candidate's bytes must be downloaded to judge it: always, unless the entry records
-/// it and the index declares that very digest.
-pub fn needs_download(entry: &Entry, candidate: &Candidate) -> bool {
+/// The recorded hash the index confirms for a candidate, when the entry records that file and
+/// the index declares that very digest: then the bytes need not be downloaded to check the
+/// record. `None` means the bytes must be downloaded.
+pub fn confirmed_by_index(entry: &Entry, candidate: &Candidate) -> Option<HashDigest> {
     let records = entry.recorded_provenance();
-    match record_for(&records, candidate) {
-        Some(record) => !candidate.declared.contains(&record.hash),
-        None => true,
-    }
+    record_for(&records, candidate)
+        .filter(|record| candidate.declared.contains(&record.hash))
+        .map(|record| record.hash.clone())
 }
 
 /// The algorithms to compute for a candidate: the pin's, every recorded one, every declared one.
@@ -286,6 +300,24 @@ pub enum Finding {
         /// The hash.
         hash: HashDigest,
     },
+    /// None of the recorded hashes belongs to any file of the pinned release: the pin was
+    /// edited without re-locking, or every file was replaced.
+    NothingMatches {
+        /// How many hashes are recorded.
+        recorded: usize,
+    },
+    /// A file served with a hash the entry does not record, while a hash the entry records
+    /// (without a filename) matches nothing: most likely that file, republished.
+    Unaccounted {
+        /// The file.
+        filename: String,
+        /// Where it is served.
+        url: String,
+        /// Its hash now.
+        observed: HashDigest,
+        /// The recorded hashes that match nothing.
+        unmatched: Vec<HashDigest>,
+    },
     /// A yanked file (PEP 592) that the pin still selects.
     Yanked {
         /// The file.
@@ -303,8 +335,9 @@ impl Finding {
             | Self::IndexMismatch { filename, .. }
             | Self::Added { filename, .. }
             | Self::Missing { filename, .. }
+            | Self::Unaccounted { filename, .. }
             | Self::Yanked { filename, .. } => filename,
-            Self::Unmatched { .. } => "",
+            Self::Unmatched { .. } | Self::NothingMatches { .. } => "",
         }
     }
 }
@@ -337,7 +370,7 @@ pub fn judge(
     for observation in observations {
         let candidate = &observation.candidate;
         let url = candidate.recorded_url();
-        if let Some(digests) = &observation.digests {
+        if let Some(digests) = observation.digests() {
             for declared in &candidate.declared {
                 if let Some(observed) = digests.get(declared.algorithm)
                     && observed != declared
@@ -454,6 +487,9 @@ pub fn judge(
     }
     verdict.pins.hashes = hashes;
     finish(&mut verdict.pins);
+    if !update {
+        refuse_unexplained(&recorded, observations, &mut verdict);
+    }
     verdict.accepted.hashes = verdict
         .accepted
         .provenance
@@ -466,6 +502,61 @@ pub fn judge(
         verdict.pins = verdict.accepted.clone();
     }
     verdict
+}
+
+/// Turns what cannot be explained innocently into failures: recorded hashes that match no
+/// file at all, and hashes without a filename that match nothing while some file is served
+/// with a hash nobody recorded.
+fn refuse_unexplained(
+    recorded: &[HashDigest],
+    observations: &[Observation],
+    verdict: &mut Verdict,
+) {
+    let matched_any = observations.iter().any(|observation| {
+        recorded
+            .iter()
+            .any(|hash| observation.hash(hash.algorithm).as_ref() == Some(hash))
+    });
+    let changed_any = verdict
+        .failures
+        .iter()
+        .any(|finding| matches!(finding, Finding::Changed { .. }));
+    if !recorded.is_empty() && !observations.is_empty() && !matched_any && !changed_any {
+        verdict.failures.push(Finding::NothingMatches {
+            recorded: recorded.len(),
+        });
+        return;
+    }
+    let unmatched: Vec<HashDigest> = verdict
+        .warnings
+        .iter()
+        .filter_map(|finding| match finding {
+            Finding::Unmatched { hash } => Some(hash.clone()),
+            _ => None,
+        })
+        .collect();
+    if unmatched.is_empty() {
+        return;
+    }
+    let (added, kept): (Vec<Finding>, Vec<Finding>) = std::mem::take(&mut verdict.warnings)
+        .into_iter()
+        .partition(|finding| matches!(finding, Finding::Added { .. }));
+    verdict.warnings = kept;
+    for finding in added {
+        if let Finding::Added {
+            filename,
+            url,
+            hash,
+        } = finding
+        {
+            verdict.failures.push(Finding::Unaccounted {
+                filename,
+                url,
+                observed: hash,
+                unmatched: unmatched.clone(),
+            });
+        }
+    }
 }
 
 /// Sorts hashes and provenance so that the same observations always write the same bytes.
@@ -497,7 +588,7 @@ mod tests {
                 declared: vec![],
                 yanked: None,
             },
-            digests: Some(digests(bytes)),
+            seen: Seen::Downloaded(digests(bytes)),
         }
     }
 
@@ -571,15 +662,21 @@ mod tests {
 
     #[test]
     fn new_files_are_reported_not_added_and_missing_ones_kept() {
-        let text = locked_text(&[observation("pkg-1.0.tar.gz", b"s")]);
+        let text = locked_text(&[
+            observation("pkg-1.0.tar.gz", b"s"),
+            observation("pkg-1.0-py3-none-any.whl", b"w"),
+        ]);
         let entry = entry_for(&text);
         let verdict = judge(
             &entry,
-            &[observation("pkg-1.0-py3-none-any.whl", b"w")],
+            &[
+                observation("pkg-1.0-py3-none-any.whl", b"w"),
+                observation("pkg-1.0-cp311-cp311-win_amd64.whl", b"x"),
+            ],
             false,
             HashAlgorithm::Sha256,
         );
-        assert!(verdict.failures.is_empty());
+        assert!(verdict.failures.is_empty(), "{verdict:?}");
         assert!(
             verdict
                 .warnings
@@ -607,6 +704,41 @@ mod tests {
             &verdict.failures[..],
             [Finding::IndexMismatch { .. }]
         ));
+    }
+
+    #[test]
+    fn a_pin_whose_hashes_match_nothing_is_refused() {
+        let text = locked_text(&[observation("pkg-1.0.tar.gz", b"s")]);
+        let entry = entry_for(&text.replace("pkg==1.0", "pkg==2.0"));
+        let verdict = judge(
+            &entry,
+            &[observation("pkg-2.0.tar.gz", b"t")],
+            false,
+            HashAlgorithm::Sha256,
+        );
+        assert!(matches!(
+            &verdict.failures[..],
+            [Finding::NothingMatches { recorded: 1 }]
+        ));
+    }
+
+    #[test]
+    fn a_republished_file_under_hashes_without_filenames_is_refused() {
+        let (wheel, sdist) = (digests(b"w"), digests(b"s"));
+        let entry = entry_for(&format!(
+            "pkg==1.0 --hash={} --hash={}\n",
+            wheel.sha256(),
+            sdist.sha256()
+        ));
+        let observations = [
+            observation("pkg-1.0-py3-none-any.whl", b"w"),
+            observation("pkg-1.0.tar.gz", b"evil"),
+        ];
+        let verdict = judge(&entry, &observations, false, HashAlgorithm::Sha256);
+        assert!(
+            matches!(&verdict.failures[..], [Finding::Unaccounted { filename, .. }] if filename == "pkg-1.0.tar.gz"),
+            "{verdict:?}"
+        );
     }
 
     #[test]

@@ -27,13 +27,67 @@ impl fmt::Display for Redacted<'_> {
     }
 }
 
-/// Redacts credentials in a URL given as text; text that is not a URL is returned unchanged
-/// unless it looks like it holds `user:secret@`.
+/// Redacts credentials in a URL given as text, even one that does not parse.
 pub fn redact_str(text: &str) -> String {
     match Url::parse(text) {
         Ok(url) => Redacted(&url).to_string(),
-        Err(_) => text.to_string(),
+        Err(_) => redact_text(text),
     }
+}
+
+/// Redacts every `scheme://user:secret@` in free text (a requirement line, an error message):
+/// the secret becomes `****`, and a lone `token@` becomes `****@`.
+pub fn redact_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(index) = rest.find("://") {
+        let authority_start = index + 3;
+        out.push_str(&rest[..authority_start]);
+        rest = &rest[authority_start..];
+        let authority_end = rest
+            .find(|c: char| matches!(c, '/' | '?' | '#') || c.is_whitespace())
+            .unwrap_or(rest.len());
+        let authority = &rest[..authority_end];
+        match authority.rfind('@') {
+            Some(at) => {
+                let userinfo = &authority[..at];
+                match userinfo.split_once(':') {
+                    Some((user, _)) => {
+                        out.push_str(user);
+                        out.push_str(":****");
+                    }
+                    None => out.push_str("****"),
+                }
+                out.push_str(&authority[at..]);
+            }
+            None => out.push_str(authority),
+        }
+        rest = &rest[authority_end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Decodes `%XX` escapes (not `+`: in a URL's user info a `+` is a plus, as pip reads it).
+pub fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut index = 0;
+    while index < bytes.len() {
+        if bytes[index] == b'%'
+            && index + 2 < bytes.len()
+            && bytes[index + 1].is_ascii_hexdigit()
+            && bytes[index + 2].is_ascii_hexdigit()
+            && let Ok(byte) = u8::from_str_radix(&text[index + 1..index + 3], 16)
+        {
+            out.push(byte);
+            index += 3;
+            continue;
+        }
+        out.push(bytes[index]);
+        index += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// The URL as it may be recorded in a lockfile: no credentials, no fragment.
@@ -61,5 +115,14 @@ mod tests {
         let file = Url::parse("https://a:b@host/x.whl#sha256=00").unwrap();
         assert_eq!(recordable(&file), "https://host/x.whl");
         assert_eq!(redact_str("https://u:p@h/"), "https://u:****@h/");
+        assert_eq!(
+            redact_str("https://alice:s3cret@h:99999/simple"),
+            "https://alice:****@h:99999/simple"
+        );
+        assert_eq!(
+            redact_text("pkg @ http://alice:s3cret@host/p.whl ; x and https://tok@h2/y"),
+            "pkg @ http://alice:****@host/p.whl ; x and https://****@h2/y"
+        );
+        assert_eq!(percent_decode("a+b%2Bc%zz%"), "a+b+c%zz%");
     }
 }

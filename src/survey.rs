@@ -30,7 +30,7 @@ use crate::name::PackageName;
 use crate::platform::TargetFilter;
 use crate::pool;
 use crate::report::Printer;
-use crate::requirements::load::{Loaded, Role};
+use crate::requirements::load::{Loaded, Role, options_in_pip_order};
 use crate::requirements::{Document, Entry, FileOption, Line, ParseError, ParseErrors};
 
 /// One pinned entry: where it is, what it pins, and the files the indexes serve for it.
@@ -99,17 +99,30 @@ pub fn requirement_files(files: &[PathBuf], command: &str) -> Result<Vec<PathBuf
 pub fn plan_entries(loaded: &[Loaded], printer: &Printer) -> Result<Vec<Plan>> {
     let mut plans = Vec::new();
     let mut unpinned = Vec::new();
+    let mut malformed = Vec::new();
     for (document_index, item) in loaded.iter().enumerate() {
         if item.role == Role::Constraints {
             continue;
         }
         let document = &item.document;
-        let directory = document
-            .path
-            .parent()
-            .filter(|parent| !parent.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
+        // pip resolves a path on a requirement line against the working directory, unlike
+        // the path of a `-r` include, which is relative to the including file.
+        let directory = Path::new(".");
         for (line_index, line, entry) in document.entries() {
+            if let Some(comment) = &line.comment
+                && document
+                    .text(comment)
+                    .lines()
+                    .any(|part| part.trim_end().ends_with('\\'))
+            {
+                malformed.push(ParseError::new(
+                    &document.path,
+                    &document.source,
+                    comment.clone(),
+                    "this comment ends with `\\`, so pip joins the next line into it and never reads that line\nhint: remove the trailing backslash".to_string(),
+                ));
+                continue;
+            }
             match classify(entry, directory) {
                 Ok(lockable) => plans.push(Plan {
                     document: document_index,
@@ -140,11 +153,16 @@ pub fn plan_entries(loaded: &[Loaded], printer: &Printer) -> Result<Vec<Plan>> {
             }
         }
     }
-    if unpinned.is_empty() {
+    if unpinned.is_empty() && malformed.is_empty() {
         return Ok(plans);
     }
     let count = unpinned.len();
-    Err(anyhow::Error::from(ParseErrors(unpinned)).context(format!(
+    malformed.extend(unpinned);
+    let error = anyhow::Error::from(ParseErrors(malformed));
+    if count == 0 {
+        return Err(error);
+    }
+    Err(error.context(format!(
         "{count} {} not pinned to one version\nhint: pin each as `name==version`; `hashpin lock` records the files of one release",
         if count == 1 { "requirement is" } else { "requirements are" }
     )))
@@ -184,8 +202,8 @@ pub fn open_client(
     loaded: &[Loaded],
     env: &EnvLookup,
 ) -> Result<ManuallyDrop<Client>> {
-    let documents: Vec<&Document> = loaded.iter().map(|l| &l.document).collect();
-    let settings = config::resolve(&index.to_args(), &documents, env)?;
+    let file_options = options_in_pip_order(loaded);
+    let settings = config::resolve(&index.to_args(), &file_options, env)?;
     if settings.indexes.is_empty() && settings.find_links.is_empty() {
         return Err(UsageError::new(
             "no index to look in: `--no-index` is set and there is no `--find-links`\nhint: drop `--no-index`, or add `--find-links <dir>`",
@@ -393,13 +411,15 @@ fn no_files_error(
             .collect();
         format!("versions listed: {}", shown.join(", "))
     };
-    anyhow::anyhow!(
+    // The pin asks for something the configured indexes do not have: an input error (2).
+    UsageError::new(format!(
         "{}:{}: no files for `{}` in {}\nhint: {available}",
         document.path.display(),
         line.number,
-        entry.requirement.value,
+        entry.shown(),
         searched.join(", ")
-    )
+    ))
+    .into()
 }
 
 /// Adds what PyPI's JSON API declares (blake2b-256 besides sha256) to each release's files, so

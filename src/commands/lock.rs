@@ -15,11 +15,11 @@ use crate::artifact::ArtifactName;
 use crate::cache::Cache;
 use crate::cli::LockArgs;
 use crate::commands::Context;
-use crate::error::{Status, UsageError};
+use crate::error::{Status, UsageError, status_of};
 use crate::fetch::FetchRequest;
 use crate::hash::HashAlgorithm;
 use crate::lockfile::{
-    Finding, Lockable, Observation, Verdict, algorithms_for, judge, needs_download,
+    Finding, Lockable, Observation, Seen, Verdict, algorithms_for, confirmed_by_index, judge,
 };
 use crate::name::PackageName;
 use crate::persist;
@@ -57,7 +57,7 @@ pub fn run(args: &LockArgs, context: &Context) -> Result<Status> {
 
     // Download and hash everything that must be seen, each URL once.
     let algorithm = HashAlgorithm::from_name(&args.algorithm).unwrap_or(HashAlgorithm::Sha256);
-    let requests = fetch_requests(&plans, &loaded, algorithm);
+    let requests = fetch_requests(&plans, &loaded, algorithm, update.as_ref());
     let cache = if args.no_cache {
         None
     } else {
@@ -66,15 +66,7 @@ pub fn run(args: &LockArgs, context: &Context) -> Result<Status> {
     let (downloaded, failed) = survey::download(&client, cache.as_ref(), &requests, jobs, printer);
     problems.extend(failed);
     if !problems.is_empty() {
-        let count = problems.len();
-        for problem in &problems {
-            printer.error(problem);
-        }
-        printer.err(&format!(
-            "nothing written: {count} {} could not be listed or downloaded",
-            plural(count, "thing", "things")
-        ));
-        return Ok(Status::Error);
+        return Ok(report_problems(&problems, printer));
     }
 
     // Judge every entry.
@@ -85,11 +77,15 @@ pub fn run(args: &LockArgs, context: &Context) -> Result<Status> {
             let observations: Vec<Observation> = plan
                 .candidates
                 .iter()
-                .map(|candidate| Observation {
-                    candidate: candidate.clone(),
-                    digests: downloaded
-                        .get(&candidate.url)
-                        .map(|fetched| fetched.digests.clone()),
+                .filter_map(|candidate| {
+                    let seen = match downloaded.get(&candidate.url) {
+                        Some(fetched) => Seen::Downloaded(fetched.digests.clone()),
+                        None => Seen::ConfirmedByIndex(confirmed_by_index(entry, candidate)?),
+                    };
+                    Some(Observation {
+                        candidate: candidate.clone(),
+                        seen,
+                    })
                 })
                 .collect();
             judge(
@@ -107,6 +103,24 @@ pub fn run(args: &LockArgs, context: &Context) -> Result<Status> {
     }
     report_warnings(&plans, &verdicts, &loaded, context);
     save(args, &plans, &verdicts, &loaded, context)
+}
+
+/// Reports every problem that kept lock from seeing everything; the status is the gravest:
+/// 4 if anything operational failed, else 2 (every problem was in the input).
+fn report_problems(problems: &[anyhow::Error], printer: &crate::report::Printer) -> Status {
+    for problem in problems {
+        printer.error(problem);
+    }
+    let count = problems.len();
+    printer.err(&format!(
+        "nothing written: {count} {}",
+        plural(count, "problem", "problems")
+    ));
+    problems
+        .iter()
+        .map(status_of)
+        .max()
+        .unwrap_or(Status::Error)
 }
 
 /// `--update` takes names; a value that names an existing file is a file given after it.
@@ -172,16 +186,22 @@ fn wants_update(update: Option<&Vec<String>>, plan: &Plan) -> bool {
 }
 
 /// One request per URL that must be downloaded, with every algorithm any entry needs of it.
+///
+/// A download is skipped only to *confirm* a record the index vouches for. Never for
+/// `--update`, which must write hashes computed here, and never for a direct URL, whose
+/// `#sha256=` fragment is the user's own text and cannot vouch for itself.
 fn fetch_requests(
     plans: &[Plan],
     loaded: &[Loaded],
     algorithm: HashAlgorithm,
+    update: Option<&Vec<String>>,
 ) -> Vec<FetchRequest> {
     let mut by_url: BTreeMap<String, FetchRequest> = BTreeMap::new();
     for plan in plans {
         let (_, _, entry) = plan.line(loaded);
+        let always = wants_update(update, plan) || matches!(plan.lockable, Lockable::Url { .. });
         for candidate in &plan.candidates {
-            if !needs_download(entry, candidate) {
+            if !always && confirmed_by_index(entry, candidate).is_some() {
                 continue;
             }
             let algorithms = algorithms_for(entry, candidate, algorithm);
@@ -211,7 +231,7 @@ fn report_refusal(plans: &[Plan], verdicts: &[Verdict], loaded: &[Loaded], conte
             continue;
         }
         let (document, line, entry) = plan.line(loaded);
-        let requirement = &entry.requirement.value;
+        let requirement = entry.shown();
         for failure in &verdict.failures {
             let mut text = String::new();
             match failure {
@@ -242,6 +262,31 @@ fn report_refusal(plans: &[Plan], verdicts: &[Verdict], loaded: &[Loaded], conte
                         "the index declares a digest that `{filename}` does not have\n  requirement: {requirement} ({})\n  url:         {url}\n  declared:    {}\n  observed:    {}",
                         location(document, line),
                         printer.err_style(Style::Red, &declared.to_string()),
+                        printer.err_style(Style::Green, &observed.to_string()),
+                    );
+                }
+                Finding::NothingMatches { recorded } => {
+                    changed += 1;
+                    let _ = write!(
+                        text,
+                        "none of the {recorded} recorded {} belongs to a file of `{requirement}` ({})\n  the pin was changed without re-locking, or every file was replaced",
+                        plural(*recorded, "hash", "hashes"),
+                        location(document, line),
+                    );
+                }
+                Finding::Unaccounted {
+                    filename,
+                    url,
+                    observed,
+                    unmatched,
+                } => {
+                    changed += 1;
+                    let shown: Vec<String> = unmatched.iter().map(ToString::to_string).collect();
+                    let _ = write!(
+                        text,
+                        "`{filename}` is served with a hash the lockfile does not record, while a recorded hash matches no file: it was probably republished\n  requirement: {requirement} ({})\n  url:         {url}\n  recorded:    {}\n  observed:    {}",
+                        location(document, line),
+                        printer.err_style(Style::Red, &shown.join(", ")),
                         printer.err_style(Style::Green, &observed.to_string()),
                     );
                 }
@@ -303,7 +348,7 @@ fn report_warnings(plans: &[Plan], verdicts: &[Verdict], loaded: &[Loaded], cont
     for (plan, verdict) in plans.iter().zip(verdicts) {
         let (document, line, entry) = plan.line(loaded);
         let at = location(document, line);
-        let requirement = &entry.requirement.value;
+        let requirement = entry.shown();
         let project = plan
             .project(loaded)
             .map_or_else(String::new, |p| p.to_string());
@@ -335,7 +380,9 @@ fn report_warnings(plans: &[Plan], verdicts: &[Verdict], loaded: &[Loaded], cont
                     recorded.short(),
                     observed.short()
                 ),
-                Finding::IndexMismatch { .. } => continue,
+                Finding::IndexMismatch { .. }
+                | Finding::NothingMatches { .. }
+                | Finding::Unaccounted { .. } => continue,
             };
             printer.warning(&message);
         }

@@ -20,7 +20,7 @@ use std::time::Duration;
 use url::Url;
 
 use crate::env_vars::EnvVars;
-use crate::requirements::{Document, FileOption};
+use crate::requirements::{Document, FileOption, Spanned};
 
 /// PyPI's simple API, pip's default index.
 pub const DEFAULT_INDEX_URL: &str = "https://pypi.org/simple/";
@@ -250,9 +250,12 @@ fn parse_find_links(text: &str, relative_to: Option<&Path>) -> Result<FindLinks,
 }
 
 /// Merges every source into the settings pip would use for `pip install -r <files>`.
+///
+/// `file_options` are the requirements files' options in the order pip meets them
+/// ([`crate::requirements::load::options_in_pip_order`]).
 pub fn resolve(
     args: &IndexArgs,
-    documents: &[&Document],
+    file_options: &[(&Document, &Spanned<FileOption>)],
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<IndexSettings, ConfigError> {
     let config = PipConfig::load(env);
@@ -289,27 +292,24 @@ pub fn resolve(
         .map(|(host, _)| host)
         .collect();
 
-    for document in documents {
+    for (document, option) in file_options {
         let origin = format!("`{}`", document.path.display());
-        let directory = document.path.parent();
-        for (_, option) in document.options() {
-            match &option.value {
-                FileOption::NoIndex => {
-                    no_index = true;
-                    indexes.clear();
-                }
-                FileOption::IndexUrl(url) if !no_index => {
-                    indexes = vec![parse_index_url(url, &origin)?];
-                }
-                FileOption::ExtraIndexUrl(url) if !no_index => {
-                    indexes.push(parse_index_url(url, &origin)?);
-                }
-                FileOption::FindLinks(value) => {
-                    find_links.push(parse_find_links(value, directory)?);
-                }
-                FileOption::TrustedHost(host) => trusted_hosts.push(host.clone()),
-                _ => {}
+        match &option.value {
+            FileOption::NoIndex => {
+                no_index = true;
+                indexes.clear();
             }
+            FileOption::IndexUrl(url) if !no_index => {
+                indexes = vec![parse_index_url(url, &origin)?];
+            }
+            FileOption::ExtraIndexUrl(url) if !no_index => {
+                indexes.push(parse_index_url(url, &origin)?);
+            }
+            FileOption::FindLinks(value) => {
+                find_links.push(parse_find_links(value, document.path.parent())?);
+            }
+            FileOption::TrustedHost(host) => trusted_hosts.push(host.clone()),
+            _ => {}
         }
     }
     if no_index {
@@ -378,7 +378,11 @@ mod tests {
         let env = move |name: &str| vars.get(name).cloned();
         let document =
             crate::requirements::parse(Path::new("r.txt"), file.to_string(), &env).unwrap();
-        resolve(args, &[&document], &env).unwrap()
+        let options: Vec<_> = document
+            .options()
+            .map(|(_, option)| (&document, option))
+            .collect();
+        resolve(args, &options, &env).unwrap()
     }
 
     fn urls(settings: &IndexSettings) -> Vec<String> {

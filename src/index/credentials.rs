@@ -118,11 +118,7 @@ fn from_url(url: &Url) -> Option<Credential> {
     if url.username().is_empty() && url.password().is_none() {
         return None;
     }
-    let decode = |text: &str| {
-        url::form_urlencoded::parse(format!("x={text}").as_bytes())
-            .next()
-            .map_or_else(|| text.to_string(), |(_, value)| value.into_owned())
-    };
+    let decode = crate::safe_url::percent_decode;
     Some(Credential {
         username: decode(url.username()),
         password: url.password().map(decode),
@@ -135,7 +131,7 @@ mod tests {
 
     #[test]
     fn index_credentials_follow_the_host_and_netrc_fills_in() {
-        let index = Url::parse("https://alice:t%40ken@private.example/simple/").unwrap();
+        let index = Url::parse("https://alice:t%40k+n@private.example/simple/").unwrap();
         let credentials = Credentials::new(
             [&index],
             Some(
@@ -145,7 +141,7 @@ mod tests {
         let file = Url::parse("https://private.example/files/x.whl").unwrap();
         let found = credentials.for_url(&file).unwrap();
         assert_eq!(found.username, "alice");
-        assert_eq!(found.password.as_deref(), Some("t@ken"));
+        assert_eq!(found.password.as_deref(), Some("t@k+n"));
         let other_port = Url::parse("https://private.example:8443/x").unwrap();
         assert_eq!(credentials.for_url(&other_port).unwrap().username, "anon");
         let mirror = Url::parse("https://mirror.example/simple/").unwrap();

@@ -214,7 +214,7 @@ pub fn parse_html(body: &str, page_url: &Url) -> Result<Page, PageError> {
         let Some(filename) = url
             .path_segments()
             .and_then(|mut segments| segments.next_back())
-            .map(percent_decode)
+            .map(crate::safe_url::percent_decode)
         else {
             continue;
         };
@@ -310,27 +310,6 @@ fn decode_entities(text: &str) -> String {
     }
     out.push_str(rest);
     out
-}
-
-fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut index = 0;
-    while index < bytes.len() {
-        if bytes[index] == b'%'
-            && index + 2 < bytes.len()
-            && bytes[index + 1].is_ascii_hexdigit()
-            && bytes[index + 2].is_ascii_hexdigit()
-            && let Ok(byte) = u8::from_str_radix(&text[index + 1..index + 3], 16)
-        {
-            out.push(byte);
-            index += 3;
-            continue;
-        }
-        out.push(bytes[index]);
-        index += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[cfg(test)]

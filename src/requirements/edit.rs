@@ -81,11 +81,32 @@ pub fn pin(document: &Document, line: &Line, entry: &Entry, pins: &Pins) -> Opti
         text.push_str(comment_gap(document, comment));
         text.push_str(document.text(comment));
     }
+    // Whatever followed the last option on the logical line (a trailing ` \` and the blank
+    // line it joins) stays as it was.
+    text.push_str(&document.source[content_end(line, entry)..line.span.end]);
     text.push_str(&provenance_text);
     Some(Splice {
         range: line.span.start..entry.block_end,
         text,
     })
+}
+
+/// Where the entry's last meaningful text ends: its comment, last option or requirement.
+fn content_end(line: &Line, entry: &Entry) -> usize {
+    let options = entry
+        .hashes
+        .iter()
+        .map(|hash| hash.span.end)
+        .chain(entry.other_options.iter().map(|span| span.end));
+    let end = options
+        .chain([entry.requirement.span.end])
+        .max()
+        .unwrap_or(line.span.end);
+    match &line.comment {
+        Some(comment) => comment.end.max(end),
+        None => end,
+    }
+    .min(line.span.end)
 }
 
 /// The indentation of the entry's second physical line, else four spaces.
@@ -183,6 +204,16 @@ mod tests {
             out,
             format!("x==1\r\nflask==3.0.0 \\\r\n  --hash={SHA_A} \\\r\n  --hash={SHA_B}")
         );
+    }
+
+    #[test]
+    fn a_blank_line_joined_by_a_trailing_backslash_survives() {
+        let out = given("flask==3.0.0 \\\n\n# next\n").pin("flask", &[SHA_A], &[]);
+        assert_eq!(
+            out,
+            format!("flask==3.0.0 \\\n    --hash={SHA_A} \\\n\n# next\n")
+        );
+        assert_eq!(given(&out).pin("flask", &[SHA_A], &[]), out);
     }
 
     #[test]

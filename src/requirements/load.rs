@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use super::span::{ParseError, ParseErrors};
-use super::{Document, FileOption, parse};
+use super::{Document, FileOption, Spanned, parse};
 
 /// How a document was reached.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,6 +26,50 @@ pub struct Loaded {
     pub document: Document,
     /// `-r`/command line, or `-c` only.
     pub role: Role,
+    /// Its `-r`/`-c` includes: (where the option starts in the source, index of the loaded file).
+    pub includes: Vec<(usize, usize)>,
+    /// Its position among the files named on the command line, if it is one.
+    pub root: Option<usize>,
+}
+
+/// Every option of every loaded file in the order pip meets them: each file's options line by
+/// line, an included file's options at the point of its `-r`/`-c`. Index options depend on
+/// this order (a later `-i` replaces the indexes chosen before it).
+pub fn options_in_pip_order(loaded: &[Loaded]) -> Vec<(&Document, &Spanned<FileOption>)> {
+    fn walk<'a>(
+        loaded: &'a [Loaded],
+        index: usize,
+        seen: &mut Vec<bool>,
+        out: &mut Vec<(&'a Document, &'a Spanned<FileOption>)>,
+    ) {
+        if std::mem::replace(&mut seen[index], true) {
+            return;
+        }
+        let item = &loaded[index];
+        for (_, option) in item.document.options() {
+            out.push((&item.document, option));
+            let child = item
+                .includes
+                .iter()
+                .find(|(start, _)| *start == option.span.start)
+                .map(|(_, child)| *child);
+            if let Some(child) = child {
+                walk(loaded, child, seen, out);
+            }
+        }
+    }
+    let mut roots: Vec<(usize, usize)> = loaded
+        .iter()
+        .enumerate()
+        .filter_map(|(index, item)| item.root.map(|order| (order, index)))
+        .collect();
+    roots.sort_unstable();
+    let mut seen = vec![false; loaded.len()];
+    let mut out = Vec::new();
+    for (_, index) in roots {
+        walk(loaded, index, &mut seen, &mut out);
+    }
+    out
 }
 
 /// Why loading failed.
@@ -34,6 +78,12 @@ pub enum LoadError {
     /// One or more files did not parse, or an include was wrong.
     #[error("{0}")]
     Parse(ParseErrors),
+    /// A file is not UTF-8: an input error.
+    #[error("`{path}` is not UTF-8 text\nhint: save it as UTF-8; hashpin edits files in place and will not guess an encoding", path = path.display())]
+    NotUtf8 {
+        /// The file.
+        path: PathBuf,
+    },
     /// A file could not be read.
     #[error("cannot read `{path}`: {source}")]
     Read {
@@ -55,8 +105,10 @@ pub fn load(
         by_path: HashMap::new(),
         errors: Vec::new(),
     };
-    for root in roots {
-        loader.visit(root, Role::Requirements, &mut Vec::new(), None)?;
+    for (order, root) in roots.iter().enumerate() {
+        if let Some(index) = loader.visit(root, Role::Requirements, &mut Vec::new(), None)? {
+            loader.loaded[index].root.get_or_insert(order);
+        }
     }
     if loader.errors.is_empty() {
         Ok(loader.loaded)
@@ -85,7 +137,7 @@ impl Loader<'_> {
         role: Role,
         stack: &mut Vec<PathBuf>,
         site: Option<IncludeSite<'_>>,
-    ) -> Result<(), LoadError> {
+    ) -> Result<Option<usize>, LoadError> {
         let key = fs_err::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
         if let Some(position) = stack.iter().position(|entry| *entry == key) {
             let chain: Vec<String> = stack[position..]
@@ -108,15 +160,24 @@ impl Loader<'_> {
                     format!("include cycle: {}", chain.join(" -> ")),
                 ));
             }
-            return Ok(());
+            return Ok(None);
         }
         if let Some(&index) = self.by_path.get(&key) {
             if role == Role::Requirements {
                 self.loaded[index].role = Role::Requirements;
             }
-            return Ok(());
+            return Ok(Some(index));
         }
-        let source = match fs_err::read_to_string(path) {
+        let bytes = fs_err::read(path).and_then(|bytes| {
+            // pip guesses other encodings; hashpin edits in place and so insists on UTF-8.
+            String::from_utf8(bytes).map_err(|_| {
+                std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    "not UTF-8 text; save it as UTF-8",
+                )
+            })
+        });
+        let source = match bytes {
             Ok(source) => source,
             Err(error) => {
                 if let Some(site) = site {
@@ -124,13 +185,14 @@ impl Loader<'_> {
                         &site.document.path,
                         &site.document.source,
                         site.span,
-                        format!(
-                            "cannot read included file `{}`: {}",
-                            path.display(),
-                            error.kind()
-                        ),
+                        format!("cannot read included file `{}`: {}", path.display(), error),
                     ));
-                    return Ok(());
+                    return Ok(None);
+                }
+                if error.kind() == std::io::ErrorKind::InvalidData {
+                    return Err(LoadError::NotUtf8 {
+                        path: path.to_path_buf(),
+                    });
                 }
                 return Err(LoadError::Read {
                     path: path.to_path_buf(),
@@ -142,7 +204,7 @@ impl Loader<'_> {
             Ok(document) => document,
             Err(ParseErrors(errors)) => {
                 self.errors.extend(errors);
-                return Ok(());
+                return Ok(None);
             }
         };
         let includes: Vec<(String, Role, std::ops::Range<usize>)> = document
@@ -158,6 +220,7 @@ impl Loader<'_> {
             })
             .collect();
         stack.push(key.clone());
+        let mut children = Vec::new();
         for (target, include_role, span) in &includes {
             if target.contains("://") {
                 self.errors.push(ParseError::new(
@@ -169,7 +232,7 @@ impl Loader<'_> {
                 continue;
             }
             let included = resolve_relative(path, target);
-            self.visit(
+            let child = self.visit(
                 &included,
                 *include_role,
                 stack,
@@ -178,11 +241,20 @@ impl Loader<'_> {
                     span: span.clone(),
                 }),
             )?;
+            if let Some(child) = child {
+                children.push((span.start, child));
+            }
         }
         stack.pop();
-        self.by_path.insert(key, self.loaded.len());
-        self.loaded.push(Loaded { document, role });
-        Ok(())
+        let index = self.loaded.len();
+        self.by_path.insert(key, index);
+        self.loaded.push(Loaded {
+            document,
+            role,
+            includes: children,
+            root: None,
+        });
+        Ok(Some(index))
     }
 }
 
@@ -201,6 +273,31 @@ fn resolve_relative(including: &Path, target: &str) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn options_come_in_the_order_pip_meets_them() {
+        let dir = tempfile::tempdir().unwrap();
+        fs_err::write(
+            dir.path().join("top.txt"),
+            "-i http://a/\n-r sub.txt\n--pre\n",
+        )
+        .unwrap();
+        fs_err::write(dir.path().join("sub.txt"), "--extra-index-url http://b/\n").unwrap();
+        let loaded = load(&[dir.path().join("top.txt")], &|_| None).unwrap();
+        let order: Vec<FileOption> = options_in_pip_order(&loaded)
+            .into_iter()
+            .map(|(_, option)| option.value.clone())
+            .collect();
+        assert_eq!(
+            order,
+            [
+                FileOption::IndexUrl("http://a/".into()),
+                FileOption::Requirement("sub.txt".into()),
+                FileOption::ExtraIndexUrl("http://b/".into()),
+                FileOption::Pre,
+            ]
+        );
+    }
 
     #[test]
     fn includes_are_relative_and_cycles_named() {

@@ -121,6 +121,11 @@ impl Entry {
         hashes
     }
 
+    /// The requirement as it may be shown: credentials in any URL replaced by `****`.
+    pub fn shown(&self) -> String {
+        crate::safe_url::redact_text(&self.requirement.value)
+    }
+
     /// The provenance records, without spans.
     pub fn recorded_provenance(&self) -> Vec<Provenance> {
         self.provenance

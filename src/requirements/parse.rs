@@ -23,7 +23,7 @@ use std::path::Path;
 
 use pep508_rs::{Requirement, VerbatimUrl};
 
-use super::span::{ParseError, ParseErrors, Span, Spanned};
+use super::span::{ParseError, ParseErrors, Span, Spanned, physical_lines};
 use super::{
     Document, Entry, FileOption, Line as DocumentLine, LineKind, PROVENANCE_PREFIX, Provenance,
     Target,
@@ -155,31 +155,12 @@ impl Logical {
     }
 }
 
-/// Splits the source into physical lines: `(number, start, content end)`.
-fn physical_lines(source: &str) -> Vec<(usize, usize, usize)> {
-    let mut lines = Vec::new();
-    let mut start = 0;
-    let mut number = 1;
-    while start < source.len() {
-        let newline = source[start..].find('\n').map(|index| start + index);
-        let end = newline.unwrap_or(source.len());
-        let content_end = if end > start && source.as_bytes()[end - 1] == b'\r' {
-            end - 1
-        } else {
-            end
-        };
-        lines.push((number, start, content_end));
-        number += 1;
-        start = newline.map_or(source.len(), |index| index + 1);
-    }
-    lines
-}
-
 /// pip's `join_lines`.
 fn join_lines(source: &str) -> Vec<Logical> {
     let mut logical_lines = Vec::new();
     let mut current: Option<Logical> = None;
-    for (number, start, content_end) in physical_lines(source) {
+    for (index, physical) in physical_lines(source).into_iter().enumerate() {
+        let (number, start, content_end) = (index + 1, physical.start, physical.content_end);
         let content = &source[start..content_end];
         let is_comment = content.trim_start().starts_with('#');
         if !content.ends_with('\\') || is_comment {
@@ -251,19 +232,24 @@ struct Token {
     span: Span,
 }
 
+/// `shlex`'s white space: only these four separate options; a no-break space does not.
+fn is_shell_space(character: char) -> bool {
+    matches!(character, ' ' | '\t' | '\r' | '\n')
+}
+
 /// `shlex.split` in POSIX mode, keeping spans in the joined text.
 fn shell_split(text: &str, base: usize) -> Result<Vec<Token>, (Span, String)> {
     let mut tokens = Vec::new();
     let mut chars = text.char_indices().peekable();
     while let Some(&(start, character)) = chars.peek() {
-        if character.is_whitespace() {
+        if is_shell_space(character) {
             chars.next();
             continue;
         }
         let mut value = String::new();
         let mut end = start;
         while let Some(&(index, character)) = chars.peek() {
-            if character.is_whitespace() {
+            if is_shell_space(character) {
                 break;
             }
             chars.next();
@@ -654,11 +640,8 @@ impl LineContext<'_> {
         if looks_unnamed(text) {
             return Ok(Target::Unnamed(text.to_string()));
         }
-        let working_dir = self
-            .path
-            .parent()
-            .filter(|parent| !parent.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
+        // pip resolves relative paths in requirement lines against the working directory.
+        let working_dir = std::env::current_dir().unwrap_or_else(|_| Path::new(".").to_path_buf());
         Requirement::<VerbatimUrl>::parse(text, working_dir)
             .map(|requirement| Target::Pep508(Box::new(requirement)))
             .map_err(|error| {

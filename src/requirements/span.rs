@@ -19,14 +19,71 @@ pub struct Spanned<T> {
     pub span: Span,
 }
 
-/// 1-based line and column of a byte offset.
+/// One physical line: where its text starts and ends, and where the next line starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PhysicalLine {
+    /// First byte of the line.
+    pub start: usize,
+    /// End of the text, before the line break.
+    pub content_end: usize,
+    /// First byte after the line break.
+    pub next: usize,
+}
+
+/// The line breaks Python's `str.splitlines` knows, which pip uses to split a requirements
+/// file: `\r\n` is one break, and so are `\n`, `\r`, `\v`, `\f`, `\x1c`-`\x1e`, U+0085,
+/// U+2028 and U+2029 alone. hashpin must see the lines pip sees.
+fn break_length(rest: &str) -> Option<usize> {
+    let character = rest.chars().next()?;
+    match character {
+        '\r' if rest[1..].starts_with('\n') => Some(2),
+        '\n' | '\r' | '\u{0b}' | '\u{0c}' | '\u{1c}' | '\u{1d}' | '\u{1e}' | '\u{85}'
+        | '\u{2028}' | '\u{2029}' => Some(character.len_utf8()),
+        _ => None,
+    }
+}
+
+/// Splits a source into physical lines as `str.splitlines` does. A UTF-8 byte-order mark at
+/// the start is not part of the first line's text (pip strips it when decoding).
+pub fn physical_lines(source: &str) -> Vec<PhysicalLine> {
+    let mut lines = Vec::new();
+    let mut start = if source.starts_with('\u{feff}') { 3 } else { 0 };
+    let mut line_start = start;
+    while start < source.len() {
+        let rest = &source[start..];
+        if let Some(length) = break_length(rest) {
+            lines.push(PhysicalLine {
+                start: line_start,
+                content_end: start,
+                next: start + length,
+            });
+            start += length;
+            line_start = start;
+        } else {
+            start += rest.chars().next().map_or(1, char::len_utf8);
+        }
+    }
+    if line_start < source.len() {
+        lines.push(PhysicalLine {
+            start: line_start,
+            content_end: source.len(),
+            next: source.len(),
+        });
+    }
+    lines
+}
+
+/// 1-based line and column of a byte offset, counting lines as pip does.
 pub fn line_column(source: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(source.len());
-    let before = &source[..offset];
-    let line = before.matches('\n').count() + 1;
-    let line_start = before.rfind('\n').map_or(0, |index| index + 1);
+    let lines = physical_lines(source);
+    let index = lines
+        .iter()
+        .position(|line| offset < line.next)
+        .unwrap_or(lines.len().saturating_sub(1));
+    let line_start = lines.get(index).map_or(0, |line| line.start.min(offset));
     let column = source[line_start..offset].chars().count() + 1;
-    (line, column)
+    (index + 1, column)
 }
 
 /// An error in a requirements file, with everything needed to point at it.
@@ -50,19 +107,20 @@ impl ParseError {
     /// Builds an error for `span` of `source`.
     pub fn new(path: impl Into<PathBuf>, source: &str, span: Span, message: String) -> Self {
         let (line, column) = line_column(source, span.start);
-        let line_start = source[..span.start.min(source.len())]
-            .rfind('\n')
-            .map_or(0, |index| index + 1);
-        let line_end = source[line_start..]
-            .find('\n')
-            .map_or(source.len(), |index| line_start + index);
-        let source_line = source[line_start..line_end]
-            .trim_end_matches('\r')
-            .to_string();
+        let physical = physical_lines(source)
+            .get(line - 1)
+            .copied()
+            .unwrap_or(PhysicalLine {
+                start: source.len(),
+                content_end: source.len(),
+                next: source.len(),
+            });
+        let line_end = physical.content_end;
+        let source_line = source[physical.start.min(line_end)..line_end].to_string();
         let underline_end = span.end.clamp(span.start, line_end);
         let width = source
             .get(span.start.min(line_end)..underline_end)
-            .map_or(1, |text| text.trim_end_matches('\r').chars().count().max(1));
+            .map_or(1, |text| text.chars().count().max(1));
         Self {
             path: path.into(),
             line,
@@ -122,6 +180,17 @@ impl std::error::Error for ParseErrors {}
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn splits_lines_like_python_splitlines() {
+        let source = "\u{feff}a\rb\r\nc\u{2028}d\n\ne";
+        let texts: Vec<&str> = physical_lines(source)
+            .iter()
+            .map(|line| &source[line.start..line.content_end])
+            .collect();
+        assert_eq!(texts, ["a", "b", "c", "d", "", "e"]);
+        assert_eq!(line_column(source, source.find('d').unwrap()), (4, 1));
+    }
 
     #[test]
     fn crlf_counts_as_one_break_and_columns_are_code_points() {

@@ -11,5 +11,7 @@ mod hash;
 mod lock;
 // Bad input: exit 2 with the file, line and column.
 mod errors;
+// Regressions found in review, each named for its behaviour.
+mod regression;
 // Real pip accepts what hashpin writes.
 mod pip;

@@ -1,0 +1,194 @@
+//! Regressions found in review of `hashpin lock`.
+//! See: https://github.com/hashpin/hashpin/issues/2
+
+use crate::harness::{TestContext, pip_hash, testdata_artifact};
+
+const TINY_WHEEL: &str = "tinyproj-1.0.0-py3-none-any.whl";
+const TINY_SDIST: &str = "tinyproj-1.0.0.tar.gz";
+
+#[test]
+fn a_filename_that_would_start_a_new_line_is_refused() {
+    let context = TestContext::new();
+    context.write("requirements.txt", "tinyproj==1.0.0\n");
+    let evil = "tinyproj-1.0.0-py3-none-any\u{2028}depa==1.0.0\u{2028}#.whl";
+    context
+        .server
+        .add_file("tinyproj", evil, context.server.bytes(TINY_WHEEL));
+    let run = context.lock(&[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("not a safe artifact name"),
+        "{}",
+        run.stderr
+    );
+    let text = context.read("requirements.txt");
+    assert!(!text.contains('\u{2028}'), "{text:?}");
+}
+
+#[test]
+fn update_downloads_every_file_it_records() {
+    let context = TestContext::new();
+    context.write("requirements.txt", "tinyproj==1.0.0\n");
+    assert_eq!(context.lock(&[]).code, 0);
+    let before = context.server.request_count();
+    assert_eq!(context.lock(&["--update"]).code, 0);
+    let downloads = context.server.request_log()[before..]
+        .iter()
+        .filter(|request| request.contains("/files/"))
+        .count();
+    assert_eq!(downloads, 2, "--update writes only hashes computed here");
+}
+
+#[test]
+fn a_direct_url_fragment_does_not_vouch_for_changed_bytes() {
+    let context = TestContext::new();
+    let url = context.server.file_url(TINY_SDIST);
+    let sha = context.server.sha256(TINY_SDIST);
+    context.write(
+        "requirements.txt",
+        &format!("tinyproj @ {url}#sha256={sha}\n"),
+    );
+    assert_eq!(context.lock(&[]).code, 0);
+    let locked = context.read("requirements.txt");
+    context
+        .server
+        .replace_bytes(TINY_SDIST, b"other bytes entirely".to_vec());
+    let run = context.lock(&[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(context.read("requirements.txt"), locked);
+}
+
+#[test]
+fn credentials_in_a_requirement_url_are_not_printed() {
+    let context = TestContext::new();
+    let url = context
+        .server
+        .file_url(TINY_SDIST)
+        .replace("http://", "http://alice:${TOKEN}@");
+    context.write("requirements.txt", &format!("tinyproj @ {url}\n"));
+    let lock = |context: &TestContext| {
+        let output = context
+            .command()
+            .args(["lock"])
+            .env("TOKEN", "s3cr3t")
+            .output()
+            .unwrap();
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    assert_eq!(lock(&context).0, Some(0));
+    let text = context.read("requirements.txt");
+    assert!(!text.contains("s3cr3t"), "{text}");
+    context
+        .server
+        .replace_bytes(TINY_SDIST, b"changed".to_vec());
+    let (code, stderr) = lock(&context);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("alice:****@"), "{stderr}");
+    assert!(!stderr.contains("s3cr3t"), "{stderr}");
+}
+
+#[test]
+fn a_changed_pin_with_stale_hashes_is_refused() {
+    let context = TestContext::new();
+    context.write("requirements.txt", "tinyproj==1.0.0\n");
+    assert_eq!(context.lock(&[]).code, 0);
+    let bumped = context
+        .read("requirements.txt")
+        .replace("tinyproj==1.0.0", "tinyproj==1.1.0");
+    context.write("requirements.txt", &bumped);
+    let run = context.lock(&[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("none of the 2 recorded hashes"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(context.read("requirements.txt"), bumped);
+    assert_eq!(context.lock(&["--update", "tinyproj"]).code, 0);
+    assert!(!context.read("requirements.txt").contains("tinyproj-1.0.0"));
+}
+
+#[test]
+fn a_republished_file_under_pip_compile_hashes_is_refused() {
+    let context = TestContext::new();
+    let wheel = pip_hash(&testdata_artifact("tinyproj", TINY_WHEEL));
+    let sdist = pip_hash(&testdata_artifact("tinyproj", TINY_SDIST));
+    let text = format!("tinyproj==1.0.0 \\\n    --hash={sdist} \\\n    --hash={wheel}\n");
+    context.write("requirements.txt", &text);
+    context
+        .server
+        .replace_bytes(TINY_SDIST, b"republished".to_vec());
+    let run = context.lock(&[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("probably republished"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(context.read("requirements.txt"), text);
+}
+
+#[test]
+fn line_breaks_pip_knows_are_lines_and_a_bom_is_kept() {
+    let context = TestContext::new();
+    let text = "\u{feff}# top\rtinyproj==1.0.0\n";
+    context.write("requirements.txt", text);
+    let run = context.lock(&[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let locked = context.read("requirements.txt");
+    assert!(
+        locked.starts_with("\u{feff}# top\rtinyproj==1.0.0 \\\n    --hash=sha256:"),
+        "{locked:?}"
+    );
+}
+
+#[test]
+fn relative_archive_paths_are_resolved_against_the_working_directory() {
+    let context = TestContext::new();
+    let wheel = testdata_artifact("tinyproj", TINY_WHEEL);
+    fs_err::create_dir_all(context.path("dist")).unwrap();
+    fs_err::copy(&wheel, context.path(&format!("dist/{TINY_WHEEL}"))).unwrap();
+    fs_err::create_dir_all(context.path("sub/dist")).unwrap();
+    fs_err::write(context.path(&format!("sub/dist/{TINY_WHEEL}")), b"a decoy").unwrap();
+    context.write("sub/r.txt", &format!("./dist/{TINY_WHEEL}\n"));
+    let run = context.lock(&["sub/r.txt"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(context.read("sub/r.txt").contains(&pip_hash(&wheel)));
+}
+
+#[test]
+fn input_pip_would_misread_is_an_input_error() {
+    let context = TestContext::new();
+    let cases = [
+        (
+            format!("tinyproj==1.0.0 --hash=SHA256:{}\n", "a".repeat(64)),
+            "lower case",
+        ),
+        (
+            format!("tinyproj==1.0.0 --hash=sha256:{}\n", "A".repeat(64)),
+            "lower case",
+        ),
+        (
+            "tinyproj==1.0.0  # note \\\nother==1.0\n".to_string(),
+            "joins the next line",
+        ),
+        (
+            "tinyproj==9.9.9\n".to_string(),
+            "versions listed: 1.1.0, 1.0.0",
+        ),
+    ];
+    for (text, expected) in cases {
+        context.write("requirements.txt", &text);
+        let run = context.lock(&[]);
+        assert_eq!(run.code, 2, "{text:?}: {}", run.stderr);
+        assert!(run.stderr.contains(expected), "{text:?}: {}", run.stderr);
+        assert_eq!(context.read("requirements.txt"), text);
+    }
+    fs_err::write(context.path("latin1.txt"), b"# caf\xe9\ntinyproj==1.0.0\n").unwrap();
+    let run = context.lock(&["latin1.txt"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("not UTF-8"), "{}", run.stderr);
+}
