@@ -48,6 +48,76 @@ pub enum Command {
     /// whose bytes changed refuses the lock (exit 1) and leaves the file as it was.
     #[command(after_help = EXIT_CODES)]
     Lock(Box<LockArgs>),
+    /// Audit the index: download every recorded artifact again and report what changed.
+    ///
+    /// Each recorded artifact gets one status: unchanged, changed (same filename, other
+    /// bytes), index-mismatch (the index declares a digest the bytes do not have), missing,
+    /// added (a file of a locked release the lockfile does not record), yanked, or moved (same
+    /// bytes, new URL). The lockfile is never written. Exit 1 when anything changed or an index
+    /// lied; missing, added, yanked and moved are warnings unless `--strict`.
+    #[command(after_help = EXIT_CODES)]
+    Check(Box<CheckArgs>),
+    /// The verify hook: decide from the lockfile whether a downloaded artifact may be used.
+    ///
+    /// Exit 0 pass (the bytes match a hash recorded for this file's release), 1 fail (the
+    /// release is locked and the bytes match none of its hashes, or another version is pinned),
+    /// 3 retry (this file is not recorded, but other files of its release are: try another).
+    #[command(after_help = EXIT_CODES)]
+    Verify(VerifyArgs),
+}
+
+/// How to print results.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum OutputFormat {
+    /// For people.
+    #[default]
+    Text,
+    /// One JSON document on stdout, for CI (schema in README).
+    Json,
+}
+
+/// Arguments of `hashpin check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Lockfiles to audit (default: `requirements.txt`), with the files they include.
+    #[arg(value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
+    /// Fail (exit 1) on missing, added, yanked and moved artifacts too.
+    #[arg(long)]
+    pub strict: bool,
+    /// How many downloads to run at once.
+    #[arg(short, long, env = EnvVars::HASHPIN_JOBS, default_value_t = 8)]
+    pub jobs: usize,
+    /// Do not keep downloaded artifacts in the cache (the inside-the-archive report then has
+    /// nothing to compare with next time).
+    #[arg(long, env = EnvVars::HASHPIN_NO_CACHE, value_parser = clap::builder::FalseyValueParser::new())]
+    pub no_cache: bool,
+    /// Which wheels the lockfile was meant to record.
+    #[command(flatten)]
+    pub target: TargetOptions,
+    /// Index options.
+    #[command(flatten)]
+    pub index: IndexOptions,
+}
+
+/// Arguments of `hashpin verify`.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The lockfile to decide from.
+    #[arg(long = "lock", value_name = "FILE", default_value = "requirements.txt")]
+    pub lockfile: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
+    /// The downloaded artifact (a wheel or sdist, named as its index named it).
+    #[arg(value_name = "ARTIFACT")]
+    pub artifact: PathBuf,
+    /// The URL it was downloaded from.
+    #[arg(value_name = "URL")]
+    pub url: String,
 }
 
 /// Arguments of `hashpin hash`.

@@ -1,7 +1,9 @@
 //! One module per subcommand; each reads as a short recipe of calls into the rooms below.
 
+pub mod check;
 pub mod hash;
 pub mod lock;
+pub mod verify;
 
 use std::time::Instant;
 
