@@ -22,7 +22,7 @@ use crate::cli::{IndexOptions, TargetOptions};
 use crate::commands::EnvLookup;
 use crate::env_vars::EnvVars;
 use crate::error::UsageError;
-use crate::fetch::{FetchRequest, Fetched, fetch_all};
+use crate::fetch::{FetchError, FetchRequest, Fetched, fetch_all};
 use crate::hash::{HashAlgorithm, HashDigest};
 use crate::index::{Client, ProjectListing, config};
 use crate::lockfile::{Candidate, Lockable, NotLockable, PinnedVersion, classify};
@@ -288,8 +288,29 @@ pub fn find_candidates(
     problems
 }
 
-/// Downloads and hashes every request, with a progress line on a terminal. Returns what was
-/// fetched, by URL, and the failures.
+/// Downloads and hashes every request, with a progress line on a terminal; each URL's own
+/// outcome, so a caller can tell a 404 from a broken connection.
+pub fn download_each(
+    client: &Client,
+    cache: Option<&Cache>,
+    requests: &[FetchRequest],
+    jobs: usize,
+    printer: &Printer,
+) -> HashMap<Url, Result<Fetched, FetchError>> {
+    let fetched_count = AtomicUsize::new(0);
+    let results = fetch_all(client, cache, requests, jobs, &|_| {
+        let done = fetched_count.fetch_add(1, Ordering::Relaxed) + 1;
+        printer.progress(&format!("hashing {done}/{} artifacts", requests.len()));
+    });
+    printer.clear_progress();
+    requests
+        .iter()
+        .map(|request| request.url.clone())
+        .zip(results)
+        .collect()
+}
+
+/// Like [`download_each`], split into what was fetched, by URL, and the failures.
 pub fn download(
     client: &Client,
     cache: Option<&Cache>,
@@ -297,18 +318,18 @@ pub fn download(
     jobs: usize,
     printer: &Printer,
 ) -> (HashMap<Url, Fetched>, Vec<anyhow::Error>) {
-    let fetched_count = AtomicUsize::new(0);
-    let results = fetch_all(client, cache, requests, jobs, &|_| {
-        let done = fetched_count.fetch_add(1, Ordering::Relaxed) + 1;
-        printer.progress(&format!("hashing {done}/{} artifacts", requests.len()));
-    });
-    printer.clear_progress();
     let mut downloaded = HashMap::new();
     let mut problems = Vec::new();
-    for (request, result) in requests.iter().zip(results) {
+    let mut results = download_each(client, cache, requests, jobs, printer);
+    // In request order, so the same failures are always reported in the same order.
+    for request in requests {
+        let Some(result) = results.remove(&request.url) else {
+            continue;
+        };
+        let url = request.url.clone();
         match result {
             Ok(fetched) => {
-                downloaded.insert(request.url.clone(), fetched);
+                downloaded.insert(url, fetched);
             }
             Err(error) => problems.push(anyhow::Error::from(error)),
         }
@@ -316,7 +337,6 @@ pub fn download(
     (downloaded, problems)
 }
 
-/// The files of one release that suit the target, each (filename, URL) once.
 fn release_candidates(
     listing: &ProjectListing,
     project: &PackageName,

@@ -9,6 +9,8 @@ mod index_server_selftest;
 mod hash;
 // `hashpin lock` end to end.
 mod lock;
+// `hashpin check` audits the index.
+mod check;
 // Bad input: exit 2 with the file, line and column.
 mod errors;
 // Regressions found in review, each named for its behaviour.
