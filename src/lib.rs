@@ -11,6 +11,7 @@ pub mod env_vars;
 pub mod error;
 pub mod fetch;
 pub mod hash;
+pub mod hooks;
 pub mod index;
 pub mod inspect;
 pub mod lockfile;
