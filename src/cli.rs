@@ -151,15 +151,15 @@ pub struct LockArgs {
     /// The algorithm for new hashes.
     #[arg(short, long, default_value = "sha256", value_parser = ["sha256", "sha384", "sha512"])]
     pub algorithm: String,
-    /// Which wheels to record.
-    #[command(flatten)]
-    pub target: TargetOptions,
     /// How many downloads to run at once.
     #[arg(short, long, env = EnvVars::HASHPIN_JOBS, default_value_t = 8)]
     pub jobs: usize,
     /// Do not keep downloaded artifacts in the cache.
     #[arg(long, env = EnvVars::HASHPIN_NO_CACHE, value_parser = clap::builder::FalseyValueParser::new())]
     pub no_cache: bool,
+    /// Which wheels to record.
+    #[command(flatten)]
+    pub target: TargetOptions,
     /// Index options.
     #[command(flatten)]
     pub index: IndexOptions,
@@ -167,6 +167,7 @@ pub struct LockArgs {
 
 /// Narrowing a release's wheels to a target interpreter.
 #[derive(Debug, Args, Clone, Default)]
+#[command(next_help_heading = "Target options")]
 pub struct TargetOptions {
     /// Keep only wheels for this Python version (`3.11`); sdists are always kept.
     #[arg(long, value_name = "X.Y")]

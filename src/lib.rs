@@ -17,6 +17,7 @@ pub mod inspect;
 pub mod lockfile;
 pub mod name;
 pub mod persist;
+pub mod pip;
 pub mod platform;
 pub mod pool;
 pub mod report;

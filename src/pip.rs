@@ -1,0 +1,329 @@
+//! The one place that runs pip: resolution (`pip install --dry-run --report`), the target
+//! interpreter's wheel tags, and the final install hand-off.
+//!
+//! Resolution is pip's own, never a home-made resolver: pip knows the target interpreter,
+//! markers, extras and every index option. hashpin only reads pip's report, and never takes
+//! the hashes in it: every artifact is downloaded and hashed again by hashpin.
+//! Non-goal: driving pip's internals; everything goes through `python -m pip` on the command
+//! line, so any pip from 22.2 on works.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use serde::Deserialize;
+use url::Url;
+
+use crate::env_vars::EnvVars;
+use crate::name::PackageName;
+use crate::safe_url::redact_text;
+
+/// Why running pip failed.
+#[derive(Debug, thiserror::Error)]
+pub enum PipError {
+    /// The interpreter could not be started.
+    #[error(
+        "cannot run `{python}`: {source}\nhint: pass `--python <path to python>`, or activate a virtual environment"
+    )]
+    Spawn {
+        /// The interpreter.
+        python: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// pip exited with an error.
+    #[error("`pip {step}` failed (exit {code}):\n{stderr}")]
+    Failed {
+        /// What pip was asked to do.
+        step: &'static str,
+        /// pip's exit code.
+        code: i32,
+        /// What pip said, credentials redacted.
+        stderr: String,
+    },
+    /// pip's own hash check refused a file during resolution.
+    #[error("pip refused a download whose hash differs from the lockfile:\n{stderr}")]
+    HashMismatch {
+        /// What pip said.
+        stderr: String,
+    },
+    /// pip's report was not what this version of hashpin reads.
+    #[error(
+        "cannot read pip's resolution report: {0}\nhint: hashpin needs pip 22.2 or newer (`python -m pip install -U pip`)"
+    )]
+    Report(String),
+    /// A temporary file could not be made.
+    #[error("cannot create a temporary file for pip's report: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// The interpreter packages are resolved and installed for.
+#[derive(Debug, Clone)]
+pub struct Interpreter {
+    /// Its path.
+    pub python: PathBuf,
+}
+
+impl Interpreter {
+    /// `--python`, else the active virtual environment's, else `python3` on PATH.
+    pub fn find(explicit: Option<&Path>, env: &dyn Fn(&str) -> Option<String>) -> Self {
+        let python = explicit.map(Path::to_path_buf).unwrap_or_else(|| {
+            env(EnvVars::VIRTUAL_ENV)
+                .map(|venv| Path::new(&venv).join("bin").join("python"))
+                .filter(|python| python.exists())
+                .unwrap_or_else(|| PathBuf::from("python3"))
+        });
+        Self { python }
+    }
+
+    fn pip(&self) -> Command {
+        let mut command = Command::new(&self.python);
+        command
+            .args(["-m", "pip", "--disable-pip-version-check", "--no-input"])
+            .stdin(Stdio::null());
+        command
+    }
+
+    fn output(&self, command: &mut Command, step: &'static str) -> Result<Output, PipError> {
+        let output = command.output().map_err(|source| PipError::Spawn {
+            python: self.python.display().to_string(),
+            source,
+        })?;
+        if output.status.success() {
+            return Ok(output);
+        }
+        let stderr = redact_text(&String::from_utf8_lossy(&output.stderr));
+        if stderr.contains("DO NOT MATCH THE HASHES") {
+            return Err(PipError::HashMismatch { stderr });
+        }
+        Err(PipError::Failed {
+            step,
+            code: output.status.code().unwrap_or(-1),
+            stderr,
+        })
+    }
+
+    /// Resolves `requirement_files` (plus `extra_args`, e.g. index options) for this
+    /// interpreter with `pip install --dry-run --ignore-installed --report`.
+    pub fn resolve(
+        &self,
+        requirement_files: &[PathBuf],
+        extra_args: &[String],
+    ) -> Result<Resolution, PipError> {
+        let report = tempfile::Builder::new()
+            .prefix("hashpin-report-")
+            .suffix(".json")
+            .tempfile()?;
+        let mut command = self.pip();
+        command.args([
+            "install",
+            "--dry-run",
+            "--ignore-installed",
+            "--quiet",
+            "--report",
+        ]);
+        command.arg(report.path());
+        for file in requirement_files {
+            command.arg("-r").arg(file);
+        }
+        command.args(extra_args);
+        self.output(&mut command, "install --dry-run --report")?;
+        let text = fs_err::read_to_string(report.path())?;
+        Resolution::parse(&text)
+    }
+
+    /// The wheel tags this interpreter accepts, most preferred first, as pip computes them.
+    pub fn supported_tags(&self) -> Result<Vec<String>, PipError> {
+        let mut command = Command::new(&self.python);
+        command.args([
+            "-c",
+            "from pip._vendor.packaging import tags\nfor t in tags.sys_tags(): print(t)",
+        ]);
+        let output = self.output(&mut command, "tags")?;
+        Ok(String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .map(str::to_string)
+            .collect())
+    }
+
+    /// Installs exactly the verified files: no index, no dependency resolution, every hash
+    /// required. pip's output goes straight to the user.
+    pub fn install_verified(
+        &self,
+        lockfiles: &[PathBuf],
+        verified_dir: &Path,
+        pip_args: &[String],
+    ) -> Result<(), PipError> {
+        let mut command = self.pip();
+        command
+            .args([
+                "install",
+                "--no-index",
+                "--no-deps",
+                "--require-hashes",
+                "--find-links",
+            ])
+            .arg(verified_dir);
+        for file in lockfiles {
+            command.arg("-r").arg(file);
+        }
+        command.args(pip_args);
+        // Only the verified directory: the user's PIP_FIND_LINKS or PIP_INDEX_URL must not
+        // add another source of files at this step.
+        for variable in [
+            EnvVars::PIP_FIND_LINKS,
+            EnvVars::PIP_INDEX_URL,
+            EnvVars::PIP_EXTRA_INDEX_URL,
+        ] {
+            command.env_remove(variable);
+        }
+        let status = command
+            .stdin(Stdio::null())
+            .status()
+            .map_err(|source| PipError::Spawn {
+                python: self.python.display().to_string(),
+                source,
+            })?;
+        if status.success() {
+            Ok(())
+        } else {
+            Err(PipError::Failed {
+                step: "install",
+                code: status.code().unwrap_or(-1),
+                stderr: "(pip's output is above)".into(),
+            })
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct Report {
+    install: Vec<ReportItem>,
+}
+
+#[derive(Deserialize)]
+struct ReportItem {
+    download_info: DownloadInfo,
+    #[serde(default)]
+    is_direct: bool,
+    #[serde(default)]
+    requested: bool,
+    metadata: ReportMetadata,
+}
+
+#[derive(Deserialize)]
+struct DownloadInfo {
+    url: String,
+    #[serde(default)]
+    archive_info: Option<serde_json::Value>,
+}
+
+#[derive(Deserialize)]
+struct ReportMetadata {
+    name: String,
+    version: String,
+    #[serde(default)]
+    requires_dist: Vec<String>,
+}
+
+/// One package pip would install.
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    /// The project, normalized.
+    pub project: PackageName,
+    /// The name as its metadata spells it.
+    pub display_name: String,
+    /// The version.
+    pub version: String,
+    /// The artifact pip chose.
+    pub url: Url,
+    /// Its filename (the URL's last path segment).
+    pub filename: String,
+    /// Named in the requirements, rather than pulled in as a dependency.
+    pub requested: bool,
+    /// A direct URL requirement.
+    pub is_direct: bool,
+    /// Whether pip would install an archive (not a directory or a VCS checkout).
+    pub is_archive: bool,
+    /// Its `Requires-Dist` lines.
+    pub requires_dist: Vec<String>,
+}
+
+/// pip's resolution.
+#[derive(Debug, Clone, Default)]
+pub struct Resolution {
+    /// What pip would install, in pip's order.
+    pub items: Vec<Resolved>,
+}
+
+impl Resolution {
+    /// Parses pip's `--report` JSON.
+    pub fn parse(text: &str) -> Result<Self, PipError> {
+        let report: Report =
+            serde_json::from_str(text).map_err(|error| PipError::Report(error.to_string()))?;
+        let mut items = Vec::new();
+        for item in report.install {
+            let url = Url::parse(&item.download_info.url)
+                .map_err(|error| PipError::Report(format!("bad URL in report: {error}")))?;
+            let filename = url
+                .path_segments()
+                .and_then(|mut segments| segments.next_back())
+                .map(crate::safe_url::percent_decode)
+                .unwrap_or_default();
+            items.push(Resolved {
+                project: PackageName::new(&item.metadata.name),
+                display_name: item.metadata.name,
+                version: item.metadata.version,
+                url,
+                filename,
+                requested: item.requested,
+                is_direct: item.is_direct,
+                is_archive: item.download_info.archive_info.is_some(),
+                requires_dist: item.metadata.requires_dist,
+            });
+        }
+        Ok(Self { items })
+    }
+
+    /// The installed projects whose `Requires-Dist` names `project`: who pulled it in.
+    pub fn via(&self, project: &PackageName) -> Vec<String> {
+        let mut parents: Vec<String> = self
+            .items
+            .iter()
+            .filter(|item| {
+                item.requires_dist.iter().any(|requirement| {
+                    let name_end = requirement
+                        .find(|c: char| {
+                            !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+                        })
+                        .unwrap_or(requirement.len());
+                    PackageName::new(&requirement[..name_end]) == *project
+                })
+            })
+            .map(|item| item.project.to_string())
+            .collect();
+        parents.sort();
+        parents.dedup();
+        parents
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_a_pip_report_and_finds_who_pulled_what_in() {
+        let report = r#"{"version":"1","pip_version":"23.2.1","install":[
+            {"download_info":{"url":"https://files.example/depa-1.0.0-py3-none-any.whl","archive_info":{"hashes":{"sha256":"00"}}},
+             "is_direct":false,"requested":true,"metadata":{"name":"DepA","version":"1.0.0","requires_dist":["depb>=1.0","other; extra == 'x'"]}},
+            {"download_info":{"url":"https://files.example/depb-1.2.0-py3-none-any.whl","archive_info":{}},
+             "requested":false,"metadata":{"name":"depb","version":"1.2.0"}}],"environment":{}}"#;
+        let resolution = Resolution::parse(report).unwrap();
+        assert_eq!(resolution.items.len(), 2);
+        let depb = &resolution.items[1];
+        assert_eq!(depb.filename, "depb-1.2.0-py3-none-any.whl");
+        assert!(!depb.requested && depb.is_archive);
+        assert_eq!(resolution.via(&depb.project), ["depa"]);
+        assert!(Resolution::parse("{}").is_err());
+    }
+}
