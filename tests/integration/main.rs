@@ -11,6 +11,8 @@ mod hash;
 mod lock;
 // `hashpin check` audits the index.
 mod check;
+// `hashpin verify`, the hook: pass, fail, retry and bad input.
+mod verify;
 // Bad input: exit 2 with the file, line and column.
 mod errors;
 // Regressions found in review, each named for its behaviour.
