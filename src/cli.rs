@@ -13,7 +13,7 @@ Exit codes:
   0  success (warnings allowed)
   1  verification failure: a hash differs, an index lied about a digest, --check found changes
   2  usage or input error: bad flags, a malformed or unpinned requirements file
-  3  reserved for the verify hook's \"retry\"
+  3  verify: retry, this file of a locked release is not recorded; try another artifact
   4  operational error: network, index or I/O";
 
 /// Pin the exact bytes of every Python package a project installs.
@@ -64,6 +64,47 @@ pub enum Command {
     /// 3 retry (this file is not recorded, but other files of its release are: try another).
     #[command(after_help = EXIT_CODES)]
     Verify(VerifyArgs),
+    /// Install with pip, recording on first install and refusing any download whose hash
+    /// differs.
+    ///
+    /// pip resolves (`pip install --dry-run --report`); hashpin downloads every artifact pip
+    /// chose, hashes it and holds it against the lockfile: recorded artifacts must match, new
+    /// ones are recorded (unless `--frozen`). Any refusal stops everything before pip installs a
+    /// single package. Then the user's hooks run, and pip installs only the verified files
+    /// (`--no-index --find-links <verified> --require-hashes --no-deps`).
+    #[command(after_help = EXIT_CODES)]
+    Install(Box<InstallArgs>),
+}
+
+/// Arguments of `hashpin install`.
+#[derive(Debug, Args)]
+pub struct InstallArgs {
+    /// The lockfile (repeatable; default `requirements.txt`).
+    #[arg(short = 'r', long = "requirement", value_name = "FILE")]
+    pub requirements: Vec<PathBuf>,
+    /// The interpreter to install for (default: the active virtual environment's, else
+    /// `python3`).
+    #[arg(long, value_name = "PATH")]
+    pub python: Option<PathBuf>,
+    /// Refuse anything the lockfile does not record, and never write it (deploys and CI).
+    #[arg(long)]
+    pub frozen: bool,
+    /// A command to run on every verified artifact, as `CMD... PATH URL` (repeatable; adds to
+    /// the hooks in pyproject.toml, hashpin.toml and ~/.config/hashpin/config.toml).
+    #[arg(long = "hook", value_name = "CMD")]
+    pub hooks: Vec<String>,
+    /// How many downloads to run at once.
+    #[arg(short, long, env = EnvVars::HASHPIN_JOBS, default_value_t = 8)]
+    pub jobs: usize,
+    /// Do not keep downloaded artifacts in the cache.
+    #[arg(long, env = EnvVars::HASHPIN_NO_CACHE, value_parser = clap::builder::FalseyValueParser::new())]
+    pub no_cache: bool,
+    /// Index options, passed on to pip for resolution too.
+    #[command(flatten)]
+    pub index: IndexOptions,
+    /// Arguments for the final `pip install` (after `--`).
+    #[arg(last = true, value_name = "PIP_ARGS")]
+    pub pip_args: Vec<String>,
 }
 
 /// How to print results.
@@ -151,6 +192,22 @@ pub struct LockArgs {
     /// The algorithm for new hashes.
     #[arg(short, long, default_value = "sha256", value_parser = ["sha256", "sha384", "sha512"])]
     pub algorithm: String,
+    /// Resolve loose requirements (`requirements.in`) with pip into a fully pinned and hashed
+    /// lockfile, as `pip-compile --generate-hashes` does.
+    #[arg(long)]
+    pub resolve: bool,
+    /// With `--resolve`: the lockfile to write (default: the input with `.in` replaced by
+    /// `.txt`).
+    #[arg(short, long, value_name = "FILE", requires = "resolve")]
+    pub output: Option<PathBuf>,
+    /// With `--resolve`: let pip pick new versions, for the named projects or all; without it,
+    /// the pins already in the output are kept.
+    #[arg(long, num_args = 0.., value_name = "NAME", requires = "resolve")]
+    pub upgrade: Option<Vec<String>>,
+    /// With `--resolve`: the interpreter to resolve for (default: the active virtual
+    /// environment's, else `python3`).
+    #[arg(long, value_name = "PATH", requires = "resolve")]
+    pub python: Option<PathBuf>,
     /// How many downloads to run at once.
     #[arg(short, long, env = EnvVars::HASHPIN_JOBS, default_value_t = 8)]
     pub jobs: usize,
@@ -211,6 +268,38 @@ pub struct IndexOptions {
 }
 
 impl IndexOptions {
+    /// The options as given, for pip's command line, so that pip applies its own precedence
+    /// to them, its environment and its configuration (as it does for the user).
+    pub fn to_pip_args(&self) -> Vec<String> {
+        let mut args = Vec::new();
+        let mut pair = |flag: &str, value: String| args.extend([flag.to_string(), value]);
+        if let Some(url) = &self.index_url {
+            pair("--index-url", url.clone());
+        }
+        for url in &self.extra_index_url {
+            pair("--extra-index-url", url.clone());
+        }
+        for location in &self.find_links {
+            pair("--find-links", location.clone());
+        }
+        for host in &self.trusted_host {
+            pair("--trusted-host", host.clone());
+        }
+        if let Some(cert) = &self.cert {
+            pair("--cert", cert.display().to_string());
+        }
+        if let Some(timeout) = self.timeout {
+            pair("--timeout", timeout.to_string());
+        }
+        if let Some(retries) = self.retries {
+            pair("--retries", retries.to_string());
+        }
+        if self.no_index {
+            args.push("--no-index".into());
+        }
+        args
+    }
+
     /// The options as the index configuration takes them.
     pub fn to_args(&self) -> IndexArgs {
         IndexArgs {

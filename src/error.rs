@@ -2,7 +2,8 @@
 //!
 //! The statuses are part of the interface and the same for every command:
 //! `0` success (warnings allowed), `1` verification failure, `2` usage or input error,
-//! `3` the verify hook's "retry", `4` operational error (network, index, I/O).
+//! `3` the verify hook's "retry" (try another artifact), `4` operational error (network,
+//! index, I/O).
 
 use std::process::ExitCode;
 

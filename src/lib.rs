@@ -49,5 +49,6 @@ pub fn run(cli: Cli, printer: Printer) -> anyhow::Result<Status> {
         Command::Lock(args) => commands::lock::run(args, &context),
         Command::Check(args) => commands::check::run(args, &context),
         Command::Verify(args) => commands::verify::run(args, &context),
+        Command::Install(args) => commands::install::run(args, &context),
     }
 }

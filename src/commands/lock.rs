@@ -30,10 +30,26 @@ use crate::survey::{self, Plan, location, plural};
 
 /// Runs `hashpin lock`.
 pub fn run(args: &LockArgs, context: &Context) -> Result<Status> {
-    let printer = &context.printer;
     let (files, update) = split_update_values(args);
+    if args.resolve {
+        return crate::commands::resolve::run(args, &files, context);
+    }
     let files = survey::requirement_files(&files, "lock")?;
-    let _locks = files
+    let _locks = lock_files(&files, &context.printer)?;
+    let loaded = load(&files, &*context.env)?;
+    let on_disk: Vec<String> = loaded
+        .iter()
+        .map(|item| item.document.source.clone())
+        .collect();
+    lock_loaded(args, &loaded, &on_disk, update.as_ref(), context)
+}
+
+/// Takes the advisory lock of each file, saying so when another hashpin holds one.
+pub fn lock_files(
+    files: &[PathBuf],
+    printer: &crate::report::Printer,
+) -> Result<Vec<persist::FileLock>> {
+    files
         .iter()
         .map(|path| {
             persist::lock(path, || {
@@ -44,20 +60,29 @@ pub fn run(args: &LockArgs, context: &Context) -> Result<Status> {
             })
             .with_context(|| format!("cannot lock `{}`", path.display()))
         })
-        .collect::<Result<Vec<_>>>()?;
+        .collect()
+}
 
-    let loaded = load(&files, &*context.env)?;
-    let mut plans = survey::plan_entries(&loaded, printer)?;
-    check_update_names(update.as_ref(), &plans, &loaded)?;
-    let client = survey::open_client(&args.index, &loaded, &*context.env)?;
+/// Locks loaded documents: lists, downloads, judges, and writes each document whose text
+/// differs from `on_disk` (what its file holds now, by document).
+pub fn lock_loaded(
+    args: &LockArgs,
+    loaded: &[Loaded],
+    on_disk: &[String],
+    update: Option<&Vec<String>>,
+    context: &Context,
+) -> Result<Status> {
+    let printer = &context.printer;
+    let mut plans = survey::plan_entries(loaded, printer)?;
+    check_update_names(update, &plans, loaded)?;
+    let client = survey::open_client(&args.index, loaded, &*context.env)?;
     let filter = survey::target_filter(&args.target)?;
     let jobs = args.jobs.max(1);
-    let mut problems =
-        survey::find_candidates(&mut plans, &loaded, &client, &filter, jobs, printer);
+    let mut problems = survey::find_candidates(&mut plans, loaded, &client, &filter, jobs, printer);
 
     // Download and hash everything that must be seen, each URL once.
     let algorithm = HashAlgorithm::from_name(&args.algorithm).unwrap_or(HashAlgorithm::Sha256);
-    let requests = fetch_requests(&plans, &loaded, algorithm, update.as_ref());
+    let requests = fetch_requests(&plans, loaded, algorithm, update);
     let cache = if args.no_cache {
         None
     } else {
@@ -73,7 +98,7 @@ pub fn run(args: &LockArgs, context: &Context) -> Result<Status> {
     let verdicts: Vec<Verdict> = plans
         .iter()
         .map(|plan| {
-            let (_, _, entry) = plan.line(&loaded);
+            let (_, _, entry) = plan.line(loaded);
             let observations: Vec<Observation> = plan
                 .candidates
                 .iter()
@@ -88,21 +113,16 @@ pub fn run(args: &LockArgs, context: &Context) -> Result<Status> {
                     })
                 })
                 .collect();
-            judge(
-                entry,
-                &observations,
-                wants_update(update.as_ref(), plan),
-                algorithm,
-            )
+            judge(entry, &observations, wants_update(update, plan), algorithm)
         })
         .collect();
 
     if verdicts.iter().any(|verdict| !verdict.failures.is_empty()) {
-        report_refusal(&plans, &verdicts, &loaded, context);
+        report_refusal(&plans, &verdicts, loaded, context);
         return Ok(Status::Failure);
     }
-    report_warnings(&plans, &verdicts, &loaded, context);
-    save(args, &plans, &verdicts, &loaded, context)
+    report_warnings(&plans, &verdicts, loaded, context);
+    save(args, &plans, &verdicts, loaded, on_disk, context)
 }
 
 /// Reports every problem that kept lock from seeing everything; the status is the gravest:
@@ -395,6 +415,7 @@ fn save(
     plans: &[Plan],
     verdicts: &[Verdict],
     loaded: &[Loaded],
+    on_disk: &[String],
     context: &Context,
 ) -> Result<Status> {
     let printer = &context.printer;
@@ -429,12 +450,13 @@ fn save(
             plural(requirements, "requirement", "requirements"),
             plural(artifacts, "artifact", "artifacts"),
         );
-        if new_text == document.source {
+        let old_text = &on_disk[document_index];
+        if new_text == *old_text {
             printer.info(&format!("`{shown}` is up to date ({summary})"));
             continue;
         }
         if args.dry_run || args.check {
-            printer.out(&printer.diff(true, &shown, &document.source, &new_text))?;
+            printer.out(&printer.diff(true, &shown, old_text, &new_text))?;
             if args.check {
                 status = Status::Failure;
             }

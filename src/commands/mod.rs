@@ -2,7 +2,9 @@
 
 pub mod check;
 pub mod hash;
+pub mod install;
 pub mod lock;
+pub mod resolve;
 pub mod verify;
 
 use std::time::Instant;

@@ -17,5 +17,9 @@ mod verify;
 mod errors;
 // Regressions found in review, each named for its behaviour.
 mod regression;
+// `hashpin lock --resolve` with real pip.
+mod resolve;
+// `hashpin install` with real pip.
+mod install;
 // Real pip accepts what hashpin writes.
 mod pip;

@@ -1,0 +1,190 @@
+//! `hashpin install` end to end, with real pip in throwaway virtual environments.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::harness::{Run, TestContext};
+
+/// A fresh virtual environment in the test's directory; returns its python.
+fn venv(context: &TestContext, name: &str) -> PathBuf {
+    let path = context.path(name);
+    let output = Command::new("python3")
+        .args(["-m", "venv"])
+        .arg(&path)
+        .output()
+        .expect("python3 -m venv runs");
+    assert!(output.status.success(), "{output:?}");
+    path.join("bin/python")
+}
+
+/// `hashpin install --python PYTHON -i INDEX ARGS...`.
+fn install(context: &TestContext, python: &Path, args: &[&str]) -> Run {
+    let index = context.server.simple_url();
+    let python = python.to_str().unwrap();
+    let mut all = vec!["install", "--python", python, "-i", &index];
+    all.extend_from_slice(args);
+    context.run(&all)
+}
+
+/// Which of `modules` import in the environment.
+fn importable(python: &Path, modules: &[&str]) -> Vec<String> {
+    modules
+        .iter()
+        .filter(|module| {
+            Command::new(python)
+                .args(["-c", &format!("import {module}")])
+                .output()
+                .is_ok_and(|output| output.status.success())
+        })
+        .map(|module| (*module).to_string())
+        .collect()
+}
+
+#[test]
+fn a_first_install_records_dependencies_and_a_second_verifies() {
+    let context = TestContext::new();
+    context.write("requirements.txt", "# app\ndepa==1.0.0  # the app\n");
+    let python = venv(&context, "venv");
+    let run = install(&context, &python, &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(importable(&python, &["depa", "depb"]), ["depa", "depb"]);
+    let text = context.read("requirements.txt");
+    let depb_wheel = "depb-1.2.0-py3-none-any.whl";
+    for expected in [
+        "# app\ndepa==1.0.0 \\\n    --hash=sha256:".to_string(),
+        "  # the app\n    # hashpin: depa-1.0.0-py3-none-any.whl sha256:".to_string(),
+        format!(
+            "depb==1.2.0 \\\n    --hash=sha256:{}\n    # hashpin: {depb_wheel} sha256:",
+            context.server.sha256(depb_wheel)
+        ),
+        "    # via depa\n".to_string(),
+    ] {
+        assert!(text.contains(&expected), "missing `{expected}` in:\n{text}");
+    }
+
+    // A second install verifies and changes nothing.
+    let again = venv(&context, "venv2");
+    let run = install(&context, &again, &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(context.read("requirements.txt"), text);
+
+    // Plain pip accepts the lockfile.
+    let plain = venv(&context, "venv3");
+    let output = Command::new(&plain)
+        .args(["-m", "pip", "install", "--require-hashes", "-i"])
+        .arg(context.server.simple_url())
+        .arg("-r")
+        .arg(context.path("requirements.txt"))
+        .env_remove("PIP_FIND_LINKS")
+        .env("PIP_CONFIG_FILE", "/dev/null")
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[test]
+fn a_republished_artifact_stops_everything_before_pip_installs_anything() {
+    let context = TestContext::new();
+    context.write("requirements.txt", "depa==1.0.0\n");
+    let python = venv(&context, "venv");
+    assert_eq!(install(&context, &python, &[]).code, 0);
+    let locked = context.read("requirements.txt");
+
+    let wheel = "depb-1.2.0-py3-none-any.whl";
+    let mut evil = context.server.bytes(wheel);
+    evil.extend_from_slice(b"\0");
+    context.server.replace_bytes(wheel, evil);
+    let fresh = venv(&context, "fresh");
+    let run = install(&context, &fresh, &[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    for expected in [
+        "`depb-1.2.0-py3-none-any.whl` does not match the lockfile",
+        "expected: sha256:",
+        "observed: sha256:",
+        "--- a/requirements.txt",
+        "nothing installed",
+    ] {
+        assert!(
+            run.stderr.contains(expected),
+            "missing `{expected}` in:\n{}",
+            run.stderr
+        );
+    }
+    assert!(
+        importable(&fresh, &["depa", "depb"]).is_empty(),
+        "no package at all is installed"
+    );
+    assert_eq!(context.read("requirements.txt"), locked);
+}
+
+#[test]
+fn frozen_refuses_what_is_not_recorded_and_never_writes() {
+    let context = TestContext::new();
+    context.write("requirements.txt", "depa==1.0.0\n");
+    assert_eq!(context.lock(&[]).code, 0);
+    let locked = context.read("requirements.txt");
+    let python = venv(&context, "venv");
+    let run = install(&context, &python, &["--frozen"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("`depb==1.2.0` is not in the lockfile"),
+        "{}",
+        run.stderr
+    );
+    assert!(importable(&python, &["depa", "depb"]).is_empty());
+    assert_eq!(context.read("requirements.txt"), locked);
+}
+
+#[test]
+fn hooks_pass_fail_and_retry() {
+    let context = TestContext::new();
+    // A second wheel for this interpreter, so a retry has somewhere to go.
+    let cp311 = "platpkg-0.5.0-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl";
+    context.server.add_file(
+        "platpkg",
+        "platpkg-0.5.0-py3-none-any.whl",
+        context.server.bytes(cp311),
+    );
+    context.write("requirements.txt", "platpkg==0.5.0\n");
+    assert_eq!(context.lock(&[]).code, 0);
+    let log = context.path("hook.log");
+    context.write(
+        "retry-native.sh",
+        &format!(
+            "#!/bin/sh\necho \"$HASHPIN_FILENAME $HASHPIN_SHA256 $2\" >> {}\ncase \"$1\" in *cp311*) echo 'native wheels are not allowed here'; exit 3;; esac\nexit 0\n",
+            log.display()
+        ),
+    );
+    context.write(
+        "refuse.sh",
+        "#!/bin/sh\necho 'license not allowed' >&2\nexit 1\n",
+    );
+    let hook = |name: &str| format!("sh {}", context.path(name).display());
+
+    let python = venv(&context, "venv");
+    let refused = install(&context, &python, &["--hook", &hook("refuse.sh")]);
+    assert_eq!(refused.code, 1, "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("license not allowed"),
+        "{}",
+        refused.stderr
+    );
+    assert!(importable(&python, &["platpkg"]).is_empty());
+
+    let run = install(&context, &python, &["--hook", &hook("retry-native.sh")]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("trying `platpkg-0.5.0-py3-none-any.whl`"),
+        "{}",
+        run.stderr
+    );
+    let calls = fs_err::read_to_string(&log).unwrap();
+    assert!(calls.starts_with(&format!("{cp311} ")), "{calls}");
+    assert!(calls.contains("platpkg-0.5.0-py3-none-any.whl"), "{calls}");
+    assert_eq!(importable(&python, &["platpkg"]), ["platpkg"]);
+}

@@ -1,0 +1,102 @@
+//! `hashpin lock --resolve`: loose requirements in, a pinned and hashed lockfile out.
+
+use std::process::Command;
+
+use crate::harness::{Run, TestContext};
+
+fn resolve(context: &TestContext, args: &[&str]) -> Run {
+    let index = context.server.simple_url();
+    let mut all = vec!["lock", "--resolve", "requirements.in", "-i", &index];
+    all.extend_from_slice(args);
+    context.run(&all)
+}
+
+/// The `name==version` lines of a lockfile.
+fn pins(text: &str) -> Vec<&str> {
+    text.lines()
+        .filter(|line| line.contains("==") && !line.starts_with(' ') && !line.starts_with('#'))
+        .map(|line| line.trim_end_matches(" \\"))
+        .collect()
+}
+
+#[test]
+fn loose_requirements_become_a_lockfile_pip_accepts() {
+    let context = TestContext::new();
+    context.write("requirements.in", "depa  # the app\n");
+    let run = resolve(&context, &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let text = context.read("requirements.txt");
+    assert_eq!(pins(&text), ["depa==1.0.0", "depb==1.2.0"], "{text}");
+    for expected in [
+        "# via -r requirements.in\n",
+        "# via depa\n",
+        "# hashpin: depa-1.0.0.tar.gz sha256:",
+        "# hashpin: depb-1.2.0-py3-none-any.whl sha256:",
+    ] {
+        assert!(text.contains(expected), "missing `{expected}` in:\n{text}");
+    }
+    // Every file of each release is recorded: the wheel and the sdist.
+    assert_eq!(text.matches("--hash=sha256:").count(), 4, "{text}");
+
+    let venv = context.path("venv");
+    assert!(
+        Command::new("python3")
+            .args(["-m", "venv"])
+            .arg(&venv)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let output = Command::new(venv.join("bin/python"))
+        .args(["-m", "pip", "install", "--require-hashes", "-i"])
+        .arg(context.server.simple_url())
+        .arg("-r")
+        .arg(context.path("requirements.txt"))
+        .env_remove("PIP_FIND_LINKS")
+        .env("PIP_CONFIG_FILE", "/dev/null")
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+
+    // Run again: nothing changes.
+    let again = resolve(&context, &[]);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert_eq!(context.read("requirements.txt"), text);
+}
+
+#[test]
+fn pins_are_kept_until_upgraded() {
+    let context = TestContext::new();
+    context.write("requirements.in", "depa\ndepb<1.2\n");
+    assert_eq!(resolve(&context, &[]).code, 0);
+    assert_eq!(
+        pins(&context.read("requirements.txt")),
+        ["depa==1.0.0", "depb==1.0.0"]
+    );
+    context.write("requirements.in", "depa\n");
+    let kept = resolve(&context, &[]);
+    assert_eq!(kept.code, 0, "{}", kept.stderr);
+    assert_eq!(
+        pins(&context.read("requirements.txt")),
+        ["depa==1.0.0", "depb==1.0.0"]
+    );
+    let upgraded = resolve(&context, &["--upgrade", "depb"]);
+    assert_eq!(upgraded.code, 0, "{}", upgraded.stderr);
+    assert_eq!(
+        pins(&context.read("requirements.txt")),
+        ["depa==1.0.0", "depb==1.2.0"]
+    );
+}
+
+#[test]
+fn the_output_name_must_be_derivable() {
+    let context = TestContext::new();
+    context.write("reqs.txt", "depa\n");
+    let run = context.run(&["lock", "--resolve", "reqs.txt"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("-o requirements.txt"), "{}", run.stderr);
+}
