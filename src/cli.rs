@@ -89,6 +89,9 @@ pub struct InstallArgs {
     /// Refuse anything the lockfile does not record, and never write it (deploys and CI).
     #[arg(long)]
     pub frozen: bool,
+    /// Output format: with `json`, one document on stdout and pip's output on stderr.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
     /// A command to run on every verified artifact, as `CMD... PATH URL` (repeatable; adds to
     /// the hooks in pyproject.toml, hashpin.toml and ~/.config/hashpin/config.toml).
     #[arg(long = "hook", value_name = "CMD")]

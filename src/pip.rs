@@ -152,6 +152,7 @@ impl Interpreter {
         lockfiles: &[PathBuf],
         verified_dir: &Path,
         pip_args: &[String],
+        output_to_stderr: bool,
     ) -> Result<(), PipError> {
         let mut command = self.pip();
         command
@@ -175,6 +176,9 @@ impl Interpreter {
             EnvVars::PIP_EXTRA_INDEX_URL,
         ] {
             command.env_remove(variable);
+        }
+        if output_to_stderr {
+            command.stdout(std::io::stderr());
         }
         let status = command
             .stdin(Stdio::null())

@@ -14,10 +14,11 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use anyhow::{Context as _, Result};
+use serde::Serialize;
 
 use crate::artifact::{ArtifactName, check_filename};
 use crate::cache::Cache;
-use crate::cli::InstallArgs;
+use crate::cli::{InstallArgs, OutputFormat};
 use crate::commands::Context;
 use crate::error::{Status, UsageError};
 use crate::fetch::{FetchRequest, Fetched, fetch};
@@ -59,8 +60,63 @@ struct Accepted {
     outcome: Outcome,
 }
 
+/// One artifact in the JSON report.
+#[derive(Debug, Serialize)]
+struct ArtifactJson {
+    project: String,
+    version: String,
+    filename: String,
+    url: String,
+    /// `verified`, `recorded`, `refused` or `hook-refused`.
+    status: &'static str,
+    expected: Vec<String>,
+    observed: Option<String>,
+    message: Option<String>,
+}
+
+/// The JSON document `--format json` prints (schema `hashpin-install/1`).
+#[derive(Debug, Serialize)]
+struct InstallJson {
+    schema: &'static str,
+    /// `installed`, `refused` or `error`.
+    outcome: &'static str,
+    exit_code: u8,
+    artifacts: Vec<ArtifactJson>,
+    errors: Vec<String>,
+}
+
 /// Runs `hashpin install`.
 pub fn run(args: &InstallArgs, context: &Context) -> Result<Status> {
+    let mut json = InstallJson {
+        schema: "hashpin-install/1",
+        outcome: "error",
+        exit_code: Status::Error as u8,
+        artifacts: Vec::new(),
+        errors: Vec::new(),
+    };
+    let result = install(args, context, &mut json);
+    if args.format == OutputFormat::Json {
+        let status = match &result {
+            Ok(status) => *status,
+            Err(error) => {
+                json.errors.push(error.to_string());
+                crate::error::status_of(error)
+            }
+        };
+        json.exit_code = status as u8;
+        json.outcome = match status {
+            Status::Success => "installed",
+            Status::Failure => "refused",
+            _ => "error",
+        };
+        let mut text = serde_json::to_string_pretty(&json)?;
+        text.push('\n');
+        context.printer.out(&text)?;
+    }
+    result
+}
+
+fn install(args: &InstallArgs, context: &Context, json: &mut InstallJson) -> Result<Status> {
     let printer = &context.printer;
     let files = survey::requirement_files(&args.requirements, "install")?;
     let _locks = if args.frozen {
@@ -170,10 +226,13 @@ pub fn run(args: &InstallArgs, context: &Context) -> Result<Status> {
             Err(refusal) => refusals.push(*refusal),
         }
     }
+    json.artifacts.extend(accepted.iter().map(accepted_json));
+    json.artifacts.extend(refusals.iter().map(refusal_json));
     if !problems.is_empty() {
         for problem in &problems {
             printer.error(problem);
         }
+        json.errors.extend(problems.iter().map(ToString::to_string));
         printer.err("nothing installed: some artifacts could not be downloaded");
         return Ok(Status::Error);
     }
@@ -197,6 +256,20 @@ pub fn run(args: &InstallArgs, context: &Context) -> Result<Status> {
             printer,
         ) {
             hook_failures.push(format!("`{}`: {reason}", artifact.resolved.filename));
+        }
+    }
+    // The JSON names the artifact finally used (a hook's retry may have replaced it).
+    json.artifacts
+        .retain(|artifact| artifact.status == "refused");
+    json.artifacts.extend(accepted.iter().map(accepted_json));
+    for failure in &hook_failures {
+        if let Some(artifact) = json
+            .artifacts
+            .iter_mut()
+            .find(|artifact| failure.starts_with(&format!("`{}`", artifact.filename)))
+        {
+            artifact.status = "hook-refused";
+            artifact.message = Some(failure.clone());
         }
     }
     if !hook_failures.is_empty() {
@@ -235,8 +308,39 @@ pub fn run(args: &InstallArgs, context: &Context) -> Result<Status> {
         accepted.len(),
         plural(accepted.len(), "artifact", "artifacts"),
     ));
-    interpreter.install_verified(&files, &verified_dir, &args.pip_args)?;
+    // With JSON on stdout, pip's own chatter goes to stderr.
+    let pip_output_to_stderr = args.format == OutputFormat::Json;
+    interpreter.install_verified(&files, &verified_dir, &args.pip_args, pip_output_to_stderr)?;
     Ok(Status::Success)
+}
+
+fn accepted_json(artifact: &Accepted) -> ArtifactJson {
+    ArtifactJson {
+        project: artifact.resolved.project.to_string(),
+        version: artifact.resolved.version.clone(),
+        filename: artifact.resolved.filename.clone(),
+        url: Redacted(&artifact.resolved.url).to_string(),
+        status: match artifact.outcome {
+            Outcome::Verified => "verified",
+            Outcome::Recorded => "recorded",
+        },
+        expected: Vec::new(),
+        observed: Some(artifact.fetched.digests.sha256().to_string()),
+        message: None,
+    }
+}
+
+fn refusal_json(refusal: &Refusal) -> ArtifactJson {
+    ArtifactJson {
+        project: refusal.project.to_string(),
+        version: refusal.version.clone(),
+        filename: refusal.filename.clone(),
+        url: refusal.url.clone(),
+        status: "refused",
+        expected: refusal.expected.iter().map(ToString::to_string).collect(),
+        observed: refusal.observed.as_ref().map(ToString::to_string),
+        message: Some(refusal.message.clone()),
+    }
 }
 
 /// pip refuses hashes for editable requirements, so an editable line cannot be installed here.
@@ -405,6 +509,7 @@ fn slots_by_project(loaded: &[Loaded]) -> BTreeMap<PackageName, Slot<'_>> {
 /// One refused artifact.
 struct Refusal {
     project: PackageName,
+    version: String,
     filename: String,
     url: String,
     message: String,
@@ -416,6 +521,7 @@ impl Refusal {
     fn new(item: &Resolved, message: String) -> Self {
         Self {
             project: item.project.clone(),
+            version: item.version.clone(),
             filename: item.filename.clone(),
             url: Redacted(&item.url).to_string(),
             message,

@@ -119,6 +119,26 @@ fn a_republished_artifact_stops_everything_before_pip_installs_anything() {
         "no package at all is installed"
     );
     assert_eq!(context.read("requirements.txt"), locked);
+
+    // The same refusal as one JSON document, for CI.
+    let run = install(&context, &fresh, &["--format", "json"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(report["schema"], "hashpin-install/1");
+    assert_eq!(report["outcome"], "refused");
+    assert_eq!(report["exit_code"], 1);
+    let artifacts = report["artifacts"].as_array().unwrap();
+    let depa = artifacts.iter().find(|a| a["project"] == "depa").unwrap();
+    assert_eq!(depa["status"], "verified");
+    let depb = artifacts.iter().find(|a| a["project"] == "depb").unwrap();
+    assert_eq!(depb["status"], "refused");
+    assert_eq!(depb["filename"], wheel);
+    assert_eq!(
+        depb["observed"],
+        format!("sha256:{}", context.server.sha256(wheel))
+    );
+    assert_eq!(depb["expected"].as_array().unwrap().len(), 1);
+    assert_eq!(context.read("requirements.txt"), locked);
 }
 
 #[test]
