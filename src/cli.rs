@@ -96,12 +96,9 @@ pub struct InstallArgs {
     /// the hooks in pyproject.toml, hashpin.toml and ~/.config/hashpin/config.toml).
     #[arg(long = "hook", value_name = "CMD")]
     pub hooks: Vec<String>,
-    /// How many downloads to run at once.
-    #[arg(short, long, env = EnvVars::HASHPIN_JOBS, default_value_t = 8)]
-    pub jobs: usize,
-    /// Do not keep downloaded artifacts in the cache.
-    #[arg(long, env = EnvVars::HASHPIN_NO_CACHE, value_parser = clap::builder::FalseyValueParser::new())]
-    pub no_cache: bool,
+    /// Downloads.
+    #[command(flatten)]
+    pub download: DownloadOptions,
     /// Index options, passed on to pip for resolution too.
     #[command(flatten)]
     pub index: IndexOptions,
@@ -132,13 +129,9 @@ pub struct CheckArgs {
     /// Fail (exit 1) on missing, added, yanked and moved artifacts too.
     #[arg(long)]
     pub strict: bool,
-    /// How many downloads to run at once.
-    #[arg(short, long, env = EnvVars::HASHPIN_JOBS, default_value_t = 8)]
-    pub jobs: usize,
-    /// Do not keep downloaded artifacts in the cache (the inside-the-archive report then has
-    /// nothing to compare with next time).
-    #[arg(long, env = EnvVars::HASHPIN_NO_CACHE, value_parser = clap::builder::FalseyValueParser::new())]
-    pub no_cache: bool,
+    /// Downloads.
+    #[command(flatten)]
+    pub download: DownloadOptions,
     /// Which wheels the lockfile was meant to record.
     #[command(flatten)]
     pub target: TargetOptions,
@@ -211,18 +204,27 @@ pub struct LockArgs {
     /// environment's, else `python3`).
     #[arg(long, value_name = "PATH", requires = "resolve")]
     pub python: Option<PathBuf>,
-    /// How many downloads to run at once.
-    #[arg(short, long, env = EnvVars::HASHPIN_JOBS, default_value_t = 8)]
-    pub jobs: usize,
-    /// Do not keep downloaded artifacts in the cache.
-    #[arg(long, env = EnvVars::HASHPIN_NO_CACHE, value_parser = clap::builder::FalseyValueParser::new())]
-    pub no_cache: bool,
+    /// Downloads.
+    #[command(flatten)]
+    pub download: DownloadOptions,
     /// Which wheels to record.
     #[command(flatten)]
     pub target: TargetOptions,
     /// Index options.
     #[command(flatten)]
     pub index: IndexOptions,
+}
+
+/// How artifacts are downloaded.
+#[derive(Debug, Args, Clone)]
+pub struct DownloadOptions {
+    /// How many downloads to run at once.
+    #[arg(short, long, env = EnvVars::HASHPIN_JOBS, default_value_t = 8)]
+    pub jobs: usize,
+    /// Do not keep downloaded artifacts in the cache (`hashpin check` can then not show what
+    /// changed inside a republished artifact).
+    #[arg(long, env = EnvVars::HASHPIN_NO_CACHE, value_parser = clap::builder::FalseyValueParser::new())]
+    pub no_cache: bool,
 }
 
 /// Narrowing a release's wheels to a target interpreter.

@@ -473,6 +473,25 @@ fn add_json_api_digests(plans: &mut [Plan], client: &Client, jobs: usize) {
     }
 }
 
+/// Prints, on stderr, the diff each document would get from its splices: the lockfile lines as
+/// recorded against the lines as they would read if what was observed were accepted.
+pub fn print_diffs(
+    printer: &Printer,
+    loaded: &[Loaded],
+    splices: std::collections::BTreeMap<usize, Vec<crate::requirements::edit::Splice>>,
+) {
+    for (document_index, splices) in splices {
+        let document = &loaded[document_index].document;
+        let accepted = crate::requirements::edit::apply(&document.source, splices);
+        printer.err(&printer.diff(
+            false,
+            &document.path.display().to_string(),
+            &document.source,
+            &accepted,
+        ));
+    }
+}
+
 /// `path:line` of a line, for messages.
 pub fn location(document: &Document, line: &Line) -> String {
     format!("{}:{}", document.path.display(), line.number)

@@ -154,7 +154,7 @@ pub fn run(args: &CheckArgs, context: &Context) -> Result<ExitStatus> {
     let mut plans = survey::plan_entries(&loaded, printer)?;
     let client = survey::open_client(&args.index, &loaded, &*context.env)?;
     let filter = survey::target_filter(&args.target)?;
-    let jobs = args.jobs.max(1);
+    let jobs = args.download.jobs.max(1);
     // A release with no files at all is not an input error here: its artifacts are missing.
     let mut problems: Vec<anyhow::Error> =
         survey::find_candidates(&mut plans, &loaded, &client, &filter, jobs, printer)
@@ -173,7 +173,7 @@ pub fn run(args: &CheckArgs, context: &Context) -> Result<ExitStatus> {
     }
 
     let requests = fetch_requests(&plans, &loaded);
-    let cache = if args.no_cache {
+    let cache = if args.download.no_cache {
         None
     } else {
         Cache::from_env(&*context.env)

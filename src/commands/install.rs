@@ -162,13 +162,13 @@ fn install(args: &InstallArgs, context: &Context, json: &mut InstallJson) -> Res
     // 2. hashpin downloads and hashes every artifact itself, and holds it against the record.
     let client = survey::open_client(&args.index, &loaded, &*context.env)?;
     let scratch = tempfile::tempdir().context("cannot create a temporary directory")?;
-    let cache = if args.no_cache {
+    let cache = if args.download.no_cache {
         Cache::at(scratch.path().join("cache"))
     } else {
         Cache::from_env(&*context.env).unwrap_or_else(|| Cache::at(scratch.path().join("cache")))
     };
     let slots = slots_by_project(&loaded);
-    let jobs = args.jobs.max(1);
+    let jobs = args.download.jobs.max(1);
     let fetched = crate::pool::map_bounded(
         &resolution.items,
         jobs,
@@ -675,16 +675,7 @@ fn report_refusals(
             splices.entry(slot.document).or_default().push(splice);
         }
     }
-    for (document_index, splices) in splices {
-        let document = &loaded[document_index].document;
-        let accepted_text = apply(&document.source, splices);
-        printer.err(&printer.diff(
-            false,
-            &document.path.display().to_string(),
-            &document.source,
-            &accepted_text,
-        ));
-    }
+    survey::print_diffs(printer, loaded, splices);
     printer.err(&format!(
         "{}: {} {} refused, {} verified; nothing installed, the lockfile unchanged",
         printer.err_style(Style::Red, "refused"),

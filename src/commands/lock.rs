@@ -77,13 +77,13 @@ pub fn lock_loaded(
     check_update_names(update, &plans, loaded)?;
     let client = survey::open_client(&args.index, loaded, &*context.env)?;
     let filter = survey::target_filter(&args.target)?;
-    let jobs = args.jobs.max(1);
+    let jobs = args.download.jobs.max(1);
     let mut problems = survey::find_candidates(&mut plans, loaded, &client, &filter, jobs, printer);
 
     // Download and hash everything that must be seen, each URL once.
     let algorithm = HashAlgorithm::from_name(&args.algorithm).unwrap_or(HashAlgorithm::Sha256);
     let requests = fetch_requests(&plans, loaded, algorithm, update);
-    let cache = if args.no_cache {
+    let cache = if args.download.no_cache {
         None
     } else {
         Cache::from_env(&*context.env)
@@ -325,16 +325,7 @@ fn report_refusal(plans: &[Plan], verdicts: &[Verdict], loaded: &[Loaded], conte
             splices.entry(plan.document).or_default().push(splice);
         }
     }
-    for (document_index, splices) in splices {
-        let document = &loaded[document_index].document;
-        let accepted = apply(&document.source, splices);
-        printer.err(&printer.diff(
-            false,
-            &document.path.display().to_string(),
-            &document.source,
-            &accepted,
-        ));
-    }
+    survey::print_diffs(printer, loaded, splices);
     if changed > 0 {
         let names: Vec<String> = projects.into_iter().collect();
         printer.err(&format!(

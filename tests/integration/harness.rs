@@ -130,6 +130,57 @@ impl TestContext {
         self.run(&all)
     }
 
+    /// A fresh virtual environment in the test's directory; returns its python.
+    pub fn venv(&self, name: &str) -> PathBuf {
+        let path = self.path(name);
+        let output = Command::new("python3")
+            .args(["-m", "venv"])
+            .arg(&path)
+            .output()
+            .expect("python3 -m venv runs");
+        assert!(output.status.success(), "{output:?}");
+        path.join("bin/python")
+    }
+
+    /// `PYTHON -m pip ARGS...` with the machine's pip settings removed.
+    pub fn pip(&self, python: &Path, args: &[&str]) -> Output {
+        let mut command = Command::new(python);
+        command.args(["-m", "pip"]).args(args);
+        for variable in CLEARED {
+            command.env_remove(variable);
+        }
+        command
+            .current_dir(self.temp.path())
+            .env("PIP_CONFIG_FILE", "/dev/null")
+            .env("PIP_DISABLE_PIP_VERSION_CHECK", "1")
+            .env("PIP_NO_INPUT", "1")
+            .output()
+            .expect("pip runs")
+    }
+
+    /// Plain `pip install --require-hashes -r LOCKFILE` from the loopback index must succeed.
+    pub fn assert_pip_accepts(&self, python: &Path, lockfile: &str) {
+        let index = self.server.simple_url();
+        let lockfile = self.path(lockfile);
+        let output = self.pip(
+            python,
+            &[
+                "install",
+                "--require-hashes",
+                "-i",
+                &index,
+                "-r",
+                lockfile.to_str().unwrap(),
+            ],
+        );
+        assert!(
+            output.status.success(),
+            "pip refused the lockfile:\n{}\n{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+
     /// Filters what changes from run to run.
     pub fn filter(&self, text: &str) -> String {
         let temp = self.temp.path().display().to_string();

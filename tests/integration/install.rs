@@ -1,21 +1,9 @@
 //! `hashpin install` end to end, with real pip in throwaway virtual environments.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use crate::harness::{Run, TestContext};
-
-/// A fresh virtual environment in the test's directory; returns its python.
-fn venv(context: &TestContext, name: &str) -> PathBuf {
-    let path = context.path(name);
-    let output = Command::new("python3")
-        .args(["-m", "venv"])
-        .arg(&path)
-        .output()
-        .expect("python3 -m venv runs");
-    assert!(output.status.success(), "{output:?}");
-    path.join("bin/python")
-}
 
 /// `hashpin install --python PYTHON -i INDEX ARGS...`.
 fn install(context: &TestContext, python: &Path, args: &[&str]) -> Run {
@@ -44,7 +32,7 @@ fn importable(python: &Path, modules: &[&str]) -> Vec<String> {
 fn a_first_install_records_dependencies_and_a_second_verifies() {
     let context = TestContext::new();
     context.write("requirements.txt", "# app\ndepa==1.0.0  # the app\n");
-    let python = venv(&context, "venv");
+    let python = context.venv("venv");
     let run = install(&context, &python, &[]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(importable(&python, &["depa", "depb"]), ["depa", "depb"]);
@@ -63,34 +51,21 @@ fn a_first_install_records_dependencies_and_a_second_verifies() {
     }
 
     // A second install verifies and changes nothing.
-    let again = venv(&context, "venv2");
+    let again = context.venv("venv2");
     let run = install(&context, &again, &[]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(context.read("requirements.txt"), text);
 
     // Plain pip accepts the lockfile.
-    let plain = venv(&context, "venv3");
-    let output = Command::new(&plain)
-        .args(["-m", "pip", "install", "--require-hashes", "-i"])
-        .arg(context.server.simple_url())
-        .arg("-r")
-        .arg(context.path("requirements.txt"))
-        .env_remove("PIP_FIND_LINKS")
-        .env("PIP_CONFIG_FILE", "/dev/null")
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let plain = context.venv("venv3");
+    context.assert_pip_accepts(&plain, "requirements.txt");
 }
 
 #[test]
 fn a_republished_artifact_stops_everything_before_pip_installs_anything() {
     let context = TestContext::new();
     context.write("requirements.txt", "depa==1.0.0\n");
-    let python = venv(&context, "venv");
+    let python = context.venv("venv");
     assert_eq!(install(&context, &python, &[]).code, 0);
     let locked = context.read("requirements.txt");
 
@@ -98,7 +73,7 @@ fn a_republished_artifact_stops_everything_before_pip_installs_anything() {
     let mut evil = context.server.bytes(wheel);
     evil.extend_from_slice(b"\0");
     context.server.replace_bytes(wheel, evil);
-    let fresh = venv(&context, "fresh");
+    let fresh = context.venv("fresh");
     let run = install(&context, &fresh, &[]);
     assert_eq!(run.code, 1, "{}", run.stderr);
     for expected in [
@@ -147,7 +122,7 @@ fn frozen_refuses_what_is_not_recorded_and_never_writes() {
     context.write("requirements.txt", "depa==1.0.0\n");
     assert_eq!(context.lock(&[]).code, 0);
     let locked = context.read("requirements.txt");
-    let python = venv(&context, "venv");
+    let python = context.venv("venv");
     let run = install(&context, &python, &["--frozen"]);
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(
@@ -185,7 +160,7 @@ fn hooks_pass_fail_and_retry() {
     );
     let hook = |name: &str| format!("sh {}", context.path(name).display());
 
-    let python = venv(&context, "venv");
+    let python = context.venv("venv");
     let refused = install(&context, &python, &["--hook", &hook("refuse.sh")]);
     assert_eq!(refused.code, 1, "{}", refused.stderr);
     assert!(

@@ -1,30 +1,9 @@
 //! Real pip, in a throwaway virtual environment, installs from the loopback index with
 //! `--require-hashes -r` on the file hashpin wrote.
 
-use std::path::Path;
 use std::process::Command;
 
 use crate::harness::TestContext;
-
-fn pip(venv: &Path, args: &[&str]) -> std::process::Output {
-    let mut command = Command::new(venv.join("bin/python"));
-    command.args(["-m", "pip"]).args(args);
-    for variable in [
-        "PIP_FIND_LINKS",
-        "PIP_INDEX_URL",
-        "PIP_EXTRA_INDEX_URL",
-        "PIP_CERT",
-        "PIP_NO_INDEX",
-    ] {
-        command.env_remove(variable);
-    }
-    command
-        .env("PIP_CONFIG_FILE", "/dev/null")
-        .env("PIP_DISABLE_PIP_VERSION_CHECK", "1")
-        .env("PIP_NO_INPUT", "1")
-        .output()
-        .expect("pip runs")
-}
 
 #[test]
 fn pip_installs_the_locked_file_with_require_hashes() {
@@ -36,18 +15,12 @@ fn pip_installs_the_locked_file_with_require_hashes() {
     let run = context.lock(&[]);
     assert_eq!(run.code, 0, "{}", run.stderr);
 
-    let venv = context.path("venv");
-    let created = Command::new("python3")
-        .args(["-m", "venv"])
-        .arg(&venv)
-        .output()
-        .expect("python3 -m venv runs");
-    assert!(created.status.success(), "{created:?}");
+    let python = context.venv("venv");
 
     let index = context.server.simple_url();
     let lockfile = context.path("requirements.txt");
-    let install = pip(
-        &venv,
+    let install = context.pip(
+        &python,
         &[
             "install",
             "--require-hashes",
@@ -63,7 +36,7 @@ fn pip_installs_the_locked_file_with_require_hashes() {
         String::from_utf8_lossy(&install.stdout),
         String::from_utf8_lossy(&install.stderr)
     );
-    let imported = Command::new(venv.join("bin/python"))
+    let imported = Command::new(&python)
         .args([
             "-c",
             "import tinyproj, depa, depb, other_proj, platpkg; print(tinyproj.__version__)",
@@ -99,8 +72,8 @@ fn pip_installs_the_locked_file_with_require_hashes() {
         .join("\n");
     context.write("wrong.txt", &all_wrong);
     let wrong = context.path("wrong.txt");
-    let refused = pip(
-        &venv,
+    let refused = context.pip(
+        &python,
         &[
             "install",
             "--force-reinstall",

@@ -1,7 +1,5 @@
 //! `hashpin lock --resolve`: loose requirements in, a pinned and hashed lockfile out.
 
-use std::process::Command;
-
 use crate::harness::{Run, TestContext};
 
 fn resolve(context: &TestContext, args: &[&str]) -> Run {
@@ -38,29 +36,8 @@ fn loose_requirements_become_a_lockfile_pip_accepts() {
     // Every file of each release is recorded: the wheel and the sdist.
     assert_eq!(text.matches("--hash=sha256:").count(), 4, "{text}");
 
-    let venv = context.path("venv");
-    assert!(
-        Command::new("python3")
-            .args(["-m", "venv"])
-            .arg(&venv)
-            .status()
-            .unwrap()
-            .success()
-    );
-    let output = Command::new(venv.join("bin/python"))
-        .args(["-m", "pip", "install", "--require-hashes", "-i"])
-        .arg(context.server.simple_url())
-        .arg("-r")
-        .arg(context.path("requirements.txt"))
-        .env_remove("PIP_FIND_LINKS")
-        .env("PIP_CONFIG_FILE", "/dev/null")
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let venv = context.venv("venv");
+    context.assert_pip_accepts(&venv, "requirements.txt");
 
     // Run again: nothing changes.
     let again = resolve(&context, &[]);
