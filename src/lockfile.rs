@@ -31,6 +31,16 @@ pub enum PinnedVersion {
 }
 
 impl PinnedVersion {
+    /// Whether a version, as text, is the pinned one.
+    pub fn matches_text(&self, version: &str) -> bool {
+        match self {
+            Self::Equal(specifier) => version
+                .parse()
+                .is_ok_and(|version| specifier.contains(&version)),
+            Self::Arbitrary(text) => version.eq_ignore_ascii_case(text),
+        }
+    }
+
     /// Whether a file's version is the pinned one.
     pub fn matches(&self, artifact: &ArtifactName) -> bool {
         match self {

@@ -145,15 +145,24 @@ impl Interpreter {
             .collect())
     }
 
-    /// Installs exactly the verified files: no index, no dependency resolution, every hash
-    /// required. pip's output goes straight to the user.
+    /// Installs exactly the verified files, named by path with their hashes: no index, no
+    /// find-links, no dependency resolution. Not the lockfile itself: its own `-i`/`-f` lines
+    /// (or pip.conf's) would let pip reach for files hashpin never saw.
     pub fn install_verified(
         &self,
-        lockfiles: &[PathBuf],
-        verified_dir: &Path,
+        verified: &[(PathBuf, crate::hash::HashDigest)],
         pip_args: &[String],
         output_to_stderr: bool,
     ) -> Result<(), PipError> {
+        let mut requirements = tempfile::Builder::new()
+            .prefix("hashpin-verified-")
+            .suffix(".txt")
+            .tempfile()?;
+        let text: String = verified
+            .iter()
+            .map(|(path, hash)| format!("{} --hash={hash}\n", path.display()))
+            .collect();
+        std::io::Write::write_all(&mut requirements, text.as_bytes())?;
         let mut command = self.pip();
         command
             .args([
@@ -161,15 +170,10 @@ impl Interpreter {
                 "--no-index",
                 "--no-deps",
                 "--require-hashes",
-                "--find-links",
+                "-r",
             ])
-            .arg(verified_dir);
-        for file in lockfiles {
-            command.arg("-r").arg(file);
-        }
+            .arg(requirements.path());
         command.args(pip_args);
-        // Only the verified directory: the user's PIP_FIND_LINKS or PIP_INDEX_URL must not
-        // add another source of files at this step.
         for variable in [
             EnvVars::PIP_FIND_LINKS,
             EnvVars::PIP_INDEX_URL,

@@ -43,6 +43,36 @@ struct Slot<'a> {
     document: usize,
     line: &'a Line,
     entry: &'a Entry,
+    /// What the entry pins (a release, or one URL).
+    lockable: Option<Lockable>,
+}
+
+impl Slot<'_> {
+    /// Whether the entry pins this version (a URL entry pins whatever its file is).
+    fn pins_version(&self, version: &str) -> bool {
+        match &self.lockable {
+            Some(Lockable::Release {
+                version: pinned, ..
+            }) => pinned.matches_text(version),
+            Some(Lockable::Url { .. }) | None => true,
+        }
+    }
+}
+
+/// The lockfile entries of each project, by normalized name: several when markers split a
+/// project across versions.
+struct Slots<'a>(BTreeMap<PackageName, Vec<Slot<'a>>>);
+
+impl Slots<'_> {
+    /// The entry for this project that pins this version, else the project's only entry (so
+    /// that a version mismatch is reported against it), else none.
+    fn get(&self, project: &PackageName, version: &str) -> Option<&Slot<'_>> {
+        let slots = self.0.get(project)?;
+        slots
+            .iter()
+            .find(|slot| slot.pins_version(version))
+            .or_else(|| slots.first())
+    }
 }
 
 /// What happened to one artifact pip chose.
@@ -140,8 +170,41 @@ fn install(args: &InstallArgs, context: &Context, json: &mut InstallJson) -> Res
     let hooks = hooks::load(Path::new("."), &*context.env, &args.hooks)?;
     let interpreter = Interpreter::find(args.python.as_deref(), &*context.env);
 
+    // Unpinned lines would leave pip a lockfile it refuses: stop here, as lock does.
+    survey::plan_entries(&loaded, printer)?;
+    let client = survey::open_client(&args.index, &loaded, &*context.env)?;
+    let scratch = tempfile::tempdir().context("cannot create a temporary directory")?;
+    let cache = if args.download.no_cache {
+        Cache::at(scratch.path().join("cache"))
+    } else {
+        Cache::from_env(&*context.env).unwrap_or_else(|| Cache::at(scratch.path().join("cache")))
+    };
+
+    // 0. Direct URLs with recorded hashes are checked before pip sees them (`--only-binary`
+    // cannot keep pip from building a direct URL's sdist), and pip gets the verified copy.
+    let (local_copies, early_refusals) =
+        verify_direct_urls(&loaded, &client, &cache, &scratch.path().join("direct"))?;
+    if !early_refusals.is_empty() {
+        json.artifacts
+            .extend(early_refusals.iter().map(refusal_json));
+        report_refusals(
+            &early_refusals,
+            &[],
+            &loaded,
+            &slots_by_project(&loaded),
+            printer,
+        );
+        return Ok(Status::Failure);
+    }
+
     // 1. pip resolves, for the target interpreter.
-    let resolution = match resolve(&interpreter, &loaded, &args.index.to_pip_args(), printer) {
+    let resolution = match resolve(
+        &interpreter,
+        &loaded,
+        &local_copies,
+        &args.index.to_pip_args(),
+        printer,
+    ) {
         Ok(resolution) => resolution,
         Err(PipError::HashMismatch { stderr }) => {
             printer.err(&stderr);
@@ -160,13 +223,6 @@ fn install(args: &InstallArgs, context: &Context, json: &mut InstallJson) -> Res
     ));
 
     // 2. hashpin downloads and hashes every artifact itself, and holds it against the record.
-    let client = survey::open_client(&args.index, &loaded, &*context.env)?;
-    let scratch = tempfile::tempdir().context("cannot create a temporary directory")?;
-    let cache = if args.download.no_cache {
-        Cache::at(scratch.path().join("cache"))
-    } else {
-        Cache::from_env(&*context.env).unwrap_or_else(|| Cache::at(scratch.path().join("cache")))
-    };
     let slots = slots_by_project(&loaded);
     let jobs = args.download.jobs.max(1);
     let fetched = crate::pool::map_bounded(
@@ -174,7 +230,7 @@ fn install(args: &InstallArgs, context: &Context, json: &mut InstallJson) -> Res
         jobs,
         |item| {
             let algorithms = slots
-                .get(&item.project)
+                .get(&item.project, &item.version)
                 .map(|slot| slot.entry.recorded_hashes())
                 .unwrap_or_default()
                 .iter()
@@ -217,7 +273,12 @@ fn install(args: &InstallArgs, context: &Context, json: &mut InstallJson) -> Res
                 continue;
             }
         };
-        match judge(item, &fetched, slots.get(&item.project), args.frozen) {
+        match judge(
+            item,
+            &fetched,
+            slots.get(&item.project, &item.version),
+            args.frozen,
+        ) {
             Ok(outcome) => accepted.push(Accepted {
                 resolved: item.clone(),
                 fetched,
@@ -249,7 +310,7 @@ fn install(args: &InstallArgs, context: &Context, json: &mut InstallJson) -> Res
         if let Err(reason) = run_hooks(
             &hooks,
             artifact,
-            slots.get(&artifact.resolved.project),
+            slots.get(&artifact.resolved.project, &artifact.resolved.version),
             &client,
             &cache,
             &interpreter,
@@ -287,11 +348,14 @@ fn install(args: &InstallArgs, context: &Context, json: &mut InstallJson) -> Res
         ));
         return Ok(Status::Failure);
     }
+    let mut verified = Vec::new();
     for artifact in &accepted {
         let Some(cached) = &artifact.fetched.cached else {
             continue;
         };
-        fs_err::copy(cached, verified_dir.join(&artifact.resolved.filename))?;
+        let path = verified_dir.join(&artifact.resolved.filename);
+        fs_err::copy(cached, &path)?;
+        verified.push((path, artifact.fetched.digests.sha256().clone()));
     }
 
     // 4. Record what was new, then let pip install exactly the verified files.
@@ -310,7 +374,7 @@ fn install(args: &InstallArgs, context: &Context, json: &mut InstallJson) -> Res
     ));
     // With JSON on stdout, pip's own chatter goes to stderr.
     let pip_output_to_stderr = args.format == OutputFormat::Json;
-    interpreter.install_verified(&files, &verified_dir, &args.pip_args, pip_output_to_stderr)?;
+    interpreter.install_verified(&verified, &args.pip_args, pip_output_to_stderr)?;
     Ok(Status::Success)
 }
 
@@ -359,6 +423,90 @@ fn refuse_editables(loaded: &[Loaded]) -> Result<()> {
     Ok(())
 }
 
+/// Requirements pip gets as a verified local copy instead of their URL, by (file, where the
+/// requirement starts).
+type LocalCopies = std::collections::HashMap<(std::path::PathBuf, usize), String>;
+
+/// Downloads every direct-URL requirement that has recorded hashes and checks it; a match is
+/// copied under `directory` and pip is pointed at that copy, a mismatch is refused.
+fn verify_direct_urls(
+    loaded: &[Loaded],
+    client: &crate::index::Client,
+    cache: &Cache,
+    directory: &Path,
+) -> Result<(LocalCopies, Vec<Refusal>)> {
+    let mut copies = LocalCopies::new();
+    let mut refusals = Vec::new();
+    for (document, entry) in requirement_entries(loaded) {
+        let recorded = entry.recorded_hashes();
+        let Ok(Lockable::Url { url, filename }) = classify(entry, Path::new(".")) else {
+            continue;
+        };
+        if recorded.is_empty() {
+            continue;
+        }
+        let mut bare = url.clone();
+        bare.set_fragment(None);
+        let fetched = fetch(
+            client,
+            Some(cache),
+            &FetchRequest {
+                url: bare.clone(),
+                algorithms: recorded.iter().map(|hash| hash.algorithm).collect(),
+            },
+        )?;
+        let name = ArtifactName::parse(&filename, None).ok();
+        if !recorded
+            .iter()
+            .any(|hash| fetched.digests.get(hash.algorithm) == Some(hash))
+        {
+            refusals.push(Refusal {
+                project: name
+                    .as_ref()
+                    .map_or_else(|| PackageName::new(&filename), |name| name.project.clone()),
+                version: name.map(|name| name.version_text).unwrap_or_default(),
+                filename: filename.clone(),
+                url: Redacted(&bare).to_string(),
+                message: format!(
+                    "`{filename}` does not match the lockfile: republished or tampered"
+                ),
+                expected: recorded,
+                observed: Some(fetched.digests.sha256().clone()),
+            });
+            continue;
+        }
+        let Some(cached) = &fetched.cached else {
+            continue;
+        };
+        fs_err::create_dir_all(directory)?;
+        let copy = directory.join(&filename);
+        fs_err::copy(cached, &copy)?;
+        let local = std::path::absolute(&copy).unwrap_or(copy);
+        let text = match &entry.target {
+            Target::Pep508(requirement) => {
+                let extras: Vec<String> =
+                    requirement.extras.iter().map(ToString::to_string).collect();
+                let extras = if extras.is_empty() {
+                    String::new()
+                } else {
+                    format!("[{}]", extras.join(","))
+                };
+                let marker = requirement
+                    .marker
+                    .contents()
+                    .map(|marker| format!(" ; {marker}"))
+                    .unwrap_or_default();
+                let file_url = url::Url::from_file_path(&local)
+                    .map_or_else(|()| local.display().to_string(), |url| url.to_string());
+                format!("{}{extras} @ {file_url}{marker}", requirement.name)
+            }
+            Target::Unnamed(_) => local.display().to_string(),
+        };
+        copies.insert((document.path.clone(), entry.requirement.span.start), text);
+    }
+    Ok((copies, refusals))
+}
+
 /// How pip resolves without running code from bytes hashpin has not verified yet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Mode {
@@ -377,6 +525,7 @@ enum Mode {
 fn resolve(
     interpreter: &Interpreter,
     loaded: &[Loaded],
+    local_copies: &LocalCopies,
     index_args: &[String],
     printer: &Printer,
 ) -> Result<crate::pip::Resolution, PipError> {
@@ -384,14 +533,14 @@ fn resolve(
         .iter()
         .any(|(_, entry)| !entry.recorded_hashes().is_empty());
     if !any_recorded {
-        let input = resolution_input(loaded, Mode::FirstUse)?;
+        let input = resolution_input(loaded, local_copies, Mode::FirstUse)?;
         return interpreter.resolve(&[input.path().to_path_buf()], index_args);
     }
-    let input = resolution_input(loaded, Mode::WheelsOnly)?;
+    let input = resolution_input(loaded, local_copies, Mode::WheelsOnly)?;
     match interpreter.resolve(&[input.path().to_path_buf()], index_args) {
         Err(PipError::Failed { .. }) if all_recorded(loaded) => {
             printer.info("a recorded release has no wheel for this interpreter; resolving with pip's own hash checking");
-            let input = resolution_input(loaded, Mode::PipHashes)?;
+            let input = resolution_input(loaded, local_copies, Mode::PipHashes)?;
             interpreter.resolve(&[input.path().to_path_buf()], index_args)
         }
         other => other,
@@ -418,7 +567,11 @@ fn all_recorded(loaded: &[Loaded]) -> bool {
 
 /// The requirements pip resolves: every requirement and option of the lockfiles, in one
 /// temporary file (mode 0600: it may hold index credentials), prepared for `mode`.
-fn resolution_input(loaded: &[Loaded], mode: Mode) -> Result<tempfile::NamedTempFile, PipError> {
+fn resolution_input(
+    loaded: &[Loaded],
+    local_copies: &LocalCopies,
+    mode: Mode,
+) -> Result<tempfile::NamedTempFile, PipError> {
     let entries = requirement_entries(loaded);
     let mut text = String::new();
     for (document, option) in options_in_pip_order(loaded) {
@@ -454,8 +607,11 @@ fn resolution_input(loaded: &[Loaded], mode: Mode) -> Result<tempfile::NamedTemp
         text.push('\n');
     }
     let mut wheels_only = Vec::new();
-    for (_, entry) in &entries {
-        text.push_str(&entry.requirement.value);
+    for (document, entry) in &entries {
+        match local_copies.get(&(document.path.clone(), entry.requirement.span.start)) {
+            Some(local) => text.push_str(local),
+            None => text.push_str(&entry.requirement.value),
+        }
         let hashes = entry.recorded_hashes();
         match mode {
             Mode::PipHashes => {
@@ -484,26 +640,35 @@ fn resolution_input(loaded: &[Loaded], mode: Mode) -> Result<tempfile::NamedTemp
 }
 
 /// The lockfile entry of each project, by normalized name.
-fn slots_by_project(loaded: &[Loaded]) -> BTreeMap<PackageName, Slot<'_>> {
-    let mut slots = BTreeMap::new();
+fn slots_by_project(loaded: &[Loaded]) -> Slots<'_> {
+    let mut slots: BTreeMap<PackageName, Vec<Slot<'_>>> = BTreeMap::new();
     for (document_index, item) in loaded.iter().enumerate() {
         if item.role != Role::Requirements {
             continue;
         }
         for (_, line, entry) in item.document.entries() {
-            let project = match (&entry.target, classify(entry, Path::new("."))) {
-                (_, Ok(Lockable::Release { project, .. })) => project,
+            let lockable = classify(entry, Path::new(".")).ok();
+            let project = match (&entry.target, &lockable) {
+                (_, Some(Lockable::Release { project, .. })) => project.clone(),
                 (Target::Pep508(requirement), _) => PackageName::new(requirement.name.as_ref()),
+                // A bare URL or path names its project in its filename.
+                (Target::Unnamed(_), Some(Lockable::Url { filename, .. })) => {
+                    match ArtifactName::parse(filename, None) {
+                        Ok(name) => name.project,
+                        Err(_) => continue,
+                    }
+                }
                 (Target::Unnamed(_), _) => continue,
             };
-            slots.entry(project).or_insert(Slot {
+            slots.entry(project).or_default().push(Slot {
                 document: document_index,
                 line,
                 entry,
+                lockable,
             });
         }
     }
-    slots
+    Slots(slots)
 }
 
 /// One refused artifact.
@@ -557,6 +722,17 @@ fn judge(
         }
         return Ok(Outcome::Recorded);
     };
+    if !slot.pins_version(&item.version) {
+        return Err(refuse(
+            format!(
+                "pip chose `{}=={}`, but the lockfile pins `{}`",
+                item.display_name,
+                item.version,
+                slot.entry.shown()
+            ),
+            slot.entry.recorded_hashes(),
+        ));
+    }
     let recorded = slot.entry.recorded_hashes();
     if recorded.is_empty() {
         if frozen {
@@ -610,11 +786,11 @@ fn report_refusals(
     refusals: &[Refusal],
     accepted: &[Accepted],
     loaded: &[Loaded],
-    slots: &BTreeMap<PackageName, Slot<'_>>,
+    slots: &Slots<'_>,
     printer: &Printer,
 ) {
     // What each affected entry would record if the observed bytes were accepted.
-    let mut would_record: BTreeMap<PackageName, Pins> = BTreeMap::new();
+    let mut would_record: BTreeMap<(PackageName, String), Pins> = BTreeMap::new();
     for refusal in refusals {
         let mut text = format!("{}\n  url:      {}", refusal.message, refusal.url);
         for hash in &refusal.expected {
@@ -631,12 +807,12 @@ fn report_refusals(
                 printer.err_style(Style::Green, &observed.to_string())
             );
         }
-        if let Some(slot) = slots.get(&refusal.project) {
+        if let Some(slot) = slots.get(&refusal.project, &refusal.version) {
             let document = &loaded[slot.document].document;
             let _ = write!(text, "\n  lockfile: {}", location(document, slot.line));
             if let Some(observed) = &refusal.observed {
                 let pins = would_record
-                    .entry(refusal.project.clone())
+                    .entry((refusal.project.clone(), refusal.version.clone()))
                     .or_insert_with(|| Pins {
                         hashes: slot.entry.recorded_hashes(),
                         provenance: slot.entry.recorded_provenance(),
@@ -666,8 +842,8 @@ fn report_refusals(
         ));
     }
     let mut splices: BTreeMap<usize, Vec<Splice>> = BTreeMap::new();
-    for (project, pins) in &would_record {
-        let Some(slot) = slots.get(project) else {
+    for ((project, version), pins) in &would_record {
+        let Some(slot) = slots.get(project, version) else {
             continue;
         };
         let document = &loaded[slot.document].document;
@@ -825,7 +1001,7 @@ fn suitable_alternatives(
 fn record(
     accepted: &[Accepted],
     loaded: &[Loaded],
-    slots: &BTreeMap<PackageName, Slot<'_>>,
+    slots: &Slots<'_>,
     resolution: &crate::pip::Resolution,
     printer: &Printer,
 ) -> Result<()> {
@@ -846,7 +1022,7 @@ fn record(
             hash: hash.clone(),
             url: recordable(&artifact.resolved.url),
         };
-        if let Some(slot) = slots.get(&artifact.resolved.project) {
+        if let Some(slot) = slots.get(&artifact.resolved.project, &artifact.resolved.version) {
             let pins = Pins {
                 hashes: vec![hash],
                 provenance: vec![record],

@@ -183,3 +183,73 @@ fn hooks_pass_fail_and_retry() {
     assert!(calls.contains("platpkg-0.5.0-py3-none-any.whl"), "{calls}");
     assert_eq!(importable(&python, &["platpkg"]), ["platpkg"]);
 }
+
+#[test]
+fn a_changed_direct_url_is_refused_before_pip_sees_it() {
+    let context = TestContext::new();
+    let sdist = "tinyproj-1.0.0.tar.gz";
+    let url = context.server.file_url(sdist);
+    context.write("requirements.txt", &format!("tinyproj @ {url}\n"));
+    assert_eq!(context.lock(&[]).code, 0);
+    let locked = context.read("requirements.txt");
+    context
+        .server
+        .replace_bytes(sdist, b"not the sdist that was locked".to_vec());
+    let before = context.server.request_count();
+    let python = context.venv("venv");
+    let run = install(&context, &python, &[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("does not match the lockfile"),
+        "{}",
+        run.stderr
+    );
+    let fetches: Vec<String> = context.server.request_log()[before..]
+        .iter()
+        .filter(|request| request.contains(sdist))
+        .cloned()
+        .collect();
+    assert_eq!(
+        fetches.len(),
+        1,
+        "only hashpin fetched it, pip never did: {fetches:?}"
+    );
+    assert_eq!(context.read("requirements.txt"), locked);
+}
+
+#[test]
+fn unpinned_lines_are_refused_before_anything_runs() {
+    let context = TestContext::new();
+    context.write("requirements.txt", "tinyproj>=1.0\n");
+    let python = context.venv("venv");
+    let run = install(&context, &python, &[]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("not pinned to one version"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(context.read("requirements.txt"), "tinyproj>=1.0\n");
+    assert_eq!(context.server.request_count(), 0);
+}
+
+#[test]
+fn marker_split_pins_record_each_version_under_its_own_line() {
+    let context = TestContext::new();
+    let text = "depb==1.0.0 ; python_version < \"3.8\"\ndepb==1.2.0 ; python_version >= \"3.8\"\n";
+    context.write("requirements.txt", text);
+    let python = context.venv("venv");
+    let run = install(&context, &python, &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let locked = context.read("requirements.txt");
+    assert!(
+        locked.starts_with(
+            "depb==1.0.0 ; python_version < \"3.8\"\ndepb==1.2.0 ; python_version >= \"3.8\" \\\n"
+        ),
+        "{locked}"
+    );
+    assert!(
+        locked.contains("# hashpin: depb-1.2.0-py3-none-any.whl"),
+        "{locked}"
+    );
+}
