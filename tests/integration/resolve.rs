@@ -77,3 +77,65 @@ fn the_output_name_must_be_derivable() {
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("-o requirements.txt"), "{}", run.stderr);
 }
+
+#[test]
+fn a_pin_the_input_no_longer_allows_gives_way_alone() {
+    let context = TestContext::new();
+    context.write("requirements.in", "tinyproj<1.1\ndepb<1.2\n");
+    assert_eq!(resolve(&context, &[]).code, 0);
+    assert_eq!(
+        pins(&context.read("requirements.txt")),
+        ["depb==1.0.0", "tinyproj==1.0.0"]
+    );
+    context.write("requirements.in", "tinyproj\ndepb>=1.2\n");
+    let run = resolve(&context, &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        pins(&context.read("requirements.txt")),
+        ["depb==1.2.0", "tinyproj==1.0.0"]
+    );
+}
+
+#[test]
+fn the_inputs_index_options_come_along() {
+    let context = TestContext::new();
+    let depa = crate::harness::testdata_artifact("depa", "");
+    let depb = crate::harness::testdata_artifact("depb", "");
+    context.write(
+        "requirements.in",
+        &format!(
+            "--no-index\n--find-links {}\n--find-links {}\ndepa\n",
+            depa.display(),
+            depb.display()
+        ),
+    );
+    let run = context.run(&["lock", "--resolve", "requirements.in"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let text = context.read("requirements.txt");
+    assert!(text.contains("--no-index\n--find-links "), "{text}");
+    assert!(
+        text.contains(" file:///"),
+        "recorded from the find-links directories: {text}"
+    );
+    assert_eq!(context.server.request_count(), 0, "nothing from any index");
+}
+
+#[test]
+fn a_kept_pins_changed_sdist_is_refused_before_pip_builds_it() {
+    let context = TestContext::new();
+    context.write("requirements.in", "depb<1.2\n");
+    assert_eq!(resolve(&context, &[]).code, 0);
+    let locked = context.read("requirements.txt");
+    context
+        .server
+        .replace_bytes("depb-1.0.0.tar.gz", b"a changed sdist".to_vec());
+    let run = resolve(&context, &[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("`depb-1.0.0.tar.gz` changed since it was locked"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(context.read("requirements.txt"), locked);
+}
