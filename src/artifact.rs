@@ -141,6 +141,47 @@ impl ArtifactName {
     }
 }
 
+/// Whether two filenames name the same artifact, spelled differently: the same project (PEP 503),
+/// the same version (PEP 440: `1.0` is `1.0.0`), and the same tags or sdist format. A tampered
+/// file must not escape its record by changing the case of its name.
+pub fn same_artifact(a: &str, b: &str) -> bool {
+    if a == b {
+        return true;
+    }
+    let (Ok(left), Ok(right)) = (ArtifactName::parse(a, None), ArtifactName::parse(b, None)) else {
+        return false;
+    };
+    let same_version = match (&left.version, &right.version) {
+        (Some(left), Some(right)) => left == right,
+        _ => left.version_text.eq_ignore_ascii_case(&right.version_text),
+    };
+    let same_kind = match (&left.kind, &right.kind) {
+        (ArtifactKind::Wheel(left), ArtifactKind::Wheel(right)) => {
+            let set = |tags: &[String]| {
+                let mut tags: Vec<String> =
+                    tags.iter().map(|tag| tag.to_ascii_lowercase()).collect();
+                tags.sort();
+                tags
+            };
+            set(&left.python) == set(&right.python)
+                && set(&left.abi) == set(&right.abi)
+                && set(&left.platform) == set(&right.platform)
+        }
+        (ArtifactKind::Sdist, ArtifactKind::Sdist) => {
+            let suffix = |name: &str| {
+                let lower = name.to_ascii_lowercase();
+                SDIST_SUFFIXES
+                    .iter()
+                    .find(|suffix| lower.ends_with(*suffix))
+                    .copied()
+            };
+            suffix(a) == suffix(b)
+        }
+        _ => false,
+    };
+    left.project == right.project && same_version && same_kind
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -175,6 +216,30 @@ mod tests {
 
         let zip = ArtifactName::parse("Other_Proj-2.0.0.zip", None).unwrap();
         assert_eq!(zip.project.as_str(), "other-proj");
+    }
+
+    #[test]
+    fn the_same_artifact_spelled_differently() {
+        assert!(same_artifact(
+            "tinyproj-1.0.0-py3-none-any.whl",
+            "TinyProj-1.0-py3-none-any.whl"
+        ));
+        assert!(same_artifact(
+            "tinyproj-1.0.0.tar.gz",
+            "TINYPROJ-1.0.0.tar.gz"
+        ));
+        assert!(!same_artifact(
+            "tinyproj-1.0.0.tar.gz",
+            "tinyproj-1.0.0.zip"
+        ));
+        assert!(!same_artifact(
+            "tinyproj-1.0.0-py3-none-any.whl",
+            "tinyproj-1.0.0.tar.gz"
+        ));
+        assert!(!same_artifact(
+            "tinyproj-1.0.0-py3-none-any.whl",
+            "tinyproj-1.0.1-py3-none-any.whl"
+        ));
     }
 
     #[test]

@@ -341,9 +341,13 @@ impl Audit<'_> {
         }
         let records = entry.recorded_provenance();
         let mut reports = Vec::new();
-        for record in &records {
-            reports.push(self.recorded_artifact(record));
-        }
+        // An artifact that could not be downloaded at all has no status: the failure is
+        // reported as an operational error (exit 4), never as `missing`.
+        reports.extend(
+            records
+                .iter()
+                .filter_map(|record| self.recorded_artifact(record)),
+        );
         // Files the lockfile does not record by name.
         let mut unrecorded = Vec::new();
         for candidate in &self.plan.candidates {
@@ -370,7 +374,9 @@ impl Audit<'_> {
             report.observed = observed.map(|hash| hash.to_string());
             report.yank_reason.clone_from(&candidate.yanked);
             report.declared = self.lying_digests(candidate);
-            if report.status == Status::Unchanged && candidate.yanked.is_some() {
+            if !report.declared.is_empty() {
+                report.status = Status::IndexMismatch;
+            } else if report.status == Status::Unchanged && candidate.yanked.is_some() {
                 report.status = Status::Yanked;
             }
             unrecorded.push(report);
@@ -406,7 +412,7 @@ impl Audit<'_> {
     }
 
     /// The status of a file the entry records by name.
-    fn recorded_artifact(&self, record: &Provenance) -> ArtifactReport {
+    fn recorded_artifact(&self, record: &Provenance) -> Option<ArtifactReport> {
         let recorded_url = Url::parse(&record.url).ok();
         let candidate = self
             .plan
@@ -457,7 +463,7 @@ impl Audit<'_> {
                 report.current_url = Some(recordable(url));
             }
             self.explain(record, fetched, &mut report);
-            return report;
+            return Some(report);
         }
         if let Some((_, fetched)) = sightings.first() {
             report.observed = fetched
@@ -468,22 +474,30 @@ impl Audit<'_> {
         let Some(candidate) = candidate else {
             report.status = Status::Missing;
             report.reason = Some("gone from the index's listing".into());
-            return report;
+            return Some(report);
         };
         report.declared = self.lying_digests(candidate);
         if !report.declared.is_empty() {
             report.status = Status::IndexMismatch;
-            return report;
+            return Some(report);
         }
         if sightings.is_empty() {
             // Neither URL could be read: a 404 is missing; anything else was reported as an
-            // operational problem and stays unverified here.
+            // operational problem and stays unjudged here.
+            let gone = recorded_url.as_ref().is_some_and(|url| self.gone(url))
+                || self.gone(&candidate.url);
+            if !gone {
+                return None;
+            }
             report.status = Status::Missing;
             report.reason = Some("its URL answers 404 Not Found".into());
-            if recorded_url.as_ref().is_some_and(|url| !self.gone(url)) {
-                report.reason = Some("could not be downloaded".into());
-            }
-            return report;
+            return Some(report);
+        }
+        if candidate.recorded_url() != record.url && self.gone(&candidate.url) {
+            report.status = Status::Missing;
+            report.reason =
+                Some("the index lists it at a new URL that answers 404 Not Found".into());
+            return Some(report);
         }
         if candidate.recorded_url() != record.url {
             report.status = Status::Moved;
@@ -492,11 +506,11 @@ impl Audit<'_> {
             } else {
                 "the index lists the same bytes at a new URL".into()
             });
-            return report;
+            return Some(report);
         }
         report.status = self.index_verdict(candidate, Status::Unchanged);
         report.yank_reason.clone_from(&candidate.yanked);
-        report
+        Some(report)
     }
 
     /// `Yanked` for a yanked file, else `otherwise`.
@@ -540,7 +554,22 @@ impl Audit<'_> {
         let difference =
             inspect::explain(recorded_path.as_deref(), observed_path, &record.filename);
         report.reason = Some(describe(&difference));
-        if let Difference::Modified(changes) = &difference {
+        // A file that claims to be another release may still carry what matters most (a new
+        // `.pth`, a new dependency): compare the members too when the old bytes are at hand.
+        let changes = match (&difference, &recorded_path) {
+            (Difference::Modified(changes), _) => Some(changes.clone()),
+            (Difference::DifferentFile { .. }, Some(recorded_path)) => {
+                match (
+                    inspect::summarize(recorded_path, &record.filename),
+                    inspect::summarize(observed_path, &record.filename),
+                ) {
+                    (Ok(old), Ok(new)) => Some(inspect::compare(&old, &new)),
+                    _ => None,
+                }
+            }
+            _ => None,
+        };
+        if let Some(changes) = &changes {
             report.inside_text = Some(inspect::render(changes));
             report.inside = Some(Inside {
                 added: changes.added.clone(),

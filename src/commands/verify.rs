@@ -24,7 +24,7 @@ use anyhow::{Context as _, Result};
 use serde::Serialize;
 use url::Url;
 
-use crate::artifact::ArtifactName;
+use crate::artifact::{ArtifactName, same_artifact};
 use crate::cli::{OutputFormat, VerifyArgs};
 use crate::commands::Context;
 use crate::error::{Status, UsageError};
@@ -562,11 +562,11 @@ fn judge(
     }
 
     let filenames = pin.recorded_filenames();
-    if filenames.iter().any(|name| name == filename) {
+    if filenames.iter().any(|name| same_artifact(name, filename)) {
         // The file is on record and its bytes are not: republished or tampered.
         let mut expected: Vec<Expected> = records
             .iter()
-            .filter(|record| record.filename == filename)
+            .filter(|record| same_artifact(&record.filename, filename))
             .map(|record| Expected::hash(&record.hash))
             .collect();
         if expected.is_empty() {
@@ -632,7 +632,7 @@ fn pass_warnings(
     let as_this_file: Vec<&Provenance> = same_bytes
         .iter()
         .copied()
-        .filter(|record| record.filename == filename)
+        .filter(|record| same_artifact(&record.filename, filename))
         .collect();
     if !same_bytes.is_empty() && as_this_file.is_empty() {
         let names: Vec<String> = same_bytes
@@ -645,8 +645,7 @@ fn pass_warnings(
             pin.location()
         )];
     }
-    let direct_is_this_file =
-        matches!(&pin.kind, PinKind::Direct { filename: name, .. } if name == filename);
+    let direct_is_this_file = matches!(&pin.kind, PinKind::Direct { filename: name, .. } if same_artifact(name, filename));
     if as_this_file.is_empty() && !direct_is_this_file {
         // Hashes without provenance name no file and no URL to compare with.
         return Vec::new();

@@ -253,3 +253,67 @@ fn nothing_to_check_is_said_and_listing_failures_exit_4() {
     let run = check(&context, &["--retries", "0"]);
     assert_eq!(run.code, 4, "{}", run.stderr);
 }
+
+#[test]
+fn a_wrong_digest_fails_for_hashes_without_filenames_too() {
+    let context = TestContext::new();
+    let wheel = context.server.sha256(TINY_WHEEL);
+    let sdist = context.server.sha256(TINY_SDIST);
+    context.write(
+        "requirements.txt",
+        &format!("tinyproj==1.0.0 --hash=sha256:{wheel} --hash=sha256:{sdist}\n"),
+    );
+    context.server.declare_wrong_hash(TINY_SDIST);
+    let run = check(&context, &[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("index-mismatch tinyproj-1.0.0.tar.gz"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_download_that_fails_is_an_error_not_missing() {
+    let context = TestContext::new();
+    locked(&context);
+    context.server.fail_times(TINY_SDIST, 500, 100);
+    let run = check(&context, &["--retries", "0", "--strict"]);
+    assert_eq!(run.code, 4, "{}", run.stderr);
+    assert!(!run.stderr.contains("missing"), "{}", run.stderr);
+}
+
+#[test]
+fn a_file_claiming_another_version_still_shows_what_changed_inside() {
+    let context = TestContext::new();
+    locked(&context);
+    let original = fs_err::read(testdata_artifact("tinyproj", TINY_WHEEL)).unwrap();
+    let mut archive = zip::ZipArchive::new(Cursor::new(original)).unwrap();
+    let mut writer = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default();
+    for index in 0..archive.len() {
+        let mut member = archive.by_index(index).unwrap();
+        let name = member.name().unwrap().to_string();
+        let mut text = String::new();
+        member.read_to_string(&mut text).unwrap();
+        writer.start_file(name, options).unwrap();
+        writer
+            .write_all(
+                text.replace("Version: 1.0.0", "Version: 1.0.0.post0")
+                    .as_bytes(),
+            )
+            .unwrap();
+    }
+    writer.start_file("evil.pth", options).unwrap();
+    writer.write_all(b"import os\n").unwrap();
+    let bytes = writer.finish().unwrap().into_inner();
+    context.server.replace_bytes(TINY_WHEEL, bytes);
+    let run = check(&context, &[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("a different file"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains(".pth file `evil.pth`"),
+        "{}",
+        run.stderr
+    );
+}
