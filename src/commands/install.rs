@@ -538,10 +538,15 @@ fn resolve(
     }
     let input = resolution_input(loaded, local_copies, Mode::WheelsOnly)?;
     match interpreter.resolve(&[input.path().to_path_buf()], index_args) {
-        Err(PipError::Failed { .. }) if all_recorded(loaded) => {
+        Err(wheels_only @ PipError::Failed { .. }) => {
             printer.info("a recorded release has no wheel for this interpreter; resolving with pip's own hash checking");
             let input = resolution_input(loaded, local_copies, Mode::PipHashes)?;
-            interpreter.resolve(&[input.path().to_path_buf()], index_args)
+            // pip checks every hashed download before it builds anything; if it cannot
+            // resolve that way either, the first error says more.
+            match interpreter.resolve(&[input.path().to_path_buf()], index_args) {
+                Err(PipError::Failed { .. }) => Err(wheels_only),
+                other => other,
+            }
         }
         other => other,
     }
@@ -557,12 +562,6 @@ fn requirement_entries(loaded: &[Loaded]) -> Vec<(&Document, &Entry)> {
                 .map(move |(_, _, entry)| (&item.document, entry))
         })
         .collect()
-}
-
-fn all_recorded(loaded: &[Loaded]) -> bool {
-    requirement_entries(loaded)
-        .iter()
-        .all(|(_, entry)| !entry.recorded_hashes().is_empty())
 }
 
 /// The requirements pip resolves: every requirement and option of the lockfiles, in one
