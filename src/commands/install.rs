@@ -752,12 +752,8 @@ fn judge(
     let filename_recorded = records
         .iter()
         .any(|record| record.filename == item.filename);
+    // The bytes match a recorded hash: pip will accept them, under whatever name they came.
     if matches {
-        if records.is_empty() || filename_recorded {
-            return Ok(Outcome::Verified);
-        }
-        // The same bytes under a name the lockfile does not record: pip accepts it (the hash
-        // matches), and so does hashpin.
         return Ok(Outcome::Verified);
     }
     if !records.is_empty() && !filename_recorded {
