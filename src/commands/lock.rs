@@ -363,11 +363,37 @@ fn report_warnings(plans: &[Plan], verdicts: &[Verdict], loaded: &[Loaded], cont
         let project = plan
             .project(loaded)
             .map_or_else(String::new, |p| p.to_string());
+        // New files come in groups (every wheel of a release recorded by `install`): one
+        // warning per entry, naming the first few.
+        let added: Vec<&str> = verdict
+            .warnings
+            .iter()
+            .filter_map(|finding| match finding {
+                Finding::Added { filename, .. } => Some(filename.as_str()),
+                _ => None,
+            })
+            .collect();
+        if let [only] = added[..] {
+            printer.warning(&format!(
+                "{at}: `{requirement}`: the index now also serves `{only}`, which the lockfile does not record\nhint: record it after review with `hashpin lock --update {project}`"
+            ));
+        } else if !added.is_empty() {
+            let shown: Vec<String> = added
+                .iter()
+                .take(3)
+                .map(|name| format!("`{name}`"))
+                .collect();
+            let more = added.len().saturating_sub(3);
+            printer.warning(&format!(
+                "{at}: `{requirement}`: the index serves {} files the lockfile does not record: {}{}\nhint: record them after review with `hashpin lock --update {project}`",
+                added.len(),
+                shown.join(", "),
+                if more > 0 { format!(" and {more} more") } else { String::new() }
+            ));
+        }
         for warning in &verdict.warnings {
             let message = match warning {
-                Finding::Added { filename, .. } => format!(
-                    "{at}: `{requirement}`: the index now also serves `{filename}`, which the lockfile does not record\nhint: record it with `hashpin lock --update {project}`"
-                ),
+                Finding::Added { .. } => continue,
                 Finding::Missing { filename, .. } => format!(
                     "{at}: `{requirement}`: `{filename}` is recorded but no longer listed; its hash is kept\nhint: drop it with `hashpin lock --update {project}`"
                 ),
