@@ -203,11 +203,22 @@ impl Client {
             let certificates = reqwest::Certificate::from_pem_bundle(&pem).map_err(|error| {
                 IndexError::Setup(format!("`{}` is not a PEM bundle: {error}", cert.display()))
             })?;
+            if certificates.is_empty() {
+                return Err(IndexError::Setup(format!(
+                    "`{}` holds no PEM certificates\nhint: `--cert` (or `PIP_CERT`, pip.conf `cert`) takes a PEM bundle of CA certificates",
+                    cert.display()
+                )));
+            }
             builder = builder.tls_certs_merge(certificates);
         }
-        let http = builder
-            .build()
-            .map_err(|error| IndexError::Setup(error.to_string()))?;
+        let http = builder.build().map_err(|error| {
+            let cert = settings
+                .cert
+                .as_ref()
+                .map(|cert| format!(" (is `{}` a valid PEM bundle?)", cert.display()))
+                .unwrap_or_default();
+            IndexError::Setup(format!("{}{cert}", describe(&error)))
+        })?;
         let credentials = Credentials::new(
             settings
                 .indexes

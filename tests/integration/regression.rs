@@ -192,3 +192,32 @@ fn input_pip_would_misread_is_an_input_error() {
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("not UTF-8"), "{}", run.stderr);
 }
+
+#[test]
+fn a_ca_bundle_is_read_and_a_bad_one_is_named() {
+    let context = TestContext::new();
+    context.write("requirements.txt", "tinyproj==1.0.0\n");
+    let missing = context.lock(&["--cert", "no-such-bundle.pem"]);
+    assert_eq!(missing.code, 4, "{}", missing.stderr);
+    assert!(
+        missing.stderr.contains("no-such-bundle.pem"),
+        "{}",
+        missing.stderr
+    );
+    context.write("garbage.pem", "not a certificate\n");
+    let garbage = context.lock(&["--cert", "garbage.pem"]);
+    assert_eq!(garbage.code, 4, "{}", garbage.stderr);
+    assert!(
+        garbage
+            .stderr
+            .contains("`garbage.pem` holds no PEM certificates"),
+        "{}",
+        garbage.stderr
+    );
+    // The system bundle, which pip.conf `cert` usually names, is accepted.
+    let system = "/etc/ssl/certs/ca-certificates.crt";
+    if std::path::Path::new(system).exists() {
+        let run = context.lock(&["--cert", system]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+    }
+}
