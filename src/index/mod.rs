@@ -540,6 +540,7 @@ fn read_directory(path: &std::path::Path) -> Result<Page, IndexError> {
             requires_python: None,
             yanked: None,
             size: None,
+            core_metadata: None,
         });
     }
     Ok(page)

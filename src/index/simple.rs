@@ -26,6 +26,9 @@ pub struct IndexFile {
     pub yanked: Option<String>,
     /// PEP 700 size in bytes, when declared.
     pub size: Option<u64>,
+    /// PEP 658/714: the index serves the file's core metadata separately, with this digest
+    /// (`sha256=<hex>`) or just `true`.
+    pub core_metadata: Option<String>,
 }
 
 /// A parsed page: the files, and the names refused as unsafe.
@@ -70,6 +73,11 @@ struct JsonFile {
     yanked: Option<serde_json::Value>,
     #[serde(default)]
     size: Option<u64>,
+    /// PEP 714's name, and PEP 658's older one.
+    #[serde(rename = "core-metadata", default)]
+    core_metadata: Option<serde_json::Value>,
+    #[serde(rename = "dist-info-metadata", default)]
+    dist_info_metadata: Option<serde_json::Value>,
 }
 
 /// Why a page could not be read.
@@ -129,6 +137,7 @@ pub fn parse_json(body: &[u8], page_url: &Url) -> Result<Page, PageError> {
             requires_python: file.requires_python,
             yanked,
             size: file.size,
+            core_metadata: metadata_value(file.core_metadata.or(file.dist_info_metadata)),
         });
     }
     Ok(out)
@@ -167,6 +176,17 @@ pub fn parse_json_api(
         files.push((url, digests));
     }
     Ok(files)
+}
+
+/// PEP 691's metadata field: `false` means none, `true` or `{"sha256": hex}` means served.
+fn metadata_value(value: Option<serde_json::Value>) -> Option<String> {
+    match value? {
+        serde_json::Value::Bool(true) => Some("true".into()),
+        serde_json::Value::Object(hashes) => hashes
+            .iter()
+            .find_map(|(algorithm, hex)| Some(format!("{algorithm}={}", hex.as_str()?))),
+        _ => None,
+    }
 }
 
 /// A `#<algorithm>=<hex>` fragment, as PEP 503 links carry.
@@ -228,6 +248,7 @@ pub fn parse_html(body: &str, page_url: &Url) -> Result<Page, PageError> {
             requires_python: get("data-requires-python"),
             yanked: get("data-yanked"),
             size: None,
+            core_metadata: get("data-core-metadata").or_else(|| get("data-dist-info-metadata")),
         });
     }
     Ok(out)
@@ -323,7 +344,7 @@ mod tests {
         let page = Url::parse("https://idx.example/simple/pkg/").unwrap();
         let html = format!(
             r#"<html><body>
-            <a href="../../files/pkg-1.0.tar.gz#sha256={SHA}" data-requires-python="&gt;=3.8">pkg-1.0.tar.gz</a>
+            <a href="../../files/pkg-1.0.tar.gz#sha256={SHA}" data-requires-python="&gt;=3.8" data-dist-info-metadata="sha256={SHA}">pkg-1.0.tar.gz</a>
             <a href='https://cdn.example/p/pkg-1.0-py3-none-any.whl#md5=00' data-yanked>w</a>
             <a href="../../files/..%2F..%2Fetc%2Fpasswd.whl">evil</a>
             </body></html>"#
@@ -337,6 +358,7 @@ mod tests {
         );
         assert_eq!(sdist.declared[0].hex, SHA);
         assert_eq!(sdist.requires_python.as_deref(), Some(">=3.8"));
+        assert_eq!(sdist.core_metadata, Some(format!("sha256={SHA}")));
         assert_eq!(parsed.files[1].yanked.as_deref(), Some(""));
         assert!(parsed.files[1].declared.is_empty(), "md5 is never used");
         assert_eq!(parsed.refused, ["../../etc/passwd.whl"]);
@@ -347,7 +369,7 @@ mod tests {
         let page = Url::parse("http://127.0.0.1:9/simple/pkg/").unwrap();
         let json = format!(
             r#"{{"meta":{{"api-version":"1.1"}},"name":"pkg","files":[
-            {{"filename":"pkg-1.0.tar.gz","url":"../../files/pkg-1.0.tar.gz","hashes":{{"sha256":"{SHA}","md5":"00"}},"yanked":"broken","size":12}}]}}"#
+            {{"filename":"pkg-1.0.tar.gz","url":"../../files/pkg-1.0.tar.gz","hashes":{{"sha256":"{SHA}","md5":"00"}},"yanked":"broken","size":12,"core-metadata":{{"sha256":"{SHA}"}}}}]}}"#
         );
         let parsed = parse_json(json.as_bytes(), &page).unwrap();
         let file = &parsed.files[0];
@@ -355,6 +377,7 @@ mod tests {
         assert_eq!(file.declared.len(), 1);
         assert_eq!(file.yanked.as_deref(), Some("broken"));
         assert_eq!(file.size, Some(12));
+        assert_eq!(file.core_metadata, Some(format!("sha256={SHA}")));
         let future = r#"{"meta":{"api-version":"2.0"},"files":[]}"#;
         assert!(matches!(
             parse_json(future.as_bytes(), &page),
