@@ -70,8 +70,8 @@ pub enum Command {
     /// pip resolves (`pip install --dry-run --report`); hashpin downloads every artifact pip
     /// chose, hashes it and holds it against the lockfile: recorded artifacts must match, new
     /// ones are recorded (unless `--frozen`). Any refusal stops everything before pip installs a
-    /// single package. Then the user's hooks run, and pip installs only the verified files
-    /// (`--no-index --find-links <verified> --require-hashes --no-deps`).
+    /// single package. Then the user's hooks run, and pip installs only the verified files, by
+    /// path (`--no-index --no-deps --require-hashes`).
     #[command(after_help = EXIT_CODES)]
     Install(Box<InstallArgs>),
 }
