@@ -52,6 +52,8 @@ pub enum ArtifactKind {
 /// The compatibility tags of a wheel filename, each part split on `.` (compressed tag sets).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WheelTags {
+    /// The optional build tag (`1` in `pkg-1.0-1-py3-none-any.whl`): a rebuild is another file.
+    pub build: Option<String>,
     /// Python tags: `py3`, `cp311`, `pp310`.
     pub python: Vec<String>,
     /// ABI tags: `none`, `abi3`, `cp311`.
@@ -95,6 +97,7 @@ impl ArtifactName {
                 parts[0],
                 parts[1],
                 ArtifactKind::Wheel(WheelTags {
+                    build: (n == 6).then(|| parts[2].to_string()),
                     python: tags(parts[n - 3]),
                     abi: tags(parts[n - 2]),
                     platform: tags(parts[n - 1]),
@@ -163,7 +166,8 @@ pub fn same_artifact(a: &str, b: &str) -> bool {
                 tags.sort();
                 tags
             };
-            set(&left.python) == set(&right.python)
+            left.build == right.build
+                && set(&left.python) == set(&right.python)
                 && set(&left.abi) == set(&right.abi)
                 && set(&left.platform) == set(&right.platform)
         }
@@ -239,6 +243,10 @@ mod tests {
         assert!(!same_artifact(
             "tinyproj-1.0.0-py3-none-any.whl",
             "tinyproj-1.0.1-py3-none-any.whl"
+        ));
+        assert!(!same_artifact(
+            "tinyproj-1.0.0-py3-none-any.whl",
+            "tinyproj-1.0.0-1-py3-none-any.whl"
         ));
     }
 

@@ -51,10 +51,17 @@ impl UsageError {
     }
 }
 
+/// A pinned release of which no index lists any file: an input error for `lock` (exit 2), and
+/// for `check` simply every recorded file missing.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct NoReleaseFiles(pub String);
+
 /// The status an error ends the process with: 2 for input errors, 4 for everything else.
 pub fn status_of(error: &anyhow::Error) -> Status {
     for cause in error.chain() {
         if cause.is::<UsageError>()
+            || cause.is::<NoReleaseFiles>()
             || cause.is::<ParseErrors>()
             || cause.is::<ParseError>()
             || cause.is::<ConfigError>()

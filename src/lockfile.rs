@@ -14,7 +14,7 @@ use pep440_rs::Operator;
 use pep508_rs::VersionOrUrl;
 use url::Url;
 
-use crate::artifact::{ArtifactName, check_filename};
+use crate::artifact::{ArtifactName, check_filename, same_artifact};
 use crate::hash::{Digests, HashAlgorithm, HashDigest};
 use crate::name::PackageName;
 use crate::requirements::edit::Pins;
@@ -224,6 +224,8 @@ impl Observation {
 /// The record an entry holds for a file, if any: same filename, the same URL preferred.
 fn record_for<'a>(records: &'a [Provenance], candidate: &Candidate) -> Option<&'a Provenance> {
     let url = candidate.recorded_url();
+    // A name spelled differently (case, `1.0` for `1.0.0`) is still the recorded file: a
+    // changed file must not escape its record by a rename.
     records
         .iter()
         .find(|record| record.filename == candidate.filename && record.url == url)
@@ -231,6 +233,11 @@ fn record_for<'a>(records: &'a [Provenance], candidate: &Candidate) -> Option<&'
             records
                 .iter()
                 .find(|record| record.filename == candidate.filename)
+        })
+        .or_else(|| {
+            records
+                .iter()
+                .find(|record| same_artifact(&record.filename, &candidate.filename))
         })
 }
 
@@ -464,7 +471,7 @@ pub fn judge(
     for record in &records {
         let still_listed = observations
             .iter()
-            .any(|observation| observation.candidate.filename == record.filename);
+            .any(|observation| same_artifact(&observation.candidate.filename, &record.filename));
         if !still_listed {
             verdict.warnings.push(Finding::Missing {
                 filename: record.filename.clone(),
@@ -508,8 +515,15 @@ pub fn judge(
         .collect();
     finish(&mut verdict.accepted);
     if update {
-        // A deliberate re-record: the entry says exactly what is served now.
+        // A deliberate re-record: the entry says exactly what is served now, so files added,
+        // gone or unmatched are no longer news; a changed one is reported as re-recorded.
         verdict.pins = verdict.accepted.clone();
+        verdict.warnings.retain(|finding| {
+            !matches!(
+                finding,
+                Finding::Added { .. } | Finding::Missing { .. } | Finding::Unmatched { .. }
+            )
+        });
     }
     verdict
 }

@@ -21,7 +21,7 @@ use crate::cache::Cache;
 use crate::cli::{IndexOptions, TargetOptions};
 use crate::commands::EnvLookup;
 use crate::env_vars::EnvVars;
-use crate::error::UsageError;
+use crate::error::{NoReleaseFiles, UsageError};
 use crate::fetch::{FetchError, FetchRequest, Fetched, fetch_all};
 use crate::hash::{HashAlgorithm, HashDigest};
 use crate::index::{Client, ProjectListing, config};
@@ -204,12 +204,6 @@ pub fn open_client(
 ) -> Result<ManuallyDrop<Client>> {
     let file_options = options_in_pip_order(loaded);
     let settings = config::resolve(&index.to_args(), &file_options, env)?;
-    if settings.indexes.is_empty() && settings.find_links.is_empty() {
-        return Err(UsageError::new(
-            "no index to look in: `--no-index` is set and there is no `--find-links`\nhint: drop `--no-index`, or add `--find-links <dir>`",
-        )
-        .into());
-    }
     let netrc = netrc_text(env);
     let retry_delay = env(EnvVars::HASHPIN_RETRY_DELAY_MS)
         .and_then(|ms| ms.parse().ok())
@@ -241,6 +235,16 @@ pub fn find_candidates(
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
+    let settings = client.settings();
+    if !projects.is_empty() && settings.indexes.is_empty() && settings.find_links.is_empty() {
+        problems.push(
+            UsageError::new(
+                "no index to look in: `--no-index` is set and there is no `--find-links`\nhint: drop `--no-index`, or add `--find-links <dir>`",
+            )
+            .into(),
+        );
+        return problems;
+    }
     let listed = AtomicUsize::new(0);
     let listings = pool::map_bounded(
         &projects,
@@ -432,7 +436,7 @@ fn no_files_error(
         format!("versions listed: {}", shown.join(", "))
     };
     // The pin asks for something the configured indexes do not have: an input error (2).
-    UsageError::new(format!(
+    NoReleaseFiles(format!(
         "{}:{}: no files for `{}` in {}\nhint: {available}",
         document.path.display(),
         line.number,

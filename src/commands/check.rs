@@ -15,10 +15,11 @@ use anyhow::Result;
 use serde::Serialize;
 use url::Url;
 
+use crate::artifact::same_artifact;
 use crate::cache::Cache;
 use crate::cli::{CheckArgs, OutputFormat};
 use crate::commands::Context;
-use crate::error::{Status as ExitStatus, status_of};
+use crate::error::{NoReleaseFiles, Status as ExitStatus};
 use crate::fetch::{FetchError, FetchRequest, Fetched};
 use crate::hash::{HashAlgorithm, HashDigest};
 use crate::inspect::{self, Difference};
@@ -159,7 +160,7 @@ pub fn run(args: &CheckArgs, context: &Context) -> Result<ExitStatus> {
     let mut problems: Vec<anyhow::Error> =
         survey::find_candidates(&mut plans, &loaded, &client, &filter, jobs, printer)
             .into_iter()
-            .filter(|problem| status_of(problem) != ExitStatus::Usage)
+            .filter(|problem| !problem.is::<NoReleaseFiles>())
             .collect();
     for plan in &plans {
         let (document, line, entry) = plan.line(&loaded);
@@ -353,8 +354,12 @@ impl Audit<'_> {
         for candidate in &self.plan.candidates {
             if records
                 .iter()
-                .any(|record| record.filename == candidate.filename)
+                .any(|record| same_artifact(&record.filename, &candidate.filename))
             {
+                continue;
+            }
+            // Not downloaded: the error is reported (exit 4); no verdict on bytes unseen.
+            if self.fetched(&candidate.url).is_none() {
                 continue;
             }
             let observed = self
@@ -383,8 +388,15 @@ impl Audit<'_> {
         }
         // Hashes recorded without a filename that match no file: their file is missing, or it
         // is one of the added files, republished.
+        // Only when every file was seen can a recorded hash be said to match none of them.
+        let all_seen = self
+            .plan
+            .candidates
+            .iter()
+            .all(|candidate| self.fetched(&candidate.url).is_some());
         let unmatched: Vec<&HashDigest> = recorded
             .iter()
+            .filter(|_| all_seen)
             .filter(|hash| records.iter().all(|record| &record.hash != *hash))
             .filter(|hash| {
                 self.plan.candidates.iter().all(|candidate| {
@@ -426,6 +438,12 @@ impl Audit<'_> {
                     .candidates
                     .iter()
                     .find(|candidate| candidate.filename == record.filename)
+            })
+            .or_else(|| {
+                self.plan
+                    .candidates
+                    .iter()
+                    .find(|candidate| same_artifact(&candidate.filename, &record.filename))
             });
         let mut report = self.blank(&record.filename, record.url.clone(), Status::Unchanged);
         report.recorded = Some(record.hash.to_string());
@@ -493,7 +511,11 @@ impl Audit<'_> {
             report.reason = Some("its URL answers 404 Not Found".into());
             return Some(report);
         }
-        if candidate.recorded_url() != record.url && self.gone(&candidate.url) {
+        if candidate.recorded_url() != record.url && self.fetched(&candidate.url).is_none() {
+            if !self.gone(&candidate.url) {
+                // The new URL could not be read: reported as an error, judged no further.
+                return None;
+            }
             report.status = Status::Missing;
             report.reason =
                 Some("the index lists it at a new URL that answers 404 Not Found".into());

@@ -500,7 +500,11 @@ fn verify_direct_urls(
                     .map_or_else(|()| local.display().to_string(), |url| url.to_string());
                 format!("{}{extras} @ {file_url}{marker}", requirement.name)
             }
-            Target::Unnamed(_) => local.display().to_string(),
+            // The marker stays: pip must skip the line where it skipped the original.
+            Target::Unnamed(text) => match text.split_once(';') {
+                Some((_, marker)) => format!("{} ; {}", local.display(), marker.trim()),
+                None => local.display().to_string(),
+            },
         };
         copies.insert((document.path.clone(), entry.requirement.span.start), text);
     }

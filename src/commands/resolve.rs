@@ -70,7 +70,7 @@ pub fn run(args: &LockArgs, files: &[PathBuf], context: &Context) -> Result<Stat
         interpreter.python.display()
     ));
 
-    let text = render(input, &inputs, &resolution, previous.as_ref());
+    let text = render(input, &output, &inputs, &resolution, previous.as_ref());
     let document = parse(&output, text, &*context.env)?;
     let on_disk = vec![
         previous
@@ -231,8 +231,10 @@ fn is_conflict(stderr: &str) -> bool {
     .any(|marker| stderr.contains(marker))
 }
 
-/// Downloads the recorded sdists of the pins being kept and compares them with the record.
-/// Prints every mismatch and returns `false` if there is one.
+/// Downloads the sdists the indexes list *now* for the pins being kept, and holds each against
+/// the hashes recorded for its release: pip may build one of them to read its metadata, so a
+/// file that is not recorded must not reach pip. Pins being re-recorded (`--update`) are left
+/// to lock. Prints every refusal and returns `false` if there is one.
 fn verify_kept_sdists(
     previous: &Document,
     kept: &BTreeMap<PackageName, String>,
@@ -240,47 +242,85 @@ fn verify_kept_sdists(
     args: &LockArgs,
     context: &Context,
 ) -> Result<bool> {
-    let records: Vec<crate::requirements::Provenance> = previous
-        .entries()
-        .filter(|(_, _, entry)| match classify(entry, Path::new(".")) {
-            Ok(Lockable::Release { project, .. }) => kept.contains_key(&project),
-            _ => false,
-        })
-        .flat_map(|(_, _, entry)| entry.recorded_provenance())
-        .filter(|record| {
-            crate::artifact::ArtifactName::parse(&record.filename, None)
-                .is_ok_and(|name| name.wheel_tags().is_none())
-        })
-        .collect();
-    if records.is_empty() {
+    let printer = &context.printer;
+    let updated = |project: &PackageName| match &args.update {
+        Some(names) => {
+            names.is_empty() || names.iter().any(|name| PackageName::new(name) == *project)
+        }
+        None => false,
+    };
+    let loaded = vec![Loaded {
+        document: previous.clone(),
+        role: Role::Requirements,
+        includes: Vec::new(),
+        root: Some(0),
+    }];
+    let mut plans = crate::survey::plan_entries(&loaded, printer)?;
+    plans.retain(|plan| match &plan.lockable {
+        Lockable::Release { project, .. } => kept.contains_key(project) && !updated(project),
+        Lockable::Url { .. } => false,
+    });
+    if plans.is_empty() {
         return Ok(true);
     }
     let client = crate::survey::open_client(&args.index, inputs, &*context.env)?;
+    let jobs = args.download.jobs.max(1);
+    let filter = crate::platform::TargetFilter::default();
+    let _ = crate::survey::find_candidates(&mut plans, &loaded, &client, &filter, jobs, printer);
+    let is_sdist = |filename: &str| {
+        crate::artifact::ArtifactName::parse(filename, None)
+            .is_ok_and(|name| name.wheel_tags().is_none())
+    };
+    let requests: Vec<crate::fetch::FetchRequest> = plans
+        .iter()
+        .flat_map(|plan| {
+            let algorithms: Vec<_> = plan
+                .line(&loaded)
+                .2
+                .recorded_hashes()
+                .iter()
+                .map(|hash| hash.algorithm)
+                .collect();
+            plan.candidates
+                .iter()
+                .filter(|candidate| is_sdist(&candidate.filename))
+                .map(move |candidate| crate::fetch::FetchRequest {
+                    url: candidate.url.clone(),
+                    algorithms: algorithms.clone(),
+                })
+        })
+        .collect();
     let cache = crate::cache::Cache::from_env(&*context.env);
+    let results = crate::survey::download_each(&client, cache.as_ref(), &requests, jobs, printer);
     let mut ok = true;
-    for record in records {
-        let Ok(url) = url::Url::parse(&record.url) else {
-            continue;
-        };
-        let fetched = crate::fetch::fetch(
-            &client,
-            cache.as_ref(),
-            &crate::fetch::FetchRequest {
-                url,
-                algorithms: vec![record.hash.algorithm],
-            },
-        )?;
-        if fetched.digests.get(record.hash.algorithm) != Some(&record.hash) {
+    for plan in &plans {
+        let (_, _, entry) = plan.line(&loaded);
+        let recorded = entry.recorded_hashes();
+        for candidate in plan.candidates.iter().filter(|c| is_sdist(&c.filename)) {
+            let Some(result) = results.get(&candidate.url) else {
+                continue;
+            };
+            let fetched = match result {
+                Ok(fetched) => fetched,
+                Err(error) => return Err(anyhow::anyhow!("{error}")),
+            };
+            if recorded
+                .iter()
+                .any(|hash| fetched.digests.get(hash.algorithm) == Some(hash))
+            {
+                continue;
+            }
             ok = false;
-            context.printer.error(&anyhow::anyhow!(
-                "`{}` changed since it was locked; pip would build it to resolve\n  url:      {}\n  recorded: {}\n  observed: {}\nhint: review it, then `hashpin lock --resolve --upgrade {}`",
-                record.filename,
-                record.url,
-                record.hash,
+            let project = plan
+                .project(&loaded)
+                .map(|p| p.to_string())
+                .unwrap_or_default();
+            printer.error(&anyhow::anyhow!(
+                "`{}` does not match the hashes recorded for `{}`; pip could build it to resolve\n  url:      {}\n  observed: {}\nhint: review it, then re-record: `hashpin lock --resolve --update={project} <input>`",
+                candidate.filename,
+                entry.shown(),
+                crate::safe_url::Redacted(&candidate.url),
                 fetched.digests.sha256(),
-                crate::artifact::ArtifactName::parse(&record.filename, None)
-                    .map(|name| name.project.to_string())
-                    .unwrap_or_default()
             ));
         }
     }
@@ -291,6 +331,7 @@ fn verify_kept_sdists(
 /// carried over verbatim from the previous output when its pin is unchanged, with `# via`.
 fn render(
     input: &Path,
+    output: &Path,
     inputs: &[Loaded],
     resolution: &Resolution,
     previous: Option<&Document>,
@@ -316,7 +357,16 @@ fn render(
                 | FileOption::OnlyBinary(_)
                 | FileOption::NoBinary(_)
         ) {
-            text.push_str(document.text(&option.span));
+            match &option.value {
+                FileOption::FindLinks(value) => {
+                    let moved = relocate(value, document.path.parent(), output.parent());
+                    text.push_str(&moved.map_or_else(
+                        || document.text(&option.span).to_string(),
+                        |path| format!("--find-links {path}"),
+                    ));
+                }
+                _ => text.push_str(document.text(&option.span)),
+            }
             text.push_str(eol);
         }
     }
@@ -351,6 +401,33 @@ fn render(
     text
 }
 
+/// A relative find-links directory, rewritten for a lockfile in another directory than the
+/// input (pip reads it relative to the file that names it); `None` when it needs no change.
+fn relocate(value: &str, from: Option<&Path>, to: Option<&Path>) -> Option<String> {
+    let directory = |path: Option<&Path>| {
+        let path = path
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        std::path::absolute(path).ok()
+    };
+    let (from, to) = (directory(from)?, directory(to)?);
+    if value.contains("://") || Path::new(value).is_absolute() || from == to {
+        return None;
+    }
+    let target = from.join(value);
+    let target: Vec<_> = target.components().collect();
+    let base: Vec<_> = to.components().collect();
+    let common = target.iter().zip(&base).take_while(|(a, b)| a == b).count();
+    let mut relative = PathBuf::new();
+    for _ in common..base.len() {
+        relative.push("..");
+    }
+    for component in &target[common..] {
+        relative.push(component);
+    }
+    Some(relative.display().to_string())
+}
+
 /// The previous output's block for `project` (requirement, hashes and provenance lines), when
 /// it pins the same version.
 fn carried_block(previous: &Document, project: &PackageName, version: &str) -> Option<String> {
@@ -368,4 +445,25 @@ fn carried_block(previous: &Document, project: &PackageName, version: &str) -> O
         (pinned == *project && same_version)
             .then(|| previous.source[line.span.start..entry.block_end].to_string())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn find_links_follow_the_lockfile_to_its_directory() {
+        let (from, to) = (Path::new("/work/app"), Path::new("/work/app/locks"));
+        assert_eq!(
+            relocate("../flat", Some(from), Some(to)).unwrap(),
+            "../../flat"
+        );
+        assert_eq!(
+            relocate("wheels", Some(from), Some(to)).unwrap(),
+            "../wheels"
+        );
+        assert_eq!(relocate("wheels", Some(from), Some(from)), None);
+        assert_eq!(relocate("https://h/links/", Some(from), Some(to)), None);
+        assert_eq!(relocate("/abs/dir", Some(from), Some(to)), None);
+    }
 }

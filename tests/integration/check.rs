@@ -317,3 +317,18 @@ fn a_file_claiming_another_version_still_shows_what_changed_inside() {
         run.stderr
     );
 }
+
+#[test]
+fn a_download_error_under_hashes_without_filenames_is_not_a_republish() {
+    let context = TestContext::new();
+    let wheel = context.server.sha256(TINY_WHEEL);
+    let sdist = context.server.sha256(TINY_SDIST);
+    context.write(
+        "requirements.txt",
+        &format!("tinyproj==1.0.0 --hash=sha256:{wheel} --hash=sha256:{sdist}\n"),
+    );
+    context.server.fail_times(TINY_WHEEL, 500, 100);
+    let run = check(&context, &["--retries", "0"]);
+    assert_eq!(run.code, 4, "{}", run.stderr);
+    assert!(!run.stderr.contains("republished"), "{}", run.stderr);
+}

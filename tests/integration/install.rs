@@ -253,3 +253,26 @@ fn marker_split_pins_record_each_version_under_its_own_line() {
         "{locked}"
     );
 }
+
+#[test]
+fn a_bare_url_keeps_its_marker() {
+    let context = TestContext::new();
+    let wheel = "tinyproj-1.0.0-py3-none-any.whl";
+    let url = context.server.file_url(wheel);
+    context.write(
+        "requirements.txt",
+        &format!(
+            "{url} ; python_version < \"3.0\" --hash=sha256:{}\ndepb==1.2.0\n",
+            context.server.sha256(wheel)
+        ),
+    );
+    assert_eq!(context.lock(&["requirements.txt"]).code, 0);
+    let python = context.venv("venv");
+    let run = install(&context, &python, &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        importable(&python, &["tinyproj", "depb"]),
+        ["depb"],
+        "the marker excludes tinyproj"
+    );
+}

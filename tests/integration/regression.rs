@@ -221,3 +221,25 @@ fn a_ca_bundle_is_read_and_a_bad_one_is_named() {
         assert_eq!(run.code, 0, "{}", run.stderr);
     }
 }
+
+#[test]
+fn a_changed_file_cannot_escape_its_record_by_a_rename() {
+    let context = TestContext::new();
+    context.write("requirements.txt", "tinyproj==1.0.0\n");
+    assert_eq!(context.lock(&[]).code, 0);
+    let locked = context.read("requirements.txt");
+    context.server.remove_file(TINY_WHEEL);
+    context.server.add_file(
+        "tinyproj",
+        "TinyProj-1.0-py3-none-any.whl",
+        b"other bytes".to_vec(),
+    );
+    let run = context.lock(&[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("changed since it was locked"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(context.read("requirements.txt"), locked);
+}
