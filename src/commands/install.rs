@@ -152,18 +152,7 @@ fn install(args: &InstallArgs, context: &Context, json: &mut InstallJson) -> Res
     let _locks = if args.frozen {
         Vec::new()
     } else {
-        files
-            .iter()
-            .map(|path| {
-                persist::lock(path, || {
-                    printer.info(&format!(
-                        "waiting for another hashpin to finish with `{}`",
-                        path.display()
-                    ));
-                })
-                .with_context(|| format!("cannot lock `{}`", path.display()))
-            })
-            .collect::<Result<Vec<_>>>()?
+        crate::commands::lock::lock_files(&files, printer)?
     };
     let loaded = load(&files, &*context.env)?;
     refuse_editables(&loaded)?;
