@@ -221,24 +221,41 @@ impl Observation {
     }
 }
 
-/// The record an entry holds for a file, if any: same filename, the same URL preferred.
+/// How closely a record and a listed file correspond: the same name and URL (2), the same
+/// name (1), or the same artifact spelled differently (0); `None` for different files. A name
+/// spelled differently (case, `1.0` for `1.0.0`) is still the recorded file: a changed file
+/// must not escape its record by a rename.
+fn correspondence(record: &Provenance, candidate: &Candidate) -> Option<u8> {
+    if record.filename == candidate.filename {
+        Some(if record.url == candidate.recorded_url() {
+            2
+        } else {
+            1
+        })
+    } else {
+        same_artifact(&record.filename, &candidate.filename).then_some(0)
+    }
+}
+
+/// The record an entry holds for a listed file, if any, the closest first.
 fn record_for<'a>(records: &'a [Provenance], candidate: &Candidate) -> Option<&'a Provenance> {
-    let url = candidate.recorded_url();
-    // A name spelled differently (case, `1.0` for `1.0.0`) is still the recorded file: a
-    // changed file must not escape its record by a rename.
     records
         .iter()
-        .find(|record| record.filename == candidate.filename && record.url == url)
-        .or_else(|| {
-            records
-                .iter()
-                .find(|record| record.filename == candidate.filename)
-        })
-        .or_else(|| {
-            records
-                .iter()
-                .find(|record| same_artifact(&record.filename, &candidate.filename))
-        })
+        .filter_map(|record| Some((correspondence(record, candidate)?, record)))
+        .max_by_key(|(rank, _)| *rank)
+        .map(|(_, record)| record)
+}
+
+/// The listed file a record stands for, if any, the closest first.
+pub fn candidate_for<'a>(
+    record: &Provenance,
+    candidates: &'a [Candidate],
+) -> Option<&'a Candidate> {
+    candidates
+        .iter()
+        .filter_map(|candidate| Some((correspondence(record, candidate)?, candidate)))
+        .max_by_key(|(rank, _)| *rank)
+        .map(|(_, candidate)| candidate)
 }
 
 /// The recorded hash the index confirms for a candidate, when the entry records that file and

@@ -76,15 +76,6 @@ impl Printer {
         }
     }
 
-    /// A printer without color, for tests.
-    pub fn plain() -> Self {
-        Self {
-            color_stdout: false,
-            color_stderr: false,
-            quiet: false,
-        }
-    }
-
     /// Whether stderr is a terminal a person watches (for progress).
     pub fn stderr_is_terminal(&self) -> bool {
         !self.quiet && io::stderr().is_terminal()
@@ -101,11 +92,6 @@ impl Printer {
     /// Styles text meant for stderr.
     pub fn err_style(&self, style: Style, text: &str) -> String {
         Self::paint(self.color_stderr, style, text)
-    }
-
-    /// Styles text meant for stdout.
-    pub fn out_style(&self, style: Style, text: &str) -> String {
-        Self::paint(self.color_stdout, style, text)
     }
 
     /// Writes data to stdout; a closed pipe comes back as an error for the caller to stop on.

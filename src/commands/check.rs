@@ -23,7 +23,7 @@ use crate::error::{NoReleaseFiles, Status as ExitStatus};
 use crate::fetch::{FetchError, FetchRequest, Fetched};
 use crate::hash::{HashAlgorithm, HashDigest};
 use crate::inspect::{self, Difference};
-use crate::lockfile::{Candidate, Lockable, Observation, Seen, judge};
+use crate::lockfile::{Candidate, Lockable, Observation, Seen, candidate_for, judge};
 use crate::report::{Printer, Style, unified_diff};
 use crate::requirements::Provenance;
 use crate::requirements::edit::{apply, pin};
@@ -426,25 +426,7 @@ impl Audit<'_> {
     /// The status of a file the entry records by name.
     fn recorded_artifact(&self, record: &Provenance) -> Option<ArtifactReport> {
         let recorded_url = Url::parse(&record.url).ok();
-        let candidate = self
-            .plan
-            .candidates
-            .iter()
-            .find(|candidate| {
-                candidate.filename == record.filename && candidate.recorded_url() == record.url
-            })
-            .or_else(|| {
-                self.plan
-                    .candidates
-                    .iter()
-                    .find(|candidate| candidate.filename == record.filename)
-            })
-            .or_else(|| {
-                self.plan
-                    .candidates
-                    .iter()
-                    .find(|candidate| same_artifact(&candidate.filename, &record.filename))
-            });
+        let candidate = candidate_for(record, &self.plan.candidates);
         let mut report = self.blank(&record.filename, record.url.clone(), Status::Unchanged);
         report.recorded = Some(record.hash.to_string());
         if let Some(candidate) = candidate

@@ -187,22 +187,21 @@ fn check_update_names(
 }
 
 fn wants_update(update: Option<&Vec<String>>, plan: &Plan) -> bool {
-    match update {
-        None => false,
-        Some(names) if names.is_empty() => true,
-        Some(names) => match &plan.lockable {
-            Lockable::Release { project, .. } => {
-                names.iter().any(|name| PackageName::new(name) == *project)
-            }
-            Lockable::Url { filename, .. } => {
-                ArtifactName::parse(filename, None).is_ok_and(|artifact| {
-                    names
-                        .iter()
-                        .any(|name| PackageName::new(name) == artifact.project)
-                })
-            }
-        },
-    }
+    let project = match &plan.lockable {
+        Lockable::Release { project, .. } => Some(project.clone()),
+        Lockable::Url { filename, .. } => ArtifactName::parse(filename, None)
+            .ok()
+            .map(|artifact| artifact.project),
+    };
+    project.is_some_and(|project| names_project(update, &project))
+        || update.is_some_and(Vec::is_empty)
+}
+
+/// Whether `--update [NAME]...` covers `project`: no name means every project.
+pub fn names_project(update: Option<&Vec<String>>, project: &PackageName) -> bool {
+    update.is_some_and(|names| {
+        names.is_empty() || names.iter().any(|name| PackageName::new(name) == *project)
+    })
 }
 
 /// One request per URL that must be downloaded, with every algorithm any entry needs of it.

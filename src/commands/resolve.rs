@@ -14,7 +14,7 @@ use anyhow::Result;
 
 use crate::cli::LockArgs;
 use crate::commands::Context;
-use crate::commands::lock::{lock_files, lock_loaded};
+use crate::commands::lock::{lock_files, lock_loaded, names_project};
 use crate::error::{Status, UsageError};
 use crate::lockfile::{Lockable, PinnedVersion, classify};
 use crate::name::PackageName;
@@ -243,12 +243,7 @@ fn verify_kept_sdists(
     context: &Context,
 ) -> Result<bool> {
     let printer = &context.printer;
-    let updated = |project: &PackageName| match &args.update {
-        Some(names) => {
-            names.is_empty() || names.iter().any(|name| PackageName::new(name) == *project)
-        }
-        None => false,
-    };
+    let updated = |project: &PackageName| names_project(args.update.as_ref(), project);
     let loaded = vec![Loaded {
         document: previous.clone(),
         role: Role::Requirements,

@@ -16,6 +16,16 @@ fn locked(context: &TestContext) -> String {
     context.read("requirements.txt")
 }
 
+/// Pins `tinyproj==1.0.0` with both hashes and no `# hashpin:` lines, as pip-compile writes.
+fn hashes_without_filenames(context: &TestContext) {
+    let wheel = context.server.sha256(TINY_WHEEL);
+    let sdist = context.server.sha256(TINY_SDIST);
+    context.write(
+        "requirements.txt",
+        &format!("tinyproj==1.0.0 --hash=sha256:{wheel} --hash=sha256:{sdist}\n"),
+    );
+}
+
 /// Runs `hashpin check ARGS... -i <index>` and checks that the lockfile did not change.
 fn check(context: &TestContext, args: &[&str]) -> Run {
     let before = context.read("requirements.txt");
@@ -194,12 +204,7 @@ fn the_same_bytes_at_a_new_url_are_moved() {
 #[test]
 fn hashes_without_filenames_are_checked_too() {
     let context = TestContext::new();
-    let wheel = context.server.sha256(TINY_WHEEL);
-    let sdist = context.server.sha256(TINY_SDIST);
-    context.write(
-        "requirements.txt",
-        &format!("tinyproj==1.0.0 --hash=sha256:{wheel} --hash=sha256:{sdist}\n"),
-    );
+    hashes_without_filenames(&context);
     assert_eq!(check(&context, &[]).code, 0);
     context
         .server
@@ -257,12 +262,7 @@ fn nothing_to_check_is_said_and_listing_failures_exit_4() {
 #[test]
 fn a_wrong_digest_fails_for_hashes_without_filenames_too() {
     let context = TestContext::new();
-    let wheel = context.server.sha256(TINY_WHEEL);
-    let sdist = context.server.sha256(TINY_SDIST);
-    context.write(
-        "requirements.txt",
-        &format!("tinyproj==1.0.0 --hash=sha256:{wheel} --hash=sha256:{sdist}\n"),
-    );
+    hashes_without_filenames(&context);
     context.server.declare_wrong_hash(TINY_SDIST);
     let run = check(&context, &[]);
     assert_eq!(run.code, 1, "{}", run.stderr);
@@ -321,12 +321,7 @@ fn a_file_claiming_another_version_still_shows_what_changed_inside() {
 #[test]
 fn a_download_error_under_hashes_without_filenames_is_not_a_republish() {
     let context = TestContext::new();
-    let wheel = context.server.sha256(TINY_WHEEL);
-    let sdist = context.server.sha256(TINY_SDIST);
-    context.write(
-        "requirements.txt",
-        &format!("tinyproj==1.0.0 --hash=sha256:{wheel} --hash=sha256:{sdist}\n"),
-    );
+    hashes_without_filenames(&context);
     context.server.fail_times(TINY_WHEEL, 500, 100);
     let run = check(&context, &["--retries", "0"]);
     assert_eq!(run.code, 4, "{}", run.stderr);

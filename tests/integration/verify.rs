@@ -460,12 +460,10 @@ fn a_sha512_pin_is_checked_as_sha512() {
 
 #[test]
 fn tampered_bytes_under_another_spelling_of_a_recorded_name_fail() {
-    let context = TestContext::new();
-    context.write("requirements.txt", "tinyproj==1.0.0\n");
-    assert_eq!(context.lock(&[]).code, 0);
+    let context = locked("tinyproj==1.0.0\n", &[]);
     let tampered = context.path("TinyProj-1.0-py3-none-any.whl");
     fs_err::write(&tampered, b"tampered bytes").unwrap();
     let url = context.server.file_url("TinyProj-1.0-py3-none-any.whl");
-    let run = context.run(&["verify", tampered.to_str().unwrap(), &url]);
+    let run = verify(&context, &[tampered.to_str().unwrap(), &url]);
     assert_eq!(run.code, 1, "{}", run.stderr);
 }
