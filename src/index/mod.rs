@@ -166,6 +166,20 @@ fn check_transport(url: &Url, trusted_hosts: &[String]) -> Result<(), IndexError
     }
 }
 
+/// Whether a redirect may be followed: never from https down to http, never to a URL the
+/// transport rules refuse, and not more than 10 times.
+fn check_redirect(previous: &[Url], next: &Url, trusted_hosts: &[String]) -> Result<(), String> {
+    let downgrade = previous.iter().any(|url| url.scheme() == "https") && next.scheme() != "https";
+    if downgrade {
+        return Err("redirect from https to plain http refused".into());
+    }
+    check_transport(next, trusted_hosts).map_err(|error| error.to_string())?;
+    if previous.len() >= 10 {
+        return Err("too many redirects".into());
+    }
+    Ok(())
+}
+
 impl Client {
     /// Builds a client for these settings. `netrc` is the text of the user's netrc file.
     pub fn new(
@@ -178,19 +192,9 @@ impl Client {
         let trusted_hosts = Arc::new(settings.trusted_hosts.clone());
         let redirect_trusted = Arc::clone(&trusted_hosts);
         let policy = reqwest::redirect::Policy::custom(move |attempt| {
-            let downgrade = attempt
-                .previous()
-                .iter()
-                .any(|previous| previous.scheme() == "https")
-                && attempt.url().scheme() != "https";
-            if downgrade {
-                attempt.error("redirect from https to plain http refused")
-            } else if let Err(error) = check_transport(attempt.url(), &redirect_trusted) {
-                attempt.error(error.to_string())
-            } else if attempt.previous().len() >= 10 {
-                attempt.error("too many redirects")
-            } else {
-                attempt.follow()
+            match check_redirect(attempt.previous(), attempt.url(), &redirect_trusted) {
+                Ok(()) => attempt.follow(),
+                Err(reason) => attempt.error(reason),
             }
         });
         let mut builder = reqwest::blocking::Client::builder()
@@ -601,6 +605,22 @@ mod tests {
             let url = Url::parse(url).unwrap();
             assert_eq!(check_transport(&url, &trusted).is_ok(), allowed, "{url}");
         }
+    }
+
+    #[test]
+    fn redirects_never_downgrade_https() {
+        let url = |text: &str| Url::parse(text).unwrap();
+        let https = [url("https://pypi.org/simple/x/")];
+        assert!(check_redirect(&https, &url("https://files.example/x.whl"), &[]).is_ok());
+        // Not even to loopback or a trusted host once the chain was https.
+        assert!(check_redirect(&https, &url("http://127.0.0.1/x.whl"), &[]).is_err());
+        let trusted = ["mirror.corp".to_string()];
+        assert!(check_redirect(&https, &url("http://mirror.corp/x"), &trusted).is_err());
+        let http = [url("http://127.0.0.1:9/simple/x/")];
+        assert!(check_redirect(&http, &url("http://evil.example/x"), &[]).is_err());
+        assert!(check_redirect(&http, &url("http://127.0.0.1:9/files/x"), &[]).is_ok());
+        let long: Vec<Url> = (0..10).map(|i| url(&format!("https://h/{i}"))).collect();
+        assert!(check_redirect(&long, &url("https://h/next"), &[]).is_err());
     }
 
     #[test]
