@@ -7,6 +7,7 @@
 
 use std::process::ExitCode;
 
+use crate::hooks::HookConfigError;
 use crate::index::IndexError;
 use crate::index::config::ConfigError;
 use crate::requirements::load::LoadError;
@@ -72,11 +73,32 @@ pub fn status_of(error: &anyhow::Error) -> Status {
         {
             return Status::Usage;
         }
+        if let Some(hook_error) = cause.downcast_ref::<HookConfigError>() {
+            return hook_config_status(hook_error);
+        }
         if cause.is::<IndexError>() {
             return Status::Error;
         }
     }
     Status::Error
+}
+
+/// The status of a hook configuration error. What the user wrote (a malformed table, an
+/// unknown key, a `--hook` value that does not split) is input, 2; a file that exists but
+/// cannot be read is trouble on the machine (permissions, a directory in its place, an I/O
+/// error), 4, as for a requirements file. A file that is not UTF-8 is the exception: it was
+/// read, and what it holds is wrong, so it is input, as `LoadError::NotUtf8` is.
+fn hook_config_status(error: &HookConfigError) -> Status {
+    // No wildcard arm: a new variant must be placed on one side or the other.
+    match error {
+        HookConfigError::Read { source, .. }
+            if source.kind() == std::io::ErrorKind::InvalidData =>
+        {
+            Status::Usage
+        }
+        HookConfigError::Read { .. } => Status::Error,
+        HookConfigError::Invalid { .. } | HookConfigError::CliHook { .. } => Status::Usage,
+    }
 }
 
 /// Whether the error is a closed pipe (`hashpin hash * | head`), which is not a failure.
@@ -86,4 +108,58 @@ pub fn is_broken_pipe(error: &anyhow::Error) -> bool {
             .downcast_ref::<std::io::Error>()
             .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io;
+    use std::path::PathBuf;
+
+    use super::*;
+    use crate::hooks::SplitError;
+
+    /// A hook configuration error that could not read `hashpin.toml` for `kind`.
+    fn unreadable(kind: io::ErrorKind) -> anyhow::Error {
+        HookConfigError::Read {
+            path: PathBuf::from("hashpin.toml"),
+            source: io::Error::from(kind),
+        }
+        .into()
+    }
+
+    #[test]
+    fn hook_configuration_errors_are_input_errors_unless_the_file_cannot_be_read() {
+        let invalid: anyhow::Error = HookConfigError::Invalid {
+            path: PathBuf::from("hashpin.toml"),
+            message: "unknown field `hook`".to_string(),
+            expected: "`[[hooks]]`",
+        }
+        .into();
+        assert_eq!(status_of(&invalid), Status::Usage);
+        let cli_hook: anyhow::Error = HookConfigError::CliHook {
+            value: "x 'y".to_string(),
+            reason: SplitError::UnclosedQuote { quote: '\'' },
+        }
+        .into();
+        assert_eq!(status_of(&cli_hook), Status::Usage);
+        // Wrapped in context, as a command might.
+        assert_eq!(
+            status_of(&cli_hook.context("cannot load hooks")),
+            Status::Usage
+        );
+
+        assert_eq!(
+            status_of(&unreadable(io::ErrorKind::PermissionDenied)),
+            Status::Error
+        );
+        assert_eq!(
+            status_of(&unreadable(io::ErrorKind::IsADirectory)),
+            Status::Error
+        );
+        // Not UTF-8: read fine, but holds the wrong thing.
+        assert_eq!(
+            status_of(&unreadable(io::ErrorKind::InvalidData)),
+            Status::Usage
+        );
+    }
 }

@@ -276,3 +276,75 @@ fn a_bare_url_keeps_its_marker() {
         "the marker excludes tinyproj"
     );
 }
+
+/// `hashpin install -i INDEX ARGS...` without `--python`: for runs that must stop before any
+/// interpreter or pip is looked for.
+fn install_without_python(context: &TestContext, args: &[&str]) -> Run {
+    let index = context.server.simple_url();
+    let mut all = vec!["install", "-i", &index];
+    all.extend_from_slice(args);
+    context.run(&all)
+}
+
+#[test]
+fn a_malformed_hook_table_is_an_input_error_naming_the_file() {
+    let context = TestContext::new();
+    context.write("requirements.txt", "tinyproj==1.0.0\n");
+    // `[[hook]]` for `[[hooks]]`: a typo that must not silently drop a check.
+    context.write("hashpin.toml", "[[hook]]\ncommand = [\"true\"]\n");
+    let run = install_without_python(&context, &[]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    for expected in [
+        "invalid hashpin configuration in `./hashpin.toml`",
+        "unknown field `hook`",
+        "hint: expected",
+    ] {
+        assert!(
+            run.stderr.contains(expected),
+            "missing `{expected}` in:\n{}",
+            run.stderr
+        );
+    }
+    // Hooks are loaded before the index or pip is asked anything.
+    assert_eq!(context.server.request_count(), 0);
+    assert_eq!(context.read("requirements.txt"), "tinyproj==1.0.0\n");
+
+    // Not UTF-8: the file was read, and what it holds is wrong, so input too.
+    fs_err::write(context.path("hashpin.toml"), b"hook-timeout = 1 # \xff\n").unwrap();
+    let run = install_without_python(&context, &[]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("cannot read hook configuration `./hashpin.toml`"),
+        "{}",
+        run.stderr
+    );
+
+    // A file that exists but cannot be read is operational trouble, not input: exit 4.
+    fs_err::remove_file(context.path("hashpin.toml")).unwrap();
+    fs_err::create_dir(context.path("hashpin.toml")).unwrap();
+    let run = install_without_python(&context, &[]);
+    assert_eq!(run.code, 4, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("cannot read hook configuration `./hashpin.toml`"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(context.server.request_count(), 0);
+}
+
+#[test]
+fn a_hook_value_that_does_not_split_is_an_input_error() {
+    let context = TestContext::new();
+    context.write("requirements.txt", "tinyproj==1.0.0\n");
+    let run = install_without_python(&context, &["--hook", "python3 'unclosed"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("invalid `--hook python3 'unclosed`: no closing quotation `'`"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(context.server.request_count(), 0);
+}
