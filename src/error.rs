@@ -116,7 +116,7 @@ mod tests {
     use std::path::PathBuf;
 
     use super::*;
-    use crate::hooks::SplitError;
+    use crate::shell_words::SplitError;
 
     /// A hook configuration error that could not read `hashpin.toml` for `kind`.
     fn unreadable(kind: io::ErrorKind) -> anyhow::Error {
@@ -138,7 +138,10 @@ mod tests {
         assert_eq!(status_of(&invalid), Status::Usage);
         let cli_hook: anyhow::Error = HookConfigError::CliHook {
             value: "x 'y".to_string(),
-            reason: SplitError::UnclosedQuote { quote: '\'' },
+            reason: SplitError::UnclosedQuote {
+                quote: '\'',
+                word_start: 2,
+            },
         }
         .into();
         assert_eq!(status_of(&cli_hook), Status::Usage);

@@ -33,10 +33,10 @@
 //! argument (`python3 hooks/check.py`) is found from the directory hashpin runs in: in the user
 //! configuration, write such paths absolute.
 //!
-//! A `--hook CMD` is split the way a POSIX shell splits words (quotes and backslashes
-//! honoured; no variables, `~` or globs are expanded, since no shell runs) and takes the
-//! `hook-timeout` of the nearest file that sets one (`pyproject.toml`, then `hashpin.toml`,
-//! then the user configuration), else 60 s.
+//! A `--hook CMD` is split the way a POSIX shell splits words ([`crate::shell_words`]: quotes
+//! and backslashes honoured; no variables, `~` or globs are expanded, since no shell runs) and
+//! takes the `hook-timeout` of the nearest file that sets one (`pyproject.toml`, then
+//! `hashpin.toml`, then the user configuration), else 60 s.
 //!
 //! # How a hook runs
 //!
@@ -64,6 +64,7 @@ use serde::{Deserialize, Deserializer};
 
 use crate::env_vars::EnvVars;
 use crate::safe_url::redact_str;
+use crate::shell_words::{SplitError, split_command};
 
 /// The timeout of a hook when no configuration sets one.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
@@ -133,23 +134,6 @@ pub enum HookConfigError {
         /// Why it does not split into a program and arguments.
         reason: SplitError,
     },
-}
-
-/// Why a command line could not be split into words.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum SplitError {
-    /// A quote opened and never closed.
-    #[error("no closing quotation `{quote}`")]
-    UnclosedQuote {
-        /// The quote character.
-        quote: char,
-    },
-    /// A backslash at the very end, escaping nothing.
-    #[error("a trailing backslash escapes nothing")]
-    TrailingBackslash,
-    /// Nothing but white space.
-    #[error("empty command")]
-    Empty,
 }
 
 /// What the user configuration, `hashpin.toml` and `pyproject.toml` should hold.
@@ -381,81 +365,6 @@ fn absolute_or_given(path: &Path) -> PathBuf {
 /// The last component of a program path, for a default hook name.
 fn program_file_name(program: &str) -> &str {
     program.rsplit('/').next().unwrap_or(program)
-}
-
-/// Splits a command line into words as a POSIX shell does (`shlex.split`): white space
-/// separates words; `'…'` keeps everything literally; `"…"` keeps everything but `\` before
-/// `"`, `\`, `$`, `` ` `` or a newline; an unquoted `\` escapes the next character, and
-/// `\`+newline joins lines. Nothing is expanded.
-///
-/// # Errors
-///
-/// A [`SplitError`] for an unclosed quote, a trailing backslash, or no program at all.
-pub fn split_command(text: &str) -> Result<Vec<String>, SplitError> {
-    let mut words = Vec::new();
-    let mut word = String::new();
-    // A word can be empty yet present (`''`), so presence is tracked apart from the text.
-    let mut in_word = false;
-    let mut chars = text.chars().peekable();
-    while let Some(character) = chars.next() {
-        match character {
-            ' ' | '\t' | '\n' | '\r' => {
-                if in_word {
-                    words.push(std::mem::take(&mut word));
-                    in_word = false;
-                }
-            }
-            '\'' => {
-                in_word = true;
-                loop {
-                    match chars.next() {
-                        Some('\'') => break,
-                        Some(quoted) => word.push(quoted),
-                        None => return Err(SplitError::UnclosedQuote { quote: '\'' }),
-                    }
-                }
-            }
-            '"' => {
-                in_word = true;
-                loop {
-                    match chars.next() {
-                        Some('"') => break,
-                        Some('\\') => match chars.peek() {
-                            Some('\n') => {
-                                chars.next();
-                            }
-                            Some(&escaped @ ('"' | '\\' | '$' | '`')) => {
-                                chars.next();
-                                word.push(escaped);
-                            }
-                            _ => word.push('\\'),
-                        },
-                        Some(quoted) => word.push(quoted),
-                        None => return Err(SplitError::UnclosedQuote { quote: '"' }),
-                    }
-                }
-            }
-            '\\' => match chars.next() {
-                Some('\n') => {}
-                Some(escaped) => {
-                    in_word = true;
-                    word.push(escaped);
-                }
-                None => return Err(SplitError::TrailingBackslash),
-            },
-            other => {
-                in_word = true;
-                word.push(other);
-            }
-        }
-    }
-    if in_word {
-        words.push(word);
-    }
-    if words.first().is_none_or(String::is_empty) {
-        return Err(SplitError::Empty);
-    }
-    Ok(words)
 }
 
 /// What the artifact is, for the hook's environment.
@@ -1146,42 +1055,31 @@ timeout = 2.5
 
     #[test]
     fn cli_hooks_split_like_a_posix_shell() {
-        for (text, expected) in [
-            ("check", vec!["check"]),
-            ("  check   a\tb  ", vec!["check", "a", "b"]),
-            ("check 'a b' \"c d\"", vec!["check", "a b", "c d"]),
-            ("check a\\ b", vec!["check", "a b"]),
-            ("check ''", vec!["check", ""]),
-            ("check 'it'\\''s'", vec!["check", "it's"]),
-            (
-                "check \"\\\"q\\\" \\n $HOME\"",
-                vec!["check", "\"q\" \\n $HOME"],
-            ),
-            ("check ~/x *.py", vec!["check", "~/x", "*.py"]),
-            ("check a\\\nb", vec!["check", "ab"]),
-        ] {
-            assert_eq!(split_command(text).unwrap(), expected, "{text:?}");
-        }
-        assert_eq!(
-            split_command("check 'a"),
-            Err(SplitError::UnclosedQuote { quote: '\'' })
-        );
-        assert_eq!(
-            split_command("check \"a"),
-            Err(SplitError::UnclosedQuote { quote: '"' })
-        );
-        assert_eq!(
-            split_command("check \\"),
-            Err(SplitError::TrailingBackslash)
-        );
-        assert_eq!(split_command("  "), Err(SplitError::Empty));
-        assert_eq!(split_command("'' x"), Err(SplitError::Empty));
+        // The splitting rules themselves are tested in `shell_words`.
+        let hooks = load(
+            Path::new("/nonexistent"),
+            &no_env,
+            &["check 'a b' \\\n  \"c\\\"d\"".to_string()],
+        )
+        .unwrap();
+        assert_eq!(hooks[0].command, ["check", "a b", "c\"d"]);
+        assert_eq!(hooks[0].name, "check 'a b' \\\n  \"c\\\"d\"");
 
-        let error = load(Path::new("/nonexistent"), &no_env, &["x 'y".to_string()]).unwrap_err();
-        assert_eq!(
-            error.to_string(),
-            "invalid `--hook x 'y`: no closing quotation `'`"
-        );
+        for (value, message) in [
+            ("x 'y", "invalid `--hook x 'y`: no closing quotation `'`"),
+            (
+                "x \\",
+                "invalid `--hook x \\`: a trailing backslash escapes nothing",
+            ),
+            ("'' x", "invalid `--hook '' x`: empty command"),
+        ] {
+            let error = load(Path::new("/nonexistent"), &no_env, &[value.to_string()]).unwrap_err();
+            assert!(
+                matches!(&error, HookConfigError::CliHook { value: v, .. } if v == value),
+                "{error}"
+            );
+            assert_eq!(error.to_string(), message);
+        }
     }
 
     // ---- running ----

@@ -23,6 +23,7 @@ pub mod pool;
 pub mod report;
 pub mod requirements;
 pub mod safe_url;
+pub mod shell_words;
 pub mod survey;
 
 use std::time::Instant;

@@ -9,7 +9,7 @@
 //! 3. On the joined line, a comment starts at the first `#` that opens the line or follows white
 //!    space (pip's `(^|\s+)#.*$`); `pkg @ https://host/x.whl#sha256=...` keeps its fragment.
 //! 4. The text before the first space-separated token that starts with `-` is the requirement;
-//!    the rest are options, split like a POSIX shell would (`shlex`).
+//!    the rest are options, split as Python's `shlex.split` does ([`crate::shell_words`]).
 //! 5. `${NAME}` (upper case, digits, `_`) expands from the environment when set.
 //!
 //! Supported options: `-i/--index-url`, `--extra-index-url`, `--no-index`, `-f/--find-links`,
@@ -29,6 +29,7 @@ use super::{
     Target,
 };
 use crate::hash::HashDigest;
+use crate::shell_words::{self, Dialect, SplitError, Word};
 
 /// Parses a requirements file. `env` looks environment variables up for `${NAME}` expansion.
 pub fn parse(
@@ -224,79 +225,6 @@ fn expand_env(text: &str, env: &dyn Fn(&str) -> Option<String>) -> String {
     }
     out.push_str(rest);
     out
-}
-
-/// A token of the options part, after shell-like unquoting.
-struct Token {
-    value: String,
-    span: Span,
-}
-
-/// `shlex`'s white space: only these four separate options; a no-break space does not.
-fn is_shell_space(character: char) -> bool {
-    matches!(character, ' ' | '\t' | '\r' | '\n')
-}
-
-/// `shlex.split` in POSIX mode, keeping spans in the joined text.
-fn shell_split(text: &str, base: usize) -> Result<Vec<Token>, (Span, String)> {
-    let mut tokens = Vec::new();
-    let mut chars = text.char_indices().peekable();
-    while let Some(&(start, character)) = chars.peek() {
-        if is_shell_space(character) {
-            chars.next();
-            continue;
-        }
-        let mut value = String::new();
-        let mut end = start;
-        while let Some(&(index, character)) = chars.peek() {
-            if is_shell_space(character) {
-                break;
-            }
-            chars.next();
-            end = index + character.len_utf8();
-            match character {
-                '\'' | '"' => {
-                    let quote = character;
-                    let mut closed = false;
-                    while let Some((index, character)) = chars.next() {
-                        end = index + character.len_utf8();
-                        if character == quote {
-                            closed = true;
-                            break;
-                        }
-                        if quote == '"'
-                            && character == '\\'
-                            && matches!(chars.peek(), Some((_, '"' | '\\' | '$' | '`')))
-                        {
-                            let (index, escaped) = chars.next().unwrap_or((index, '\\'));
-                            end = index + escaped.len_utf8();
-                            value.push(escaped);
-                            continue;
-                        }
-                        value.push(character);
-                    }
-                    if !closed {
-                        return Err((
-                            base + start..base + text.len(),
-                            format!("no closing quotation `{quote}`"),
-                        ));
-                    }
-                }
-                '\\' => {
-                    if let Some((index, escaped)) = chars.next() {
-                        end = index + escaped.len_utf8();
-                        value.push(escaped);
-                    }
-                }
-                _ => value.push(character),
-            }
-        }
-        tokens.push(Token {
-            value,
-            span: base + start..base + end,
-        });
-    }
-    Ok(tokens)
 }
 
 /// How an option is spelled and whether it takes a value.
@@ -542,9 +470,19 @@ impl LineContext<'_> {
     }
 
     fn parse_options(&self, text: &str, base: usize) -> LineResult<Vec<ParsedOption>> {
-        let tokens =
-            shell_split(text, base).map_err(|(span, message)| self.error(&span, message))?;
-        let mut tokens = tokens.into_iter();
+        let words = shell_words::split(text, Dialect::Shlex).map_err(|error| {
+            // An unclosed quote is shown from the word that opens it to the end of the line.
+            // `Shlex` reports nothing else; the whole options part would be the fair culprit.
+            let start = match error {
+                SplitError::UnclosedQuote { word_start, .. } => word_start,
+                SplitError::TrailingBackslash | SplitError::Empty => 0,
+            };
+            self.error(&(base + start..base + text.len()), error.to_string())
+        })?;
+        let mut tokens = words.into_iter().map(|word| Word {
+            span: base + word.span.start..base + word.span.end,
+            ..word
+        });
         let mut options = Vec::new();
         while let Some(token) = tokens.next() {
             let (spec, inline) = self.lookup_option(&token)?;
@@ -588,7 +526,7 @@ impl LineContext<'_> {
     /// Finds the option a token names, and any value attached to it (`--x=v`, `-iURL`).
     fn lookup_option(
         &self,
-        token: &Token,
+        token: &Word,
     ) -> LineResult<(&'static OptionSpec, Option<Spanned<String>>)> {
         let word = &token.value;
         if let Some(long) = word.strip_prefix("--") {
@@ -852,5 +790,40 @@ mod tests {
             "{message}"
         );
         assert!(message.contains("`--hash` expects a value"), "{message}");
+    }
+
+    #[test]
+    fn options_split_as_shlex_does() {
+        let document = parse_ok("-i \"https://example.org/simple\"  --no-index\t--pre\n");
+        let options: Vec<_> = document
+            .options()
+            .map(|(_, option)| {
+                (
+                    option.value.clone(),
+                    document.text(&option.span).to_string(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            options,
+            [
+                (
+                    FileOption::IndexUrl("https://example.org/simple".into()),
+                    "-i \"https://example.org/simple\"".to_string()
+                ),
+                (FileOption::NoIndex, "--no-index".to_string()),
+                (FileOption::Pre, "--pre".to_string()),
+            ]
+        );
+        // A no-break space separates nothing: `--hash\u{a0}sha256:…` is one unknown option.
+        let message = parse_err(&format!("flask==3.0 --hash\u{a0}{SHA_A}\n"));
+        assert!(
+            message.contains("unknown option `--hash\u{a0}sha256:"),
+            "{message}"
+        );
+        // An unclosed quote is reported from the word that opens it to the end of the line.
+        let message = parse_err("flask==3.0 --hash 'sha256:aa\n");
+        assert!(message.contains("no closing quotation `'`"), "{message}");
+        assert!(message.contains("requirements.txt:1:19"), "{message}");
     }
 }
