@@ -29,6 +29,11 @@ use simple::{IndexFile, Page};
 /// What the simple API is asked for: JSON first, HTML as a fallback (PEP 691).
 const ACCEPT: &str = "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01";
 
+/// At most this many bytes of an index's root page are read. PyPI's lists every project and
+/// is tens of MB; a page past this bound is refused rather than held in memory for what is only
+/// a suggestion.
+const ROOT_PAGE_LIMIT: u64 = 64 * 1024 * 1024;
+
 /// Why talking to an index failed.
 #[derive(Debug, thiserror::Error)]
 pub enum IndexError {
@@ -407,6 +412,71 @@ impl Client {
         digests
     }
 
+    /// Every project name the indexes and find-links locations serve, normalized, sorted and
+    /// without duplicates: what a misspelt name can be compared with ([`crate::name::nearest`]).
+    ///
+    /// Each index's root page gives its names: the `projects` of PEP 691 JSON, else the anchor
+    /// texts of PEP 503 HTML. It is asked for once, without retries, since this runs on an
+    /// error path where waiting would only delay the real error, and read up to 64 MiB only
+    /// (PyPI's is tens of MB). An index without a root page (404 or 410) adds nothing.
+    /// Find-links locations add the project of each wheel or sdist they list; a find-links page
+    /// that [`Client::list_project`] already read is not fetched again. A name that is not a
+    /// valid project name is left out, so the names are safe to print.
+    ///
+    /// # Errors
+    ///
+    /// The first location that fails: a refused URL, a network error or an error status after
+    /// one attempt, a root page that is neither JSON nor HTML or is larger than the bound, or a
+    /// find-links location that cannot be read.
+    pub fn project_names(&self) -> Result<Vec<PackageName>, IndexError> {
+        let mut names = Vec::new();
+        for index in &self.settings.indexes {
+            names.extend(self.root_page_names(index)?);
+        }
+        for location in &self.settings.find_links {
+            let page = match location {
+                FindLinks::Directory(path) => Arc::new(read_directory(path)?),
+                FindLinks::Page(url) => self.find_links_page(url)?,
+            };
+            names.extend(artifact_projects(&page));
+        }
+        names.sort();
+        names.dedup();
+        Ok(names)
+    }
+
+    /// The project names on the root page of `index`, in one attempt.
+    fn root_page_names(&self, index: &Url) -> Result<Vec<PackageName>, IndexError> {
+        // PEP 503: the root URL ends in `/`; asking for it directly saves a redirect.
+        let mut root = index.clone();
+        if !root.path().ends_with('/') {
+            root.set_path(&format!("{}/", root.path()));
+        }
+        let page_error = |message: String| IndexError::Page {
+            url: Redacted(&root).to_string(),
+            message,
+        };
+        let response = match self.get_once(&root, ACCEPT) {
+            Attempt::Done(Ok(Some(response))) => response,
+            Attempt::Done(Ok(None)) => return Ok(Vec::new()),
+            Attempt::Done(Err(error)) | Attempt::Retry(error, _) => return Err(error),
+        };
+        let content_type = content_type(&response);
+        let body = read_bounded(response, ROOT_PAGE_LIMIT)
+            .map_err(|error| page_error(error.to_string()))?;
+        match content_type.as_str() {
+            "application/vnd.pypi.simple.v1+json" | "application/json" => {
+                simple::parse_root_json(&body).map_err(|error| page_error(error.to_string()))
+            }
+            "application/vnd.pypi.simple.v1+html" | "text/html" | "application/xhtml+xml" => {
+                Ok(simple::parse_root_html(&String::from_utf8_lossy(&body)))
+            }
+            other => Err(page_error(format!(
+                "unexpected content type `{other}` (expected PEP 691 JSON or PEP 503 HTML)"
+            ))),
+        }
+    }
+
     fn find_links_page(&self, url: &Url) -> Result<Arc<Page>, IndexError> {
         if let Some(page) = self.lock_pages().get(url) {
             return Ok(Arc::clone(page));
@@ -433,16 +503,7 @@ impl Client {
         };
         // Links resolve against where the page really is, after redirects.
         let final_url = response.url().clone();
-        let content_type = response
-            .headers()
-            .get(reqwest::header::CONTENT_TYPE)
-            .and_then(|value| value.to_str().ok())
-            .unwrap_or("text/html")
-            .split(';')
-            .next()
-            .unwrap_or_default()
-            .trim()
-            .to_ascii_lowercase();
+        let content_type = content_type(&response);
         let mut body = Vec::new();
         response
             .read_to_end(&mut body)
@@ -497,6 +558,45 @@ impl ProjectListing {
                 .map(|name| (name.clone(), listed_by.to_string())),
         );
     }
+}
+
+/// The media type of a response, lowercase and without parameters; `text/html` when the
+/// server names none.
+fn content_type(response: &reqwest::blocking::Response) -> String {
+    response
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or("text/html")
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase()
+}
+
+/// The project of every wheel and sdist a find-links page or directory lists.
+fn artifact_projects(page: &Page) -> impl Iterator<Item = PackageName> + '_ {
+    page.files
+        .iter()
+        .filter_map(|file| ArtifactName::parse(&file.filename, None).ok())
+        .filter_map(|artifact| PackageName::validated(artifact.project.as_str()))
+}
+
+/// Reads all of `reader`, or fails once it yields more than `limit` bytes.
+fn read_bounded(reader: impl Read, limit: u64) -> std::io::Result<Vec<u8>> {
+    let mut body = Vec::new();
+    // One byte past the limit tells a body of exactly `limit` bytes from a longer one.
+    reader
+        .take(limit.saturating_add(1))
+        .read_to_end(&mut body)?;
+    if u64::try_from(body.len()).unwrap_or(u64::MAX) > limit {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::FileTooLarge,
+            format!("larger than {} MiB; not read", limit / (1024 * 1024)),
+        ));
+    }
+    Ok(body)
 }
 
 /// PEP 503: `<index>/<normalized name>/`.
@@ -586,6 +686,11 @@ pub fn with_effort(error: IndexError, retries: u32, elapsed: Duration) -> IndexE
 
 #[cfg(test)]
 mod tests {
+    use std::io::Write as _;
+    use std::net::TcpListener;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::thread;
+
     use super::*;
 
     #[test]
@@ -628,5 +733,163 @@ mod tests {
         let index = Url::parse("https://pypi.org/simple").unwrap();
         let page = project_page(&index, &PackageName::new("Zope.Interface")).unwrap();
         assert_eq!(page.as_str(), "https://pypi.org/simple/zope-interface/");
+    }
+
+    /// What the test server answers: status, content type and body.
+    type Answer = (u16, &'static str, Vec<u8>);
+
+    /// A loopback HTTP server that answers each request with `respond(path, accept)`, one
+    /// request per connection. Returns its base URL and a count of the requests it served.
+    fn serve(
+        respond: impl Fn(&str, &str) -> Answer + Send + 'static,
+    ) -> (String, Arc<AtomicUsize>) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let requests = Arc::new(AtomicUsize::new(0));
+        let counter = Arc::clone(&requests);
+        thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                let mut request = Vec::new();
+                let mut buffer = [0_u8; 1024];
+                while !request.windows(4).any(|window| window == b"\r\n\r\n") {
+                    match stream.read(&mut buffer) {
+                        Ok(0) | Err(_) => break,
+                        Ok(read) => request.extend_from_slice(&buffer[..read]),
+                    }
+                }
+                counter.fetch_add(1, Ordering::SeqCst);
+                let request = String::from_utf8_lossy(&request);
+                let path = request.split_whitespace().nth(1).unwrap_or("/");
+                let accept = request
+                    .lines()
+                    .find_map(|line| {
+                        let (name, value) = line.split_once(':')?;
+                        name.eq_ignore_ascii_case("accept").then(|| value.trim())
+                    })
+                    .unwrap_or_default();
+                let (status, content_type, body) = respond(path, accept);
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 {status} Test\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    body.len()
+                );
+                let _ = stream.write_all(&body);
+            }
+        });
+        (base, requests)
+    }
+
+    /// A client for these locations, with retries that a root page must not use.
+    fn client_for(indexes: &[String], find_links: Vec<FindLinks>) -> Client {
+        let settings = IndexSettings {
+            indexes: indexes.iter().map(|url| Url::parse(url).unwrap()).collect(),
+            find_links,
+            trusted_hosts: Vec::new(),
+            cert: None,
+            timeout: Duration::from_secs(10),
+            retries: 3,
+        };
+        Client::new(settings, None, Duration::from_millis(1)).unwrap()
+    }
+
+    #[test]
+    fn project_names_come_from_root_pages_and_find_links() {
+        let (base, requests) = serve(|path, accept| {
+            match path {
+            // A PEP 691 index answers JSON only to a client that asks for it.
+            "/json/simple/" if accept.contains("application/vnd.pypi.simple.v1+json") => (
+                200,
+                "application/vnd.pypi.simple.v1+json",
+                br#"{"meta":{"api-version":"1.1"},"projects":[{"name":"Requests"},{"name":"zope.interface"},{"name":"bad name"}]}"#.to_vec(),
+            ),
+            "/html/simple/" => (
+                200,
+                "text/html; charset=utf-8",
+                b"<html><body><a href=\"/html/simple/flask/\">Flask</a><a href=\"/html/simple/requests/\">requests</a></body></html>".to_vec(),
+            ),
+            _ => (404, "text/plain", Vec::new()),
+        }
+        });
+        let directory = tempfile::tempdir().unwrap();
+        for filename in [
+            "python_dateutil-2.8.2-py2.py3-none-any.whl",
+            "legacy-name-1.0.tar.gz",
+            "README.txt",
+        ] {
+            fs_err::write(directory.path().join(filename), b"").unwrap();
+        }
+        let client = client_for(
+            &[
+                format!("{base}/json/simple/"),
+                // Without the slash PEP 503 puts at the end of a root URL.
+                format!("{base}/html/simple"),
+                // No root page at all: nothing to add, and no error.
+                format!("{base}/missing/simple/"),
+            ],
+            vec![FindLinks::Directory(directory.path().to_path_buf())],
+        );
+        let names: Vec<String> = client
+            .project_names()
+            .unwrap()
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "flask",
+                "legacy-name",
+                "python-dateutil",
+                "requests",
+                "zope-interface"
+            ]
+        );
+        assert_eq!(requests.load(Ordering::SeqCst), 3);
+    }
+
+    #[test]
+    fn a_failing_root_page_is_asked_once() {
+        let (base, requests) = serve(|path, _| match path {
+            "/busy/simple/" => (503, "text/plain", Vec::new()),
+            "/pdf/simple/" => (200, "application/pdf", b"%PDF".to_vec()),
+            _ => (404, "text/plain", Vec::new()),
+        });
+        let error = client_for(&[format!("{base}/busy/simple/")], Vec::new())
+            .project_names()
+            .unwrap_err();
+        assert!(
+            matches!(
+                error,
+                IndexError::Status {
+                    status: 503,
+                    retries: 0,
+                    ..
+                }
+            ),
+            "{error}"
+        );
+        assert_eq!(requests.load(Ordering::SeqCst), 1, "no retries");
+
+        let error = client_for(&[format!("{base}/pdf/simple/")], Vec::new())
+            .project_names()
+            .unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains("unexpected content type `application/pdf`"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn bodies_past_the_bound_are_refused() {
+        const MIB: usize = 1024 * 1024;
+        let exact = read_bounded(std::io::Cursor::new(vec![b'x'; MIB]), MIB as u64).unwrap();
+        assert_eq!(exact.len(), MIB);
+        let error =
+            read_bounded(std::io::Cursor::new(vec![b'x'; MIB + 1]), MIB as u64).unwrap_err();
+        assert_eq!(error.kind(), std::io::ErrorKind::FileTooLarge);
+        assert_eq!(error.to_string(), "larger than 1 MiB; not read");
     }
 }

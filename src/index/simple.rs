@@ -4,12 +4,17 @@
 //! page, or its `<base href>`), declared digests (JSON `hashes`, or a `#sha256=` fragment),
 //! `requires-python`, PEP 592 yanking and the PEP 700 size. A filename that could act as a path
 //! is refused here, before anything else sees it.
+//!
+//! The root page, which lists the projects an index serves, is read for names only
+//! ([`parse_root_json`], [`parse_root_html`]); a name that is not a valid project name is left
+//! out.
 
 use serde::Deserialize;
 use url::Url;
 
 use crate::artifact::check_filename;
 use crate::hash::{HashAlgorithm, HashDigest};
+use crate::name::PackageName;
 
 /// One file a listing offers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -104,12 +109,18 @@ fn declared_digest(algorithm: &str, hex: &str) -> Option<HashDigest> {
     HashDigest::new(algorithm, hex).ok()
 }
 
+/// Refuses a major API version other than 1 (PEP 629: a client must not guess at one).
+fn check_version(meta: JsonMeta) -> Result<(), PageError> {
+    if !meta.api_version.starts_with("1.") && meta.api_version != "1" {
+        return Err(PageError::Version(meta.api_version));
+    }
+    Ok(())
+}
+
 /// Parses a PEP 691 JSON page served at `page_url`.
 pub fn parse_json(body: &[u8], page_url: &Url) -> Result<Page, PageError> {
     let page: JsonPage = serde_json::from_slice(body)?;
-    if !page.meta.api_version.starts_with("1.") && page.meta.api_version != "1" {
-        return Err(PageError::Version(page.meta.api_version));
-    }
+    check_version(page.meta)?;
     let mut out = Page::default();
     for file in page.files {
         let mut url = page_url.join(&file.url).map_err(|reason| PageError::Link {
@@ -141,6 +152,53 @@ pub fn parse_json(body: &[u8], page_url: &Url) -> Result<Page, PageError> {
         });
     }
     Ok(out)
+}
+
+/// A PEP 691 JSON root page.
+#[derive(Deserialize)]
+struct JsonRoot {
+    meta: JsonMeta,
+    projects: Vec<JsonProject>,
+}
+
+/// One project of a JSON root page; other keys (`_last-serial`) are ignored.
+#[derive(Deserialize)]
+struct JsonProject {
+    name: String,
+}
+
+/// Parses a PEP 691 JSON root page: the names in `projects`, normalized, in page order.
+pub fn parse_root_json(body: &[u8]) -> Result<Vec<PackageName>, PageError> {
+    let root: JsonRoot = serde_json::from_slice(body)?;
+    check_version(root.meta)?;
+    Ok(root
+        .projects
+        .iter()
+        .filter_map(|project| PackageName::validated(&project.name))
+        .collect())
+}
+
+/// Parses a PEP 503 HTML root page: the text of each anchor, which PEP 503 says is the
+/// project's name, normalized, in page order.
+pub fn parse_root_html(body: &str) -> Vec<PackageName> {
+    let mut names = Vec::new();
+    let mut rest = body;
+    while let Some(open) = rest.find('<') {
+        rest = &rest[open + 1..];
+        let close = rest.find('>').unwrap_or(rest.len());
+        let tag = &rest[..close];
+        rest = &rest[(close + 1).min(rest.len())..];
+        let is_anchor = tag
+            .split(char::is_whitespace)
+            .next()
+            .is_some_and(|name| name.eq_ignore_ascii_case("a"));
+        if !is_anchor {
+            continue;
+        }
+        let text = &rest[..rest.find('<').unwrap_or(rest.len())];
+        names.extend(PackageName::validated(decode_entities(text).trim()));
+    }
+    names
 }
 
 #[derive(Deserialize)]
@@ -383,5 +441,53 @@ mod tests {
             parse_json(future.as_bytes(), &page),
             Err(PageError::Version(_))
         ));
+    }
+
+    #[test]
+    fn json_root_pages_list_project_names() {
+        let json = r#"{"meta":{"_last-serial":7,"api-version":"1.1"},"projects":[
+            {"_last-serial":3,"name":"Requests"},{"name":"zope.interface"},
+            {"name":"bad name"},{"name":"\u001b[31mred"}]}"#;
+        let names = parse_root_json(json.as_bytes()).unwrap();
+        assert_eq!(
+            names,
+            [
+                PackageName::new("requests"),
+                PackageName::new("zope-interface")
+            ]
+        );
+        let future = r#"{"meta":{"api-version":"2.0"},"projects":[]}"#;
+        assert!(matches!(
+            parse_root_json(future.as_bytes()),
+            Err(PageError::Version(_))
+        ));
+        // A project page is not a root page.
+        let project = r#"{"meta":{"api-version":"1.1"},"name":"pkg","files":[]}"#;
+        assert!(matches!(
+            parse_root_json(project.as_bytes()),
+            Err(PageError::Json(_))
+        ));
+    }
+
+    #[test]
+    fn html_root_pages_list_anchor_texts() {
+        let html = r#"<!DOCTYPE html>
+            <html><head><meta name="pypi:repository-version" content="1.0"><title>Simple index</title></head>
+            <body>
+            <a href="/simple/flask/">Flask</a>
+            <A HREF="/simple/zope-interface/"> zope.interface </A><br/>
+            <a href="/simple/at-t/">at&amp;t</a>
+            <a href="/simple/x/">&#x1b;[31mred</a>
+            <a href="/simple/empty/"></a>
+            <abbr>notananchor</abbr>
+            <a href="/simple/six/">six</a></body></html>"#;
+        assert_eq!(
+            parse_root_html(html),
+            [
+                PackageName::new("flask"),
+                PackageName::new("zope-interface"),
+                PackageName::new("six"),
+            ]
+        );
     }
 }
