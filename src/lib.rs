@@ -14,6 +14,7 @@ pub mod hash;
 pub mod hooks;
 pub mod index;
 pub mod inspect;
+pub mod judge;
 pub mod lockfile;
 pub mod name;
 pub mod persist;

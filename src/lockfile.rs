@@ -1,24 +1,23 @@
-//! What a lockfile records and how observed bytes are judged against it.
+//! What a lockfile pins and records.
 //!
-//! A requirement is lockable when it names one release (`==V` or `===V`) or one URL. For each,
-//! lock observes the files the index serves now and [`judge`]s them against what the entry
-//! records: its `--hash` options (and peep comments) and hashpin's provenance lines.
-//!
-//! Trust on first use: an entry with no hashes records every file it sees. After that, a hash
-//! is never replaced without `--update`: a recorded file whose bytes changed is a failure, a new
-//! file is reported and left out, a vanished file is reported and kept.
+//! A requirement is lockable when it names one release (`==V` or `===V`) or one URL
+//! ([`classify`]). Each requirement entry of the loaded files is viewed once, as a [`Pin`]: where
+//! it is, what it pins, and its [`Record`] (the `--hash` options, peep comments and hashpin's
+//! provenance lines). [`PinIndex`] holds them all, with a lookup by project and version.
+//! Judging observed bytes against a record is `judge`'s work, not this module's.
 
+use std::collections::HashMap;
 use std::path::Path;
 
 use pep440_rs::Operator;
 use pep508_rs::VersionOrUrl;
 use url::Url;
 
-use crate::artifact::{ArtifactName, check_filename, same_artifact};
-use crate::hash::{Digests, HashAlgorithm, HashDigest};
+use crate::artifact::{ArtifactName, check_filename};
+use crate::hash::HashDigest;
 use crate::name::PackageName;
-use crate::requirements::edit::Pins;
-use crate::requirements::{Entry, Provenance, Target};
+use crate::requirements::load::{Loaded, Role};
+use crate::requirements::{Document, Entry, Line, Provenance, Target};
 use crate::safe_url::recordable;
 
 /// Which version a release pin accepts.
@@ -163,623 +162,279 @@ fn classify_url(url: &Url, directory: &Path) -> Result<Lockable, NotLockable> {
     Ok(Lockable::Url { url, filename })
 }
 
-/// One file of a release as listed now.
-#[derive(Debug, Clone)]
-pub struct Candidate {
-    /// Its filename.
-    pub filename: String,
-    /// Where it is served (may carry credentials; never recorded as is).
-    pub url: Url,
-    /// Digests the index declares for it.
-    pub declared: Vec<HashDigest>,
-    /// PEP 592 yank reason, when yanked.
-    pub yanked: Option<String>,
+/// What an entry records: the hashes pip will check, and the files hashpin knows they belong to.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Record {
+    /// Every recorded hash (`--hash` options and peep comments), sorted, without duplicates.
+    pub hashes: Vec<HashDigest>,
+    /// The provenance lines: which file each hash was recorded for, and from where.
+    pub files: Vec<Provenance>,
+    /// A direct-URL pin's own file (its filename and recorded URL): the one file the entry
+    /// stands for, whether or not a provenance line names it.
+    pub direct: Option<(String, String)>,
 }
 
-impl Candidate {
-    /// The URL as it is recorded: no credentials, no fragment.
-    pub fn recorded_url(&self) -> String {
-        recordable(&self.url)
-    }
-}
-
-/// How a candidate's bytes were seen.
-#[derive(Debug, Clone)]
-pub enum Seen {
-    /// Downloaded and hashed here.
-    Downloaded(Digests),
-    /// Not downloaded: the index declares exactly the digest the entry records for this file.
-    /// Only ever confirms that record; it never supplies a new hash.
-    ConfirmedByIndex(HashDigest),
-}
-
-/// A candidate, and how its bytes were seen.
-#[derive(Debug, Clone)]
-pub struct Observation {
-    /// The file.
-    pub candidate: Candidate,
-    /// Its digests.
-    pub seen: Seen,
-}
-
-impl Observation {
-    /// The file's digest in `algorithm`, if known: computed from its bytes, or the recorded
-    /// digest the index confirmed.
-    fn hash(&self, algorithm: HashAlgorithm) -> Option<HashDigest> {
-        match &self.seen {
-            Seen::Downloaded(digests) => digests.get(algorithm).cloned(),
-            Seen::ConfirmedByIndex(hash) => (hash.algorithm == algorithm).then(|| hash.clone()),
+impl Record {
+    /// What `entry` records; `lockable` says whether it pins one URL.
+    pub fn of(entry: &Entry, lockable: Option<&Lockable>) -> Self {
+        Self {
+            hashes: entry.recorded_hashes(),
+            files: entry.recorded_provenance(),
+            direct: match lockable {
+                Some(Lockable::Url { url, filename }) => Some((filename.clone(), recordable(url))),
+                _ => None,
+            },
         }
     }
 
-    /// The digests computed from the bytes, if they were downloaded.
-    pub fn digests(&self) -> Option<&Digests> {
-        match &self.seen {
-            Seen::Downloaded(digests) => Some(digests),
-            Seen::ConfirmedByIndex(_) => None,
-        }
+    /// Recorded hashes that no provenance line names: written by pip-compile, uv, peep or a
+    /// person, they say which bytes are allowed but not for which file.
+    pub fn bare_hashes(&self) -> impl Iterator<Item = &HashDigest> {
+        self.hashes
+            .iter()
+            .filter(|hash| self.files.iter().all(|file| file.hash != **hash))
+    }
+
+    /// Whether anything is recorded at all.
+    pub fn is_empty(&self) -> bool {
+        self.hashes.is_empty() && self.files.is_empty()
     }
 }
 
-/// How closely a record and a listed file correspond: the same name and URL (2), the same
-/// name (1), or the same artifact spelled differently (0); `None` for different files. A name
-/// spelled differently (case, `1.0` for `1.0.0`) is still the recorded file: a changed file
-/// must not escape its record by a rename.
-fn correspondence(record: &Provenance, candidate: &Candidate) -> Option<u8> {
-    if record.filename == candidate.filename {
-        Some(if record.url == candidate.recorded_url() {
-            2
-        } else {
-            1
-        })
-    } else {
-        same_artifact(&record.filename, &candidate.filename).then_some(0)
+/// One requirement entry of the loaded lockfiles, viewed once: where it is, what it pins and
+/// what it records. Every command walks these instead of re-reading documents and lines.
+#[derive(Debug)]
+pub struct Pin<'a> {
+    /// Which loaded document it is in.
+    pub document_index: usize,
+    /// That document.
+    pub document: &'a Document,
+    /// Its logical line.
+    pub line: &'a Line,
+    /// The entry.
+    pub entry: &'a Entry,
+    /// What lock can pin for it, or why it cannot.
+    pub pinned: Result<Lockable, NotLockable>,
+    /// The project it installs: its name, or for a bare URL the project its filename names.
+    pub project: Option<PackageName>,
+    /// What it records.
+    pub record: Record,
+}
+
+impl Pin<'_> {
+    /// What it pins, when it is lockable.
+    pub fn lockable(&self) -> Option<&Lockable> {
+        self.pinned.as_ref().ok()
     }
-}
 
-/// The record an entry holds for a listed file, if any, the closest first.
-fn record_for<'a>(records: &'a [Provenance], candidate: &Candidate) -> Option<&'a Provenance> {
-    records
-        .iter()
-        .filter_map(|record| Some((correspondence(record, candidate)?, record)))
-        .max_by_key(|(rank, _)| *rank)
-        .map(|(_, record)| record)
-}
+    /// `requirements.txt:3`, for messages.
+    pub fn location(&self) -> String {
+        format!("{}:{}", self.document.path.display(), self.line.number)
+    }
 
-/// The listed file a record stands for, if any, the closest first.
-pub fn candidate_for<'a>(
-    record: &Provenance,
-    candidates: &'a [Candidate],
-) -> Option<&'a Candidate> {
-    candidates
-        .iter()
-        .filter_map(|candidate| Some((correspondence(record, candidate)?, candidate)))
-        .max_by_key(|(rank, _)| *rank)
-        .map(|(_, candidate)| candidate)
-}
+    /// The requirement as it may be shown (credentials redacted).
+    pub fn shown(&self) -> String {
+        self.entry.shown()
+    }
 
-/// The recorded hash the index confirms for a candidate, when the entry records that file and
-/// the index declares that very digest: then the bytes need not be downloaded to check the
-/// record. `None` means the bytes must be downloaded.
-pub fn confirmed_by_index(entry: &Entry, candidate: &Candidate) -> Option<HashDigest> {
-    let records = entry.recorded_provenance();
-    record_for(&records, candidate)
-        .filter(|record| candidate.declared.contains(&record.hash))
-        .map(|record| record.hash.clone())
-}
-
-/// The algorithms to compute for a candidate: the pin's, every recorded one, every declared one.
-pub fn algorithms_for(
-    entry: &Entry,
-    candidate: &Candidate,
-    pin: HashAlgorithm,
-) -> Vec<HashAlgorithm> {
-    let mut algorithms: Vec<HashAlgorithm> = entry
-        .recorded_hashes()
-        .iter()
-        .map(|hash| hash.algorithm)
-        .chain(candidate.declared.iter().map(|digest| digest.algorithm))
-        .chain([pin])
-        .collect();
-    algorithms.sort();
-    algorithms.dedup();
-    algorithms
-}
-
-/// Something lock noticed about one file.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Finding {
-    /// A recorded file now has other bytes: republished or tampered.
-    Changed {
-        /// The file.
-        filename: String,
-        /// Where it was fetched now.
-        url: String,
-        /// The hash on record.
-        recorded: HashDigest,
-        /// The hash of the bytes served now.
-        observed: HashDigest,
-    },
-    /// The index declares a digest its bytes do not have.
-    IndexMismatch {
-        /// The file.
-        filename: String,
-        /// Where it was fetched.
-        url: String,
-        /// What the index declares.
-        declared: HashDigest,
-        /// What the bytes hash to.
-        observed: HashDigest,
-    },
-    /// A file of a locked release that the lockfile does not record.
-    Added {
-        /// The file.
-        filename: String,
-        /// Where it is served.
-        url: String,
-        /// Its hash.
-        hash: HashDigest,
-    },
-    /// A recorded file no longer listed.
-    Missing {
-        /// The file.
-        filename: String,
-        /// Where it was recorded from.
-        url: String,
-        /// Its recorded hash.
-        hash: HashDigest,
-    },
-    /// A hash recorded without provenance that no file served now has.
-    Unmatched {
-        /// The hash.
-        hash: HashDigest,
-    },
-    /// None of the recorded hashes belongs to any file of the pinned release: the pin was
-    /// edited without re-locking, or every file was replaced.
-    NothingMatches {
-        /// How many hashes are recorded.
-        recorded: usize,
-    },
-    /// A file served with a hash the entry does not record, while a hash the entry records
-    /// (without a filename) matches nothing: most likely that file, republished.
-    Unaccounted {
-        /// The file.
-        filename: String,
-        /// Where it is served.
-        url: String,
-        /// Its hash now.
-        observed: HashDigest,
-        /// The recorded hashes that match nothing.
-        unmatched: Vec<HashDigest>,
-    },
-    /// A yanked file (PEP 592) that the pin still selects.
-    Yanked {
-        /// The file.
-        filename: String,
-        /// The yank reason, possibly empty.
-        reason: String,
-    },
-}
-
-impl Finding {
-    /// The file a finding is about, for sorting and reports.
-    pub fn filename(&self) -> &str {
-        match self {
-            Self::Changed { filename, .. }
-            | Self::IndexMismatch { filename, .. }
-            | Self::Added { filename, .. }
-            | Self::Missing { filename, .. }
-            | Self::Unaccounted { filename, .. }
-            | Self::Yanked { filename, .. } => filename,
-            Self::Unmatched { .. } | Self::NothingMatches { .. } => "",
+    /// Whether the entry pins this version of its project. A direct URL pins the version its
+    /// filename names; one whose filename names none pins whatever it is.
+    pub fn pins_version(&self, version: &str) -> bool {
+        match self.lockable() {
+            Some(Lockable::Release {
+                version: pinned, ..
+            }) => pinned.matches_text(version),
+            Some(Lockable::Url { filename, .. }) => match ArtifactName::parse(filename, None) {
+                Ok(artifact) => match (&artifact.version, version.parse::<pep440_rs::Version>()) {
+                    (Some(pinned), Ok(version)) => *pinned == version,
+                    _ => artifact.version_text.eq_ignore_ascii_case(version),
+                },
+                Err(_) => true,
+            },
+            None => false,
         }
     }
 }
 
-/// What lock concluded for one entry.
-#[derive(Debug, Clone, Default)]
-pub struct Verdict {
-    /// What the entry should record after this run.
-    pub pins: Pins,
-    /// What it would record if every observed byte were accepted (`--update`); the diff in a
-    /// refusal report is between the file and this.
-    pub accepted: Pins,
-    /// Findings that refuse the lock.
-    pub failures: Vec<Finding>,
-    /// Findings that are reported but do not refuse.
-    pub warnings: Vec<Finding>,
+/// Every requirement entry of the loaded lockfiles (constraints files excluded), built once,
+/// with an index by project.
+#[derive(Debug)]
+pub struct PinIndex<'a> {
+    /// The entries, in file order.
+    pins: Vec<Pin<'a>>,
+    /// Positions in `pins`, by project.
+    by_project: HashMap<PackageName, Vec<usize>>,
 }
 
-/// Judges the observed files of one entry against its record.
-pub fn judge(
-    entry: &Entry,
-    observations: &[Observation],
-    update: bool,
-    pin: HashAlgorithm,
-) -> Verdict {
-    let recorded = entry.recorded_hashes();
-    let records = entry.recorded_provenance();
-    let mut verdict = Verdict::default();
+/// What the lockfile says about one version of one project.
+#[derive(Debug)]
+pub enum Lookup<'p, 'a> {
+    /// Entries that pin that version and can record hashes (several under different markers).
+    Pinned(Vec<&'p Pin<'a>>),
+    /// The project is pinned, but to other versions.
+    OtherVersion(Vec<&'p Pin<'a>>),
+    /// The project is installed from something whose bytes cannot be pinned (VCS, a directory).
+    Unhashable(&'p Pin<'a>),
+    /// The project is listed without one version.
+    Unpinned(&'p Pin<'a>),
+    /// The project is not in the lockfile.
+    Absent,
+}
 
-    for observation in observations {
-        let candidate = &observation.candidate;
-        let url = candidate.recorded_url();
-        if let Some(digests) = observation.digests() {
-            for declared in &candidate.declared {
-                if let Some(observed) = digests.get(declared.algorithm)
-                    && observed != declared
-                {
-                    verdict.failures.push(Finding::IndexMismatch {
-                        filename: candidate.filename.clone(),
-                        url: url.clone(),
-                        declared: declared.clone(),
-                        observed: observed.clone(),
-                    });
-                }
+impl<'a> PinIndex<'a> {
+    /// Views every requirement entry of the documents installed from (`-r` and the files named;
+    /// `-c` files constrain and are never locked). A path on a requirement line is resolved
+    /// against the working directory, as pip resolves it (unlike an include's path).
+    pub fn new(loaded: &'a [Loaded]) -> Self {
+        let mut pins = Vec::new();
+        let mut by_project: HashMap<PackageName, Vec<usize>> = HashMap::new();
+        for (document_index, item) in loaded.iter().enumerate() {
+            if item.role != Role::Requirements {
+                continue;
             }
-        }
-        if let Some(reason) = &candidate.yanked {
-            verdict.warnings.push(Finding::Yanked {
-                filename: candidate.filename.clone(),
-                reason: reason.clone(),
-            });
-        }
-        let Some(new_hash) = observation
-            .hash(pin)
-            .or_else(|| observation.hash(HashAlgorithm::Sha256))
-        else {
-            continue;
-        };
-        verdict.accepted.provenance.push(Provenance {
-            filename: candidate.filename.clone(),
-            hash: new_hash.clone(),
-            url: url.clone(),
-        });
-
-        if let Some(record) = record_for(&records, candidate) {
-            match observation.hash(record.hash.algorithm) {
-                Some(observed) if observed == record.hash => {
-                    verdict.pins.provenance.push(record.clone());
-                }
-                Some(observed) => {
-                    let finding = Finding::Changed {
-                        filename: candidate.filename.clone(),
-                        url: url.clone(),
-                        recorded: record.hash.clone(),
-                        observed,
-                    };
-                    if update {
-                        verdict.warnings.push(finding);
-                    } else {
-                        verdict.failures.push(finding);
+            let document = &item.document;
+            for (_, line, entry) in document.entries() {
+                let pinned = classify(entry, Path::new("."));
+                let project = match (&entry.target, &pinned) {
+                    (_, Ok(Lockable::Release { project, .. })) => Some(project.clone()),
+                    (Target::Pep508(requirement), _) => {
+                        Some(PackageName::new(requirement.name.as_ref()))
                     }
-                    verdict.pins.provenance.push(record.clone());
+                    (Target::Unnamed(_), Ok(Lockable::Url { filename, .. })) => {
+                        ArtifactName::parse(filename, None)
+                            .ok()
+                            .map(|artifact| artifact.project)
+                    }
+                    (Target::Unnamed(_), Err(_)) => None,
+                };
+                let record = Record::of(entry, pinned.as_ref().ok());
+                if let Some(project) = &project {
+                    by_project
+                        .entry(project.clone())
+                        .or_default()
+                        .push(pins.len());
                 }
-                None => verdict.pins.provenance.push(record.clone()),
+                pins.push(Pin {
+                    document_index,
+                    document,
+                    line,
+                    entry,
+                    pinned,
+                    project,
+                    record,
+                });
             }
-            continue;
         }
-        // Recorded without provenance (pip-compile, peep, a hand-written pin): adopt it.
-        let adopted = recorded
-            .iter()
-            .filter(|hash| records.iter().all(|record| record.hash != **hash))
-            .find(|hash| observation.hash(hash.algorithm).as_ref() == Some(*hash));
-        if let Some(hash) = adopted {
-            verdict.pins.provenance.push(Provenance {
-                filename: candidate.filename.clone(),
-                hash: hash.clone(),
-                url,
-            });
-        } else if recorded.is_empty() {
-            verdict.pins.provenance.push(Provenance {
-                filename: candidate.filename.clone(),
-                hash: new_hash,
-                url,
-            });
-        } else {
-            verdict.warnings.push(Finding::Added {
-                filename: candidate.filename.clone(),
-                url,
-                hash: new_hash,
-            });
-        }
+        Self { pins, by_project }
     }
 
-    for record in &records {
-        let still_listed = observations
-            .iter()
-            .any(|observation| same_artifact(&observation.candidate.filename, &record.filename));
-        if !still_listed {
-            verdict.warnings.push(Finding::Missing {
-                filename: record.filename.clone(),
-                url: record.url.clone(),
-                hash: record.hash.clone(),
-            });
-            verdict.pins.provenance.push(record.clone());
-        }
+    /// Every entry, in file order.
+    pub fn iter(&self) -> impl Iterator<Item = &Pin<'a>> {
+        self.pins.iter()
     }
 
-    let observed_any = |hash: &HashDigest| {
-        observations
-            .iter()
-            .any(|observation| observation.hash(hash.algorithm).as_ref() == Some(hash))
-    };
-    let mut hashes: Vec<HashDigest> = verdict
-        .pins
-        .provenance
-        .iter()
-        .map(|record| record.hash.clone())
-        .collect();
-    for hash in &recorded {
-        let has_provenance = records.iter().any(|record| record.hash == *hash);
-        if !has_provenance && !observed_any(hash) {
-            verdict
-                .warnings
-                .push(Finding::Unmatched { hash: hash.clone() });
-        }
-        hashes.push(hash.clone());
+    /// The entries for one project.
+    pub fn for_project(&self, project: &PackageName) -> impl Iterator<Item = &Pin<'a>> {
+        self.by_project
+            .get(project)
+            .into_iter()
+            .flatten()
+            .map(|&index| &self.pins[index])
     }
-    verdict.pins.hashes = hashes;
-    finish(&mut verdict.pins);
-    if !update {
-        refuse_unexplained(&recorded, observations, &mut verdict);
-    }
-    verdict.accepted.hashes = verdict
-        .accepted
-        .provenance
-        .iter()
-        .map(|record| record.hash.clone())
-        .collect();
-    finish(&mut verdict.accepted);
-    if update {
-        // A deliberate re-record: the entry says exactly what is served now, so files added,
-        // gone or unmatched are no longer news; a changed one is reported as re-recorded.
-        verdict.pins = verdict.accepted.clone();
-        verdict.warnings.retain(|finding| {
-            !matches!(
-                finding,
-                Finding::Added { .. } | Finding::Missing { .. } | Finding::Unmatched { .. }
-            )
-        });
-    }
-    verdict
-}
 
-/// Turns what cannot be explained innocently into failures: recorded hashes that match no
-/// file at all, and hashes without a filename that match nothing while some file is served
-/// with a hash nobody recorded.
-fn refuse_unexplained(
-    recorded: &[HashDigest],
-    observations: &[Observation],
-    verdict: &mut Verdict,
-) {
-    let matched_any = observations.iter().any(|observation| {
-        recorded
+    /// What the lockfile says about `version` of `project`.
+    pub fn lookup(&self, project: &PackageName, version: &str) -> Lookup<'_, 'a> {
+        let entries: Vec<&Pin<'a>> = self.for_project(project).collect();
+        let lockable: Vec<&Pin<'a>> = entries
             .iter()
-            .any(|hash| observation.hash(hash.algorithm).as_ref() == Some(hash))
-    });
-    let changed_any = verdict
-        .failures
-        .iter()
-        .any(|finding| matches!(finding, Finding::Changed { .. }));
-    if !recorded.is_empty() && !observations.is_empty() && !matched_any && !changed_any {
-        verdict.failures.push(Finding::NothingMatches {
-            recorded: recorded.len(),
-        });
-        return;
-    }
-    let unmatched: Vec<HashDigest> = verdict
-        .warnings
-        .iter()
-        .filter_map(|finding| match finding {
-            Finding::Unmatched { hash } => Some(hash.clone()),
-            _ => None,
-        })
-        .collect();
-    if unmatched.is_empty() {
-        return;
-    }
-    let (added, kept): (Vec<Finding>, Vec<Finding>) = std::mem::take(&mut verdict.warnings)
-        .into_iter()
-        .partition(|finding| matches!(finding, Finding::Added { .. }));
-    verdict.warnings = kept;
-    for finding in added {
-        if let Finding::Added {
-            filename,
-            url,
-            hash,
-        } = finding
+            .copied()
+            .filter(|pin| pin.lockable().is_some())
+            .collect();
+        let same_version: Vec<&Pin<'a>> = lockable
+            .iter()
+            .copied()
+            .filter(|pin| pin.pins_version(version))
+            .collect();
+        if !same_version.is_empty() {
+            return Lookup::Pinned(same_version);
+        }
+        if !lockable.is_empty() {
+            return Lookup::OtherVersion(lockable);
+        }
+        if let Some(pin) = entries
+            .iter()
+            .find(|pin| matches!(pin.pinned, Err(NotLockable::Unpinned(_))))
         {
-            verdict.failures.push(Finding::Unaccounted {
-                filename,
-                url,
-                observed: hash,
-                unmatched: unmatched.clone(),
-            });
+            return Lookup::Unpinned(pin);
         }
+        entries
+            .first()
+            .map_or(Lookup::Absent, |pin| Lookup::Unhashable(pin))
     }
-}
-
-/// Sorts hashes and provenance so that the same observations always write the same bytes.
-fn finish(pins: &mut Pins) {
-    pins.hashes.sort();
-    pins.hashes.dedup();
-    pins.provenance
-        .sort_by(|a, b| (&a.filename, &a.url, &a.hash).cmp(&(&b.filename, &b.url, &b.hash)));
-    pins.provenance.dedup();
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::hash::Hasher;
     use crate::requirements::parse;
-
-    fn digests(bytes: &[u8]) -> Digests {
-        let mut hasher = Hasher::new([HashAlgorithm::Sha256]);
-        hasher.update(bytes);
-        hasher.finish()
-    }
-
-    fn observation(filename: &str, bytes: &[u8]) -> Observation {
-        Observation {
-            candidate: Candidate {
-                filename: filename.into(),
-                url: Url::parse(&format!("https://files.example/{filename}")).unwrap(),
-                declared: vec![],
-                yanked: None,
-            },
-            seen: Seen::Downloaded(digests(bytes)),
-        }
-    }
 
     fn entry_for(text: &str) -> Entry {
         let document = parse(Path::new("r.txt"), text.to_string(), &|_| None).unwrap();
         document.entries().next().unwrap().2.clone()
     }
 
-    fn locked_text(observations: &[Observation]) -> String {
-        let mut text = String::from("pkg==1.0");
-        let verdict = judge(
-            &entry_for("pkg==1.0\n"),
-            observations,
-            false,
-            HashAlgorithm::Sha256,
-        );
-        for hash in &verdict.pins.hashes {
-            text.push_str(&format!(" --hash={hash}"));
-        }
-        text.push('\n');
-        for record in &verdict.pins.provenance {
-            text.push_str(&format!("    {}\n", record.render()));
-        }
-        text
+    fn loaded(text: &str) -> Vec<Loaded> {
+        vec![Loaded {
+            document: parse(Path::new("r.txt"), text.to_string(), &|_| None).unwrap(),
+            role: Role::Requirements,
+            includes: Vec::new(),
+            root: Some(0),
+        }]
     }
 
     #[test]
-    fn first_lock_records_everything() {
-        let observations = [
-            observation("pkg-1.0.tar.gz", b"s"),
-            observation("pkg-1.0-py3-none-any.whl", b"w"),
-        ];
-        let verdict = judge(
-            &entry_for("pkg==1.0\n"),
-            &observations,
-            false,
-            HashAlgorithm::Sha256,
+    fn lookups_find_the_entry_for_a_version() {
+        let loaded = loaded(
+            "a==1.0 ; python_version < '3'\na==2.0 ; python_version >= '3'\nb>=1\nc @ git+https://h/c.git\nd-1.0-py3-none-any.whl\n",
         );
-        assert_eq!(verdict.pins.hashes.len(), 2);
-        assert_eq!(
-            verdict.pins.provenance[0].filename,
-            "pkg-1.0-py3-none-any.whl"
-        );
-        assert!(verdict.failures.is_empty() && verdict.warnings.is_empty());
-    }
-
-    #[test]
-    fn changed_bytes_fail_and_keep_the_record() {
-        let text = locked_text(&[observation("pkg-1.0.tar.gz", b"s")]);
-        let entry = entry_for(&text);
-        let verdict = judge(
-            &entry,
-            &[observation("pkg-1.0.tar.gz", b"evil")],
-            false,
-            HashAlgorithm::Sha256,
-        );
+        let pins = PinIndex::new(&loaded);
+        let a = PackageName::new("A");
         assert!(
-            matches!(&verdict.failures[..], [Finding::Changed { filename, .. }] if filename == "pkg-1.0.tar.gz")
+            matches!(pins.lookup(&a, "2.0"), Lookup::Pinned(found) if found.len() == 1 && found[0].line.number == 2)
         );
-        assert_eq!(verdict.pins.hashes, entry.recorded_hashes());
-        assert_ne!(verdict.accepted.hashes, entry.recorded_hashes());
-        let updated = judge(
-            &entry,
-            &[observation("pkg-1.0.tar.gz", b"evil")],
-            true,
-            HashAlgorithm::Sha256,
-        );
-        assert!(updated.failures.is_empty());
-        assert_eq!(updated.pins.hashes, vec![digests(b"evil").sha256().clone()]);
-    }
-
-    #[test]
-    fn new_files_are_reported_not_added_and_missing_ones_kept() {
-        let text = locked_text(&[
-            observation("pkg-1.0.tar.gz", b"s"),
-            observation("pkg-1.0-py3-none-any.whl", b"w"),
-        ]);
-        let entry = entry_for(&text);
-        let verdict = judge(
-            &entry,
-            &[
-                observation("pkg-1.0-py3-none-any.whl", b"w"),
-                observation("pkg-1.0-cp311-cp311-win_amd64.whl", b"x"),
-            ],
-            false,
-            HashAlgorithm::Sha256,
-        );
-        assert!(verdict.failures.is_empty(), "{verdict:?}");
-        assert!(
-            verdict
-                .warnings
-                .iter()
-                .any(|f| matches!(f, Finding::Added { .. }))
-        );
-        assert!(
-            verdict
-                .warnings
-                .iter()
-                .any(|f| matches!(f, Finding::Missing { .. }))
-        );
-        assert_eq!(verdict.pins.hashes, entry.recorded_hashes());
-    }
-
-    #[test]
-    fn adopts_hashes_recorded_without_provenance_and_checks_declared_digests() {
-        let sha = digests(b"s").sha256().clone();
-        let entry = entry_for(&format!("pkg==1.0 --hash={sha}\n"));
-        let mut lying = observation("pkg-1.0.tar.gz", b"s");
-        lying.candidate.declared = vec![digests(b"other").sha256().clone()];
-        let verdict = judge(&entry, &[lying], false, HashAlgorithm::Sha256);
-        assert_eq!(verdict.pins.provenance.len(), 1);
+        assert!(matches!(pins.lookup(&a, "3.0"), Lookup::OtherVersion(found) if found.len() == 2));
         assert!(matches!(
-            &verdict.failures[..],
-            [Finding::IndexMismatch { .. }]
+            pins.lookup(&PackageName::new("b"), "1.0"),
+            Lookup::Unpinned(_)
         ));
-    }
-
-    #[test]
-    fn a_pin_whose_hashes_match_nothing_is_refused() {
-        let text = locked_text(&[observation("pkg-1.0.tar.gz", b"s")]);
-        let entry = entry_for(&text.replace("pkg==1.0", "pkg==2.0"));
-        let verdict = judge(
-            &entry,
-            &[observation("pkg-2.0.tar.gz", b"t")],
-            false,
-            HashAlgorithm::Sha256,
-        );
         assert!(matches!(
-            &verdict.failures[..],
-            [Finding::NothingMatches { recorded: 1 }]
+            pins.lookup(&PackageName::new("c"), "1.0"),
+            Lookup::Unhashable(_)
+        ));
+        // A bare archive path names its project in its filename.
+        assert!(matches!(
+            pins.lookup(&PackageName::new("d"), "1.0.0"),
+            Lookup::Pinned(_)
+        ));
+        assert!(matches!(
+            pins.lookup(&PackageName::new("e"), "1.0"),
+            Lookup::Absent
         ));
     }
 
     #[test]
-    fn a_republished_file_under_hashes_without_filenames_is_refused() {
-        let (wheel, sdist) = (digests(b"w"), digests(b"s"));
-        let entry = entry_for(&format!(
-            "pkg==1.0 --hash={} --hash={}\n",
-            wheel.sha256(),
-            sdist.sha256()
-        ));
-        let observations = [
-            observation("pkg-1.0-py3-none-any.whl", b"w"),
-            observation("pkg-1.0.tar.gz", b"evil"),
-        ];
-        let verdict = judge(&entry, &observations, false, HashAlgorithm::Sha256);
-        assert!(
-            matches!(&verdict.failures[..], [Finding::Unaccounted { filename, .. }] if filename == "pkg-1.0.tar.gz"),
-            "{verdict:?}"
+    fn bare_hashes_are_those_no_provenance_line_names() {
+        let sha = |c: char| format!("sha256:{}", c.to_string().repeat(64));
+        let text = format!(
+            "a==1.0 --hash={} --hash={}\n    # hashpin: a-1.0.tar.gz {} https://h/a-1.0.tar.gz\n",
+            sha('a'),
+            sha('b'),
+            sha('a')
         );
+        let record = Record::of(&entry_for(&text), None);
+        let bare: Vec<String> = record.bare_hashes().map(ToString::to_string).collect();
+        assert_eq!(bare, [sha('b')]);
+        assert!(!record.is_empty() && Record::default().is_empty());
     }
 
     #[test]

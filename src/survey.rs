@@ -7,7 +7,7 @@
 //! requirements file or decides whether bytes are acceptable; `lockfile` judges, the commands
 //! report.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::mem::ManuallyDrop;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -25,48 +25,81 @@ use crate::error::{NoReleaseFiles, UsageError};
 use crate::fetch::{FetchError, FetchRequest, Fetched, fetch_all};
 use crate::hash::{HashAlgorithm, HashDigest};
 use crate::index::{Client, ProjectListing, config};
-use crate::lockfile::{Candidate, Lockable, NotLockable, PinnedVersion, classify};
+use crate::judge::{Bytes, Candidate, Sighting, algorithms_for, confirmed_by_index};
+use crate::lockfile::{Lockable, NotLockable, Pin, PinIndex, PinnedVersion, Record};
 use crate::name::PackageName;
 use crate::platform::TargetFilter;
 use crate::pool;
 use crate::report::Printer;
+use crate::report::verdict::About;
 use crate::requirements::load::{Loaded, Role, options_in_pip_order};
-use crate::requirements::{Document, Entry, FileOption, Line, ParseError, ParseErrors};
+use crate::requirements::{Document, FileOption, Line, ParseError, ParseErrors};
 
-/// One pinned entry: where it is, what it pins, and the files the indexes serve for it.
-pub struct Plan {
-    /// Index of the document in the loaded list.
-    pub document: usize,
-    /// Index of the line in the document.
-    pub line: usize,
-    /// What the entry pins.
+/// One lockable entry (or a release to record that no entry names yet), and the files the
+/// indexes serve for it.
+pub struct Plan<'p> {
+    /// The entry, when the lockfile has one.
+    pub pin: Option<&'p Pin<'p>>,
+    /// What is pinned.
     pub lockable: Lockable,
+    /// The requirement as it may be shown.
+    pub label: String,
     /// The files of the pinned release (or the one URL) as served now.
     pub candidates: Vec<Candidate>,
 }
 
-impl Plan {
-    /// The document, line and entry this plan is for.
-    pub fn line<'a>(&self, loaded: &'a [Loaded]) -> (&'a Document, &'a Line, &'a Entry) {
-        let document = &loaded[self.document].document;
-        let line = &document.lines[self.line];
-        let crate::requirements::LineKind::Requirement(entry) = &line.kind else {
-            unreachable!("plans are made from requirement lines only");
-        };
-        (document, line, entry)
+/// The record of a release no entry names yet.
+static NOTHING_RECORDED: Record = Record {
+    hashes: Vec::new(),
+    files: Vec::new(),
+    direct: None,
+};
+
+impl<'p> Plan<'p> {
+    /// The plan for a lockable entry.
+    pub fn for_pin(pin: &'p Pin<'p>) -> Option<Self> {
+        Some(Self {
+            lockable: pin.lockable()?.clone(),
+            label: pin.shown(),
+            pin: Some(pin),
+            candidates: Vec::new(),
+        })
     }
 
-    /// The project the entry pins, when it names one.
-    pub fn project(&self, loaded: &[Loaded]) -> Option<PackageName> {
+    /// What the entry records; nothing for a release no entry names.
+    pub fn record(&self) -> &Record {
+        self.pin.map_or(&NOTHING_RECORDED, |pin| &pin.record)
+    }
+
+    /// The project pinned, when it names one.
+    pub fn project(&self) -> Option<PackageName> {
         match &self.lockable {
             Lockable::Release { project, .. } => Some(project.clone()),
-            Lockable::Url { .. } => match &self.line(loaded).2.target {
-                crate::requirements::Target::Pep508(requirement) => {
-                    Some(PackageName::new(requirement.name.as_ref()))
-                }
-                crate::requirements::Target::Unnamed(_) => None,
-            },
+            Lockable::Url { filename, .. } => self
+                .pin
+                .and_then(|pin| pin.project.clone())
+                .or_else(|| ArtifactName::parse(filename, None).ok().map(|a| a.project)),
         }
+    }
+
+    /// The entry as messages name it.
+    pub fn about(&self) -> About {
+        About {
+            requirement: self.label.clone(),
+            location: self.pin.map(Pin::location),
+        }
+    }
+
+    /// The name `hashpin lock --update NAME` takes for this entry.
+    pub fn update_name(&self) -> String {
+        self.project()
+            .map_or_else(|| self.label.clone(), |project| project.to_string())
+    }
+
+    /// `requirements.txt:3 `, or nothing for a release no entry names.
+    fn location_prefix(&self) -> String {
+        self.pin
+            .map_or_else(String::new, |pin| format!("{}: ", pin.location()))
     }
 }
 
@@ -95,59 +128,52 @@ pub fn requirement_files(files: &[PathBuf], command: &str) -> Result<Vec<PathBuf
     }
 }
 
-/// Decides what each entry pins; unpinned entries are input errors, reported all at once.
-pub fn plan_entries(loaded: &[Loaded], printer: &Printer) -> Result<Vec<Plan>> {
+/// The lockable entries; unpinned entries are input errors, reported all at once, and entries
+/// whose bytes cannot be pinned (VCS, directories, editables) are warned about.
+pub fn plan_entries<'p>(
+    pins: &'p PinIndex<'p>,
+    loaded: &[Loaded],
+    printer: &Printer,
+) -> Result<Vec<Plan<'p>>> {
     let mut plans = Vec::new();
     let mut unpinned = Vec::new();
     let mut malformed = Vec::new();
-    for (document_index, item) in loaded.iter().enumerate() {
-        if item.role == Role::Constraints {
+    for pin in pins.iter() {
+        let (document, line, entry) = (pin.document, pin.line, pin.entry);
+        if let Some(comment) = &line.comment
+            && document
+                .text(comment)
+                .lines()
+                .any(|part| part.trim_end().ends_with('\\'))
+        {
+            malformed.push(ParseError::new(
+                &document.path,
+                &document.source,
+                comment.clone(),
+                "this comment ends with `\\`, so pip joins the next line into it and never reads that line\nhint: remove the trailing backslash".to_string(),
+            ));
             continue;
         }
-        let document = &item.document;
-        // pip resolves a path on a requirement line against the working directory, unlike
-        // the path of a `-r` include, which is relative to the including file.
-        let directory = Path::new(".");
-        for (line_index, line, entry) in document.entries() {
-            if let Some(comment) = &line.comment
-                && document
-                    .text(comment)
-                    .lines()
-                    .any(|part| part.trim_end().ends_with('\\'))
-            {
-                malformed.push(ParseError::new(
-                    &document.path,
-                    &document.source,
-                    comment.clone(),
-                    "this comment ends with `\\`, so pip joins the next line into it and never reads that line\nhint: remove the trailing backslash".to_string(),
-                ));
-                continue;
-            }
-            match classify(entry, directory) {
-                Ok(lockable) => plans.push(Plan {
-                    document: document_index,
-                    line: line_index,
-                    lockable,
-                    candidates: Vec::new(),
-                }),
-                Err(NotLockable::Unpinned(message)) => unpinned.push(ParseError::new(
-                    &document.path,
-                    &document.source,
-                    entry.requirement.span.clone(),
-                    message,
-                )),
-                Err(NotLockable::Unhashable(message)) => printer.warning(&format!(
-                    "{}:{}: not locked: {message}\nhint: `pip install --require-hashes` refuses such a requirement",
-                    document.path.display(),
-                    line.number
-                )),
-            }
+        match &pin.pinned {
+            Ok(_) => plans.extend(Plan::for_pin(pin)),
+            Err(NotLockable::Unpinned(message)) => unpinned.push(ParseError::new(
+                &document.path,
+                &document.source,
+                entry.requirement.span.clone(),
+                message.clone(),
+            )),
+            Err(NotLockable::Unhashable(message)) => printer.warning(&format!(
+                "{}: not locked: {message}\nhint: `pip install --require-hashes` refuses such a requirement",
+                pin.location()
+            )),
         }
-        for (line, option) in document.options() {
+    }
+    for item in loaded.iter().filter(|item| item.role == Role::Requirements) {
+        for (line, option) in item.document.options() {
             if let FileOption::Editable(target) = &option.value {
                 printer.warning(&format!(
                     "{}:{}: not locked: `-e {target}` is editable, and pip refuses hashes for editable requirements",
-                    document.path.display(),
+                    item.document.path.display(),
                     line.number
                 ));
             }
@@ -218,8 +244,7 @@ pub fn open_client(
 /// Lists every project once, all at the same time, and fills in each plan's candidates.
 /// Returns the problems met (a listing that failed, a release with no files).
 pub fn find_candidates(
-    plans: &mut [Plan],
-    loaded: &[Loaded],
+    plans: &mut [Plan<'_>],
     client: &Client,
     filter: &TargetFilter,
     jobs: usize,
@@ -277,10 +302,7 @@ pub fn find_candidates(
                 };
                 let candidates = release_candidates(listing, project, version, filter);
                 if candidates.is_empty() {
-                    let (document, line, entry) = plan.line(loaded);
-                    problems.push(no_files_error(
-                        document, line, entry, listing, project, client,
-                    ));
+                    problems.push(no_files_error(plan, listing, project, client));
                 }
                 candidates
             }
@@ -311,6 +333,56 @@ pub fn download_each(
         .iter()
         .map(|request| request.url.clone())
         .zip(results)
+        .collect()
+}
+
+/// One request per URL that must be downloaded, with every algorithm any entry needs of it.
+/// A file whose records the index confirms is not downloaded, unless `always(plan)`.
+pub fn fetch_requests(
+    plans: &[Plan<'_>],
+    algorithm: HashAlgorithm,
+    always: impl Fn(&Plan<'_>) -> bool,
+) -> Vec<FetchRequest> {
+    let mut by_url: BTreeMap<String, FetchRequest> = BTreeMap::new();
+    for plan in plans {
+        let record = plan.record();
+        let always = always(plan);
+        for candidate in &plan.candidates {
+            if !always && confirmed_by_index(record, candidate).is_some() {
+                continue;
+            }
+            let request = by_url
+                .entry(candidate.url.to_string())
+                .or_insert_with(|| FetchRequest {
+                    url: candidate.url.clone(),
+                    algorithms: Vec::new(),
+                });
+            request
+                .algorithms
+                .extend(algorithms_for(record, candidate, algorithm));
+            request.algorithms.sort();
+            request.algorithms.dedup();
+        }
+    }
+    by_url.into_values().collect()
+}
+
+/// What is known of each listed file of a plan: its downloaded bytes, or the records the
+/// index confirms for it (files neither downloaded nor confirmed are left out).
+pub fn sightings(plan: &Plan<'_>, downloaded: &HashMap<Url, Fetched>) -> Vec<Sighting> {
+    plan.candidates
+        .iter()
+        .filter_map(|candidate| {
+            let bytes = match downloaded.get(&candidate.url) {
+                Some(fetched) => Bytes::Downloaded(fetched.digests.clone()),
+                None => Bytes::ConfirmedByIndex(confirmed_by_index(plan.record(), candidate)?),
+            };
+            Some(Sighting {
+                file: candidate.clone(),
+                listed: true,
+                bytes,
+            })
+        })
         .collect()
 }
 
@@ -392,9 +464,7 @@ fn url_candidate(url: &Url, filename: &str) -> Candidate {
 }
 
 fn no_files_error(
-    document: &Document,
-    line: &Line,
-    entry: &Entry,
+    plan: &Plan<'_>,
     listing: &ProjectListing,
     project: &PackageName,
     client: &Client,
@@ -437,10 +507,9 @@ fn no_files_error(
     };
     // The pin asks for something the configured indexes do not have: an input error (2).
     NoReleaseFiles(format!(
-        "{}:{}: no files for `{}` in {}\nhint: {available}",
-        document.path.display(),
-        line.number,
-        entry.shown(),
+        "{}no files for `{}` in {}\nhint: {available}",
+        plan.location_prefix(),
+        plan.label,
         searched.join(", ")
     ))
     .into()
@@ -448,7 +517,7 @@ fn no_files_error(
 
 /// Adds what PyPI's JSON API declares (blake2b-256 besides sha256) to each release's files, so
 /// that the bytes are checked against a second, independent statement of the index.
-fn add_json_api_digests(plans: &mut [Plan], client: &Client, jobs: usize) {
+fn add_json_api_digests(plans: &mut [Plan<'_>], client: &Client, jobs: usize) {
     let releases: Vec<(PackageName, String)> = plans
         .iter()
         .filter_map(|plan| match (&plan.lockable, plan.candidates.first()) {
@@ -474,25 +543,6 @@ fn add_json_api_digests(plans: &mut [Plan], client: &Client, jobs: usize) {
             candidate.declared.sort();
             candidate.declared.dedup();
         }
-    }
-}
-
-/// Prints, on stderr, the diff each document would get from its splices: the lockfile lines as
-/// recorded against the lines as they would read if what was observed were accepted.
-pub fn print_diffs(
-    printer: &Printer,
-    loaded: &[Loaded],
-    splices: std::collections::BTreeMap<usize, Vec<crate::requirements::edit::Splice>>,
-) {
-    for (document_index, splices) in splices {
-        let document = &loaded[document_index].document;
-        let accepted = crate::requirements::edit::apply(&document.source, splices);
-        printer.err(&printer.diff(
-            false,
-            &document.path.display().to_string(),
-            &document.source,
-            &accepted,
-        ));
     }
 }
 

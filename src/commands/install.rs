@@ -1,7 +1,12 @@
 //! `hashpin install`: peep's flow done right. pip resolves; hashpin downloads every artifact
-//! pip chose, hashes it and holds it against the lockfile (recording what is new, unless
-//! `--frozen`); the user's hooks look at each verified file; then pip installs exactly those
-//! files, offline, with every hash required.
+//! pip chose, hashes it and asks the judge about it (recording what is new, unless `--frozen`);
+//! the user's hooks look at each verified file; then pip installs exactly those files, offline,
+//! with every hash required.
+//!
+//! A release recorded for the first time is recorded whole, as `hashpin lock` records it: every
+//! file the indexes list for it is downloaded and hashed, so the lockfile installs on every
+//! platform the release supports and a following `hashpin lock` finds nothing new. pip's own
+//! choice for this interpreter is among those files, judged with them.
 //!
 //! Any refusal stops everything before pip installs a single package, and lists every
 //! refusal at once. Where the lockfile records every requirement with hashes, pip's own
@@ -9,85 +14,91 @@
 //! unverified bytes; where it records some but not all, recorded projects are resolved from
 //! wheels only (`--only-binary`), which run no code to be resolved.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 use std::path::Path;
 
 use anyhow::{Context as _, Result};
 use serde::Serialize;
+use url::Url;
 
-use crate::artifact::{ArtifactName, check_filename};
+use crate::artifact::{ArtifactName, check_filename, same_artifact};
 use crate::cache::Cache;
 use crate::cli::{InstallArgs, OutputFormat};
 use crate::commands::Context;
 use crate::error::{Status, UsageError};
 use crate::fetch::{FetchRequest, Fetched, fetch};
-use crate::hash::HashDigest;
+use crate::hash::{HashAlgorithm, HashDigest};
 use crate::hooks::{self, ArtifactInfo, Hook, HookOutcome};
-use crate::lockfile::{Lockable, classify};
-use crate::name::PackageName;
+use crate::judge::{
+    Candidate, Judged, Outcome, Policy, Recording, Scope, Sighting, Status as Judgement, Verdict,
+    judge, judge_among,
+};
+use crate::lockfile::{Lockable, Lookup, Pin, PinIndex, PinnedVersion, Record};
 use crate::persist;
-use crate::pip::{Interpreter, PipError, Resolved};
+use crate::pip::{Interpreter, PipError, Resolution, Resolved};
+use crate::report::verdict::{About, details, headline, print_lockfile_diffs};
 use crate::report::{Printer, Style};
-use crate::requirements::edit::{Pins, Splice, apply, pin};
+use crate::requirements::edit::{Splice, apply, new_entry, pin as pin_edit};
 use crate::requirements::load::{Loaded, Role, load, options_in_pip_order};
-use crate::requirements::{Document, Entry, FileOption, Line, Provenance, Target};
+use crate::requirements::{FileOption, Target};
 use crate::safe_url::{Redacted, recordable};
-use crate::survey::{self, location, plural};
+use crate::survey::{self, Plan, location, plural};
 
 /// How many other recorded artifacts of a release install tries when a hook asks to retry.
 const MAX_RETRIES: usize = 3;
 
-/// Where a resolved project stands in the lockfile.
-struct Slot<'a> {
-    document: usize,
-    line: &'a Line,
-    entry: &'a Entry,
-    /// What the entry pins (a release, or one URL).
-    lockable: Option<Lockable>,
+/// An artifact pip chose that passed, ready for the hooks and pip.
+struct Accepted {
+    resolved: Resolved,
+    fetched: Fetched,
+    /// Recorded now, rather than verified against an earlier record.
+    recorded_now: bool,
+    /// What another file of its release is held against when a hook asks to retry: the
+    /// entry's record, or what is recorded now.
+    record: Record,
 }
 
-impl Slot<'_> {
-    /// Whether the entry pins this version (a URL entry pins whatever its file is).
-    fn pins_version(&self, version: &str) -> bool {
-        match &self.lockable {
-            Some(Lockable::Release {
-                version: pinned, ..
-            }) => pinned.matches_text(version),
-            Some(Lockable::Url { .. }) | None => true,
+/// An artifact refused, and why.
+struct Refusal {
+    resolved: Resolved,
+    /// One sentence naming the file.
+    message: String,
+    /// What to do about it.
+    hint: Option<String>,
+    /// The judge's view, when an entry judged the file.
+    judged: Option<Judged>,
+    /// The entry, when there is one.
+    about: Option<About>,
+    /// The sha256 of the bytes, when downloaded.
+    observed: Option<HashDigest>,
+    /// The edit the lockfile would need to accept the bytes: (document, splice).
+    edit: Option<(usize, Splice)>,
+}
+
+impl Refusal {
+    fn new(resolved: &Resolved, message: String) -> Self {
+        Self {
+            resolved: resolved.clone(),
+            message,
+            hint: None,
+            judged: None,
+            about: None,
+            observed: None,
+            edit: None,
         }
     }
 }
 
-/// The lockfile entries of each project, by normalized name: several when markers split a
-/// project across versions.
-struct Slots<'a>(BTreeMap<PackageName, Vec<Slot<'a>>>);
-
-impl Slots<'_> {
-    /// The entry for this project that pins this version, else the project's only entry (so
-    /// that a version mismatch is reported against it), else none.
-    fn get(&self, project: &PackageName, version: &str) -> Option<&Slot<'_>> {
-        let slots = self.0.get(project)?;
-        slots
-            .iter()
-            .find(|slot| slot.pins_version(version))
-            .or_else(|| slots.first())
-    }
-}
-
-/// What happened to one artifact pip chose.
-enum Outcome {
+/// What the judge said of one artifact pip chose.
+enum Judgment<'p> {
     /// Its bytes match the record.
-    Verified,
-    /// Recorded now (trust on first use).
-    Recorded,
-}
-
-/// An artifact that passed, ready for pip.
-struct Accepted {
-    resolved: Resolved,
-    fetched: Fetched,
-    outcome: Outcome,
+    Verified(Record),
+    /// Nothing is recorded for its release: record the release whole (into this entry, or as a
+    /// new one).
+    RecordRelease(Option<&'p Pin<'p>>),
+    /// Refused.
+    Refused(Box<Refusal>),
 }
 
 /// One artifact in the JSON report.
@@ -160,7 +171,8 @@ fn install(args: &InstallArgs, context: &Context, json: &mut InstallJson) -> Res
     let interpreter = Interpreter::find(args.python.as_deref(), &*context.env);
 
     // Unpinned lines would leave pip a lockfile it refuses: stop here, as lock does.
-    survey::plan_entries(&loaded, printer)?;
+    let pins = PinIndex::new(&loaded);
+    survey::plan_entries(&pins, &loaded, printer)?;
     let client = survey::open_client(&args.index, &loaded, &*context.env)?;
     let scratch = tempfile::tempdir().context("cannot create a temporary directory")?;
     let cache = if args.download.no_cache {
@@ -168,27 +180,23 @@ fn install(args: &InstallArgs, context: &Context, json: &mut InstallJson) -> Res
     } else {
         Cache::from_env(&*context.env).unwrap_or_else(|| Cache::at(scratch.path().join("cache")))
     };
+    let jobs = args.download.jobs.max(1);
 
     // 0. Direct URLs with recorded hashes are checked before pip sees them (`--only-binary`
     // cannot keep pip from building a direct URL's sdist), and pip gets the verified copy.
     let (local_copies, early_refusals) =
-        verify_direct_urls(&loaded, &client, &cache, &scratch.path().join("direct"))?;
+        verify_direct_urls(&pins, &client, &cache, &scratch.path().join("direct"))?;
     if !early_refusals.is_empty() {
         json.artifacts
             .extend(early_refusals.iter().map(refusal_json));
-        report_refusals(
-            &early_refusals,
-            &[],
-            &loaded,
-            &slots_by_project(&loaded),
-            printer,
-        );
+        report_refusals(&early_refusals, 0, &loaded, printer);
         return Ok(Status::Failure);
     }
 
     // 1. pip resolves, for the target interpreter.
     let resolution = match resolve(
         &interpreter,
+        &pins,
         &loaded,
         &local_copies,
         &args.index.to_pip_args(),
@@ -211,19 +219,14 @@ fn install(args: &InstallArgs, context: &Context, json: &mut InstallJson) -> Res
         plural(resolution.items.len(), "package", "packages")
     ));
 
-    // 2. hashpin downloads and hashes every artifact itself, and holds it against the record.
-    let slots = slots_by_project(&loaded);
-    let jobs = args.download.jobs.max(1);
-    let fetched = crate::pool::map_bounded(
+    // 2. hashpin downloads and hashes every artifact itself, and asks the judge about it.
+    let downloads = crate::pool::map_bounded(
         &resolution.items,
         jobs,
         |item| {
-            let algorithms = slots
-                .get(&item.project, &item.version)
-                .map(|slot| slot.entry.recorded_hashes())
-                .unwrap_or_default()
-                .iter()
-                .map(|hash| hash.algorithm)
+            let algorithms = pins
+                .for_project(&item.project)
+                .flat_map(|pin| pin.record.hashes.iter().map(|hash| hash.algorithm))
                 .collect();
             fetch(
                 &client,
@@ -236,11 +239,16 @@ fn install(args: &InstallArgs, context: &Context, json: &mut InstallJson) -> Res
         },
         &|_| {},
     );
-
+    let recording = if args.frozen {
+        Recording::Never
+    } else {
+        Recording::FirstUse
+    };
     let mut refusals: Vec<Refusal> = Vec::new();
     let mut accepted: Vec<Accepted> = Vec::new();
+    let mut to_record: Vec<(Resolved, Fetched, Option<&Pin<'_>>)> = Vec::new();
     let mut problems = Vec::new();
-    for (item, result) in resolution.items.iter().zip(fetched) {
+    for (item, result) in resolution.items.iter().zip(downloads) {
         if !item.is_archive {
             refusals.push(Refusal::new(
                 item,
@@ -262,19 +270,40 @@ fn install(args: &InstallArgs, context: &Context, json: &mut InstallJson) -> Res
                 continue;
             }
         };
-        match judge(
-            item,
-            &fetched,
-            slots.get(&item.project, &item.version),
-            args.frozen,
-        ) {
-            Ok(outcome) => accepted.push(Accepted {
+        match judge_item(&pins, item, &fetched, recording, printer) {
+            Judgment::Verified(record) => accepted.push(Accepted {
                 resolved: item.clone(),
                 fetched,
-                outcome,
+                recorded_now: false,
+                record,
             }),
-            Err(refusal) => refusals.push(*refusal),
+            Judgment::RecordRelease(pin) => to_record.push((item.clone(), fetched, pin)),
+            Judgment::Refused(refusal) => refusals.push(*refusal),
         }
+    }
+
+    // 3. Releases recorded for the first time are recorded whole, as `lock` records them.
+    let mut recorded = Vec::new();
+    if problems.is_empty() && !to_record.is_empty() {
+        let (releases, failed) = record_releases(&to_record, &client, &cache, jobs, printer);
+        problems.extend(failed);
+        for ((item, fetched, _), (plan, verdict)) in to_record.iter().zip(&releases) {
+            if verdict.refuses() {
+                refusals.extend(release_refusals(item, plan, verdict));
+                continue;
+            }
+            accepted.push(Accepted {
+                resolved: item.clone(),
+                fetched: fetched.clone(),
+                recorded_now: true,
+                record: Record {
+                    hashes: verdict.pins.hashes.clone(),
+                    files: verdict.pins.provenance.clone(),
+                    direct: None,
+                },
+            });
+        }
+        recorded = releases;
     }
     json.artifacts.extend(accepted.iter().map(accepted_json));
     json.artifacts.extend(refusals.iter().map(refusal_json));
@@ -283,28 +312,18 @@ fn install(args: &InstallArgs, context: &Context, json: &mut InstallJson) -> Res
             printer.error(problem);
         }
         json.errors.extend(problems.iter().map(ToString::to_string));
-        printer.err("nothing installed: some artifacts could not be downloaded");
+        printer.err("nothing installed: some artifacts could not be downloaded or listed");
         return Ok(Status::Error);
     }
     if !refusals.is_empty() {
-        report_refusals(&refusals, &accepted, &loaded, &slots, printer);
+        report_refusals(&refusals, accepted.len(), &loaded, printer);
         return Ok(Status::Failure);
     }
 
-    // 3. The user's hooks look at every verified file.
-    let verified_dir = scratch.path().join("verified");
-    fs_err::create_dir_all(&verified_dir)?;
+    // 4. The user's hooks look at every verified file.
     let mut hook_failures = Vec::new();
     for artifact in &mut accepted {
-        if let Err(reason) = run_hooks(
-            &hooks,
-            artifact,
-            slots.get(&artifact.resolved.project, &artifact.resolved.version),
-            &client,
-            &cache,
-            &interpreter,
-            printer,
-        ) {
+        if let Err(reason) = run_hooks(&hooks, artifact, &client, &cache, &interpreter, printer) {
             hook_failures.push(format!("`{}`: {reason}", artifact.resolved.filename));
         }
     }
@@ -324,10 +343,7 @@ fn install(args: &InstallArgs, context: &Context, json: &mut InstallJson) -> Res
     }
     if !hook_failures.is_empty() {
         for failure in &hook_failures {
-            printer.err(&format!(
-                "{}: a hook refused {failure}",
-                printer.err_style(Style::Red, "error")
-            ));
+            printer.error_text(&format!("a hook refused {failure}"));
         }
         printer.err(&format!(
             "{}: {} {} refused by hooks; nothing installed",
@@ -337,6 +353,8 @@ fn install(args: &InstallArgs, context: &Context, json: &mut InstallJson) -> Res
         ));
         return Ok(Status::Failure);
     }
+    let verified_dir = scratch.path().join("verified");
+    fs_err::create_dir_all(&verified_dir)?;
     let mut verified = Vec::new();
     for artifact in &accepted {
         let Some(cached) = &artifact.fetched.cached else {
@@ -347,16 +365,13 @@ fn install(args: &InstallArgs, context: &Context, json: &mut InstallJson) -> Res
         verified.push((path, artifact.fetched.digests.sha256().clone()));
     }
 
-    // 4. Record what was new, then let pip install exactly the verified files.
-    let recorded = accepted
-        .iter()
-        .filter(|artifact| matches!(artifact.outcome, Outcome::Recorded))
-        .count();
-    if recorded > 0 && !args.frozen {
-        record(&accepted, &loaded, &slots, &resolution, printer)?;
+    // 5. Record what was new, then let pip install exactly the verified files.
+    if !recorded.is_empty() {
+        write_records(&recorded, &loaded, &resolution, printer)?;
     }
+    let recorded_now = accepted.iter().filter(|a| a.recorded_now).count();
     printer.info(&format!(
-        "{} {} {} ({recorded} recorded now); installing with pip",
+        "{} {} {} ({recorded_now} recorded now); installing with pip",
         printer.err_style(Style::Green, "verified"),
         accepted.len(),
         plural(accepted.len(), "artifact", "artifacts"),
@@ -367,15 +382,217 @@ fn install(args: &InstallArgs, context: &Context, json: &mut InstallJson) -> Res
     Ok(Status::Success)
 }
 
+/// Asks the judge about one artifact pip chose, against every entry that pins its release.
+fn judge_item<'p>(
+    pins: &'p PinIndex<'p>,
+    item: &Resolved,
+    fetched: &Fetched,
+    recording: Recording,
+    printer: &Printer,
+) -> Judgment<'p> {
+    let observed = fetched.digests.sha256().clone();
+    let refuse = |message: String, pin: Option<&Pin<'_>>| {
+        let mut refusal = Refusal::new(item, message);
+        refusal.observed = Some(observed.clone());
+        refusal.about = pin.map(|pin| About {
+            requirement: pin.shown(),
+            location: Some(pin.location()),
+        });
+        Judgment::Refused(Box::new(refusal))
+    };
+    let project = &item.project;
+    match pins.lookup(project, &item.version) {
+        Lookup::Absent | Lookup::Unpinned(_) if recording == Recording::Never => refuse(
+            format!(
+                "`{}=={}` is not in the lockfile (pulled in as a dependency) and `--frozen` records nothing",
+                item.display_name, item.version
+            ),
+            None,
+        ),
+        Lookup::Absent | Lookup::Unpinned(_) => Judgment::RecordRelease(None),
+        Lookup::Unhashable(pin) => refuse(
+            format!(
+                "`{}` is installed from a source without hashes, so `{}` cannot be checked",
+                pin.shown(),
+                item.filename
+            ),
+            Some(pin),
+        ),
+        Lookup::OtherVersion(found) => refuse(
+            format!(
+                "pip chose `{}=={}`, but the lockfile pins `{}`",
+                item.display_name,
+                item.version,
+                found[0].shown()
+            ),
+            Some(found[0]),
+        ),
+        Lookup::Pinned(found) => {
+            let sighting = Sighting::given(&item.filename, &item.url, fetched.digests.clone());
+            let policy = Policy::new(Scope::Files, recording);
+            let Some((pin, verdict)) = judge_among(&found, &sighting, policy) else {
+                return Judgment::RecordRelease(None);
+            };
+            let Some(judged) = verdict.artifacts.first() else {
+                return Judgment::Verified(pin.record.clone());
+            };
+            let about = About {
+                requirement: pin.shown(),
+                location: Some(pin.location()),
+            };
+            match verdict.outcome_of(judged) {
+                Outcome::Pass if judged.status == Judgement::RecordedNow => {
+                    Judgment::RecordRelease(Some(pin))
+                }
+                Outcome::Pass => Judgment::Verified(pin.record.clone()),
+                Outcome::Warn => {
+                    printer.warning(&format!(
+                        "{} ({})",
+                        headline(judged, &about),
+                        pin.location()
+                    ));
+                    Judgment::Verified(pin.record.clone())
+                }
+                Outcome::Retry | Outcome::Fail => {
+                    let mut refusal = Refusal::new(item, headline(judged, &about));
+                    refusal.hint = match judged.status {
+                        Judgement::NotRecorded => Some(format!(
+                            "pip chose it for this interpreter; review it, then record it with `hashpin lock --update {project}`"
+                        )),
+                        Judgement::Changed => Some(format!(
+                            "re-record only if you know why the bytes changed: `hashpin lock --update {project}`"
+                        )),
+                        _ => None,
+                    };
+                    refusal.judged = Some(judged.clone());
+                    refusal.observed = Some(observed.clone());
+                    refusal.edit = pin_edit(pin.document, pin.line, pin.entry, &verdict.accepted)
+                        .map(|splice| (pin.document_index, splice));
+                    refusal.about = Some(about);
+                    Judgment::Refused(Box::new(refusal))
+                }
+            }
+        }
+    }
+}
+
+/// Lists, downloads and judges every file of each release to record, as `lock` does for an
+/// entry with nothing recorded. pip's chosen file is judged with the others (and not downloaded
+/// again). Returns a plan and verdict per release, in order, and the problems met.
+fn record_releases<'p>(
+    to_record: &[(Resolved, Fetched, Option<&'p Pin<'p>>)],
+    client: &crate::index::Client,
+    cache: &Cache,
+    jobs: usize,
+    printer: &Printer,
+) -> (Vec<(Plan<'p>, Verdict)>, Vec<anyhow::Error>) {
+    let mut plans: Vec<Plan<'p>> = to_record
+        .iter()
+        .map(|(item, _, pin)| release_plan(item, *pin))
+        .collect();
+    let filter = crate::platform::TargetFilter::default();
+    let mut problems = survey::find_candidates(&mut plans, client, &filter, jobs, printer);
+    let mut downloaded: HashMap<Url, Fetched> = HashMap::new();
+    for ((item, fetched, _), plan) in to_record.iter().zip(&mut plans) {
+        // pip's choice is judged with the release's files even if no listing names it.
+        if !plan
+            .candidates
+            .iter()
+            .any(|candidate| same_artifact(&candidate.filename, &item.filename))
+        {
+            plan.candidates
+                .push(Candidate::given(&item.filename, &item.url));
+        }
+        downloaded.insert(item.url.clone(), fetched.clone());
+    }
+    let requests: Vec<FetchRequest> =
+        survey::fetch_requests(&plans, HashAlgorithm::Sha256, |_| true)
+            .into_iter()
+            .filter(|request| !downloaded.contains_key(&request.url))
+            .collect();
+    let (more, failed) = survey::download(client, Some(cache), &requests, jobs, printer);
+    downloaded.extend(more);
+    problems.extend(failed);
+    let policy = Policy::new(Scope::Release, Recording::FirstUse);
+    let releases = plans
+        .into_iter()
+        .map(|plan| {
+            let verdict = judge(
+                plan.record(),
+                &survey::sightings(&plan, &downloaded),
+                policy,
+            );
+            (plan, verdict)
+        })
+        .collect();
+    (releases, problems)
+}
+
+/// What to list for a release pip chose: the entry's pin, or the version pip chose.
+fn release_plan<'p>(item: &Resolved, pin: Option<&'p Pin<'p>>) -> Plan<'p> {
+    if let Some(plan) = pin.and_then(Plan::for_pin) {
+        return plan;
+    }
+    let mut bare = item.url.clone();
+    bare.set_fragment(None);
+    let (lockable, label) = if item.is_direct {
+        (
+            Lockable::Url {
+                url: bare,
+                filename: item.filename.clone(),
+            },
+            format!("{} @ {}", item.display_name, recordable(&item.url)),
+        )
+    } else {
+        let version = match item.version.parse::<pep440_rs::Version>() {
+            Ok(version) => {
+                PinnedVersion::Equal(pep440_rs::VersionSpecifier::equals_version(version))
+            }
+            Err(_) => PinnedVersion::Arbitrary(item.version.clone()),
+        };
+        (
+            Lockable::Release {
+                project: item.project.clone(),
+                version,
+            },
+            format!("{}=={}", item.display_name, item.version),
+        )
+    };
+    Plan {
+        pin: None,
+        lockable,
+        label,
+        candidates: Vec::new(),
+    }
+}
+
+/// The refusals of a release that could not be recorded (an index that lied about a digest).
+fn release_refusals(item: &Resolved, plan: &Plan<'_>, verdict: &Verdict) -> Vec<Refusal> {
+    verdict
+        .with_outcome(Outcome::Fail)
+        .chain(verdict.with_outcome(Outcome::Retry))
+        .map(|judged| {
+            let about = plan.about();
+            let mut refusal = Refusal::new(item, headline(judged, &about));
+            refusal.resolved.filename.clone_from(&judged.filename);
+            refusal.judged = Some(judged.clone());
+            refusal.observed.clone_from(&judged.observed);
+            refusal.about = Some(about);
+            refusal
+        })
+        .collect()
+}
+
 fn accepted_json(artifact: &Accepted) -> ArtifactJson {
     ArtifactJson {
         project: artifact.resolved.project.to_string(),
         version: artifact.resolved.version.clone(),
         filename: artifact.resolved.filename.clone(),
         url: Redacted(&artifact.resolved.url).to_string(),
-        status: match artifact.outcome {
-            Outcome::Verified => "verified",
-            Outcome::Recorded => "recorded",
+        status: if artifact.recorded_now {
+            "recorded"
+        } else {
+            "verified"
         },
         expected: Vec::new(),
         observed: Some(artifact.fetched.digests.sha256().to_string()),
@@ -385,12 +602,17 @@ fn accepted_json(artifact: &Accepted) -> ArtifactJson {
 
 fn refusal_json(refusal: &Refusal) -> ArtifactJson {
     ArtifactJson {
-        project: refusal.project.to_string(),
-        version: refusal.version.clone(),
-        filename: refusal.filename.clone(),
-        url: refusal.url.clone(),
+        project: refusal.resolved.project.to_string(),
+        version: refusal.resolved.version.clone(),
+        filename: refusal.resolved.filename.clone(),
+        url: Redacted(&refusal.resolved.url).to_string(),
         status: "refused",
-        expected: refusal.expected.iter().map(ToString::to_string).collect(),
+        expected: refusal
+            .judged
+            .iter()
+            .flat_map(|judged| &judged.recorded)
+            .map(ToString::to_string)
+            .collect(),
         observed: refusal.observed.as_ref().map(ToString::to_string),
         message: Some(refusal.message.clone()),
     }
@@ -414,24 +636,23 @@ fn refuse_editables(loaded: &[Loaded]) -> Result<()> {
 
 /// Requirements pip gets as a verified local copy instead of their URL, by (file, where the
 /// requirement starts).
-type LocalCopies = std::collections::HashMap<(std::path::PathBuf, usize), String>;
+type LocalCopies = HashMap<(std::path::PathBuf, usize), String>;
 
-/// Downloads every direct-URL requirement that has recorded hashes and checks it; a match is
-/// copied under `directory` and pip is pointed at that copy, a mismatch is refused.
+/// Downloads every direct-URL requirement that has recorded hashes and asks the judge about it;
+/// a pass is copied under `directory` and pip is pointed at that copy, anything else refused.
 fn verify_direct_urls(
-    loaded: &[Loaded],
+    pins: &PinIndex<'_>,
     client: &crate::index::Client,
     cache: &Cache,
     directory: &Path,
 ) -> Result<(LocalCopies, Vec<Refusal>)> {
     let mut copies = LocalCopies::new();
     let mut refusals = Vec::new();
-    for (document, entry) in requirement_entries(loaded) {
-        let recorded = entry.recorded_hashes();
-        let Ok(Lockable::Url { url, filename }) = classify(entry, Path::new(".")) else {
+    for pin in pins.iter() {
+        let Some(Lockable::Url { url, filename }) = pin.lockable() else {
             continue;
         };
-        if recorded.is_empty() {
+        if pin.record.hashes.is_empty() {
             continue;
         }
         let mut bare = url.clone();
@@ -441,37 +662,58 @@ fn verify_direct_urls(
             Some(cache),
             &FetchRequest {
                 url: bare.clone(),
-                algorithms: recorded.iter().map(|hash| hash.algorithm).collect(),
+                algorithms: pin
+                    .record
+                    .hashes
+                    .iter()
+                    .map(|hash| hash.algorithm)
+                    .collect(),
             },
         )?;
-        let name = ArtifactName::parse(&filename, None).ok();
-        if !recorded
-            .iter()
-            .any(|hash| fetched.digests.get(hash.algorithm) == Some(hash))
-        {
-            refusals.push(Refusal {
-                project: name
-                    .as_ref()
-                    .map_or_else(|| PackageName::new(&filename), |name| name.project.clone()),
+        let sighting = Sighting::given(filename, &bare, fetched.digests.clone());
+        let verdict = judge(
+            &pin.record,
+            &[sighting],
+            Policy::new(Scope::Files, Recording::Never),
+        );
+        if verdict.refuses() {
+            let name = ArtifactName::parse(filename, None).ok();
+            let about = About {
+                requirement: pin.shown(),
+                location: Some(pin.location()),
+            };
+            let resolved = Resolved {
+                project: pin
+                    .project
+                    .clone()
+                    .or_else(|| name.as_ref().map(|name| name.project.clone()))
+                    .unwrap_or_else(|| crate::name::PackageName::new(filename)),
+                display_name: pin.shown(),
                 version: name.map(|name| name.version_text).unwrap_or_default(),
+                url: bare.clone(),
                 filename: filename.clone(),
-                url: Redacted(&bare).to_string(),
-                message: format!(
-                    "`{filename}` does not match the lockfile: republished or tampered"
-                ),
-                expected: recorded,
-                observed: Some(fetched.digests.sha256().clone()),
-            });
+                requested: true,
+                is_direct: true,
+                is_archive: true,
+                requires_dist: Vec::new(),
+            };
+            for judged in verdict.with_outcome(Outcome::Fail) {
+                let mut refusal = Refusal::new(&resolved, headline(judged, &about));
+                refusal.judged = Some(judged.clone());
+                refusal.observed = Some(fetched.digests.sha256().clone());
+                refusal.about = Some(about.clone());
+                refusals.push(refusal);
+            }
             continue;
         }
         let Some(cached) = &fetched.cached else {
             continue;
         };
         fs_err::create_dir_all(directory)?;
-        let copy = directory.join(&filename);
+        let copy = directory.join(filename);
         fs_err::copy(cached, &copy)?;
         let local = std::path::absolute(&copy).unwrap_or(copy);
-        let text = match &entry.target {
+        let text = match &pin.entry.target {
             Target::Pep508(requirement) => {
                 let extras: Vec<String> =
                     requirement.extras.iter().map(ToString::to_string).collect();
@@ -485,7 +727,7 @@ fn verify_direct_urls(
                     .contents()
                     .map(|marker| format!(" ; {marker}"))
                     .unwrap_or_default();
-                let file_url = url::Url::from_file_path(&local)
+                let file_url = Url::from_file_path(&local)
                     .map_or_else(|()| local.display().to_string(), |url| url.to_string());
                 format!("{}{extras} @ {file_url}{marker}", requirement.name)
             }
@@ -495,366 +737,52 @@ fn verify_direct_urls(
                 None => local.display().to_string(),
             },
         };
-        copies.insert((document.path.clone(), entry.requirement.span.start), text);
+        copies.insert(
+            (pin.document.path.clone(), pin.entry.requirement.span.start),
+            text,
+        );
     }
     Ok((copies, refusals))
 }
 
-/// How pip resolves without running code from bytes hashpin has not verified yet.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Mode {
-    /// Nothing is recorded yet: trust on first use, pip resolves as it would.
-    FirstUse,
-    /// Recorded projects from wheels only (`--only-binary`): a wheel's metadata is read, never
-    /// run. hashpin then checks every byte itself and reports any mismatch its own way.
-    WheelsOnly,
-    /// Every requirement's hashes go to pip, which checks each download before it builds
-    /// anything: for recorded releases that have no wheel for this interpreter.
-    PipHashes,
-}
-
-/// pip's resolution: wheels only for recorded projects, falling back to pip's own hash
-/// checking when a recorded release has no wheel pip can use.
-fn resolve(
-    interpreter: &Interpreter,
-    loaded: &[Loaded],
-    local_copies: &LocalCopies,
-    index_args: &[String],
-    printer: &Printer,
-) -> Result<crate::pip::Resolution, PipError> {
-    let any_recorded = requirement_entries(loaded)
-        .iter()
-        .any(|(_, entry)| !entry.recorded_hashes().is_empty());
-    if !any_recorded {
-        let input = resolution_input(loaded, local_copies, Mode::FirstUse)?;
-        return interpreter.resolve(&[input.path().to_path_buf()], index_args);
-    }
-    let input = resolution_input(loaded, local_copies, Mode::WheelsOnly)?;
-    match interpreter.resolve(&[input.path().to_path_buf()], index_args) {
-        Err(wheels_only @ PipError::Failed { .. }) => {
-            printer.info("a recorded release has no wheel for this interpreter; resolving with pip's own hash checking");
-            let input = resolution_input(loaded, local_copies, Mode::PipHashes)?;
-            // pip checks every hashed download before it builds anything; if it cannot
-            // resolve that way either, the first error says more.
-            match interpreter.resolve(&[input.path().to_path_buf()], index_args) {
-                Err(PipError::Failed { .. }) => Err(wheels_only),
-                other => other,
-            }
-        }
-        other => other,
-    }
-}
-
-fn requirement_entries(loaded: &[Loaded]) -> Vec<(&Document, &Entry)> {
-    loaded
-        .iter()
-        .filter(|item| item.role == Role::Requirements)
-        .flat_map(|item| {
-            item.document
-                .entries()
-                .map(move |(_, _, entry)| (&item.document, entry))
-        })
-        .collect()
-}
-
-/// The requirements pip resolves: every requirement and option of the lockfiles, in one
-/// temporary file (mode 0600: it may hold index credentials), prepared for `mode`.
-fn resolution_input(
-    loaded: &[Loaded],
-    local_copies: &LocalCopies,
-    mode: Mode,
-) -> Result<tempfile::NamedTempFile, PipError> {
-    let entries = requirement_entries(loaded);
-    let mut text = String::new();
-    for (document, option) in options_in_pip_order(loaded) {
-        let directory = document.path.parent().unwrap_or(Path::new("."));
-        let absolute = |value: &str| {
-            let joined = directory.join(value);
-            if joined.exists() {
-                std::path::absolute(&joined)
-                    .unwrap_or(joined)
-                    .display()
-                    .to_string()
-            } else {
-                value.to_string()
-            }
-        };
-        let line = match &option.value {
-            FileOption::IndexUrl(url) => format!("--index-url {url}"),
-            FileOption::ExtraIndexUrl(url) => format!("--extra-index-url {url}"),
-            FileOption::NoIndex => "--no-index".into(),
-            FileOption::FindLinks(value) => format!("--find-links {}", absolute(value)),
-            FileOption::TrustedHost(host) => format!("--trusted-host {host}"),
-            FileOption::Constraint(path) => format!("--constraint {}", absolute(path)),
-            FileOption::Pre => "--pre".into(),
-            FileOption::PreferBinary => "--prefer-binary".into(),
-            FileOption::OnlyBinary(value) => format!("--only-binary {value}"),
-            FileOption::NoBinary(value) => format!("--no-binary {value}"),
-            FileOption::RequireHashes
-            | FileOption::Requirement(_)
-            | FileOption::Editable(_)
-            | FileOption::Other(_) => continue,
-        };
-        text.push_str(&line);
-        text.push('\n');
-    }
-    let mut wheels_only = Vec::new();
-    for (document, entry) in &entries {
-        match local_copies.get(&(document.path.clone(), entry.requirement.span.start)) {
-            Some(local) => text.push_str(local),
-            None => text.push_str(&entry.requirement.value),
-        }
-        let hashes = entry.recorded_hashes();
-        match mode {
-            Mode::PipHashes => {
-                for hash in &hashes {
-                    let _ = write!(text, " --hash={hash}");
-                }
-            }
-            Mode::WheelsOnly if !hashes.is_empty() => {
-                if let Target::Pep508(requirement) = &entry.target {
-                    wheels_only.push(requirement.name.to_string());
-                }
-            }
-            Mode::WheelsOnly | Mode::FirstUse => {}
-        }
-        text.push('\n');
-    }
-    if !wheels_only.is_empty() {
-        let _ = writeln!(text, "--only-binary {}", wheels_only.join(","));
-    }
-    let mut file = tempfile::Builder::new()
-        .prefix("hashpin-resolve-")
-        .suffix(".txt")
-        .tempfile()?;
-    std::io::Write::write_all(&mut file, text.as_bytes())?;
-    Ok(file)
-}
-
-/// The lockfile entry of each project, by normalized name.
-fn slots_by_project(loaded: &[Loaded]) -> Slots<'_> {
-    let mut slots: BTreeMap<PackageName, Vec<Slot<'_>>> = BTreeMap::new();
-    for (document_index, item) in loaded.iter().enumerate() {
-        if item.role != Role::Requirements {
-            continue;
-        }
-        for (_, line, entry) in item.document.entries() {
-            let lockable = classify(entry, Path::new(".")).ok();
-            let project = match (&entry.target, &lockable) {
-                (_, Some(Lockable::Release { project, .. })) => project.clone(),
-                (Target::Pep508(requirement), _) => PackageName::new(requirement.name.as_ref()),
-                // A bare URL or path names its project in its filename.
-                (Target::Unnamed(_), Some(Lockable::Url { filename, .. })) => {
-                    match ArtifactName::parse(filename, None) {
-                        Ok(name) => name.project,
-                        Err(_) => continue,
-                    }
-                }
-                (Target::Unnamed(_), _) => continue,
-            };
-            slots.entry(project).or_default().push(Slot {
-                document: document_index,
-                line,
-                entry,
-                lockable,
-            });
-        }
-    }
-    Slots(slots)
-}
-
-/// One refused artifact.
-struct Refusal {
-    project: PackageName,
-    version: String,
-    filename: String,
-    url: String,
-    message: String,
-    expected: Vec<HashDigest>,
-    observed: Option<HashDigest>,
-}
-
-impl Refusal {
-    fn new(item: &Resolved, message: String) -> Self {
-        Self {
-            project: item.project.clone(),
-            version: item.version.clone(),
-            filename: item.filename.clone(),
-            url: Redacted(&item.url).to_string(),
-            message,
-            expected: Vec::new(),
-            observed: None,
-        }
-    }
-}
-
-/// Holds one downloaded artifact against its lockfile entry.
-fn judge(
-    item: &Resolved,
-    fetched: &Fetched,
-    slot: Option<&Slot<'_>>,
-    frozen: bool,
-) -> Result<Outcome, Box<Refusal>> {
-    let observed = fetched.digests.sha256().clone();
-    let refuse = |message: String, expected: Vec<HashDigest>| {
-        let mut refusal = Refusal::new(item, message);
-        refusal.expected = expected;
-        refusal.observed = Some(observed.clone());
-        Box::new(refusal)
-    };
-    let Some(slot) = slot else {
-        if frozen {
-            return Err(refuse(
-                format!(
-                    "`{}=={}` is not in the lockfile (pulled in as a dependency) and `--frozen` records nothing",
-                    item.display_name, item.version
-                ),
-                Vec::new(),
-            ));
-        }
-        return Ok(Outcome::Recorded);
-    };
-    if !slot.pins_version(&item.version) {
-        return Err(refuse(
-            format!(
-                "pip chose `{}=={}`, but the lockfile pins `{}`",
-                item.display_name,
-                item.version,
-                slot.entry.shown()
-            ),
-            slot.entry.recorded_hashes(),
-        ));
-    }
-    let recorded = slot.entry.recorded_hashes();
-    if recorded.is_empty() {
-        if frozen {
-            return Err(refuse(
-                format!(
-                    "`{}` has no recorded hashes and `--frozen` records nothing",
-                    slot.entry.shown()
-                ),
-                Vec::new(),
-            ));
-        }
-        return Ok(Outcome::Recorded);
-    }
-    let matches = recorded
-        .iter()
-        .any(|hash| fetched.digests.get(hash.algorithm) == Some(hash));
-    let records = slot.entry.recorded_provenance();
-    let filename_recorded = records
-        .iter()
-        .any(|record| record.filename == item.filename);
-    // The bytes match a recorded hash: pip will accept them, under whatever name they came.
-    if matches {
-        return Ok(Outcome::Verified);
-    }
-    if !records.is_empty() && !filename_recorded {
-        return Err(refuse(
-            format!(
-                "`{}` is not recorded for `{}`; pip chose it for this interpreter\nhint: review it, then record it with `hashpin lock --update {}`",
-                item.filename,
-                slot.entry.shown(),
-                item.project
-            ),
-            recorded,
-        ));
-    }
-    Err(refuse(
-        format!(
-            "`{}` does not match the lockfile: republished or tampered",
-            item.filename
-        ),
-        recorded,
-    ))
-}
-
 /// Every refusal with both sides, then the diff the lockfile would need to accept them.
-fn report_refusals(
-    refusals: &[Refusal],
-    accepted: &[Accepted],
-    loaded: &[Loaded],
-    slots: &Slots<'_>,
-    printer: &Printer,
-) {
-    // What each affected entry would record if the observed bytes were accepted.
-    let mut would_record: BTreeMap<(PackageName, String), Pins> = BTreeMap::new();
-    for refusal in refusals {
-        let mut text = format!("{}\n  url:      {}", refusal.message, refusal.url);
-        for hash in &refusal.expected {
-            let _ = write!(
-                text,
-                "\n  expected: {}",
-                printer.err_style(Style::Red, &hash.to_string())
-            );
-        }
-        if let Some(observed) = &refusal.observed {
-            let _ = write!(
-                text,
-                "\n  observed: {}",
-                printer.err_style(Style::Green, &observed.to_string())
-            );
-        }
-        if let Some(slot) = slots.get(&refusal.project, &refusal.version) {
-            let document = &loaded[slot.document].document;
-            let _ = write!(text, "\n  lockfile: {}", location(document, slot.line));
-            if let Some(observed) = &refusal.observed {
-                let pins = would_record
-                    .entry((refusal.project.clone(), refusal.version.clone()))
-                    .or_insert_with(|| Pins {
-                        hashes: slot.entry.recorded_hashes(),
-                        provenance: slot.entry.recorded_provenance(),
-                    });
-                let replaced: Vec<HashDigest> = pins
-                    .provenance
-                    .iter()
-                    .filter(|record| record.filename == refusal.filename)
-                    .map(|record| record.hash.clone())
-                    .collect();
-                pins.provenance
-                    .retain(|record| record.filename != refusal.filename);
-                pins.hashes.retain(|hash| !replaced.contains(hash));
-                pins.hashes.push(observed.clone());
-                pins.provenance.push(Provenance {
-                    filename: refusal.filename.clone(),
-                    hash: observed.clone(),
-                    url: refusal.url.clone(),
-                });
-                pins.provenance.sort();
-            }
-        }
-        let prefix = printer.err_style(Style::Red, "error");
-        printer.err(&format!(
-            "{}: {text}",
-            printer.err_style(Style::Bold, &prefix)
-        ));
-    }
+fn report_refusals(refusals: &[Refusal], verified: usize, loaded: &[Loaded], printer: &Printer) {
     let mut splices: BTreeMap<usize, Vec<Splice>> = BTreeMap::new();
-    for ((project, version), pins) in &would_record {
-        let Some(slot) = slots.get(project, version) else {
-            continue;
-        };
-        let document = &loaded[slot.document].document;
-        if let Some(splice) = pin(document, slot.line, slot.entry, pins) {
-            splices.entry(slot.document).or_default().push(splice);
+    for refusal in refusals {
+        let mut text = refusal.message.clone();
+        let judged = refusal.judged.clone().unwrap_or_else(|| {
+            let mut shown = Judged::new(
+                Judgement::Unrecordable,
+                &refusal.resolved.filename,
+                Redacted(&refusal.resolved.url).to_string(),
+            );
+            shown.observed.clone_from(&refusal.observed);
+            shown
+        });
+        text.push_str(&details(printer, &judged, refusal.about.as_ref()));
+        if let Some(hint) = &refusal.hint {
+            let _ = write!(text, "\nhint: {hint}");
+        }
+        printer.error_text(&text);
+        if let Some((document, splice)) = &refusal.edit {
+            splices.entry(*document).or_default().push(splice.clone());
         }
     }
-    survey::print_diffs(printer, loaded, splices);
+    print_lockfile_diffs(printer, loaded, splices);
     printer.err(&format!(
-        "{}: {} {} refused, {} verified; nothing installed, the lockfile unchanged",
+        "{}: {} {} refused, {verified} verified; nothing installed, the lockfile unchanged",
         printer.err_style(Style::Red, "refused"),
         refusals.len(),
         plural(refusals.len(), "artifact", "artifacts"),
-        accepted.len()
     ));
 }
 
 /// Runs every hook on a verified artifact; on "retry", tries other recorded artifacts of the
-/// same release that suit the interpreter. `Err` carries why it was refused.
+/// same release that suit the interpreter, each held against the record by the judge. `Err`
+/// carries why it was refused.
 fn run_hooks(
     hooks: &[Hook],
     artifact: &mut Accepted,
-    slot: Option<&Slot<'_>>,
     client: &crate::index::Client,
     cache: &Cache,
     interpreter: &Interpreter,
@@ -863,7 +791,7 @@ fn run_hooks(
     if hooks.is_empty() {
         return Ok(());
     }
-    let mut alternatives: Option<Vec<Provenance>> = None;
+    let mut alternatives: Option<Vec<crate::requirements::Provenance>> = None;
     let mut tried = vec![artifact.resolved.filename.clone()];
     loop {
         match run_hooks_once(hooks, artifact, printer)? {
@@ -876,8 +804,9 @@ fn run_hooks(
                 "hooks asked to retry {MAX_RETRIES} times; giving up"
             ));
         }
-        let alternatives = alternatives
-            .get_or_insert_with(|| suitable_alternatives(slot, &artifact.resolved, interpreter));
+        let alternatives = alternatives.get_or_insert_with(|| {
+            suitable_alternatives(&artifact.record, &artifact.resolved, interpreter)
+        });
         let Some(next) = alternatives
             .iter()
             .find(|record| !tried.contains(&record.filename))
@@ -890,21 +819,33 @@ fn run_hooks(
             "a hook asked to retry `{}`; trying `{}`",
             artifact.resolved.filename, next.filename
         ));
-        let url = url::Url::parse(&next.url).map_err(|error| error.to_string())?;
+        let url = Url::parse(&next.url).map_err(|error| error.to_string())?;
         let fetched = fetch(
             client,
             Some(cache),
             &FetchRequest {
                 url: url.clone(),
-                algorithms: vec![next.hash.algorithm],
+                algorithms: artifact.record.hashes.iter().map(|h| h.algorithm).collect(),
             },
         )
         .map_err(|error| error.to_string())?;
-        if fetched.digests.get(next.hash.algorithm) != Some(&next.hash) {
-            return Err(format!(
-                "`{}` does not match its recorded hash {}",
-                next.filename, next.hash
-            ));
+        let sighting = Sighting::given(&next.filename, &url, fetched.digests.clone());
+        let verdict = judge(
+            &artifact.record,
+            &[sighting],
+            Policy::new(Scope::Files, Recording::Never),
+        );
+        if verdict.refuses() {
+            let about = About {
+                requirement: artifact.resolved.display_name.clone(),
+                location: None,
+            };
+            let why = verdict
+                .artifacts
+                .first()
+                .map(|judged| headline(judged, &about))
+                .unwrap_or_default();
+            return Err(why);
         }
         artifact.resolved.url = url;
         artifact.resolved.filename = next.filename.clone();
@@ -945,18 +886,134 @@ fn run_hooks_once(
     Ok(HookOutcome::Pass)
 }
 
+/// How pip resolves without running code from bytes hashpin has not verified yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// Nothing is recorded yet: trust on first use, pip resolves as it would.
+    FirstUse,
+    /// Recorded projects from wheels only (`--only-binary`): a wheel's metadata is read, never
+    /// run. hashpin then checks every byte itself and reports any mismatch its own way.
+    WheelsOnly,
+    /// Every requirement's hashes go to pip, which checks each download before it builds
+    /// anything: for recorded releases that have no wheel for this interpreter.
+    PipHashes,
+}
+
+/// pip's resolution: wheels only for recorded projects, falling back to pip's own hash
+/// checking when a recorded release has no wheel pip can use.
+fn resolve(
+    interpreter: &Interpreter,
+    pins: &PinIndex<'_>,
+    loaded: &[Loaded],
+    local_copies: &LocalCopies,
+    index_args: &[String],
+    printer: &Printer,
+) -> Result<crate::pip::Resolution, PipError> {
+    let any_recorded = pins.iter().any(|pin| !pin.record.hashes.is_empty());
+    if !any_recorded {
+        let input = resolution_input(pins, loaded, local_copies, Mode::FirstUse)?;
+        return interpreter.resolve(&[input.path().to_path_buf()], index_args);
+    }
+    let input = resolution_input(pins, loaded, local_copies, Mode::WheelsOnly)?;
+    match interpreter.resolve(&[input.path().to_path_buf()], index_args) {
+        Err(wheels_only @ PipError::Failed { .. }) => {
+            printer.info("a recorded release has no wheel for this interpreter; resolving with pip's own hash checking");
+            let input = resolution_input(pins, loaded, local_copies, Mode::PipHashes)?;
+            // pip checks every hashed download before it builds anything; if it cannot
+            // resolve that way either, the first error says more.
+            match interpreter.resolve(&[input.path().to_path_buf()], index_args) {
+                Err(PipError::Failed { .. }) => Err(wheels_only),
+                other => other,
+            }
+        }
+        other => other,
+    }
+}
+
+/// The requirements pip resolves: every requirement and option of the lockfiles, in one
+/// temporary file (mode 0600: it may hold index credentials), prepared for `mode`.
+fn resolution_input(
+    pins: &PinIndex<'_>,
+    loaded: &[Loaded],
+    local_copies: &LocalCopies,
+    mode: Mode,
+) -> Result<tempfile::NamedTempFile, PipError> {
+    let mut text = String::new();
+    for (document, option) in options_in_pip_order(loaded) {
+        let directory = document.path.parent().unwrap_or(Path::new("."));
+        let absolute = |value: &str| {
+            let joined = directory.join(value);
+            if joined.exists() {
+                std::path::absolute(&joined)
+                    .unwrap_or(joined)
+                    .display()
+                    .to_string()
+            } else {
+                value.to_string()
+            }
+        };
+        let line = match &option.value {
+            FileOption::IndexUrl(url) => format!("--index-url {url}"),
+            FileOption::ExtraIndexUrl(url) => format!("--extra-index-url {url}"),
+            FileOption::NoIndex => "--no-index".into(),
+            FileOption::FindLinks(value) => format!("--find-links {}", absolute(value)),
+            FileOption::TrustedHost(host) => format!("--trusted-host {host}"),
+            FileOption::Constraint(path) => format!("--constraint {}", absolute(path)),
+            FileOption::Pre => "--pre".into(),
+            FileOption::PreferBinary => "--prefer-binary".into(),
+            FileOption::OnlyBinary(value) => format!("--only-binary {value}"),
+            FileOption::NoBinary(value) => format!("--no-binary {value}"),
+            FileOption::RequireHashes
+            | FileOption::Requirement(_)
+            | FileOption::Editable(_)
+            | FileOption::Other(_) => continue,
+        };
+        text.push_str(&line);
+        text.push('\n');
+    }
+    let mut wheels_only = Vec::new();
+    for pin in pins.iter() {
+        let entry = pin.entry;
+        match local_copies.get(&(pin.document.path.clone(), entry.requirement.span.start)) {
+            Some(local) => text.push_str(local),
+            None => text.push_str(&entry.requirement.value),
+        }
+        let hashes = &pin.record.hashes;
+        match mode {
+            Mode::PipHashes => {
+                for hash in hashes {
+                    let _ = write!(text, " --hash={hash}");
+                }
+            }
+            Mode::WheelsOnly if !hashes.is_empty() => {
+                if let Target::Pep508(requirement) = &entry.target {
+                    wheels_only.push(requirement.name.to_string());
+                }
+            }
+            Mode::WheelsOnly | Mode::FirstUse => {}
+        }
+        text.push('\n');
+    }
+    if !wheels_only.is_empty() {
+        let _ = writeln!(text, "--only-binary {}", wheels_only.join(","));
+    }
+    let mut file = tempfile::Builder::new()
+        .prefix("hashpin-resolve-")
+        .suffix(".txt")
+        .tempfile()?;
+    std::io::Write::write_all(&mut file, text.as_bytes())?;
+    Ok(file)
+}
+
 /// Recorded artifacts of the release, other than the one given, whose tags suit the
 /// interpreter (every sdist does), most preferred first.
 fn suitable_alternatives(
-    slot: Option<&Slot<'_>>,
+    record: &Record,
     resolved: &Resolved,
     interpreter: &Interpreter,
-) -> Vec<Provenance> {
-    let Some(slot) = slot else {
-        return Vec::new();
-    };
+) -> Vec<crate::requirements::Provenance> {
     let supported = interpreter.supported_tags().unwrap_or_default();
-    let rank = |record: &Provenance| -> Option<usize> {
+    let rank = |record: &crate::requirements::Provenance| -> Option<usize> {
         let name = ArtifactName::parse(&record.filename, Some(&resolved.project)).ok()?;
         match name.wheel_tags() {
             None => Some(usize::MAX),
@@ -973,24 +1030,22 @@ fn suitable_alternatives(
             }),
         }
     };
-    let mut ranked: Vec<(usize, Provenance)> = slot
-        .entry
-        .recorded_provenance()
-        .into_iter()
+    let mut ranked: Vec<(usize, crate::requirements::Provenance)> = record
+        .files
+        .iter()
         .filter(|record| record.filename != resolved.filename)
-        .filter_map(|record| rank(&record).map(|rank| (rank, record)))
+        .filter_map(|record| rank(record).map(|rank| (rank, record.clone())))
         .collect();
     ranked.sort();
     ranked.into_iter().map(|(_, record)| record).collect()
 }
 
-/// Writes what was recorded now: hashes for entries that had none, new lines for
-/// dependencies, each with `# via` naming who pulled it in.
-fn record(
-    accepted: &[Accepted],
+/// Writes what was recorded now, the same lines `lock` writes: into the entry of a release
+/// that had none, or as a new entry for a dependency, with `# via` naming who pulled it in.
+fn write_records(
+    recorded: &[(Plan<'_>, Verdict)],
     loaded: &[Loaded],
-    slots: &Slots<'_>,
-    resolution: &crate::pip::Resolution,
+    resolution: &Resolution,
     printer: &Printer,
 ) -> Result<()> {
     let Some(top) = loaded.iter().position(|item| item.root == Some(0)) else {
@@ -1000,35 +1055,18 @@ fn record(
     let mut appended = String::new();
     let top_document = &loaded[top].document;
     let eol = top_document.line_ending();
-    for artifact in accepted {
-        if !matches!(artifact.outcome, Outcome::Recorded) {
-            continue;
-        }
-        let hash = artifact.fetched.digests.sha256().clone();
-        let record = Provenance {
-            filename: artifact.resolved.filename.clone(),
-            hash: hash.clone(),
-            url: recordable(&artifact.resolved.url),
-        };
-        if let Some(slot) = slots.get(&artifact.resolved.project, &artifact.resolved.version) {
-            let pins = Pins {
-                hashes: vec![hash],
-                provenance: vec![record],
-            };
-            let document = &loaded[slot.document].document;
-            if let Some(splice) = pin(document, slot.line, slot.entry, &pins) {
-                splices.entry(slot.document).or_default().push(splice);
+    for (plan, verdict) in recorded {
+        if let Some(pin) = plan.pin {
+            if let Some(splice) = pin_edit(pin.document, pin.line, pin.entry, &verdict.pins) {
+                splices.entry(pin.document_index).or_default().push(splice);
             }
             continue;
         }
-        let via = resolution.via(&artifact.resolved.project);
-        let _ = write!(
-            appended,
-            "{}=={} \\{eol}    --hash={hash}{eol}    {}{eol}",
-            artifact.resolved.display_name,
-            artifact.resolved.version,
-            record.render()
-        );
+        appended.push_str(&new_entry(&plan.label, &verdict.pins, eol));
+        let via = plan
+            .project()
+            .map(|project| resolution.via(&project))
+            .unwrap_or_default();
         if !via.is_empty() {
             let _ = write!(appended, "    # via {}{eol}", via.join(", "));
         }

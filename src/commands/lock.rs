@@ -6,27 +6,23 @@
 //! report if anything recorded changed; otherwise write each file that changed, atomically.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result};
 
-use crate::artifact::ArtifactName;
 use crate::cache::Cache;
 use crate::cli::LockArgs;
 use crate::commands::Context;
 use crate::error::{Status, UsageError, status_of};
-use crate::fetch::FetchRequest;
 use crate::hash::HashAlgorithm;
-use crate::lockfile::{
-    Finding, Lockable, Observation, Seen, Verdict, algorithms_for, confirmed_by_index, judge,
-};
+use crate::judge::{Policy, Recording, Scope, Verdict, judge};
+use crate::lockfile::{Lockable, PinIndex};
 use crate::name::PackageName;
 use crate::persist;
-use crate::report::Style;
-use crate::requirements::edit::{Pins, Splice, apply, pin};
+use crate::report::{self, Printer, Style};
+use crate::requirements::edit::{Pins, Splice, apply, pin as pin_edit};
 use crate::requirements::load::{Loaded, load};
-use crate::survey::{self, Plan, location, plural};
+use crate::survey::{self, Plan, plural};
 
 /// Runs `hashpin lock`.
 pub fn run(args: &LockArgs, context: &Context) -> Result<Status> {
@@ -73,16 +69,22 @@ pub fn lock_loaded(
     context: &Context,
 ) -> Result<Status> {
     let printer = &context.printer;
-    let mut plans = survey::plan_entries(loaded, printer)?;
-    check_update_names(update, &plans, loaded)?;
+    let pins = PinIndex::new(loaded);
+    let mut plans = survey::plan_entries(&pins, loaded, printer)?;
+    check_update_names(update, &plans)?;
     let client = survey::open_client(&args.index, loaded, &*context.env)?;
     let filter = survey::target_filter(&args.target)?;
     let jobs = args.download.jobs.max(1);
-    let mut problems = survey::find_candidates(&mut plans, loaded, &client, &filter, jobs, printer);
+    let mut problems = survey::find_candidates(&mut plans, &client, &filter, jobs, printer);
 
-    // Download and hash everything that must be seen, each URL once.
+    // Download and hash everything that must be seen, each URL once. A download is skipped
+    // only to confirm a record the index vouches for: never for `--update`, which must write
+    // hashes computed here, and never for a direct URL, whose `#sha256=` fragment is the
+    // user's own text and cannot vouch for itself.
     let algorithm = HashAlgorithm::from_name(&args.algorithm).unwrap_or(HashAlgorithm::Sha256);
-    let requests = fetch_requests(&plans, loaded, algorithm, update);
+    let requests = survey::fetch_requests(&plans, algorithm, |plan| {
+        wants_update(update, plan) || matches!(plan.lockable, Lockable::Url { .. })
+    });
     let cache = if args.download.no_cache {
         None
     } else {
@@ -94,40 +96,36 @@ pub fn lock_loaded(
         return Ok(report_problems(&problems, printer));
     }
 
-    // Judge every entry.
     let verdicts: Vec<Verdict> = plans
         .iter()
         .map(|plan| {
-            let (_, _, entry) = plan.line(loaded);
-            let observations: Vec<Observation> = plan
-                .candidates
-                .iter()
-                .filter_map(|candidate| {
-                    let seen = match downloaded.get(&candidate.url) {
-                        Some(fetched) => Seen::Downloaded(fetched.digests.clone()),
-                        None => Seen::ConfirmedByIndex(confirmed_by_index(entry, candidate)?),
-                    };
-                    Some(Observation {
-                        candidate: candidate.clone(),
-                        seen,
-                    })
-                })
-                .collect();
-            judge(entry, &observations, wants_update(update, plan), algorithm)
+            let recording = if wants_update(update, plan) {
+                Recording::Update
+            } else {
+                Recording::FirstUse
+            };
+            let policy = Policy {
+                scope: Scope::Release,
+                recording,
+                algorithm,
+            };
+            judge(plan.record(), &survey::sightings(plan, &downloaded), policy)
         })
         .collect();
 
-    if verdicts.iter().any(|verdict| !verdict.failures.is_empty()) {
-        report_refusal(&plans, &verdicts, loaded, context);
+    if verdicts.iter().any(Verdict::refuses) {
+        report_refusal(&plans, &verdicts, loaded, printer);
         return Ok(Status::Failure);
     }
-    report_warnings(&plans, &verdicts, loaded, context);
+    for (plan, verdict) in plans.iter().zip(&verdicts) {
+        report::verdict::print_lock_warnings(printer, &plan.about(), verdict, &plan.update_name());
+    }
     save(args, &plans, &verdicts, loaded, on_disk, context)
 }
 
 /// Reports every problem that kept lock from seeing everything; the status is the gravest:
 /// 4 if anything operational failed, else 2 (every problem was in the input).
-fn report_problems(problems: &[anyhow::Error], printer: &crate::report::Printer) -> Status {
+pub fn report_problems(problems: &[anyhow::Error], printer: &Printer) -> Status {
     for problem in problems {
         printer.error(problem);
     }
@@ -163,20 +161,16 @@ fn split_update_values(args: &LockArgs) -> (Vec<PathBuf>, Option<Vec<String>>) {
 }
 
 /// Refuses `--update NAME` when NAME is pinned nowhere: a typo would otherwise re-record nothing.
-fn check_update_names(
-    update: Option<&Vec<String>>,
-    plans: &[Plan],
-    loaded: &[Loaded],
-) -> Result<()> {
+fn check_update_names(update: Option<&Vec<String>>, plans: &[Plan<'_>]) -> Result<()> {
     let Some(names) = update else {
         return Ok(());
     };
     for name in names {
         let wanted = PackageName::new(name);
-        let found = plans
+        if !plans
             .iter()
-            .any(|plan| plan.project(loaded).as_ref() == Some(&wanted));
-        if !found {
+            .any(|plan| plan.project() == Some(wanted.clone()))
+        {
             return Err(UsageError::new(format!(
                 "`--update {name}` names no requirement in the files being locked"
             ))
@@ -186,15 +180,11 @@ fn check_update_names(
     Ok(())
 }
 
-fn wants_update(update: Option<&Vec<String>>, plan: &Plan) -> bool {
-    let project = match &plan.lockable {
-        Lockable::Release { project, .. } => Some(project.clone()),
-        Lockable::Url { filename, .. } => ArtifactName::parse(filename, None)
-            .ok()
-            .map(|artifact| artifact.project),
-    };
-    project.is_some_and(|project| names_project(update, &project))
-        || update.is_some_and(Vec::is_empty)
+fn wants_update(update: Option<&Vec<String>>, plan: &Plan<'_>) -> bool {
+    update.is_some_and(Vec::is_empty)
+        || plan
+            .project()
+            .is_some_and(|project| names_project(update, &project))
 }
 
 /// Whether `--update [NAME]...` covers `project`: no name means every project.
@@ -204,231 +194,33 @@ pub fn names_project(update: Option<&Vec<String>>, project: &PackageName) -> boo
     })
 }
 
-/// One request per URL that must be downloaded, with every algorithm any entry needs of it.
-///
-/// A download is skipped only to *confirm* a record the index vouches for. Never for
-/// `--update`, which must write hashes computed here, and never for a direct URL, whose
-/// `#sha256=` fragment is the user's own text and cannot vouch for itself.
-fn fetch_requests(
-    plans: &[Plan],
-    loaded: &[Loaded],
-    algorithm: HashAlgorithm,
-    update: Option<&Vec<String>>,
-) -> Vec<FetchRequest> {
-    let mut by_url: BTreeMap<String, FetchRequest> = BTreeMap::new();
-    for plan in plans {
-        let (_, _, entry) = plan.line(loaded);
-        let always = wants_update(update, plan) || matches!(plan.lockable, Lockable::Url { .. });
-        for candidate in &plan.candidates {
-            if !always && confirmed_by_index(entry, candidate).is_some() {
-                continue;
-            }
-            let algorithms = algorithms_for(entry, candidate, algorithm);
-            let request = by_url
-                .entry(candidate.url.to_string())
-                .or_insert_with(|| FetchRequest {
-                    url: candidate.url.clone(),
-                    algorithms: Vec::new(),
-                });
-            request.algorithms.extend(algorithms);
-            request.algorithms.sort();
-            request.algorithms.dedup();
-        }
-    }
-    by_url.into_values().collect()
-}
-
 /// The refusal: every failure with both hashes, then a diff of each affected file.
-fn report_refusal(plans: &[Plan], verdicts: &[Verdict], loaded: &[Loaded], context: &Context) {
-    let printer = &context.printer;
+fn report_refusal(plans: &[Plan<'_>], verdicts: &[Verdict], loaded: &[Loaded], printer: &Printer) {
     let mut splices: BTreeMap<usize, Vec<Splice>> = BTreeMap::new();
-    let mut changed = 0;
-    let mut lied = 0;
     let mut projects = BTreeSet::new();
+    let mut refused = Vec::new();
     for (plan, verdict) in plans.iter().zip(verdicts) {
-        if verdict.failures.is_empty() {
+        if !verdict.refuses() {
             continue;
         }
-        let (document, line, entry) = plan.line(loaded);
-        let requirement = entry.shown();
-        for failure in &verdict.failures {
-            let mut text = String::new();
-            match failure {
-                Finding::Changed {
-                    filename,
-                    url,
-                    recorded,
-                    observed,
-                } => {
-                    changed += 1;
-                    let _ = write!(
-                        text,
-                        "`{filename}` changed since it was locked\n  requirement: {requirement} ({})\n  url:         {url}\n  recorded:    {}\n  observed:    {}",
-                        location(document, line),
-                        printer.err_style(Style::Red, &recorded.to_string()),
-                        printer.err_style(Style::Green, &observed.to_string()),
-                    );
-                }
-                Finding::IndexMismatch {
-                    filename,
-                    url,
-                    declared,
-                    observed,
-                } => {
-                    lied += 1;
-                    let _ = write!(
-                        text,
-                        "the index declares a digest that `{filename}` does not have\n  requirement: {requirement} ({})\n  url:         {url}\n  declared:    {}\n  observed:    {}",
-                        location(document, line),
-                        printer.err_style(Style::Red, &declared.to_string()),
-                        printer.err_style(Style::Green, &observed.to_string()),
-                    );
-                }
-                Finding::NothingMatches { recorded } => {
-                    changed += 1;
-                    let _ = write!(
-                        text,
-                        "none of the {recorded} recorded {} belongs to a file of `{requirement}` ({})\n  the pin was changed without re-locking, or every file was replaced",
-                        plural(*recorded, "hash", "hashes"),
-                        location(document, line),
-                    );
-                }
-                Finding::Unaccounted {
-                    filename,
-                    url,
-                    observed,
-                    unmatched,
-                } => {
-                    changed += 1;
-                    let shown: Vec<String> = unmatched.iter().map(ToString::to_string).collect();
-                    let _ = write!(
-                        text,
-                        "`{filename}` is served with a hash the lockfile does not record, while a recorded hash matches no file: it was probably republished\n  requirement: {requirement} ({})\n  url:         {url}\n  recorded:    {}\n  observed:    {}",
-                        location(document, line),
-                        printer.err_style(Style::Red, &shown.join(", ")),
-                        printer.err_style(Style::Green, &observed.to_string()),
-                    );
-                }
-                _ => continue,
-            }
-            let prefix = printer.err_style(Style::Red, "error");
-            printer.err(&format!(
-                "{}: {text}",
-                printer.err_style(Style::Bold, &prefix)
-            ));
-        }
-        if let Some(project) = plan.project(loaded) {
-            projects.insert(project.to_string());
-        }
-        if let Some(splice) = pin(document, line, entry, &verdict.accepted) {
-            splices.entry(plan.document).or_default().push(splice);
+        report::verdict::print_failures(printer, &plan.about(), verdict);
+        refused.push(verdict);
+        projects.insert(plan.update_name());
+        if let Some(pin) = plan.pin
+            && let Some(splice) = pin_edit(pin.document, pin.line, pin.entry, &verdict.accepted)
+        {
+            splices.entry(pin.document_index).or_default().push(splice);
         }
     }
-    survey::print_diffs(printer, loaded, splices);
-    if changed > 0 {
-        let names: Vec<String> = projects.into_iter().collect();
-        printer.err(&format!(
-            "{} only if you know why the bytes changed: `hashpin lock --update {}`",
-            printer.err_style(Style::Cyan, "hint: re-record"),
-            names.join(" ")
-        ));
-    }
-    let mut parts = Vec::new();
-    if changed > 0 {
-        parts.push(format!(
-            "{changed} recorded {} changed",
-            plural(changed, "artifact", "artifacts")
-        ));
-    }
-    if lied > 0 {
-        parts.push(format!(
-            "{lied} declared {} wrong",
-            plural(lied, "digest", "digests")
-        ));
-    }
-    printer.err(&format!(
-        "{}: {}; nothing written",
-        printer.err_style(Style::Red, "refused"),
-        parts.join(", ")
-    ));
-}
-
-fn report_warnings(plans: &[Plan], verdicts: &[Verdict], loaded: &[Loaded], context: &Context) {
-    let printer = &context.printer;
-    for (plan, verdict) in plans.iter().zip(verdicts) {
-        let (document, line, entry) = plan.line(loaded);
-        let at = location(document, line);
-        let requirement = entry.shown();
-        let project = plan
-            .project(loaded)
-            .map_or_else(String::new, |p| p.to_string());
-        // New files come in groups (every wheel of a release recorded by `install`): one
-        // warning per entry, naming the first few.
-        let added: Vec<&str> = verdict
-            .warnings
-            .iter()
-            .filter_map(|finding| match finding {
-                Finding::Added { filename, .. } => Some(filename.as_str()),
-                _ => None,
-            })
-            .collect();
-        if let [only] = added[..] {
-            printer.warning(&format!(
-                "{at}: `{requirement}`: the index now also serves `{only}`, which the lockfile does not record\nhint: record it after review with `hashpin lock --update {project}`"
-            ));
-        } else if !added.is_empty() {
-            let shown: Vec<String> = added
-                .iter()
-                .take(3)
-                .map(|name| format!("`{name}`"))
-                .collect();
-            let more = added.len().saturating_sub(3);
-            printer.warning(&format!(
-                "{at}: `{requirement}`: the index serves {} files the lockfile does not record: {}{}\nhint: record them after review with `hashpin lock --update {project}`",
-                added.len(),
-                shown.join(", "),
-                if more > 0 { format!(" and {more} more") } else { String::new() }
-            ));
-        }
-        for warning in &verdict.warnings {
-            let message = match warning {
-                Finding::Added { .. } => continue,
-                Finding::Missing { filename, .. } => format!(
-                    "{at}: `{requirement}`: `{filename}` is recorded but no longer listed; its hash is kept\nhint: drop it with `hashpin lock --update {project}`"
-                ),
-                Finding::Unmatched { hash } => format!(
-                    "{at}: `{requirement}`: no file served now has the recorded hash `{}`",
-                    hash.short()
-                ),
-                Finding::Yanked { filename, reason } if reason.is_empty() => {
-                    format!("{at}: `{filename}` is yanked")
-                }
-                Finding::Yanked { filename, reason } => {
-                    format!("{at}: `{filename}` is yanked: {reason}")
-                }
-                Finding::Changed {
-                    filename,
-                    recorded,
-                    observed,
-                    ..
-                } => format!(
-                    "{at}: `{filename}` re-recorded: {} -> {}",
-                    recorded.short(),
-                    observed.short()
-                ),
-                Finding::IndexMismatch { .. }
-                | Finding::NothingMatches { .. }
-                | Finding::Unaccounted { .. } => continue,
-            };
-            printer.warning(&message);
-        }
-    }
+    report::verdict::print_lockfile_diffs(printer, loaded, splices);
+    let names: Vec<String> = projects.into_iter().collect();
+    report::verdict::print_refusal_summary(printer, &refused, &names, "nothing written");
 }
 
 /// Writes (or, with `--dry-run`/`--check`, shows) each file that changed.
 fn save(
     args: &LockArgs,
-    plans: &[Plan],
+    plans: &[Plan<'_>],
     verdicts: &[Verdict],
     loaded: &[Loaded],
     on_disk: &[String],
@@ -438,15 +230,15 @@ fn save(
     let mut splices: BTreeMap<usize, Vec<Splice>> = BTreeMap::new();
     let mut counts: BTreeMap<usize, (usize, usize)> = BTreeMap::new();
     for (plan, verdict) in plans.iter().zip(verdicts) {
-        let (document, line, entry) = plan.line(loaded);
-        let count = counts.entry(plan.document).or_default();
+        let Some(pin) = plan.pin else { continue };
+        let count = counts.entry(pin.document_index).or_default();
         count.0 += 1;
         count.1 += verdict.pins.provenance.len();
         if verdict.pins == Pins::default() {
             continue;
         }
-        if let Some(splice) = pin(document, line, entry, &verdict.pins) {
-            splices.entry(plan.document).or_default().push(splice);
+        if let Some(splice) = pin_edit(pin.document, pin.line, pin.entry, &verdict.pins) {
+            splices.entry(pin.document_index).or_default().push(splice);
         }
     }
     let elapsed = context.started.elapsed().as_secs_f64();

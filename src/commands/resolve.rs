@@ -12,15 +12,20 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 
+use crate::artifact::ArtifactName;
 use crate::cli::LockArgs;
 use crate::commands::Context;
-use crate::commands::lock::{lock_files, lock_loaded, names_project};
+use crate::commands::lock::{lock_files, lock_loaded, names_project, report_problems};
 use crate::error::{Status, UsageError};
-use crate::lockfile::{Lockable, PinnedVersion, classify};
+use crate::hash::HashAlgorithm;
+use crate::judge::{Policy, Recording, Scope, Verdict, judge};
+use crate::lockfile::{Lockable, PinIndex, PinnedVersion, classify};
 use crate::name::PackageName;
 use crate::pip::{Interpreter, PipError, Resolution};
+use crate::report::{self, Style};
 use crate::requirements::load::{Loaded, Role, load};
 use crate::requirements::{Document, parse};
+use crate::survey::{self, Plan};
 
 /// Runs `hashpin lock --resolve`.
 pub fn run(args: &LockArgs, files: &[PathBuf], context: &Context) -> Result<Status> {
@@ -50,9 +55,9 @@ pub fn run(args: &LockArgs, files: &[PathBuf], context: &Context) -> Result<Stat
     // A kept pin's recorded sdist may be built by pip to read its metadata: its bytes are
     // checked against the record first, so no changed sdist runs.
     if let Some(previous) = &previous
-        && !verify_kept_sdists(previous, &kept, &inputs, args, context)?
+        && let Some(refused) = verify_kept_sdists(previous, &kept, &inputs, args, context)?
     {
-        return Ok(Status::Failure);
+        return Ok(refused);
     }
     let interpreter = Interpreter::find(args.python.as_deref(), &*context.env);
     let input_names = input_names(&inputs);
@@ -231,17 +236,18 @@ fn is_conflict(stderr: &str) -> bool {
     .any(|marker| stderr.contains(marker))
 }
 
-/// Downloads the sdists the indexes list *now* for the pins being kept, and holds each against
-/// the hashes recorded for its release: pip may build one of them to read its metadata, so a
-/// file that is not recorded must not reach pip. Pins being re-recorded (`--update`) are left
-/// to lock. Prints every refusal and returns `false` if there is one.
+/// Downloads the sdists the indexes list *now* for the pins being kept, and asks the judge about
+/// each: pip may build one of them to read its metadata, so a file that is not recorded must not
+/// reach pip. Pins being re-recorded (`--update`) are left to lock. Fails closed: a listing or
+/// download that fails stops everything before pip runs. Returns the status to stop with, after
+/// printing every problem or refusal; `None` when pip may go on.
 fn verify_kept_sdists(
     previous: &Document,
     kept: &BTreeMap<PackageName, String>,
     inputs: &[Loaded],
     args: &LockArgs,
     context: &Context,
-) -> Result<bool> {
+) -> Result<Option<Status>> {
     let printer = &context.printer;
     let updated = |project: &PackageName| names_project(args.update.as_ref(), project);
     let loaded = vec![Loaded {
@@ -250,76 +256,63 @@ fn verify_kept_sdists(
         includes: Vec::new(),
         root: Some(0),
     }];
-    let mut plans = crate::survey::plan_entries(&loaded, printer)?;
+    let pins = PinIndex::new(&loaded);
+    let mut plans = survey::plan_entries(&pins, &loaded, printer)?;
     plans.retain(|plan| match &plan.lockable {
         Lockable::Release { project, .. } => kept.contains_key(project) && !updated(project),
         Lockable::Url { .. } => false,
     });
     if plans.is_empty() {
-        return Ok(true);
+        return Ok(None);
     }
-    let client = crate::survey::open_client(&args.index, inputs, &*context.env)?;
+    let client = survey::open_client(&args.index, inputs, &*context.env)?;
     let jobs = args.download.jobs.max(1);
     let filter = crate::platform::TargetFilter::default();
-    let _ = crate::survey::find_candidates(&mut plans, &loaded, &client, &filter, jobs, printer);
-    let is_sdist = |filename: &str| {
-        crate::artifact::ArtifactName::parse(filename, None)
-            .is_ok_and(|name| name.wheel_tags().is_none())
-    };
-    let requests: Vec<crate::fetch::FetchRequest> = plans
+    let mut problems = survey::find_candidates(&mut plans, &client, &filter, jobs, printer);
+    for plan in &mut plans {
+        plan.candidates.retain(|candidate| {
+            ArtifactName::parse(&candidate.filename, None)
+                .is_ok_and(|name| name.wheel_tags().is_none())
+        });
+    }
+    // pip would build these very bytes: never skip a download on the index's word.
+    let requests = survey::fetch_requests(&plans, HashAlgorithm::Sha256, |_| true);
+    let cache = crate::cache::Cache::from_env(&*context.env);
+    let (downloaded, failed) = survey::download(&client, cache.as_ref(), &requests, jobs, printer);
+    problems.extend(failed);
+    if !problems.is_empty() {
+        return Ok(Some(report_problems(&problems, printer)));
+    }
+    let policy = Policy::new(Scope::Files, Recording::Never);
+    let mut refused = Vec::new();
+    let mut names = Vec::new();
+    let verdicts: Vec<(&Plan<'_>, Verdict)> = plans
         .iter()
-        .flat_map(|plan| {
-            let algorithms: Vec<_> = plan
-                .line(&loaded)
-                .2
-                .recorded_hashes()
-                .iter()
-                .map(|hash| hash.algorithm)
-                .collect();
-            plan.candidates
-                .iter()
-                .filter(|candidate| is_sdist(&candidate.filename))
-                .map(move |candidate| crate::fetch::FetchRequest {
-                    url: candidate.url.clone(),
-                    algorithms: algorithms.clone(),
-                })
+        .map(|plan| {
+            let sightings = survey::sightings(plan, &downloaded);
+            (plan, judge(plan.record(), &sightings, policy))
         })
         .collect();
-    let cache = crate::cache::Cache::from_env(&*context.env);
-    let results = crate::survey::download_each(&client, cache.as_ref(), &requests, jobs, printer);
-    let mut ok = true;
-    for plan in &plans {
-        let (_, _, entry) = plan.line(&loaded);
-        let recorded = entry.recorded_hashes();
-        for candidate in plan.candidates.iter().filter(|c| is_sdist(&c.filename)) {
-            let Some(result) = results.get(&candidate.url) else {
-                continue;
-            };
-            let fetched = match result {
-                Ok(fetched) => fetched,
-                Err(error) => return Err(anyhow::anyhow!("{error}")),
-            };
-            if recorded
-                .iter()
-                .any(|hash| fetched.digests.get(hash.algorithm) == Some(hash))
-            {
-                continue;
-            }
-            ok = false;
-            let project = plan
-                .project(&loaded)
-                .map(|p| p.to_string())
-                .unwrap_or_default();
-            printer.error(&anyhow::anyhow!(
-                "`{}` does not match the hashes recorded for `{}`; pip could build it to resolve\n  url:      {}\n  observed: {}\nhint: review it, then re-record: `hashpin lock --resolve --update={project} <input>`",
-                candidate.filename,
-                entry.shown(),
-                crate::safe_url::Redacted(&candidate.url),
-                fetched.digests.sha256(),
-            ));
+    for (plan, verdict) in &verdicts {
+        if verdict.refuses() {
+            report::verdict::print_failures(printer, &plan.about(), verdict);
+            refused.push(verdict);
+            names.push(plan.update_name());
         }
     }
-    Ok(ok)
+    if refused.is_empty() {
+        return Ok(None);
+    }
+    printer.hint(&format!(
+        "pip could build these sdists to resolve; review them, then re-record: `hashpin lock --resolve --update {} <input>`",
+        names.join(" ")
+    ));
+    printer.err(&format!(
+        "{}: {}; nothing written, pip not run",
+        printer.err_style(Style::Red, "refused"),
+        report::verdict::refusal_counts(&refused)
+    ));
+    Ok(Some(Status::Failure))
 }
 
 /// The lockfile text: a header, then one entry per resolved package in name order, each

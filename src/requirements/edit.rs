@@ -91,6 +91,23 @@ pub fn pin(document: &Document, line: &Line, entry: &Entry, pins: &Pins) -> Opti
     })
 }
 
+/// The lines of a new entry for `requirement` (one line of pip syntax, such as `name==1.0`)
+/// recording `pins`, each ending in `eol`: exactly what [`pin`] writes for that requirement on a
+/// line of its own.
+pub fn new_entry(requirement: &str, pins: &Pins, eol: &str) -> String {
+    let text = format!("{requirement}{eol}");
+    let Ok(document) = super::parse(std::path::Path::new(""), text.clone(), &|_| None) else {
+        return text;
+    };
+    let Some((_, line, entry)) = document.entries().next() else {
+        return text;
+    };
+    match pin(&document, line, entry, pins) {
+        Some(splice) => apply(&document.source, vec![splice]),
+        None => text,
+    }
+}
+
 /// Where the entry's last meaningful text ends: its comment, last option or requirement.
 fn content_end(line: &Line, entry: &Entry) -> usize {
     let options = entry
@@ -214,6 +231,34 @@ mod tests {
             format!("flask==3.0.0 \\\n    --hash={SHA_A} \\\n\n# next\n")
         );
         assert_eq!(given(&out).pin("flask", &[SHA_A], &[]), out);
+    }
+
+    #[test]
+    fn a_new_entry_reads_as_a_pinned_line_would() {
+        let hashes: Vec<HashDigest> = [SHA_B, SHA_A].iter().map(|h| h.parse().unwrap()).collect();
+        let provenance = vec![Provenance {
+            filename: "a.whl".into(),
+            hash: hashes[1].clone(),
+            url: "https://files.example/a.whl".into(),
+        }];
+        let pins = Pins { hashes, provenance };
+        assert_eq!(
+            new_entry("pkg==1.0", &pins, "\r\n"),
+            format!(
+                "pkg==1.0 \\\r\n    --hash={SHA_A} \\\r\n    --hash={SHA_B}\r\n    # hashpin: a.whl {SHA_A} https://files.example/a.whl\r\n"
+            )
+        );
+        assert_eq!(
+            given("pkg==1.0\n").pin("pkg", &[SHA_B, SHA_A], &[]),
+            new_entry(
+                "pkg==1.0",
+                &Pins {
+                    hashes: vec![SHA_A.parse().unwrap(), SHA_B.parse().unwrap()],
+                    provenance: vec![]
+                },
+                "\n"
+            )
+        );
     }
 
     #[test]

@@ -12,7 +12,7 @@ const TINY_SDIST: &str = "tinyproj-1.0.0.tar.gz";
 fn locked(context: &TestContext) -> String {
     context.write("requirements.txt", "# app\ntinyproj==1.0.0\n");
     let run = context.lock(&[]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.code, 0, "{}", run.snapshot());
     context.read("requirements.txt")
 }
 
@@ -77,12 +77,12 @@ fn an_unchanged_lockfile_passes() {
     let context = TestContext::new();
     locked(&context);
     let run = check(&context, &[]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.code, 0, "{}", run.snapshot());
     assert!(
-        run.stderr
+        run.stdout
             .contains("checked 1 release, 2 artifacts: 2 unchanged"),
         "{}",
-        run.stderr
+        run.stdout
     );
 }
 
@@ -94,7 +94,7 @@ fn a_republished_wheel_shows_what_changed_inside() {
         .server
         .replace_bytes(TINY_WHEEL, republished_wheel());
     let run = check(&context, &[]);
-    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(run.code, 1, "{}", run.snapshot());
     for expected in [
         "changed        tinyproj-1.0.0-py3-none-any.whl",
         "why:       modified",
@@ -106,9 +106,9 @@ fn a_republished_wheel_shows_what_changed_inside() {
         "1 changed",
     ] {
         assert!(
-            run.stderr.contains(expected),
+            run.stdout.contains(expected),
             "missing `{expected}` in:\n{}",
-            run.stderr
+            run.stdout
         );
     }
     insta::assert_snapshot!("check_republished_wheel", run.snapshot());
@@ -127,13 +127,13 @@ fn why_the_bytes_differ_tells_a_broken_mirror_from_an_attack() {
         b"<!DOCTYPE html><html><body>502 Bad Gateway</body></html>".to_vec(),
     );
     let run = check(&context, &[]);
-    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(run.code, 1, "{}", run.snapshot());
     assert!(
-        run.stderr.contains("why:       truncated"),
+        run.stdout.contains("why:       truncated"),
         "{}",
-        run.stderr
+        run.stdout
     );
-    assert!(run.stderr.contains("an HTML page"), "{}", run.stderr);
+    assert!(run.stdout.contains("an HTML page"), "{}", run.stdout);
 }
 
 #[test]
@@ -142,11 +142,11 @@ fn an_index_that_declares_a_wrong_digest_fails() {
     locked(&context);
     context.server.declare_wrong_hash(TINY_SDIST);
     let run = check(&context, &[]);
-    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(run.code, 1, "{}", run.snapshot());
     assert!(
-        run.stderr.contains("index-mismatch tinyproj-1.0.0.tar.gz"),
+        run.stdout.contains("index-mismatch tinyproj-1.0.0.tar.gz"),
         "{}",
-        run.stderr
+        run.stdout
     );
 }
 
@@ -161,7 +161,7 @@ fn missing_added_and_yanked_are_warnings_unless_strict() {
         .add_file("tinyproj", extra, b"a new wheel".to_vec());
     context.server.set_yanked(TINY_WHEEL, Some("broken build"));
     let run = check(&context, &[]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.code, 0, "{}", run.snapshot());
     for expected in [
         "missing        tinyproj-1.0.0.tar.gz",
         &format!("added          {extra}"),
@@ -170,9 +170,9 @@ fn missing_added_and_yanked_are_warnings_unless_strict() {
         "1 missing, 1 added, 1 yanked",
     ] {
         assert!(
-            run.stderr.contains(expected),
+            run.stdout.contains(expected),
             "missing `{expected}` in:\n{}",
-            run.stderr
+            run.stdout
         );
     }
     assert_eq!(check(&context, &["--strict"]).code, 1);
@@ -184,19 +184,19 @@ fn the_same_bytes_at_a_new_url_are_moved() {
     context.write("requirements.txt", "tinyproj==1.0.0\n");
     let directory = testdata_artifact("tinyproj", "");
     let run = context.run(&["lock", "--no-index", "-f", directory.to_str().unwrap()]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.code, 0, "{}", run.snapshot());
     let run = check(&context, &[]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.code, 0, "{}", run.snapshot());
     assert!(
-        run.stderr.contains("moved          tinyproj-1.0.0.tar.gz"),
+        run.stdout.contains("moved          tinyproj-1.0.0.tar.gz"),
         "{}",
-        run.stderr
+        run.stdout
     );
     assert!(
-        run.stderr
+        run.stdout
             .contains("now at:    [INDEX]/files/tinyproj-1.0.0.tar.gz"),
         "{}",
-        run.stderr
+        run.stdout
     );
     assert_eq!(check(&context, &["--strict"]).code, 1);
 }
@@ -210,11 +210,11 @@ fn hashes_without_filenames_are_checked_too() {
         .server
         .replace_bytes(TINY_SDIST, b"republished".to_vec());
     let run = check(&context, &[]);
-    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(run.code, 1, "{}", run.snapshot());
     assert!(
-        run.stderr.contains("probably republished"),
+        run.stdout.contains("probably republished"),
         "{}",
-        run.stderr
+        run.stdout
     );
 }
 
@@ -227,7 +227,7 @@ fn json_output_is_one_documented_document() {
         .replace_bytes(TINY_WHEEL, republished_wheel());
     context.server.set_yanked(TINY_SDIST, None);
     let run = check(&context, &["--format", "json"]);
-    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(run.code, 1, "{}", run.snapshot());
     let document: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(document["schema"], "hashpin-check/1");
     assert_eq!(document["exit_code"], 1);
@@ -250,13 +250,13 @@ fn nothing_to_check_is_said_and_listing_failures_exit_4() {
     let context = TestContext::new();
     context.write("requirements.txt", "tinyproj==1.0.0\n");
     let run = check(&context, &[]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(run.stderr.contains("nothing to check"), "{}", run.stderr);
+    assert_eq!(run.code, 0, "{}", run.snapshot());
+    assert!(run.stdout.contains("nothing to check"), "{}", run.stdout);
 
     locked(&context);
     context.server.fail_times("/simple/tinyproj/", 500, 100);
     let run = check(&context, &["--retries", "0"]);
-    assert_eq!(run.code, 4, "{}", run.stderr);
+    assert_eq!(run.code, 4, "{}", run.snapshot());
 }
 
 #[test]
@@ -265,11 +265,11 @@ fn a_wrong_digest_fails_for_hashes_without_filenames_too() {
     hashes_without_filenames(&context);
     context.server.declare_wrong_hash(TINY_SDIST);
     let run = check(&context, &[]);
-    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(run.code, 1, "{}", run.snapshot());
     assert!(
-        run.stderr.contains("index-mismatch tinyproj-1.0.0.tar.gz"),
+        run.stdout.contains("index-mismatch tinyproj-1.0.0.tar.gz"),
         "{}",
-        run.stderr
+        run.stdout
     );
 }
 
@@ -279,8 +279,8 @@ fn a_download_that_fails_is_an_error_not_missing() {
     locked(&context);
     context.server.fail_times(TINY_SDIST, 500, 100);
     let run = check(&context, &["--retries", "0", "--strict"]);
-    assert_eq!(run.code, 4, "{}", run.stderr);
-    assert!(!run.stderr.contains("missing"), "{}", run.stderr);
+    assert_eq!(run.code, 4, "{}", run.snapshot());
+    assert!(!run.stdout.contains("missing"), "{}", run.stdout);
 }
 
 #[test]
@@ -309,12 +309,12 @@ fn a_file_claiming_another_version_still_shows_what_changed_inside() {
     let bytes = writer.finish().unwrap().into_inner();
     context.server.replace_bytes(TINY_WHEEL, bytes);
     let run = check(&context, &[]);
-    assert_eq!(run.code, 1, "{}", run.stderr);
-    assert!(run.stderr.contains("a different file"), "{}", run.stderr);
+    assert_eq!(run.code, 1, "{}", run.snapshot());
+    assert!(run.stdout.contains("a different file"), "{}", run.stdout);
     assert!(
-        run.stderr.contains(".pth file `evil.pth`"),
+        run.stdout.contains(".pth file `evil.pth`"),
         "{}",
-        run.stderr
+        run.stdout
     );
 }
 
@@ -324,6 +324,6 @@ fn a_download_error_under_hashes_without_filenames_is_not_a_republish() {
     hashes_without_filenames(&context);
     context.server.fail_times(TINY_WHEEL, 500, 100);
     let run = check(&context, &["--retries", "0"]);
-    assert_eq!(run.code, 4, "{}", run.stderr);
-    assert!(!run.stderr.contains("republished"), "{}", run.stderr);
+    assert_eq!(run.code, 4, "{}", run.snapshot());
+    assert!(!run.stdout.contains("republished"), "{}", run.stdout);
 }

@@ -38,17 +38,28 @@ fn a_first_install_records_dependencies_and_a_second_verifies() {
     assert_eq!(importable(&python, &["depa", "depb"]), ["depa", "depb"]);
     let text = context.read("requirements.txt");
     let depb_wheel = "depb-1.2.0-py3-none-any.whl";
+    let depb_sdist = "depb-1.2.0.tar.gz";
+    // Every file of each release is recorded, not only the one pip chose for this interpreter,
+    // in the lines `hashpin lock` writes.
     for expected in [
         "# app\ndepa==1.0.0 \\\n    --hash=sha256:".to_string(),
         "  # the app\n    # hashpin: depa-1.0.0-py3-none-any.whl sha256:".to_string(),
+        "    # hashpin: depa-1.0.0.tar.gz sha256:".to_string(),
         format!(
-            "depb==1.2.0 \\\n    --hash=sha256:{}\n    # hashpin: {depb_wheel} sha256:",
-            context.server.sha256(depb_wheel)
+            "depb==1.2.0 \\\n    --hash=sha256:{} \\\n    --hash=sha256:{}\n    # hashpin: {depb_wheel} sha256:",
+            context.server.sha256(depb_wheel),
+            context.server.sha256(depb_sdist),
         ),
+        format!("    # hashpin: {depb_sdist} sha256:"),
         "    # via depa\n".to_string(),
     ] {
         assert!(text.contains(&expected), "missing `{expected}` in:\n{text}");
     }
+    // What install recorded is what lock would have: lock finds nothing to add.
+    let relock = context.lock(&["--check"]);
+    assert_eq!(relock.code, 0, "{}", relock.snapshot());
+    assert!(relock.stderr.contains("is up to date"), "{}", relock.stderr);
+    assert!(!relock.stderr.contains("warning"), "{}", relock.stderr);
 
     // A second install verifies and changes nothing.
     let again = context.venv("venv2");
@@ -77,9 +88,10 @@ fn a_republished_artifact_stops_everything_before_pip_installs_anything() {
     let run = install(&context, &fresh, &[]);
     assert_eq!(run.code, 1, "{}", run.stderr);
     for expected in [
-        "`depb-1.2.0-py3-none-any.whl` does not match the lockfile",
-        "expected: sha256:",
-        "observed: sha256:",
+        "error: `depb-1.2.0-py3-none-any.whl` changed since it was locked",
+        "  requirement: depb==1.2.0 (requirements.txt:",
+        "  recorded:    sha256:",
+        "  observed:    sha256:",
         "--- a/requirements.txt",
         "nothing installed",
     ] {
@@ -200,7 +212,8 @@ fn a_changed_direct_url_is_refused_before_pip_sees_it() {
     let run = install(&context, &python, &[]);
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(
-        run.stderr.contains("does not match the lockfile"),
+        run.stderr
+            .contains("`tinyproj-1.0.0.tar.gz` changed since it was locked"),
         "{}",
         run.stderr
     );

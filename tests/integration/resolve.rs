@@ -133,7 +133,7 @@ fn a_kept_pins_changed_sdist_is_refused_before_pip_builds_it() {
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(
         run.stderr
-            .contains("`depb-1.0.0.tar.gz` does not match the hashes recorded"),
+            .contains("error: `depb-1.0.0.tar.gz` changed since it was locked"),
         "{}",
         run.stderr
     );

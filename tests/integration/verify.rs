@@ -128,10 +128,10 @@ fn changed_bytes_under_a_recorded_filename_fail_with_both_hashes() {
     assert_eq!(run.code, 1, "{}", run.stderr);
     for expected in [
         format!("fail: `{TINY_SDIST}` changed since it was locked"),
-        format!("  url:      {}", context.filter(&url)),
-        format!("  expected: {recorded}\n"),
-        format!("  observed: {observed}\n"),
-        "  lockfile: requirements.txt:2 (tinyproj==1.0.0)".to_string(),
+        "  requirement: tinyproj==1.0.0 (requirements.txt:2)\n".to_string(),
+        format!("  url:         {}\n", context.filter(&url)),
+        format!("  recorded:    {recorded}\n"),
+        format!("  observed:    {observed}\n"),
         "hashpin lock --update tinyproj".to_string(),
     ] {
         assert_contains(&run.stderr, &expected);
@@ -169,7 +169,10 @@ fn hashes_without_provenance_fail_when_none_matches() {
     expected.sort();
     assert_contains(
         &run.stderr,
-        &format!("  expected: {}\n            {}\n", expected[0], expected[1]),
+        &format!(
+            "  recorded:    {}\n               {}\n",
+            expected[0], expected[1]
+        ),
     );
 }
 
@@ -198,7 +201,7 @@ fn a_project_not_in_the_lockfile_fails() {
     let run = verify(&context, &[stranger, &url]);
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert_contains(&run.stderr, "fail: `depb` is not in the lockfile");
-    assert_contains(&run.stderr, "  lockfile: requirements.txt\n");
+    assert_contains(&run.stderr, "is not in the lockfile `requirements.txt`");
 }
 
 #[test]

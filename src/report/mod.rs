@@ -8,6 +8,10 @@ use similar::{ChangeTag, TextDiff};
 
 use crate::env_vars::EnvVars;
 
+pub mod check;
+pub mod verdict;
+pub mod verify;
+
 /// When to use color.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum ColorChoice {
@@ -101,6 +105,45 @@ impl Printer {
         stdout.flush()
     }
 
+    /// Styles text meant for stdout.
+    pub fn out_style(&self, style: Style, text: &str) -> String {
+        Self::paint(self.color_stdout, style, text)
+    }
+
+    /// Writes data for people to stdout, unless `--quiet`.
+    pub fn out_info(&self, text: &str) -> io::Result<()> {
+        if self.quiet { Ok(()) } else { self.out(text) }
+    }
+
+    /// Colors a plain unified diff for stdout or stderr.
+    pub fn color_diff(&self, for_stdout: bool, diff: &str) -> String {
+        let color = if for_stdout {
+            self.color_stdout
+        } else {
+            self.color_stderr
+        };
+        let mut out = String::new();
+        for line in diff.lines() {
+            let style = if line.starts_with("---") || line.starts_with("+++") {
+                Some(Style::Bold)
+            } else if line.starts_with("@@") {
+                Some(Style::Cyan)
+            } else if line.starts_with('-') {
+                Some(Style::Red)
+            } else if line.starts_with('+') {
+                Some(Style::Green)
+            } else {
+                None
+            };
+            match style {
+                Some(style) => out.push_str(&Self::paint(color, style, line)),
+                None => out.push_str(line),
+            }
+            out.push('\n');
+        }
+        out
+    }
+
     /// Writes a diagnostic line to stderr.
     pub fn err(&self, text: &str) {
         let mut stderr = io::stderr().lock();
@@ -116,12 +159,7 @@ impl Printer {
 
     /// `warning: ...`, with any `hint:` lines styled.
     pub fn warning(&self, message: &str) {
-        let prefix = self.err_style(Style::Yellow, "warning");
-        self.err(&format!(
-            "{}: {}",
-            self.err_style(Style::Bold, &prefix),
-            self.style_hints(message)
-        ));
+        self.labelled("warning", Style::Yellow, message);
     }
 
     /// `error: ...` for an error and its causes.
@@ -130,11 +168,26 @@ impl Printer {
         for cause in error.chain().skip(1) {
             let _ = write!(text, "\n  caused by: {cause}");
         }
-        let prefix = self.err_style(Style::Red, "error");
+        self.labelled("error", Style::Red, &text);
+    }
+
+    /// `error: ...` for a message.
+    pub fn error_text(&self, text: &str) {
+        self.labelled("error", Style::Red, text);
+    }
+
+    /// `hint: ...`.
+    pub fn hint(&self, text: &str) {
+        self.err(&format!("{} {text}", self.err_style(Style::Cyan, "hint:")));
+    }
+
+    /// `LABEL: text` on stderr, the label bold and colored, any `hint:` lines styled.
+    pub fn labelled(&self, label: &str, style: Style, text: &str) {
+        let prefix = self.err_style(style, label);
         self.err(&format!(
             "{}: {}",
             self.err_style(Style::Bold, &prefix),
-            self.style_hints(&text)
+            self.style_hints(text)
         ));
     }
 

@@ -1,0 +1,1114 @@
+//! The one judge: may these bytes be used for this pin, and what may the lockfile say after?
+//!
+//! Every command asks here and nowhere else. `lock`, `check`, `lock --resolve` and a first
+//! `install` show the judge every file an index lists for a release ([`Scope::Release`]);
+//! `verify` and `install` show it the one file about to be used ([`Scope::Files`]). It answers
+//! with a [`Verdict`]: one [`Judged`] per artifact, each with a [`Status`], and the record the
+//! entry may hold after this run. How grave each status is comes from the [`Policy`] (one
+//! table, [`Policy::outcome`]); the commands only render and act on the answer.
+//!
+//! The rules, each in one place:
+//! - A file corresponds to every record of the same artifact, however its name is spelled
+//!   (`same_artifact`): a changed file cannot escape its record by a rename. Every one of those
+//!   records must match its bytes.
+//! - An index's word never becomes a hash. A declared digest only confirms a record
+//!   ([`confirmed_by_index`]); one the bytes do not have is a failure.
+//! - Trust on first use: an entry with nothing recorded records every file it is shown, unless
+//!   the policy records nothing (`verify`, `check`, `install --frozen`).
+//! - A hash recorded without a filename (pip-compile, uv, peep) is adopted by the file that has
+//!   it. If such a hash matches no file while a file is served with a hash nobody recorded, that
+//!   file was most likely republished.
+//! - Nothing recorded is dropped or replaced, except by [`Recording::Update`].
+
+use url::Url;
+
+use crate::artifact::same_artifact;
+use crate::hash::{Digests, HashAlgorithm, HashDigest};
+use crate::lockfile::{Pin, Record};
+use crate::requirements::Provenance;
+use crate::requirements::edit::Pins;
+use crate::safe_url::recordable;
+
+/// One file as an index lists it (or, for a direct URL, as the requirement names it).
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    /// Its filename.
+    pub filename: String,
+    /// Where it is served (may carry credentials; never recorded as is).
+    pub url: Url,
+    /// Digests the index declares for it.
+    pub declared: Vec<HashDigest>,
+    /// PEP 592 yank reason, when yanked.
+    pub yanked: Option<String>,
+}
+
+impl Candidate {
+    /// A file handed over by a caller (a download to verify), with nothing declared.
+    pub fn given(filename: &str, url: &Url) -> Self {
+        Self {
+            filename: filename.to_string(),
+            url: url.clone(),
+            declared: Vec::new(),
+            yanked: None,
+        }
+    }
+
+    /// The URL as it is recorded: no credentials, no fragment.
+    pub fn recorded_url(&self) -> String {
+        recordable(&self.url)
+    }
+}
+
+/// What is known of a file's bytes.
+#[derive(Debug, Clone)]
+pub enum Bytes {
+    /// Downloaded and hashed here.
+    Downloaded(Digests),
+    /// Not downloaded: the index declares exactly the digests recorded for this file. Only
+    /// ever confirms those records; it never supplies a hash.
+    ConfirmedByIndex(Vec<HashDigest>),
+    /// The URL answers 404 or 410.
+    Gone,
+    /// The download failed otherwise; the caller reports why, and nothing is judged on it.
+    Unread,
+}
+
+/// A file, and what is known of its bytes.
+#[derive(Debug, Clone)]
+pub struct Sighting {
+    /// The file.
+    pub file: Candidate,
+    /// Listed by the index now. A file fetched from the URL a record names, without being
+    /// listed, is matched to that record by its URL and never counts as listed.
+    pub listed: bool,
+    /// Its bytes.
+    pub bytes: Bytes,
+}
+
+impl Sighting {
+    /// A file handed over by a caller, with its digests.
+    pub fn given(filename: &str, url: &Url, digests: Digests) -> Self {
+        Self {
+            file: Candidate::given(filename, url),
+            listed: true,
+            bytes: Bytes::Downloaded(digests),
+        }
+    }
+
+    /// The digest of the bytes in `algorithm`, when known.
+    pub fn digest(&self, algorithm: HashAlgorithm) -> Option<&HashDigest> {
+        match &self.bytes {
+            Bytes::Downloaded(digests) => digests.get(algorithm),
+            Bytes::ConfirmedByIndex(hashes) => {
+                hashes.iter().find(|hash| hash.algorithm == algorithm)
+            }
+            Bytes::Gone | Bytes::Unread => None,
+        }
+    }
+
+    /// Whether anything is known of the bytes.
+    fn seen(&self) -> bool {
+        matches!(
+            self.bytes,
+            Bytes::Downloaded(_) | Bytes::ConfirmedByIndex(_)
+        )
+    }
+
+    /// Whether the bytes have this hash.
+    fn has(&self, hash: &HashDigest) -> bool {
+        self.digest(hash.algorithm) == Some(hash)
+    }
+
+    /// Digests the index declares that the downloaded bytes do not have.
+    fn lying_declarations(&self) -> Vec<HashDigest> {
+        let Bytes::Downloaded(digests) = &self.bytes else {
+            return Vec::new();
+        };
+        self.file
+            .declared
+            .iter()
+            .filter(|declared| {
+                digests
+                    .get(declared.algorithm)
+                    .is_some_and(|observed| observed != *declared)
+            })
+            .cloned()
+            .collect()
+    }
+
+    /// The hash to record for these bytes: in the pin's algorithm where known, else sha256,
+    /// else whatever the index confirmed.
+    fn recordable_hash(&self, algorithm: HashAlgorithm) -> Option<HashDigest> {
+        self.digest(algorithm)
+            .or_else(|| self.digest(HashAlgorithm::Sha256))
+            .cloned()
+            .or_else(|| match &self.bytes {
+                Bytes::ConfirmedByIndex(hashes) => hashes.first().cloned(),
+                _ => None,
+            })
+    }
+}
+
+/// Which files the judge is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Every file the index lists for the release: a recorded file not shown is missing, a
+    /// shown file not recorded is new.
+    Release,
+    /// Only the files about to be used: nothing else is judged.
+    Files,
+}
+
+/// What the judge may record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recording {
+    /// Nothing (`verify`, `check`, `install --frozen`): a file with nothing recorded is refused.
+    Never,
+    /// Trust on first use: an entry with nothing recorded records what it is shown.
+    FirstUse,
+    /// A deliberate re-record (`lock --update`): the entry becomes exactly what is served now.
+    Update,
+}
+
+/// How a command asks: which files it shows and what may be recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Policy {
+    /// Which files are shown.
+    pub scope: Scope,
+    /// What may be recorded.
+    pub recording: Recording,
+    /// The algorithm of hashes recorded now.
+    pub algorithm: HashAlgorithm,
+}
+
+impl Policy {
+    /// A policy for `scope` and `recording`, recording sha256.
+    pub fn new(scope: Scope, recording: Recording) -> Self {
+        Self {
+            scope,
+            recording,
+            algorithm: HashAlgorithm::Sha256,
+        }
+    }
+
+    /// How grave a status is under this policy: the one table every command reads.
+    pub fn outcome(&self, status: Status) -> Outcome {
+        let update = self.recording == Recording::Update;
+        match status {
+            Status::Verified | Status::Adopted | Status::RecordedNow => Outcome::Pass,
+            // Re-recorded on purpose: reported, not refused.
+            Status::Changed | Status::Republished | Status::NothingMatches if update => {
+                Outcome::Warn
+            }
+            Status::Changed | Status::Republished | Status::NothingMatches => Outcome::Fail,
+            Status::IndexMismatch | Status::NoMatch | Status::Unrecordable => Outcome::Fail,
+            Status::NotRecorded if self.scope == Scope::Files => Outcome::Retry,
+            // With `--update` these are simply what the entry records now.
+            Status::NotRecorded
+            | Status::Renamed
+            | Status::Moved
+            | Status::Missing
+            | Status::Unmatched
+                if update =>
+            {
+                Outcome::Pass
+            }
+            Status::NotRecorded
+            | Status::Renamed
+            | Status::Moved
+            | Status::Missing
+            | Status::Unmatched => Outcome::Warn,
+        }
+    }
+}
+
+/// How grave a judgement is: the outcomes pip issue 1035 asked a download hook for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Outcome {
+    /// Use it.
+    Pass,
+    /// Use it, and tell a person.
+    Warn,
+    /// Do not use this file; another file of the same release may pass.
+    Retry,
+    /// Do not use it.
+    Fail,
+}
+
+/// What became of one artifact.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Status {
+    /// The bytes match this file's record.
+    Verified,
+    /// The bytes match a hash recorded without a filename; the file is now known to be its.
+    Adopted,
+    /// First sighting, recorded now.
+    RecordedNow,
+    /// A recorded file (by name) now has other bytes: republished or tampered.
+    Changed,
+    /// A file the entry does not record, served while a hash it records without a filename
+    /// matches no file: most likely that file, republished.
+    Republished,
+    /// None of the recorded hashes belongs to any file of the release: the pin was edited
+    /// without re-locking, or every file was replaced. About the entry, not one file.
+    NothingMatches,
+    /// The index declares a digest the bytes do not have.
+    IndexMismatch,
+    /// The bytes match none of the hashes of an entry that names no file, so a new file cannot
+    /// be told from a changed one.
+    NoMatch,
+    /// A file of the release the entry does not record.
+    NotRecorded,
+    /// A file the entry does not record by this name, with the bytes it records for another.
+    Renamed,
+    /// A recorded file that is no longer there.
+    Missing,
+    /// A hash recorded without a filename that no file has. About a hash, not a file.
+    Unmatched,
+    /// A recorded file served with the same bytes from another URL.
+    Moved,
+    /// Nothing is recorded, and the policy records nothing.
+    Unrecordable,
+}
+
+/// Why a file is missing or moved, where the sightings tell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Why {
+    /// No longer in the index's listing.
+    GoneFromListing,
+    /// Its URL answers 404 or 410.
+    NotFound,
+    /// The index lists it at a new URL, which answers 404.
+    NewUrlNotFound,
+    /// The recorded URL answers 404; the index serves the same bytes elsewhere.
+    RecordedUrlGone,
+    /// The index lists the same bytes at a new URL.
+    NewUrl,
+}
+
+/// The judgement of one artifact (or, for [`Status::NothingMatches`] and
+/// [`Status::Unmatched`], of the entry or one recorded hash).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Judged {
+    /// What became of it.
+    pub status: Status,
+    /// The file; empty when the judgement is not about one file.
+    pub filename: String,
+    /// The URL on record, or where an unrecorded file is served (as recorded: no credentials).
+    pub url: String,
+    /// Where it is served now, when that differs from `url`.
+    pub current_url: Option<String>,
+    /// The recorded hashes it is held against.
+    pub recorded: Vec<HashDigest>,
+    /// The hash of the bytes seen, in the algorithm that decided.
+    pub observed: Option<HashDigest>,
+    /// Digests the index declares that the bytes do not have.
+    pub declared: Vec<HashDigest>,
+    /// The filenames `recorded` was recorded for, in order, where known: the files whose
+    /// bytes these are ([`Status::Renamed`]), or every file the entry records
+    /// ([`Status::NotRecorded`]).
+    pub recorded_as: Vec<String>,
+    /// Why it is missing or moved.
+    pub why: Option<Why>,
+    /// PEP 592 reason, when the file is yanked.
+    pub yanked: Option<String>,
+    /// The sighting whose bytes decided, by position in what the judge was shown.
+    pub sighting: Option<usize>,
+}
+
+impl Judged {
+    /// A judgement of one file, nothing known yet but its status, name and URL.
+    pub fn new(status: Status, filename: &str, url: String) -> Self {
+        Self {
+            status,
+            filename: filename.to_string(),
+            url,
+            current_url: None,
+            recorded: Vec::new(),
+            observed: None,
+            declared: Vec::new(),
+            recorded_as: Vec::new(),
+            why: None,
+            yanked: None,
+            sighting: None,
+        }
+    }
+}
+
+/// The judge's answer for one entry.
+#[derive(Debug, Clone)]
+pub struct Verdict {
+    /// One judgement per artifact.
+    pub artifacts: Vec<Judged>,
+    /// What the entry records after this run: its record, plus what is recorded now.
+    pub pins: Pins,
+    /// What it would record if every byte shown were accepted: the other side of the diff a
+    /// refusal shows.
+    pub accepted: Pins,
+    /// The policy it was judged under.
+    pub policy: Policy,
+}
+
+impl Verdict {
+    /// How grave one judgement is: its status under the policy, and a yank is worth a warning.
+    pub fn outcome_of(&self, judged: &Judged) -> Outcome {
+        let outcome = self.policy.outcome(judged.status);
+        if judged.yanked.is_some() {
+            outcome.max(Outcome::Warn)
+        } else {
+            outcome
+        }
+    }
+
+    /// The gravest outcome of all.
+    pub fn outcome(&self) -> Outcome {
+        self.artifacts
+            .iter()
+            .map(|judged| self.outcome_of(judged))
+            .max()
+            .unwrap_or(Outcome::Pass)
+    }
+
+    /// The judgements with this outcome.
+    pub fn with_outcome(&self, outcome: Outcome) -> impl Iterator<Item = &Judged> {
+        self.artifacts
+            .iter()
+            .filter(move |judged| self.outcome_of(judged) == outcome)
+    }
+
+    /// Whether anything refuses.
+    pub fn refuses(&self) -> bool {
+        self.outcome() >= Outcome::Retry
+    }
+
+    /// How many files were recorded now.
+    pub fn recorded_now(&self) -> usize {
+        self.artifacts
+            .iter()
+            .filter(|judged| judged.status == Status::RecordedNow)
+            .count()
+    }
+}
+
+/// The records a sighting stands for: every record of the same artifact. A file fetched from a
+/// recorded URL without being listed stands for the records of that URL.
+fn corresponds(record: &Provenance, sighting: &Sighting) -> bool {
+    if sighting.listed {
+        same_artifact(&record.filename, &sighting.file.filename)
+    } else {
+        record.url == sighting.file.recorded_url()
+            && same_artifact(&record.filename, &sighting.file.filename)
+    }
+}
+
+/// The recorded hashes an index confirms for a listed file: when the entry records that file
+/// and the index declares every digest recorded for it. Then the bytes need not be downloaded
+/// to check the records; `None` means they must be.
+pub fn confirmed_by_index(record: &Record, file: &Candidate) -> Option<Vec<HashDigest>> {
+    let listed = Sighting {
+        file: file.clone(),
+        listed: true,
+        bytes: Bytes::Unread,
+    };
+    let hashes: Vec<HashDigest> = record
+        .files
+        .iter()
+        .filter(|provenance| corresponds(provenance, &listed))
+        .map(|provenance| provenance.hash.clone())
+        .collect();
+    (!hashes.is_empty() && hashes.iter().all(|hash| file.declared.contains(hash))).then_some(hashes)
+}
+
+/// The algorithms to compute for a file: the policy's, every recorded one, every declared one.
+pub fn algorithms_for(record: &Record, file: &Candidate, pin: HashAlgorithm) -> Vec<HashAlgorithm> {
+    let mut algorithms: Vec<HashAlgorithm> = record
+        .hashes
+        .iter()
+        .map(|hash| hash.algorithm)
+        .chain(file.declared.iter().map(|digest| digest.algorithm))
+        .chain([pin, HashAlgorithm::Sha256])
+        .collect();
+    algorithms.sort();
+    algorithms.dedup();
+    algorithms
+}
+
+/// Judges what was seen of an entry's files against what it records.
+pub fn judge(record: &Record, sightings: &[Sighting], policy: Policy) -> Verdict {
+    let release = policy.scope == Scope::Release;
+    let mut artifacts = Vec::new();
+
+    for provenance in &record.files {
+        if let Some(judged) = judge_record(provenance, sightings, release) {
+            artifacts.push(judged);
+        }
+    }
+
+    let mut unrecorded = Vec::new();
+    for (index, sighting) in sightings.iter().enumerate() {
+        if !sighting.listed || !sighting.seen() {
+            continue;
+        }
+        if record
+            .files
+            .iter()
+            .any(|provenance| corresponds(provenance, sighting))
+        {
+            continue;
+        }
+        unrecorded.push(judge_unrecorded(record, index, sighting, policy));
+    }
+
+    if release && policy.recording != Recording::Update && !record.hashes.is_empty() {
+        explain_unrecorded(record, sightings, &artifacts, &mut unrecorded);
+    }
+    artifacts.extend(unrecorded);
+
+    let pins = if policy.recording == Recording::Update {
+        accepted(record, sightings, policy)
+    } else {
+        kept_and_new(record, sightings, &artifacts, policy)
+    };
+    Verdict {
+        accepted: accepted(record, sightings, policy),
+        artifacts,
+        pins,
+        policy,
+    }
+}
+
+/// The judgement of a recorded file, or `None` when nothing can be said yet (its bytes could
+/// not be read: the caller reports why), or it was not shown in a [`Scope::Files`] judgement.
+fn judge_record(provenance: &Provenance, sightings: &[Sighting], release: bool) -> Option<Judged> {
+    let mine: Vec<(usize, &Sighting)> = sightings
+        .iter()
+        .enumerate()
+        .filter(|(_, sighting)| corresponds(provenance, sighting))
+        .collect();
+    let listed: Vec<(usize, &Sighting)> = mine
+        .iter()
+        .copied()
+        .filter(|(_, sighting)| sighting.listed)
+        .collect();
+    let mut judged = Judged::new(
+        Status::Verified,
+        &provenance.filename,
+        provenance.url.clone(),
+    );
+    judged.recorded = vec![provenance.hash.clone()];
+    let elsewhere = |sighting: &Sighting| {
+        let url = sighting.file.recorded_url();
+        (url != provenance.url).then_some(url)
+    };
+
+    // Other bytes anywhere, at the recorded URL first, is the gravest finding.
+    let mut by_url = mine.clone();
+    by_url.sort_by_key(|(_, sighting)| sighting.listed);
+    if let Some((index, sighting, observed)) = by_url.iter().find_map(|(index, sighting)| {
+        let observed = sighting.digest(provenance.hash.algorithm)?;
+        (*observed != provenance.hash).then_some((*index, *sighting, observed))
+    }) {
+        judged.status = Status::Changed;
+        judged.observed = Some(observed.clone());
+        judged.current_url = elsewhere(sighting);
+        judged.declared = sighting.lying_declarations();
+        judged.sighting = Some(index);
+        return Some(judged);
+    }
+    if mine.is_empty() && !release {
+        return None;
+    }
+    let recorded_url_gone = mine
+        .iter()
+        .any(|(_, sighting)| !sighting.listed && matches!(sighting.bytes, Bytes::Gone));
+    let Some(&(index, sighting)) = listed
+        .iter()
+        .find(|(_, sighting)| sighting.seen())
+        .or(listed.first())
+    else {
+        judged.status = Status::Missing;
+        judged.why = Some(Why::GoneFromListing);
+        return Some(judged);
+    };
+    judged.sighting = Some(index);
+    judged.yanked.clone_from(&sighting.file.yanked);
+    judged.observed = sighting.digest(provenance.hash.algorithm).cloned();
+    judged.current_url = elsewhere(sighting);
+    let lying = sighting.lying_declarations();
+    if !lying.is_empty() {
+        judged.status = Status::IndexMismatch;
+        judged.declared = lying;
+        return Some(judged);
+    }
+    if !sighting.seen() {
+        if !matches!(sighting.bytes, Bytes::Gone) {
+            return None;
+        }
+        // Gone where it is listed. If it was listed where it was recorded, it is plainly gone.
+        judged.status = Status::Missing;
+        judged.why = Some(if judged.current_url.is_some() {
+            Why::NewUrlNotFound
+        } else {
+            Why::NotFound
+        });
+        return Some(judged);
+    }
+    if judged.current_url.is_some() {
+        judged.status = Status::Moved;
+        judged.why = Some(if recorded_url_gone {
+            Why::RecordedUrlGone
+        } else {
+            Why::NewUrl
+        });
+    }
+    Some(judged)
+}
+
+/// The judgement of a shown file that no record names.
+fn judge_unrecorded(record: &Record, index: usize, sighting: &Sighting, policy: Policy) -> Judged {
+    let file = &sighting.file;
+    let mut judged = Judged::new(Status::NotRecorded, &file.filename, file.recorded_url());
+    judged.sighting = Some(index);
+    judged.yanked.clone_from(&file.yanked);
+    judged.observed = sighting.recordable_hash(policy.algorithm);
+    judged.declared = sighting.lying_declarations();
+    let bare = record.bare_hashes().find(|hash| sighting.has(hash));
+    let same_bytes: Vec<&Provenance> = record
+        .files
+        .iter()
+        .filter(|provenance| sighting.has(&provenance.hash))
+        .collect();
+    let is_direct_file = record
+        .direct
+        .as_ref()
+        .is_some_and(|(filename, _)| same_artifact(filename, &file.filename));
+    judged.status = if !judged.declared.is_empty() {
+        Status::IndexMismatch
+    } else if let Some(hash) = bare {
+        judged.recorded = vec![hash.clone()];
+        judged.observed = Some(hash.clone());
+        Status::Adopted
+    } else if !same_bytes.is_empty() {
+        judged.recorded = same_bytes.iter().map(|p| p.hash.clone()).collect();
+        judged.recorded_as = same_bytes.iter().map(|p| p.filename.clone()).collect();
+        judged.observed = Some(same_bytes[0].hash.clone());
+        Status::Renamed
+    } else if is_direct_file && !record.hashes.is_empty() {
+        // A direct URL stands for one file: every hash recorded for it is that file's.
+        judged.recorded.clone_from(&record.hashes);
+        if let Some(hash) = record.hashes.first() {
+            judged.observed = sighting.digest(hash.algorithm).cloned();
+        }
+        Status::Changed
+    } else if record.hashes.is_empty() {
+        if policy.recording == Recording::Never {
+            Status::Unrecordable
+        } else {
+            Status::RecordedNow
+        }
+    } else if policy.scope == Scope::Files && record.files.is_empty() && record.direct.is_none() {
+        judged.recorded.clone_from(&record.hashes);
+        Status::NoMatch
+    } else {
+        // Held against every recorded file, each named, then any hash without a filename.
+        judged.recorded = record.files.iter().map(|p| p.hash.clone()).collect();
+        judged.recorded_as = record.files.iter().map(|p| p.filename.clone()).collect();
+        judged.recorded.extend(record.bare_hashes().cloned());
+        Status::NotRecorded
+    };
+    judged
+}
+
+/// In a whole release, turns what cannot be explained innocently into findings: recorded
+/// hashes that match no file at all, and hashes without a filename that match nothing while a
+/// file is served with a hash nobody recorded. Only when every listed file was seen can a hash
+/// be said to match none of them.
+fn explain_unrecorded(
+    record: &Record,
+    sightings: &[Sighting],
+    recorded: &[Judged],
+    unrecorded: &mut Vec<Judged>,
+) {
+    let listed: Vec<&Sighting> = sightings.iter().filter(|s| s.listed).collect();
+    if listed.is_empty() || !listed.iter().all(|sighting| sighting.seen()) {
+        return;
+    }
+    let matched_any = listed
+        .iter()
+        .any(|sighting| record.hashes.iter().any(|hash| sighting.has(hash)));
+    let changed_any = recorded
+        .iter()
+        .chain(unrecorded.iter())
+        .any(|judged| judged.status == Status::Changed);
+    if !matched_any && !changed_any {
+        let mut judged = Judged::new(Status::NothingMatches, "", String::new());
+        judged.recorded.clone_from(&record.hashes);
+        unrecorded.push(judged);
+        return;
+    }
+    // A hash a changed file is already held to is reported with that file.
+    let explained = |hash: &HashDigest| {
+        unrecorded
+            .iter()
+            .any(|judged| judged.status == Status::Changed && judged.recorded.contains(hash))
+    };
+    let unmatched: Vec<&HashDigest> = record
+        .bare_hashes()
+        .filter(|hash| !listed.iter().any(|sighting| sighting.has(hash)) && !explained(hash))
+        .collect();
+    if unmatched.is_empty() {
+        return;
+    }
+    for judged in unrecorded.iter_mut() {
+        if judged.status == Status::NotRecorded {
+            judged.status = Status::Republished;
+            judged.recorded = unmatched.iter().copied().cloned().collect();
+        }
+    }
+    for hash in unmatched {
+        let mut judged = Judged::new(Status::Unmatched, "", String::new());
+        judged.recorded = vec![hash.clone()];
+        unrecorded.push(judged);
+    }
+}
+
+/// What the entry records after a run that may not re-record: everything it recorded, plus
+/// the provenance of adopted hashes and the files recorded now.
+fn kept_and_new(
+    record: &Record,
+    sightings: &[Sighting],
+    artifacts: &[Judged],
+    policy: Policy,
+) -> Pins {
+    let mut pins = Pins {
+        hashes: record.hashes.clone(),
+        provenance: record.files.clone(),
+    };
+    if policy.recording == Recording::Never {
+        return pins;
+    }
+    for judged in artifacts {
+        let (Status::Adopted | Status::RecordedNow, Some(index), Some(hash)) =
+            (judged.status, judged.sighting, &judged.observed)
+        else {
+            continue;
+        };
+        pins.hashes.push(hash.clone());
+        pins.provenance.push(Provenance {
+            filename: judged.filename.clone(),
+            hash: hash.clone(),
+            url: sightings[index].file.recorded_url(),
+        });
+    }
+    finish(&mut pins);
+    pins
+}
+
+/// What the entry would record if every byte shown were accepted. For a whole release, exactly
+/// the files shown; for some files, their records replaced and every other record kept.
+fn accepted(record: &Record, sightings: &[Sighting], policy: Policy) -> Pins {
+    let shown: Vec<Provenance> = sightings
+        .iter()
+        .filter(|sighting| sighting.listed)
+        .filter_map(|sighting| {
+            Some(Provenance {
+                filename: sighting.file.filename.clone(),
+                hash: sighting.recordable_hash(policy.algorithm)?,
+                url: sighting.file.recorded_url(),
+            })
+        })
+        .collect();
+    let mut pins = Pins::default();
+    if policy.scope == Scope::Files {
+        let replaced: Vec<&Provenance> = record
+            .files
+            .iter()
+            .filter(|provenance| sightings.iter().any(|s| corresponds(provenance, s)))
+            .collect();
+        pins.provenance = record
+            .files
+            .iter()
+            .filter(|provenance| !replaced.contains(provenance))
+            .cloned()
+            .collect();
+        pins.hashes = record
+            .hashes
+            .iter()
+            .filter(|hash| !replaced.iter().any(|provenance| provenance.hash == **hash))
+            .cloned()
+            .collect();
+    }
+    pins.hashes.extend(shown.iter().map(|p| p.hash.clone()));
+    pins.provenance.extend(shown);
+    finish(&mut pins);
+    pins
+}
+
+/// Sorts hashes and provenance so that the same observations always write the same bytes.
+fn finish(pins: &mut Pins) {
+    pins.hashes.sort();
+    pins.hashes.dedup();
+    pins.provenance
+        .sort_by(|a, b| (&a.filename, &a.url, &a.hash).cmp(&(&b.filename, &b.url, &b.hash)));
+    pins.provenance.dedup();
+}
+
+/// Judges one file against every entry that pins its release (several under different
+/// markers): any entry that passes it passes it; otherwise a failure outranks a retry, since it
+/// says more. `None` when there is no entry.
+pub fn judge_among<'p, 'a>(
+    pins: &[&'p Pin<'a>],
+    sighting: &Sighting,
+    policy: Policy,
+) -> Option<(&'p Pin<'a>, Verdict)> {
+    let rank = |outcome: Outcome| match outcome {
+        Outcome::Pass | Outcome::Warn => 0,
+        Outcome::Fail => 1,
+        Outcome::Retry => 2,
+    };
+    pins.iter()
+        .map(|pin| {
+            let verdict = judge(&pin.record, std::slice::from_ref(sighting), policy);
+            (*pin, verdict)
+        })
+        .min_by_key(|(_, verdict)| rank(verdict.outcome()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hash::Hasher;
+
+    const SDIST: &str = "pkg-1.0.tar.gz";
+    const WHEEL: &str = "pkg-1.0-py3-none-any.whl";
+
+    fn digests(bytes: &[u8]) -> Digests {
+        let mut hasher = Hasher::new([HashAlgorithm::Sha256, HashAlgorithm::Sha512]);
+        hasher.update(bytes);
+        hasher.finish()
+    }
+
+    fn sha(bytes: &[u8]) -> HashDigest {
+        digests(bytes).sha256().clone()
+    }
+
+    fn url(filename: &str) -> Url {
+        Url::parse(&format!("https://files.example/{filename}")).unwrap()
+    }
+
+    fn listed(filename: &str, bytes: &[u8]) -> Sighting {
+        Sighting::given(filename, &url(filename), digests(bytes))
+    }
+
+    fn provenance(filename: &str, bytes: &[u8]) -> Provenance {
+        Provenance {
+            filename: filename.into(),
+            hash: sha(bytes),
+            url: url(filename).to_string(),
+        }
+    }
+
+    /// A record of these files, with their sha256 hashes and provenance lines.
+    fn record(files: &[(&str, &[u8])]) -> Record {
+        let files: Vec<Provenance> = files.iter().map(|(f, b)| provenance(f, b)).collect();
+        let mut hashes: Vec<HashDigest> = files.iter().map(|p| p.hash.clone()).collect();
+        hashes.sort();
+        Record {
+            hashes,
+            files,
+            direct: None,
+        }
+    }
+
+    fn bare(hashes: &[HashDigest]) -> Record {
+        Record {
+            hashes: hashes.to_vec(),
+            ..Record::default()
+        }
+    }
+
+    const LOCK: Policy = Policy {
+        scope: Scope::Release,
+        recording: Recording::FirstUse,
+        algorithm: HashAlgorithm::Sha256,
+    };
+    const UPDATE: Policy = Policy {
+        recording: Recording::Update,
+        ..LOCK
+    };
+    const CHECK: Policy = Policy {
+        recording: Recording::Never,
+        ..LOCK
+    };
+    const VERIFY: Policy = Policy {
+        scope: Scope::Files,
+        recording: Recording::Never,
+        algorithm: HashAlgorithm::Sha256,
+    };
+
+    fn statuses(verdict: &Verdict) -> Vec<(Status, &str)> {
+        verdict
+            .artifacts
+            .iter()
+            .map(|judged| (judged.status, judged.filename.as_str()))
+            .collect()
+    }
+
+    #[test]
+    fn a_first_sighting_records_every_file() {
+        let verdict = judge(
+            &Record::default(),
+            &[listed(SDIST, b"s"), listed(WHEEL, b"w")],
+            LOCK,
+        );
+        assert_eq!(
+            statuses(&verdict),
+            [(Status::RecordedNow, SDIST), (Status::RecordedNow, WHEEL)]
+        );
+        assert_eq!(verdict.outcome(), Outcome::Pass);
+        assert_eq!(verdict.pins, verdict.accepted);
+        assert_eq!(verdict.pins.provenance[0].filename, WHEEL);
+        assert_eq!(verdict.recorded_now(), 2);
+        // Where nothing may be recorded, a first sighting is refused instead.
+        let verdict = judge(&Record::default(), &[listed(WHEEL, b"w")], VERIFY);
+        assert_eq!(statuses(&verdict), [(Status::Unrecordable, WHEEL)]);
+        assert_eq!(verdict.outcome(), Outcome::Fail);
+    }
+
+    #[test]
+    fn changed_bytes_fail_keep_the_record_and_re_record_only_on_update() {
+        let record = record(&[(SDIST, b"s")]);
+        let verdict = judge(&record, &[listed(SDIST, b"evil")], LOCK);
+        assert_eq!(statuses(&verdict), [(Status::Changed, SDIST)]);
+        let changed = &verdict.artifacts[0];
+        assert_eq!(changed.recorded, [sha(b"s")]);
+        assert_eq!(changed.observed, Some(sha(b"evil")));
+        assert_eq!(verdict.outcome(), Outcome::Fail);
+        assert_eq!(verdict.pins.hashes, record.hashes);
+        assert_eq!(verdict.accepted.hashes, [sha(b"evil")]);
+
+        let updated = judge(&record, &[listed(SDIST, b"evil")], UPDATE);
+        assert_eq!(updated.outcome(), Outcome::Warn);
+        assert_eq!(updated.pins.hashes, [sha(b"evil")]);
+    }
+
+    #[test]
+    fn every_hash_recorded_for_a_file_must_match() {
+        // A right sha256 does not excuse a wrong sha512 recorded for the same file.
+        let mut record = record(&[(WHEEL, b"w")]);
+        let wrong = digests(b"other")
+            .get(HashAlgorithm::Sha512)
+            .unwrap()
+            .clone();
+        record.hashes.push(wrong.clone());
+        record.files.push(Provenance {
+            hash: wrong.clone(),
+            ..provenance(WHEEL, b"w")
+        });
+        let verdict = judge(&record, &[listed(WHEEL, b"w")], LOCK);
+        assert!(
+            verdict.artifacts.iter().any(
+                |judged| judged.status == Status::Changed && judged.recorded == [wrong.clone()]
+            ),
+            "{verdict:?}"
+        );
+        assert_eq!(verdict.outcome(), Outcome::Fail);
+        // Nothing recorded is dropped.
+        assert_eq!(verdict.pins.provenance.len(), 2);
+    }
+
+    #[test]
+    fn a_renamed_file_is_still_held_to_its_record() {
+        let record = record(&[(SDIST, b"s")]);
+        let verdict = judge(&record, &[listed("PKG-1.0.0.tar.gz", b"evil")], LOCK);
+        assert_eq!(statuses(&verdict), [(Status::Changed, SDIST)]);
+        assert_eq!(verdict.outcome(), Outcome::Fail);
+    }
+
+    #[test]
+    fn new_files_are_reported_not_recorded_and_vanished_ones_kept() {
+        let record = record(&[(SDIST, b"s"), (WHEEL, b"w")]);
+        let other = "pkg-1.0-cp311-cp311-win_amd64.whl";
+        let verdict = judge(&record, &[listed(WHEEL, b"w"), listed(other, b"x")], LOCK);
+        assert_eq!(
+            statuses(&verdict),
+            [
+                (Status::Missing, SDIST),
+                (Status::Verified, WHEEL),
+                (Status::NotRecorded, other)
+            ]
+        );
+        assert_eq!(verdict.artifacts[0].why, Some(Why::GoneFromListing));
+        assert_eq!(verdict.outcome(), Outcome::Warn);
+        assert_eq!(verdict.pins.hashes, record.hashes);
+        // `--update` makes the entry say exactly what is served now, and that is no news.
+        let updated = judge(&record, &[listed(WHEEL, b"w"), listed(other, b"x")], UPDATE);
+        assert_eq!(updated.outcome(), Outcome::Pass);
+        assert_eq!(updated.pins.hashes.len(), 2);
+        assert!(updated.pins.hashes.contains(&sha(b"x")));
+    }
+
+    #[test]
+    fn hashes_without_filenames_are_adopted_by_the_file_that_has_them() {
+        let verdict = judge(&bare(&[sha(b"s")]), &[listed(SDIST, b"s")], LOCK);
+        assert_eq!(statuses(&verdict), [(Status::Adopted, SDIST)]);
+        assert_eq!(verdict.pins.provenance, [provenance(SDIST, b"s")]);
+        // A check records nothing, not even provenance.
+        let checked = judge(&bare(&[sha(b"s")]), &[listed(SDIST, b"s")], CHECK);
+        assert!(checked.pins.provenance.is_empty());
+    }
+
+    #[test]
+    fn a_republished_file_under_hashes_without_filenames_is_refused() {
+        let record = bare(&[sha(b"w"), sha(b"s")]);
+        let verdict = judge(
+            &record,
+            &[listed(WHEEL, b"w"), listed(SDIST, b"evil")],
+            LOCK,
+        );
+        assert_eq!(
+            statuses(&verdict),
+            [
+                (Status::Adopted, WHEEL),
+                (Status::Republished, SDIST),
+                (Status::Unmatched, "")
+            ]
+        );
+        assert_eq!(verdict.artifacts[1].recorded, [sha(b"s")]);
+        assert_eq!(verdict.outcome(), Outcome::Fail);
+    }
+
+    #[test]
+    fn a_pin_whose_hashes_match_nothing_is_refused() {
+        let record = record(&[(SDIST, b"s")]);
+        let verdict = judge(&record, &[listed("pkg-2.0.tar.gz", b"t")], LOCK);
+        assert!(
+            statuses(&verdict).contains(&(Status::NothingMatches, "")),
+            "{verdict:?}"
+        );
+        assert_eq!(verdict.outcome(), Outcome::Fail);
+    }
+
+    #[test]
+    fn an_index_that_declares_a_wrong_digest_fails() {
+        let mut lying = listed(SDIST, b"s");
+        lying.file.declared = vec![sha(b"other")];
+        let verdict = judge(&Record::default(), &[lying.clone()], LOCK);
+        assert_eq!(statuses(&verdict), [(Status::IndexMismatch, SDIST)]);
+        assert_eq!(verdict.outcome(), Outcome::Fail);
+        let verdict = judge(&record(&[(SDIST, b"s")]), &[lying], LOCK);
+        assert_eq!(statuses(&verdict), [(Status::IndexMismatch, SDIST)]);
+        assert_eq!(verdict.artifacts[0].declared, [sha(b"other")]);
+    }
+
+    #[test]
+    fn an_index_confirms_records_but_never_supplies_a_hash() {
+        let record = record(&[(SDIST, b"s")]);
+        let mut file = listed(SDIST, b"s").file;
+        assert_eq!(confirmed_by_index(&record, &file), None);
+        file.declared = vec![sha(b"s")];
+        assert_eq!(confirmed_by_index(&record, &file), Some(vec![sha(b"s")]));
+        // A file the entry does not record is never confirmed, whatever is declared.
+        assert_eq!(confirmed_by_index(&Record::default(), &file), None);
+        let confirmed = Sighting {
+            file,
+            listed: true,
+            bytes: Bytes::ConfirmedByIndex(vec![sha(b"s")]),
+        };
+        let verdict = judge(&record, &[confirmed], LOCK);
+        assert_eq!(statuses(&verdict), [(Status::Verified, SDIST)]);
+    }
+
+    #[test]
+    fn a_check_tells_missing_moved_and_unread_apart() {
+        let record = record(&[(SDIST, b"s")]);
+        let mut moved = listed(SDIST, b"s");
+        moved.file.url = Url::parse("https://mirror.example/pkg-1.0.tar.gz").unwrap();
+        let verdict = judge(&record, &[moved.clone()], CHECK);
+        assert_eq!(statuses(&verdict), [(Status::Moved, SDIST)]);
+        assert_eq!(verdict.artifacts[0].why, Some(Why::NewUrl));
+        assert_eq!(
+            verdict.artifacts[0].current_url.as_deref(),
+            Some("https://mirror.example/pkg-1.0.tar.gz")
+        );
+        // The recorded URL answering 404 is said, too.
+        let at_recorded = Sighting {
+            file: Candidate::given(SDIST, &url(SDIST)),
+            listed: false,
+            bytes: Bytes::Gone,
+        };
+        let verdict = judge(&record, &[at_recorded.clone(), moved.clone()], CHECK);
+        assert_eq!(verdict.artifacts[0].why, Some(Why::RecordedUrlGone));
+        // Listed but answering 404 is missing; a failed download is no verdict at all.
+        let mut gone = listed(SDIST, b"s");
+        gone.bytes = Bytes::Gone;
+        let verdict = judge(&record, &[gone.clone()], CHECK);
+        assert_eq!(statuses(&verdict), [(Status::Missing, SDIST)]);
+        assert_eq!(verdict.artifacts[0].why, Some(Why::NotFound));
+        gone.bytes = Bytes::Unread;
+        assert!(judge(&record, &[gone], CHECK).artifacts.is_empty());
+    }
+
+    #[test]
+    fn one_file_judged_alone_passes_retries_or_fails() {
+        let record = record(&[(SDIST, b"s"), (WHEEL, b"w")]);
+        let judged = |sighting: Sighting| {
+            let verdict = judge(&record, &[sighting], VERIFY);
+            (verdict.artifacts[0].status, verdict.outcome())
+        };
+        assert_eq!(
+            judged(listed(WHEEL, b"w")),
+            (Status::Verified, Outcome::Pass)
+        );
+        assert_eq!(
+            judged(listed(WHEEL, b"x")),
+            (Status::Changed, Outcome::Fail)
+        );
+        let other = "pkg-1.0-cp311-cp311-win_amd64.whl";
+        assert_eq!(
+            judged(listed(other, b"x")),
+            (Status::NotRecorded, Outcome::Retry)
+        );
+        assert_eq!(
+            judged(listed(other, b"w")),
+            (Status::Renamed, Outcome::Warn)
+        );
+        let mut elsewhere = listed(WHEEL, b"w");
+        elsewhere.file.url = Url::parse("https://mirror.example/x.whl").unwrap();
+        assert_eq!(judged(elsewhere), (Status::Moved, Outcome::Warn));
+        // Records of files not shown are not judged at all.
+        assert_eq!(
+            judge(&record, &[listed(WHEEL, b"w")], VERIFY)
+                .artifacts
+                .len(),
+            1
+        );
+        // Hashes without filenames cannot tell a new file from a changed one.
+        let verdict = judge(&bare(&[sha(b"s")]), &[listed(WHEEL, b"w")], VERIFY);
+        assert_eq!(statuses(&verdict), [(Status::NoMatch, WHEEL)]);
+        assert_eq!(verdict.outcome(), Outcome::Fail);
+    }
+
+    #[test]
+    fn a_direct_url_stands_for_its_one_file() {
+        let record = Record {
+            hashes: vec![sha(b"s")],
+            files: Vec::new(),
+            direct: Some((SDIST.into(), url(SDIST).to_string())),
+        };
+        let verdict = judge(&record, &[listed(SDIST, b"evil")], VERIFY);
+        assert_eq!(statuses(&verdict), [(Status::Changed, SDIST)]);
+        let verdict = judge(&record, &[listed(SDIST, b"evil")], LOCK);
+        assert_eq!(statuses(&verdict), [(Status::Changed, SDIST)]);
+        assert_eq!(verdict.outcome(), Outcome::Fail);
+    }
+
+    #[test]
+    fn a_yank_is_worth_a_warning() {
+        let mut yanked = listed(SDIST, b"s");
+        yanked.file.yanked = Some("broken".into());
+        let verdict = judge(&record(&[(SDIST, b"s")]), &[yanked], LOCK);
+        assert_eq!(statuses(&verdict), [(Status::Verified, SDIST)]);
+        assert_eq!(verdict.outcome(), Outcome::Warn);
+    }
+}
