@@ -302,7 +302,13 @@ pub fn find_candidates(
                 };
                 let candidates = release_candidates(listing, project, version, filter);
                 if candidates.is_empty() {
-                    problems.push(no_files_error(plan, listing, project, client));
+                    problems.push(no_files_error(
+                        &plan.location_prefix(),
+                        &plan.label,
+                        listing,
+                        project,
+                        client,
+                    ));
                 }
                 candidates
             }
@@ -463,8 +469,11 @@ fn url_candidate(url: &Url, filename: &str) -> Candidate {
     }
 }
 
+/// Why a requirement (`label`, at `location`) found no files: the versions the indexes do list,
+/// or, when they list none, the project names nearest to the one asked for.
 fn no_files_error(
-    plan: &Plan<'_>,
+    location: &str,
+    label: &str,
     listing: &ProjectListing,
     project: &PackageName,
     client: &Client,
@@ -495,7 +504,20 @@ fn no_files_error(
         )
         .collect();
     let available = if versions.is_empty() {
-        format!("no release of `{project}` is listed there")
+        // Only on this error path are all the indexes' project names fetched, to catch a typo.
+        let names = client.project_names().unwrap_or_default();
+        let nearest: Vec<String> = crate::name::nearest(project, &names)
+            .iter()
+            .map(|name| format!("`{name}`"))
+            .collect();
+        match &nearest[..] {
+            [] => format!("no release of `{project}` is listed there"),
+            [only] => format!("no release of `{project}` is listed there; did you mean {only}?"),
+            [first @ .., last] => format!(
+                "no release of `{project}` is listed there; did you mean {} or {last}?",
+                first.join(", ")
+            ),
+        }
     } else {
         let shown: Vec<String> = versions
             .iter()
@@ -507,12 +529,25 @@ fn no_files_error(
     };
     // The pin asks for something the configured indexes do not have: an input error (2).
     NoReleaseFiles(format!(
-        "{}no files for `{}` in {}\nhint: {available}",
-        plan.location_prefix(),
-        plan.label,
+        "{location}no files for `{label}` in {}\nhint: {available}",
         searched.join(", ")
     ))
     .into()
+}
+
+/// The error for a requirement no index has a release for (`label`, at `location`), from
+/// hashpin's own look at the indexes: an input error naming the versions or the nearest names
+/// (exit 2), or the listing's own failure (exit 4).
+pub fn release_not_found(
+    client: &Client,
+    project: &PackageName,
+    location: &str,
+    label: &str,
+) -> anyhow::Error {
+    match client.list_project(project) {
+        Ok(listing) => no_files_error(location, label, &listing, project, client),
+        Err(error) => error.into(),
+    }
 }
 
 /// Adds what PyPI's JSON API declares (blake2b-256 besides sha256) to each release's files, so

@@ -139,3 +139,62 @@ fn a_kept_pins_changed_sdist_is_refused_before_pip_builds_it() {
     );
     assert_eq!(context.read("requirements.txt"), locked);
 }
+
+// See: https://github.com/hashpin/hashpin/issues/7
+#[test]
+fn a_failed_listing_of_a_kept_pin_stops_before_pip_runs() {
+    let context = TestContext::new();
+    context.write("requirements.in", "depb<1.2\n");
+    assert_eq!(resolve(&context, &[]).code, 0);
+    let locked = context.read("requirements.txt");
+    context.server.fail_times("/simple/depb/", 500, 100);
+    let before = context.server.request_count();
+    let run = resolve(&context, &["--retries", "1"]);
+    assert_eq!(run.code, 4, "{}", run.snapshot());
+    assert!(
+        run.stderr.contains("HTTP 500 (after 1 retry"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("nothing written"), "{}", run.stderr);
+    assert!(!run.stderr.contains("pip"), "pip never ran: {}", run.stderr);
+    // hashpin's two attempts at the listing, and nothing else: pip asked for nothing.
+    let requests = &context.server.request_log()[before..];
+    assert!(
+        requests
+            .iter()
+            .all(|request| request.contains("/simple/depb/")),
+        "{requests:?}"
+    );
+    assert_eq!(requests.len(), 2, "{requests:?}");
+    assert_eq!(context.read("requirements.txt"), locked);
+}
+
+// See: https://github.com/hashpin/hashpin/issues/7
+#[test]
+fn a_misspelt_project_is_an_input_error_with_a_suggestion_as_in_lock() {
+    let context = TestContext::new();
+    context.write("requirements.in", "# app\ntinyprj\n");
+    let run = resolve(&context, &[]);
+    assert_eq!(run.code, 2, "{}", run.snapshot());
+    assert!(
+        run.stderr.contains(
+            "error: requirements.in:2: no files for `tinyprj` in `[INDEX]/simple/`\nhint: no release of `tinyprj` is listed there; did you mean `tinyproj`?"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(!context.path("requirements.txt").exists());
+
+    // `hashpin lock` says the same of the same mistake, with the same exit code.
+    context.write("requirements.txt", "tinyprj==1.0.0\n");
+    let run = context.lock(&[]);
+    assert_eq!(run.code, 2, "{}", run.snapshot());
+    assert!(
+        run.stderr.contains(
+            "error: requirements.txt:1: no files for `tinyprj==1.0.0` in `[INDEX]/simple/`\nhint: no release of `tinyprj` is listed there; did you mean `tinyproj`?"
+        ),
+        "{}",
+        run.stderr
+    );
+}
