@@ -10,7 +10,7 @@ use crate::name::PackageName;
 
 /// Why a filename from an index was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum FilenameError {
+pub(crate) enum FilenameError {
     /// The name could act as a path, or hide text from a terminal.
     #[error(
         "refusing filename `{0}`: an artifact name must not contain a path separator, `..`, white space or control characters"
@@ -23,7 +23,7 @@ pub enum FilenameError {
 
 /// Refuses filenames that are not plain names: separators, `..`, leading dots, control
 /// characters, or absurd lengths. A filename from an index is data, never a path.
-pub fn check_filename(filename: &str) -> Result<(), FilenameError> {
+pub(crate) fn check_filename(filename: &str) -> Result<(), FilenameError> {
     let unsafe_name = filename.is_empty()
         || filename.len() > 255
         || filename.starts_with('.')
@@ -42,7 +42,7 @@ pub fn check_filename(filename: &str) -> Result<(), FilenameError> {
 
 /// What kind of distribution a file is.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ArtifactKind {
+pub(crate) enum ArtifactKind {
     /// A built distribution, with its compatibility tags.
     Wheel(WheelTags),
     /// A source distribution.
@@ -51,28 +51,28 @@ pub enum ArtifactKind {
 
 /// The compatibility tags of a wheel filename, each part split on `.` (compressed tag sets).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WheelTags {
+pub(crate) struct WheelTags {
     /// The optional build tag (`1` in `pkg-1.0-1-py3-none-any.whl`): a rebuild is another file.
-    pub build: Option<String>,
+    pub(crate) build: Option<String>,
     /// Python tags: `py3`, `cp311`, `pp310`.
-    pub python: Vec<String>,
+    pub(crate) python: Vec<String>,
     /// ABI tags: `none`, `abi3`, `cp311`.
-    pub abi: Vec<String>,
+    pub(crate) abi: Vec<String>,
     /// Platform tags: `any`, `manylinux_2_17_x86_64`, `win_amd64`.
-    pub platform: Vec<String>,
+    pub(crate) platform: Vec<String>,
 }
 
 /// A parsed artifact filename.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ArtifactName {
+pub(crate) struct ArtifactName {
     /// The project, normalized.
-    pub project: PackageName,
+    pub(crate) project: PackageName,
     /// The version, as written in the filename.
-    pub version_text: String,
+    pub(crate) version_text: String,
     /// The version, parsed when it is valid PEP 440.
-    pub version: Option<Version>,
+    pub(crate) version: Option<Version>,
     /// Wheel or sdist.
-    pub kind: ArtifactKind,
+    pub(crate) kind: ArtifactKind,
 }
 
 const SDIST_SUFFIXES: [&str; 5] = [".tar.gz", ".zip", ".tar.bz2", ".tgz", ".tar.xz"];
@@ -82,7 +82,10 @@ impl ArtifactName {
     ///
     /// Legacy sdist names may contain `-` in the project part (`python-dateutil-2.8.2.tar.gz`),
     /// so the split point is found with the project the caller expects, when it knows one.
-    pub fn parse(filename: &str, expected: Option<&PackageName>) -> Result<Self, FilenameError> {
+    pub(crate) fn parse(
+        filename: &str,
+        expected: Option<&PackageName>,
+    ) -> Result<Self, FilenameError> {
         check_filename(filename)?;
         let unrecognized = || FilenameError::Unrecognized(filename.to_string());
         if let Some(stem) = filename.strip_suffix(".whl") {
@@ -136,7 +139,7 @@ impl ArtifactName {
     }
 
     /// The wheel's tags, or `None` for an sdist.
-    pub fn wheel_tags(&self) -> Option<&WheelTags> {
+    pub(crate) fn wheel_tags(&self) -> Option<&WheelTags> {
         match &self.kind {
             ArtifactKind::Wheel(tags) => Some(tags),
             ArtifactKind::Sdist => None,
@@ -147,7 +150,7 @@ impl ArtifactName {
 /// Whether two filenames name the same artifact, spelled differently: the same project (PEP 503),
 /// the same version (PEP 440: `1.0` is `1.0.0`), and the same tags or sdist format. A tampered
 /// file must not escape its record by changing the case of its name.
-pub fn same_artifact(a: &str, b: &str) -> bool {
+pub(crate) fn same_artifact(a: &str, b: &str) -> bool {
     if a == b {
         return true;
     }

@@ -13,14 +13,14 @@ use crate::hash::{HashAlgorithm, HashDigest, Hasher};
 
 /// The artifact store.
 #[derive(Debug, Clone)]
-pub struct Cache {
+pub(crate) struct Cache {
     root: PathBuf,
 }
 
 impl Cache {
     /// The cache at `HASHPIN_CACHE_DIR`, else `$XDG_CACHE_HOME/hashpin`, else
     /// `~/.cache/hashpin`; `None` when no location can be found.
-    pub fn from_env(env: &dyn Fn(&str) -> Option<String>) -> Option<Self> {
+    pub(crate) fn from_env(env: &dyn Fn(&str) -> Option<String>) -> Option<Self> {
         let root = env(EnvVars::HASHPIN_CACHE_DIR)
             .map(PathBuf::from)
             .or_else(|| env(EnvVars::XDG_CACHE_HOME).map(|dir| Path::new(&dir).join("hashpin")))
@@ -29,7 +29,7 @@ impl Cache {
     }
 
     /// A cache rooted at `root`.
-    pub fn at(root: PathBuf) -> Self {
+    pub(crate) fn at(root: PathBuf) -> Self {
         Self { root }
     }
 
@@ -41,14 +41,14 @@ impl Cache {
     }
 
     /// A temporary file inside the cache, on the same file system as its final place.
-    pub fn temporary(&self) -> std::io::Result<tempfile::NamedTempFile> {
+    pub(crate) fn temporary(&self) -> std::io::Result<tempfile::NamedTempFile> {
         let directory = self.root.join("tmp");
         fs_err::create_dir_all(&directory)?;
         tempfile::NamedTempFile::new_in(directory)
     }
 
     /// Moves a fully written temporary file to its place under its sha256.
-    pub fn store(
+    pub(crate) fn store(
         &self,
         mut file: tempfile::NamedTempFile,
         sha256: &HashDigest,
@@ -63,7 +63,7 @@ impl Cache {
     }
 
     /// The cached bytes for `sha256`, hashed again first; `None` if absent or corrupt.
-    pub fn get(&self, sha256: &HashDigest) -> Option<PathBuf> {
+    pub(crate) fn get(&self, sha256: &HashDigest) -> Option<PathBuf> {
         let path = self.path_for(sha256);
         let mut file = fs_err::File::open(&path).ok()?;
         let digests = Hasher::new([HashAlgorithm::Sha256])

@@ -23,21 +23,21 @@ Exit codes:
 /// an index later serves different bytes under a recorded name.
 #[derive(Debug, Parser)]
 #[command(name = "hashpin", version, after_help = EXIT_CODES, max_term_width = 100)]
-pub struct Cli {
+pub(crate) struct Cli {
     /// What to do.
     #[command(subcommand)]
-    pub command: Command,
+    pub(crate) command: Command,
     /// When to color output.
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
-    pub color: ColorChoice,
+    pub(crate) color: ColorChoice,
     /// Print only warnings and errors.
     #[arg(short, long, global = true)]
-    pub quiet: bool,
+    pub(crate) quiet: bool,
 }
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Print `--hash=` lines for local files, exactly as `pip hash` does.
     Hash(HashArgs),
     /// Record the hashes and source URLs of every artifact of each pinned requirement.
@@ -78,38 +78,38 @@ pub enum Command {
 
 /// Arguments of `hashpin install`.
 #[derive(Debug, Args)]
-pub struct InstallArgs {
+pub(crate) struct InstallArgs {
     /// The lockfile (repeatable; default `requirements.txt`).
     #[arg(short = 'r', long = "requirement", value_name = "FILE")]
-    pub requirements: Vec<PathBuf>,
+    pub(crate) requirements: Vec<PathBuf>,
     /// The interpreter to install for (default: the active virtual environment's, else
     /// `python3`).
     #[arg(long, value_name = "PATH")]
-    pub python: Option<PathBuf>,
+    pub(crate) python: Option<PathBuf>,
     /// Refuse anything the lockfile does not record, and never write it (deploys and CI).
     #[arg(long)]
-    pub frozen: bool,
+    pub(crate) frozen: bool,
     /// Output format: with `json`, one document on stdout and pip's output on stderr.
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
-    pub format: OutputFormat,
+    pub(crate) format: OutputFormat,
     /// A command to run on every verified artifact, as `CMD... PATH URL` (repeatable; adds to
     /// the hooks in pyproject.toml, hashpin.toml and ~/.config/hashpin/config.toml).
     #[arg(long = "hook", value_name = "CMD")]
-    pub hooks: Vec<String>,
+    pub(crate) hooks: Vec<String>,
     /// Downloads.
     #[command(flatten)]
-    pub download: DownloadOptions,
+    pub(crate) download: DownloadOptions,
     /// Index options, passed on to pip for resolution too.
     #[command(flatten)]
-    pub index: IndexOptions,
+    pub(crate) index: IndexOptions,
     /// Arguments for the final `pip install` (after `--`).
     #[arg(last = true, value_name = "PIP_ARGS")]
-    pub pip_args: Vec<String>,
+    pub(crate) pip_args: Vec<String>,
 }
 
 /// How to print results.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
-pub enum OutputFormat {
+pub(crate) enum OutputFormat {
     /// For people.
     #[default]
     Text,
@@ -119,163 +119,163 @@ pub enum OutputFormat {
 
 /// Arguments of `hashpin check`.
 #[derive(Debug, Args)]
-pub struct CheckArgs {
+pub(crate) struct CheckArgs {
     /// Lockfiles to audit (default: `requirements.txt`), with the files they include.
     #[arg(value_name = "FILE")]
-    pub files: Vec<PathBuf>,
+    pub(crate) files: Vec<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
-    pub format: OutputFormat,
+    pub(crate) format: OutputFormat,
     /// Fail (exit 1) on missing, added, yanked and moved artifacts too.
     #[arg(long)]
-    pub strict: bool,
+    pub(crate) strict: bool,
     /// Downloads.
     #[command(flatten)]
-    pub download: DownloadOptions,
+    pub(crate) download: DownloadOptions,
     /// Which wheels the lockfile was meant to record.
     #[command(flatten)]
-    pub target: TargetOptions,
+    pub(crate) target: TargetOptions,
     /// Index options.
     #[command(flatten)]
-    pub index: IndexOptions,
+    pub(crate) index: IndexOptions,
 }
 
 /// Arguments of `hashpin verify`.
 #[derive(Debug, Args)]
-pub struct VerifyArgs {
+pub(crate) struct VerifyArgs {
     /// The lockfile to decide from.
     #[arg(long = "lock", value_name = "FILE", default_value = "requirements.txt")]
-    pub lockfile: PathBuf,
+    pub(crate) lockfile: PathBuf,
     /// Output format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
-    pub format: OutputFormat,
+    pub(crate) format: OutputFormat,
     /// The downloaded artifact (a wheel or sdist, named as its index named it).
     #[arg(value_name = "ARTIFACT")]
-    pub artifact: PathBuf,
+    pub(crate) artifact: PathBuf,
     /// The URL it was downloaded from.
     #[arg(value_name = "URL")]
-    pub url: String,
+    pub(crate) url: String,
 }
 
 /// Arguments of `hashpin hash`.
 #[derive(Debug, Args)]
-pub struct HashArgs {
+pub(crate) struct HashArgs {
     /// The hash algorithm.
     #[arg(short, long, default_value = "sha256", value_parser = ["sha256", "sha384", "sha512"])]
-    pub algorithm: String,
+    pub(crate) algorithm: String,
     /// Files to hash.
     #[arg(required = true, value_name = "FILE")]
-    pub files: Vec<PathBuf>,
+    pub(crate) files: Vec<PathBuf>,
 }
 
 /// Arguments of `hashpin lock`.
 #[derive(Debug, Args)]
-pub struct LockArgs {
+pub(crate) struct LockArgs {
     /// Requirements files to lock (default: `requirements.txt`). Files they include with `-r`
     /// are locked in place too.
     #[arg(value_name = "FILE")]
-    pub files: Vec<PathBuf>,
+    pub(crate) files: Vec<PathBuf>,
     /// Re-record deliberately: replace recorded hashes with what the index serves now, for
     /// the named projects, or for every project when no name is given.
     #[arg(long, num_args = 0.., value_name = "NAME")]
-    pub update: Option<Vec<String>>,
+    pub(crate) update: Option<Vec<String>>,
     /// Print the diff lock would make, and write nothing.
     #[arg(long)]
-    pub dry_run: bool,
+    pub(crate) dry_run: bool,
     /// Like `--dry-run`, but exit 1 if the file would change (for CI).
     #[arg(long, conflicts_with = "dry_run")]
-    pub check: bool,
+    pub(crate) check: bool,
     /// The algorithm for new hashes.
     #[arg(short, long, default_value = "sha256", value_parser = ["sha256", "sha384", "sha512"])]
-    pub algorithm: String,
+    pub(crate) algorithm: String,
     /// Resolve loose requirements (`requirements.in`) with pip into a fully pinned and hashed
     /// lockfile, as `pip-compile --generate-hashes` does.
     #[arg(long)]
-    pub resolve: bool,
+    pub(crate) resolve: bool,
     /// With `--resolve`: the lockfile to write (default: the input with `.in` replaced by
     /// `.txt`).
     #[arg(short, long, value_name = "FILE", requires = "resolve")]
-    pub output: Option<PathBuf>,
+    pub(crate) output: Option<PathBuf>,
     /// With `--resolve`: let pip pick new versions, for the named projects or all; without it,
     /// the pins already in the output are kept.
     #[arg(long, num_args = 0.., value_name = "NAME", requires = "resolve")]
-    pub upgrade: Option<Vec<String>>,
+    pub(crate) upgrade: Option<Vec<String>>,
     /// With `--resolve`: the interpreter to resolve for (default: the active virtual
     /// environment's, else `python3`).
     #[arg(long, value_name = "PATH", requires = "resolve")]
-    pub python: Option<PathBuf>,
+    pub(crate) python: Option<PathBuf>,
     /// Downloads.
     #[command(flatten)]
-    pub download: DownloadOptions,
+    pub(crate) download: DownloadOptions,
     /// Which wheels to record.
     #[command(flatten)]
-    pub target: TargetOptions,
+    pub(crate) target: TargetOptions,
     /// Index options.
     #[command(flatten)]
-    pub index: IndexOptions,
+    pub(crate) index: IndexOptions,
 }
 
 /// How artifacts are downloaded.
 #[derive(Debug, Args, Clone)]
-pub struct DownloadOptions {
+pub(crate) struct DownloadOptions {
     /// How many downloads to run at once.
     #[arg(short, long, env = EnvVars::HASHPIN_JOBS, default_value_t = 8)]
-    pub jobs: usize,
+    pub(crate) jobs: usize,
     /// Do not keep downloaded artifacts in the cache (`hashpin check` can then not show what
     /// changed inside a republished artifact).
     #[arg(long, env = EnvVars::HASHPIN_NO_CACHE, value_parser = clap::builder::FalseyValueParser::new())]
-    pub no_cache: bool,
+    pub(crate) no_cache: bool,
 }
 
 /// Narrowing a release's wheels to a target interpreter.
 #[derive(Debug, Args, Clone, Default)]
 #[command(next_help_heading = "Target options")]
-pub struct TargetOptions {
+pub(crate) struct TargetOptions {
     /// Keep only wheels for this Python version (`3.11`); sdists are always kept.
     #[arg(long, value_name = "X.Y")]
-    pub python_version: Option<String>,
+    pub(crate) python_version: Option<String>,
     /// Keep only wheels for these platform tags (`manylinux_2_17_x86_64`), or `any`.
     #[arg(long, value_name = "TAG")]
-    pub platform: Vec<String>,
+    pub(crate) platform: Vec<String>,
     /// Keep only wheels for this implementation (`cp`, `pp`).
     #[arg(long, value_name = "IMPL")]
-    pub implementation: Option<String>,
+    pub(crate) implementation: Option<String>,
 }
 
 /// Where to find packages; pip's options, with pip's precedence.
 #[derive(Debug, Args, Clone)]
 #[command(next_help_heading = "Index options")]
-pub struct IndexOptions {
+pub(crate) struct IndexOptions {
     /// The primary simple-API index (default: `PIP_INDEX_URL`, pip.conf, else PyPI).
     #[arg(short = 'i', long, value_name = "URL")]
-    pub index_url: Option<String>,
+    pub(crate) index_url: Option<String>,
     /// More indexes, searched as well.
     #[arg(long, value_name = "URL")]
-    pub extra_index_url: Vec<String>,
+    pub(crate) extra_index_url: Vec<String>,
     /// A directory or HTML page of artifacts.
     #[arg(short = 'f', long, value_name = "PATH_OR_URL")]
-    pub find_links: Vec<String>,
+    pub(crate) find_links: Vec<String>,
     /// Ignore every index; use only `--find-links`.
     #[arg(long)]
-    pub no_index: bool,
+    pub(crate) no_index: bool,
     /// Allow plain http to this host (`host` or `host:port`).
     #[arg(long, value_name = "HOST")]
-    pub trusted_host: Vec<String>,
+    pub(crate) trusted_host: Vec<String>,
     /// A PEM CA bundle to trust besides the system's.
     #[arg(long, value_name = "PATH")]
-    pub cert: Option<PathBuf>,
+    pub(crate) cert: Option<PathBuf>,
     /// Network timeout in seconds (default 15).
     #[arg(long, value_name = "SECONDS")]
-    pub timeout: Option<f64>,
+    pub(crate) timeout: Option<f64>,
     /// Retries after a connection error, a 5xx or a 429 (default 5).
     #[arg(long, value_name = "N")]
-    pub retries: Option<u32>,
+    pub(crate) retries: Option<u32>,
 }
 
 impl IndexOptions {
     /// The options as given, for pip's command line, so that pip applies its own precedence
     /// to them, its environment and its configuration (as it does for the user).
-    pub fn to_pip_args(&self) -> Vec<String> {
+    pub(crate) fn to_pip_args(&self) -> Vec<String> {
         let mut args = Vec::new();
         let mut pair = |flag: &str, value: String| args.extend([flag.to_string(), value]);
         if let Some(url) = &self.index_url {
@@ -306,7 +306,7 @@ impl IndexOptions {
     }
 
     /// The options as the index configuration takes them.
-    pub fn to_args(&self) -> IndexArgs {
+    pub(crate) fn to_args(&self) -> IndexArgs {
         IndexArgs {
             index_url: self.index_url.clone(),
             extra_index_urls: self.extra_index_url.clone(),

@@ -15,7 +15,7 @@ use crate::requirements::{ParseError, ParseErrors};
 
 /// How a command ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Status {
+pub(crate) enum Status {
     /// Everything checked out; warnings may have been printed.
     Success = 0,
     /// A hash differs, an index lied about a digest, an artifact was refused, or `--check`
@@ -38,14 +38,14 @@ impl From<Status> for ExitCode {
 /// An input error that is not a parse error: a missing file, a bad flag value.
 #[derive(Debug, thiserror::Error)]
 #[error("{message}")]
-pub struct UsageError {
+pub(crate) struct UsageError {
     /// What is wrong, and the hint on its own line.
-    pub message: String,
+    pub(crate) message: String,
 }
 
 impl UsageError {
     /// A usage error with a message.
-    pub fn new(message: impl Into<String>) -> Self {
+    pub(crate) fn new(message: impl Into<String>) -> Self {
         Self {
             message: message.into(),
         }
@@ -56,10 +56,10 @@ impl UsageError {
 /// for `check` simply every recorded file missing.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
-pub struct NoReleaseFiles(pub String);
+pub(crate) struct NoReleaseFiles(pub(crate) String);
 
 /// The status an error ends the process with: 2 for input errors, 4 for everything else.
-pub fn status_of(error: &anyhow::Error) -> Status {
+pub(crate) fn status_of(error: &anyhow::Error) -> Status {
     for cause in error.chain() {
         if cause.is::<UsageError>()
             || cause.is::<NoReleaseFiles>()
@@ -102,7 +102,7 @@ fn hook_config_status(error: &HookConfigError) -> Status {
 }
 
 /// Whether the error is a closed pipe (`hashpin hash * | head`), which is not a failure.
-pub fn is_broken_pipe(error: &anyhow::Error) -> bool {
+pub(crate) fn is_broken_pipe(error: &anyhow::Error) -> bool {
     error.chain().any(|cause| {
         cause
             .downcast_ref::<std::io::Error>()

@@ -19,25 +19,25 @@ use crate::safe_url::Redacted;
 
 /// One artifact to download.
 #[derive(Debug, Clone)]
-pub struct FetchRequest {
+pub(crate) struct FetchRequest {
     /// Where from.
-    pub url: Url,
+    pub(crate) url: Url,
     /// Digests to compute besides sha256.
-    pub algorithms: Vec<HashAlgorithm>,
+    pub(crate) algorithms: Vec<HashAlgorithm>,
 }
 
 /// A downloaded artifact.
 #[derive(Debug, Clone)]
-pub struct Fetched {
+pub(crate) struct Fetched {
     /// Its digests and size.
-    pub digests: Digests,
+    pub(crate) digests: Digests,
     /// Where its bytes are kept, when a cache was used.
-    pub cached: Option<PathBuf>,
+    pub(crate) cached: Option<PathBuf>,
 }
 
 /// Why a download failed.
 #[derive(Debug, thiserror::Error)]
-pub enum FetchError {
+pub(crate) enum FetchError {
     /// The request failed.
     #[error(transparent)]
     Index(#[from] IndexError),
@@ -75,7 +75,7 @@ fn retries_text(retries: u32) -> String {
 }
 
 /// Downloads and hashes one artifact.
-pub fn fetch(
+pub(crate) fn fetch(
     client: &Client,
     cache: Option<&Cache>,
     request: &FetchRequest,
@@ -205,7 +205,7 @@ fn fetch_local(cache: Option<&Cache>, request: &FetchRequest) -> Result<Fetched,
 }
 
 /// Downloads every request on at most `jobs` threads; results come back in request order.
-pub fn fetch_all(
+pub(crate) fn fetch_all(
     client: &Client,
     cache: Option<&Cache>,
     requests: &[FetchRequest],

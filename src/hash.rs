@@ -18,7 +18,7 @@ use sha2::Digest as _;
 
 /// A hash algorithm hashpin can compute.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum HashAlgorithm {
+pub(crate) enum HashAlgorithm {
     /// SHA-256, the default and what every index declares.
     Sha256,
     /// SHA-384.
@@ -31,10 +31,10 @@ pub enum HashAlgorithm {
 
 impl HashAlgorithm {
     /// The algorithms pip accepts after `--hash=`.
-    pub const PINNABLE: [HashAlgorithm; 3] = [Self::Sha256, Self::Sha384, Self::Sha512];
+    pub(crate) const PINNABLE: [HashAlgorithm; 3] = [Self::Sha256, Self::Sha384, Self::Sha512];
 
     /// The name used in `--hash=<name>:<hex>` and in index listings.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Self::Sha256 => "sha256",
             Self::Sha384 => "sha384",
@@ -44,7 +44,7 @@ impl HashAlgorithm {
     }
 
     /// Length of the hex digest.
-    pub fn hex_len(self) -> usize {
+    pub(crate) fn hex_len(self) -> usize {
         match self {
             Self::Sha256 | Self::Blake2b256 => 64,
             Self::Sha384 => 96,
@@ -53,7 +53,7 @@ impl HashAlgorithm {
     }
 
     /// Whether pip accepts this algorithm in `--hash=`.
-    pub fn is_pinnable(self) -> bool {
+    pub(crate) fn is_pinnable(self) -> bool {
         Self::PINNABLE.contains(&self)
     }
 
@@ -61,7 +61,7 @@ impl HashAlgorithm {
     ///
     /// Accepts `blake2b_256` and `blake2b-256` (PyPI's JSON API uses the former); `None` for
     /// anything hashpin does not compute (md5, sha1, sha224, ...).
-    pub fn from_name(name: &str) -> Option<Self> {
+    pub(crate) fn from_name(name: &str) -> Option<Self> {
         match name.to_ascii_lowercase().as_str() {
             "sha256" => Some(Self::Sha256),
             "sha384" => Some(Self::Sha384),
@@ -80,7 +80,7 @@ impl fmt::Display for HashAlgorithm {
 
 /// Why a `--hash` value was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum HashError {
+pub(crate) enum HashError {
     /// The value has no `:` between algorithm and digest.
     #[error("expected `<algorithm>:<hex digest>`, found `{0}`")]
     MissingSeparator(String),
@@ -104,16 +104,16 @@ pub enum HashError {
 
 /// An algorithm and a lowercase hex digest: `sha256:<hex>`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct HashDigest {
+pub(crate) struct HashDigest {
     /// The algorithm.
-    pub algorithm: HashAlgorithm,
+    pub(crate) algorithm: HashAlgorithm,
     /// The digest, lowercase hex.
-    pub hex: String,
+    pub(crate) hex: String,
 }
 
 impl HashDigest {
     /// Builds a digest from an algorithm and a hex string, checking its length and alphabet.
-    pub fn new(algorithm: HashAlgorithm, hex: &str) -> Result<Self, HashError> {
+    pub(crate) fn new(algorithm: HashAlgorithm, hex: &str) -> Result<Self, HashError> {
         if hex.len() != algorithm.hex_len() || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(HashError::BadDigest {
                 algorithm,
@@ -128,7 +128,7 @@ impl HashDigest {
     }
 
     /// Reads a peep comment's digest: sha256, urlsafe base64 without padding.
-    pub fn from_peep_base64(encoded: &str) -> Option<Self> {
+    pub(crate) fn from_peep_base64(encoded: &str) -> Option<Self> {
         let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
             .decode(encoded.trim_end_matches('='))
             .ok()?;
@@ -139,7 +139,7 @@ impl HashDigest {
     }
 
     /// A short form for reports: `sha256:1a2b3c4d…`.
-    pub fn short(&self) -> String {
+    pub(crate) fn short(&self) -> String {
         format!(
             "{}:{}…",
             self.algorithm,
@@ -215,14 +215,14 @@ impl State {
 }
 
 /// Computes several digests of one stream in a single pass.
-pub struct Hasher {
+pub(crate) struct Hasher {
     states: Vec<(HashAlgorithm, State)>,
     size: u64,
 }
 
 impl Hasher {
     /// A hasher for exactly the given algorithms.
-    pub fn new(algorithms: impl IntoIterator<Item = HashAlgorithm>) -> Self {
+    pub(crate) fn new(algorithms: impl IntoIterator<Item = HashAlgorithm>) -> Self {
         let mut wanted: Vec<HashAlgorithm> = algorithms.into_iter().collect();
         wanted.sort();
         wanted.dedup();
@@ -236,7 +236,7 @@ impl Hasher {
     }
 
     /// Feeds bytes to every algorithm.
-    pub fn update(&mut self, bytes: &[u8]) {
+    pub(crate) fn update(&mut self, bytes: &[u8]) {
         self.size += bytes.len() as u64;
         for (_, state) in &mut self.states {
             state.update(bytes);
@@ -244,7 +244,7 @@ impl Hasher {
     }
 
     /// Finishes every algorithm.
-    pub fn finish(self) -> Digests {
+    pub(crate) fn finish(self) -> Digests {
         Digests {
             size: self.size,
             digests: self
@@ -259,7 +259,7 @@ impl Hasher {
     }
 
     /// Hashes everything a reader yields, with a fixed 64 KiB buffer (constant memory).
-    pub fn hash_reader(mut self, reader: &mut impl Read) -> io::Result<Digests> {
+    pub(crate) fn hash_reader(mut self, reader: &mut impl Read) -> io::Result<Digests> {
         let mut buffer = vec![0; 64 * 1024];
         loop {
             match reader.read(&mut buffer) {
@@ -274,16 +274,16 @@ impl Hasher {
 
 /// The digests of one artifact's bytes, and how many bytes there were.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Digests {
+pub(crate) struct Digests {
     /// Number of bytes hashed.
-    pub size: u64,
+    pub(crate) size: u64,
     /// One digest per algorithm computed, sorted by algorithm.
-    pub digests: Vec<HashDigest>,
+    pub(crate) digests: Vec<HashDigest>,
 }
 
 impl Digests {
     /// The digest for an algorithm, if it was computed.
-    pub fn get(&self, algorithm: HashAlgorithm) -> Option<&HashDigest> {
+    pub(crate) fn get(&self, algorithm: HashAlgorithm) -> Option<&HashDigest> {
         self.digests
             .iter()
             .find(|digest| digest.algorithm == algorithm)
@@ -291,7 +291,7 @@ impl Digests {
 
     /// The sha256 digest, for digests computed with sha256 among their algorithms (every
     /// download is: the cache and the reports key artifacts by it).
-    pub fn sha256(&self) -> &HashDigest {
+    pub(crate) fn sha256(&self) -> &HashDigest {
         self.get(HashAlgorithm::Sha256)
             .expect("downloads always compute sha256")
     }

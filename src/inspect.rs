@@ -34,13 +34,13 @@ use crate::artifact::ArtifactName;
 use crate::name::PackageName;
 
 /// The most members (directories included) an archive may list before it is refused.
-pub const MAX_MEMBERS: u64 = 100_000;
+pub(crate) const MAX_MEMBERS: u64 = 100_000;
 
 /// The most bytes an archive may decompress to, in total, before it is refused (zip-bomb guard).
-pub const MAX_DECOMPRESSED_BYTES: u64 = 8 * 1024 * 1024 * 1024;
+pub(crate) const MAX_DECOMPRESSED_BYTES: u64 = 8 * 1024 * 1024 * 1024;
 
 /// The most bytes of core metadata or entry points kept as text; the rest is cut off.
-pub const MAX_METADATA_BYTES: usize = 1024 * 1024;
+pub(crate) const MAX_METADATA_BYTES: usize = 1024 * 1024;
 
 /// How many paths each of the added, removed and changed lists shows in [`render`].
 const MAX_LISTED_PATHS: usize = 50;
@@ -56,17 +56,17 @@ const ZIP_END_SEARCH_BYTES: u64 = 22 + 65_535;
 
 /// One member of an archive.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Member {
+pub(crate) struct Member {
     /// Decompressed size in bytes. For a link, the length of its target text.
-    pub size: u64,
+    pub(crate) size: u64,
     /// The sha256 digest (lowercase hex) of the decompressed contents. A link is hashed as its
     /// target text, the way zip stores links, so a new or retargeted link shows as changed.
-    pub sha256: String,
+    pub(crate) sha256: String,
 }
 
 /// The container format, decided by the filename's suffix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ArchiveKind {
+pub(crate) enum ArchiveKind {
     /// `.whl` or `.zip`.
     Zip,
     /// `.tar.gz` or `.tgz`.
@@ -75,7 +75,7 @@ pub enum ArchiveKind {
 
 impl ArchiveKind {
     /// The kind a filename promises, or `None` for formats this module does not read.
-    pub fn from_filename(filename: &str) -> Option<Self> {
+    pub(crate) fn from_filename(filename: &str) -> Option<Self> {
         let lowercase = filename.to_ascii_lowercase();
         if lowercase.ends_with(".whl") || lowercase.ends_with(".zip") {
             Some(Self::Zip)
@@ -99,7 +99,7 @@ impl fmt::Display for ArchiveKind {
 /// Whether an archive is a built or a source distribution, which decides where its metadata
 /// lives and which members deserve a reviewer's attention.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Distribution {
+pub(crate) enum Distribution {
     /// A `.whl`: metadata in `*.dist-info/`.
     Wheel,
     /// An sdist: everything under one `<name>-<version>/` directory, metadata in its `PKG-INFO`.
@@ -119,24 +119,24 @@ impl Distribution {
 
 /// What an archive holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ArchiveSummary {
+pub(crate) struct ArchiveSummary {
     /// The container format.
-    pub kind: ArchiveKind,
+    pub(crate) kind: ArchiveKind,
     /// Wheel or sdist, from the filename.
-    pub distribution: Distribution,
+    pub(crate) distribution: Distribution,
     /// Every member except directories, by its path inside the archive, verbatim.
-    pub members: BTreeMap<String, Member>,
+    pub(crate) members: BTreeMap<String, Member>,
     /// Text of the core metadata: for a wheel `*.dist-info/METADATA`; for an sdist the top-level
     /// `<dir>/PKG-INFO`. Capped at [`MAX_METADATA_BYTES`]; invalid UTF-8 is replaced.
-    pub metadata: Option<String>,
+    pub(crate) metadata: Option<String>,
     /// Text of `*.dist-info/entry_points.txt` (for an sdist, `<dir>/*.egg-info/entry_points.txt`)
     /// if present, capped like `metadata`.
-    pub entry_points: Option<String>,
+    pub(crate) entry_points: Option<String>,
 }
 
 /// A limit an archive went over.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SizeLimit {
+pub(crate) enum SizeLimit {
     /// Too many members.
     Members {
         /// The most allowed.
@@ -162,7 +162,7 @@ impl fmt::Display for SizeLimit {
 
 /// Why an archive could not be summarized.
 #[derive(Debug, thiserror::Error)]
-pub enum InspectError {
+pub(crate) enum InspectError {
     /// The file itself could not be read.
     #[error("could not read `{path}`")]
     Io {
@@ -245,7 +245,7 @@ pub enum InspectError {
 /// [`InspectError`] says why: the file could not be read, the filename's suffix is not one of
 /// the above, the bytes are not that kind of archive or end early or are damaged, a limit was
 /// exceeded, or a member path is listed twice.
-pub fn summarize(path: &Path, filename: &str) -> Result<ArchiveSummary, InspectError> {
+pub(crate) fn summarize(path: &Path, filename: &str) -> Result<ArchiveSummary, InspectError> {
     let kind =
         ArchiveKind::from_filename(filename).ok_or_else(|| InspectError::UnsupportedFilename {
             filename: filename.to_string(),
@@ -672,27 +672,27 @@ fn metadata_role(distribution: Distribution, path: &str) -> Option<MetadataRole>
 
 /// Member-level differences between the recorded archive and the observed one.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ArchiveChanges {
+pub(crate) struct ArchiveChanges {
     /// Paths only in the observed archive, sorted.
-    pub added: Vec<String>,
+    pub(crate) added: Vec<String>,
     /// Paths only in the recorded archive, sorted.
-    pub removed: Vec<String>,
+    pub(crate) removed: Vec<String>,
     /// Paths in both whose contents differ, sorted.
-    pub changed: Vec<String>,
+    pub(crate) changed: Vec<String>,
     /// Unified diff (3 lines of context, `--- recorded/METADATA` / `+++ observed/METADATA`
     /// headers) of the core metadata when it differs, else `None`. Control characters are
     /// escaped, so the diff is safe to print.
-    pub metadata_diff: Option<String>,
+    pub(crate) metadata_diff: Option<String>,
     /// Same for `entry_points.txt`.
-    pub entry_points_diff: Option<String>,
+    pub(crate) entry_points_diff: Option<String>,
     /// Members a reviewer must look at first, among added or changed ones, and
     /// `Requires-Dist` lines added to the metadata; sorted by kind, then path.
-    pub notable: Vec<Notable>,
+    pub(crate) notable: Vec<Notable>,
 }
 
 impl ArchiveChanges {
     /// Whether nothing inside the archive changed.
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.added.is_empty()
             && self.removed.is_empty()
             && self.changed.is_empty()
@@ -704,7 +704,7 @@ impl ArchiveChanges {
 
 /// An added or changed member (or dependency) that a reviewer must look at first.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Notable {
+pub(crate) enum Notable {
     /// A `.pth` file: `site` runs its `import` lines at every interpreter start.
     PthFile(String),
     /// Compiled code (`.so`, `.so.*`, `.pyd`, `.dll`, `.dylib`), which cannot be read as source.
@@ -750,7 +750,7 @@ impl fmt::Display for Notable {
 }
 
 /// Compares two summaries of archives published under one filename.
-pub fn compare(recorded: &ArchiveSummary, observed: &ArchiveSummary) -> ArchiveChanges {
+pub(crate) fn compare(recorded: &ArchiveSummary, observed: &ArchiveSummary) -> ArchiveChanges {
     let added: Vec<String> = observed
         .members
         .keys()
@@ -948,7 +948,7 @@ fn is_unsafe_for_terminal(character: char) -> bool {
 /// (`- `) and changed (`~ `) paths (each list capped at 50 with "… and N more"), then the
 /// metadata and entry-point diffs. No colors: the caller colors. Paths are escaped so that a
 /// crafted member name cannot drive the terminal.
-pub fn render(changes: &ArchiveChanges) -> String {
+pub(crate) fn render(changes: &ArchiveChanges) -> String {
     let mut out = String::new();
     let changed_count = changes.changed.len();
     let _ = writeln!(
@@ -991,7 +991,7 @@ pub fn render(changes: &ArchiveChanges) -> String {
 
 /// Why two byte strings under one filename differ, judged from the bytes themselves.
 #[derive(Debug)]
-pub enum Difference {
+pub(crate) enum Difference {
     /// The observed bytes are a strict prefix of the recorded ones, or shorter and not a valid
     /// archive: a cut-off download. Without recorded bytes, an archive that starts right but
     /// ends abruptly (a zip without its end record, a gzip stream that stops early) is reported
@@ -1036,7 +1036,7 @@ pub enum Difference {
 /// new bytes on disk. `filename`: the artifact filename, which gives the project and version
 /// (wheel `{name}-{version}-...whl`, sdist `{name}-{version}.tar.gz`) and the archive kind.
 /// Meant for bytes whose hash differs; identical bytes come out as [`Difference::Repacked`].
-pub fn explain(recorded: Option<&Path>, observed: &Path, filename: &str) -> Difference {
+pub(crate) fn explain(recorded: Option<&Path>, observed: &Path, filename: &str) -> Difference {
     let observed_size = match fs_err::metadata(observed) {
         Ok(metadata) => metadata.len(),
         Err(source) => {

@@ -31,20 +31,20 @@ use crate::safe_url::recordable;
 
 /// One file as an index lists it (or, for a direct URL, as the requirement names it).
 #[derive(Debug, Clone)]
-pub struct Candidate {
+pub(crate) struct Candidate {
     /// Its filename.
-    pub filename: String,
+    pub(crate) filename: String,
     /// Where it is served (may carry credentials; never recorded as is).
-    pub url: Url,
+    pub(crate) url: Url,
     /// Digests the index declares for it.
-    pub declared: Vec<HashDigest>,
+    pub(crate) declared: Vec<HashDigest>,
     /// PEP 592 yank reason, when yanked.
-    pub yanked: Option<String>,
+    pub(crate) yanked: Option<String>,
 }
 
 impl Candidate {
     /// A file handed over by a caller (a download to verify), with nothing declared.
-    pub fn given(filename: &str, url: &Url) -> Self {
+    pub(crate) fn given(filename: &str, url: &Url) -> Self {
         Self {
             filename: filename.to_string(),
             url: url.clone(),
@@ -54,14 +54,14 @@ impl Candidate {
     }
 
     /// The URL as it is recorded: no credentials, no fragment.
-    pub fn recorded_url(&self) -> String {
+    pub(crate) fn recorded_url(&self) -> String {
         recordable(&self.url)
     }
 }
 
 /// What is known of a file's bytes.
 #[derive(Debug, Clone)]
-pub enum Bytes {
+pub(crate) enum Bytes {
     /// Downloaded and hashed here.
     Downloaded(Digests),
     /// Not downloaded: the index declares exactly the digests recorded for this file. Only
@@ -75,19 +75,19 @@ pub enum Bytes {
 
 /// A file, and what is known of its bytes.
 #[derive(Debug, Clone)]
-pub struct Sighting {
+pub(crate) struct Sighting {
     /// The file.
-    pub file: Candidate,
+    pub(crate) file: Candidate,
     /// Listed by the index now. A file fetched from the URL a record names, without being
     /// listed, is matched to that record by its URL and never counts as listed.
-    pub listed: bool,
+    pub(crate) listed: bool,
     /// Its bytes.
-    pub bytes: Bytes,
+    pub(crate) bytes: Bytes,
 }
 
 impl Sighting {
     /// A file handed over by a caller, with its digests.
-    pub fn given(filename: &str, url: &Url, digests: Digests) -> Self {
+    pub(crate) fn given(filename: &str, url: &Url, digests: Digests) -> Self {
         Self {
             file: Candidate::given(filename, url),
             listed: true,
@@ -96,7 +96,7 @@ impl Sighting {
     }
 
     /// The digest of the bytes in `algorithm`, when known.
-    pub fn digest(&self, algorithm: HashAlgorithm) -> Option<&HashDigest> {
+    pub(crate) fn digest(&self, algorithm: HashAlgorithm) -> Option<&HashDigest> {
         match &self.bytes {
             Bytes::Downloaded(digests) => digests.get(algorithm),
             Bytes::ConfirmedByIndex(hashes) => {
@@ -151,7 +151,7 @@ impl Sighting {
 
 /// Which files the judge is shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Scope {
+pub(crate) enum Scope {
     /// Every file the index lists for the release: a recorded file not shown is missing, a
     /// shown file not recorded is new.
     Release,
@@ -161,7 +161,7 @@ pub enum Scope {
 
 /// What the judge may record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Recording {
+pub(crate) enum Recording {
     /// Nothing (`verify`, `check`, `install --frozen`): a file with nothing recorded is refused.
     Never,
     /// Trust on first use: an entry with nothing recorded records what it is shown.
@@ -172,18 +172,18 @@ pub enum Recording {
 
 /// How a command asks: which files it shows and what may be recorded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Policy {
+pub(crate) struct Policy {
     /// Which files are shown.
-    pub scope: Scope,
+    pub(crate) scope: Scope,
     /// What may be recorded.
-    pub recording: Recording,
+    pub(crate) recording: Recording,
     /// The algorithm of hashes recorded now.
-    pub algorithm: HashAlgorithm,
+    pub(crate) algorithm: HashAlgorithm,
 }
 
 impl Policy {
     /// A policy for `scope` and `recording`, recording sha256.
-    pub fn new(scope: Scope, recording: Recording) -> Self {
+    pub(crate) fn new(scope: Scope, recording: Recording) -> Self {
         Self {
             scope,
             recording,
@@ -192,7 +192,7 @@ impl Policy {
     }
 
     /// How grave a status is under this policy: the one table every command reads.
-    pub fn outcome(&self, status: Status) -> Outcome {
+    pub(crate) fn outcome(&self, status: Status) -> Outcome {
         let update = self.recording == Recording::Update;
         match status {
             Status::Verified | Status::Adopted | Status::RecordedNow => Outcome::Pass,
@@ -224,7 +224,7 @@ impl Policy {
 
 /// How grave a judgement is: the outcomes pip issue 1035 asked a download hook for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     /// Use it.
     Pass,
     /// Use it, and tell a person.
@@ -237,7 +237,7 @@ pub enum Outcome {
 
 /// What became of one artifact.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Status {
+pub(crate) enum Status {
     /// The bytes match this file's record.
     Verified,
     /// The bytes match a hash recorded without a filename; the file is now known to be its.
@@ -273,7 +273,7 @@ pub enum Status {
 
 /// Why a file is missing or moved, where the sightings tell.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Why {
+pub(crate) enum Why {
     /// No longer in the index's listing.
     GoneFromListing,
     /// Its URL answers 404 or 410.
@@ -289,36 +289,36 @@ pub enum Why {
 /// The judgement of one artifact (or, for [`Status::NothingMatches`] and
 /// [`Status::Unmatched`], of the entry or one recorded hash).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Judged {
+pub(crate) struct Judged {
     /// What became of it.
-    pub status: Status,
+    pub(crate) status: Status,
     /// The file; empty when the judgement is not about one file.
-    pub filename: String,
+    pub(crate) filename: String,
     /// The URL on record, or where an unrecorded file is served (as recorded: no credentials).
-    pub url: String,
+    pub(crate) url: String,
     /// Where it is served now, when that differs from `url`.
-    pub current_url: Option<String>,
+    pub(crate) current_url: Option<String>,
     /// The recorded hashes it is held against.
-    pub recorded: Vec<HashDigest>,
+    pub(crate) recorded: Vec<HashDigest>,
     /// The hash of the bytes seen, in the algorithm that decided.
-    pub observed: Option<HashDigest>,
+    pub(crate) observed: Option<HashDigest>,
     /// Digests the index declares that the bytes do not have.
-    pub declared: Vec<HashDigest>,
+    pub(crate) declared: Vec<HashDigest>,
     /// The filenames `recorded` was recorded for, in order, where known: the files whose
     /// bytes these are ([`Status::Renamed`]), or every file the entry records
     /// ([`Status::NotRecorded`]).
-    pub recorded_as: Vec<String>,
+    pub(crate) recorded_as: Vec<String>,
     /// Why it is missing or moved.
-    pub why: Option<Why>,
+    pub(crate) why: Option<Why>,
     /// PEP 592 reason, when the file is yanked.
-    pub yanked: Option<String>,
+    pub(crate) yanked: Option<String>,
     /// The sighting whose bytes decided, by position in what the judge was shown.
-    pub sighting: Option<usize>,
+    pub(crate) sighting: Option<usize>,
 }
 
 impl Judged {
     /// A judgement of one file, nothing known yet but its status, name and URL.
-    pub fn new(status: Status, filename: &str, url: String) -> Self {
+    pub(crate) fn new(status: Status, filename: &str, url: String) -> Self {
         Self {
             status,
             filename: filename.to_string(),
@@ -337,21 +337,21 @@ impl Judged {
 
 /// The judge's answer for one entry.
 #[derive(Debug, Clone)]
-pub struct Verdict {
+pub(crate) struct Verdict {
     /// One judgement per artifact.
-    pub artifacts: Vec<Judged>,
+    pub(crate) artifacts: Vec<Judged>,
     /// What the entry records after this run: its record, plus what is recorded now.
-    pub pins: Pins,
+    pub(crate) pins: Pins,
     /// What it would record if every byte shown were accepted: the other side of the diff a
     /// refusal shows.
-    pub accepted: Pins,
+    pub(crate) accepted: Pins,
     /// The policy it was judged under.
-    pub policy: Policy,
+    pub(crate) policy: Policy,
 }
 
 impl Verdict {
     /// How grave one judgement is: its status under the policy, and a yank is worth a warning.
-    pub fn outcome_of(&self, judged: &Judged) -> Outcome {
+    pub(crate) fn outcome_of(&self, judged: &Judged) -> Outcome {
         let outcome = self.policy.outcome(judged.status);
         if judged.yanked.is_some() {
             outcome.max(Outcome::Warn)
@@ -361,7 +361,7 @@ impl Verdict {
     }
 
     /// The gravest outcome of all.
-    pub fn outcome(&self) -> Outcome {
+    pub(crate) fn outcome(&self) -> Outcome {
         self.artifacts
             .iter()
             .map(|judged| self.outcome_of(judged))
@@ -370,23 +370,15 @@ impl Verdict {
     }
 
     /// The judgements with this outcome.
-    pub fn with_outcome(&self, outcome: Outcome) -> impl Iterator<Item = &Judged> {
+    pub(crate) fn with_outcome(&self, outcome: Outcome) -> impl Iterator<Item = &Judged> {
         self.artifacts
             .iter()
             .filter(move |judged| self.outcome_of(judged) == outcome)
     }
 
     /// Whether anything refuses.
-    pub fn refuses(&self) -> bool {
+    pub(crate) fn refuses(&self) -> bool {
         self.outcome() >= Outcome::Retry
-    }
-
-    /// How many files were recorded now.
-    pub fn recorded_now(&self) -> usize {
-        self.artifacts
-            .iter()
-            .filter(|judged| judged.status == Status::RecordedNow)
-            .count()
     }
 }
 
@@ -404,7 +396,7 @@ fn corresponds(record: &Provenance, sighting: &Sighting) -> bool {
 /// The recorded hashes an index confirms for a listed file: when the entry records that file
 /// and the index declares every digest recorded for it. Then the bytes need not be downloaded
 /// to check the records; `None` means they must be.
-pub fn confirmed_by_index(record: &Record, file: &Candidate) -> Option<Vec<HashDigest>> {
+pub(crate) fn confirmed_by_index(record: &Record, file: &Candidate) -> Option<Vec<HashDigest>> {
     let listed = Sighting {
         file: file.clone(),
         listed: true,
@@ -420,7 +412,11 @@ pub fn confirmed_by_index(record: &Record, file: &Candidate) -> Option<Vec<HashD
 }
 
 /// The algorithms to compute for a file: the policy's, every recorded one, every declared one.
-pub fn algorithms_for(record: &Record, file: &Candidate, pin: HashAlgorithm) -> Vec<HashAlgorithm> {
+pub(crate) fn algorithms_for(
+    record: &Record,
+    file: &Candidate,
+    pin: HashAlgorithm,
+) -> Vec<HashAlgorithm> {
     let mut algorithms: Vec<HashAlgorithm> = record
         .hashes
         .iter()
@@ -434,7 +430,7 @@ pub fn algorithms_for(record: &Record, file: &Candidate, pin: HashAlgorithm) -> 
 }
 
 /// Judges what was seen of an entry's files against what it records.
-pub fn judge(record: &Record, sightings: &[Sighting], policy: Policy) -> Verdict {
+pub(crate) fn judge(record: &Record, sightings: &[Sighting], policy: Policy) -> Verdict {
     let release = policy.scope == Scope::Release;
     let mut artifacts = Vec::new();
 
@@ -756,7 +752,7 @@ fn finish(pins: &mut Pins) {
 /// Judges one file against every entry that pins its release (several under different
 /// markers): any entry that passes it passes it; otherwise a failure outranks a retry, since it
 /// says more. `None` when there is no entry.
-pub fn judge_among<'p, 'a>(
+pub(crate) fn judge_among<'p, 'a>(
     pins: &[&'p Pin<'a>],
     sighting: &Sighting,
     policy: Policy,
@@ -868,7 +864,6 @@ mod tests {
         assert_eq!(verdict.outcome(), Outcome::Pass);
         assert_eq!(verdict.pins, verdict.accepted);
         assert_eq!(verdict.pins.provenance[0].filename, WHEEL);
-        assert_eq!(verdict.recorded_now(), 2);
         // Where nothing may be recorded, a first sighting is refused instead.
         let verdict = judge(&Record::default(), &[listed(WHEEL, b"w")], VERIFY);
         assert_eq!(statuses(&verdict), [(Status::Unrecordable, WHEEL)]);

@@ -3,44 +3,56 @@
 //! Data flows one way: `cli` → `commands` → (`requirements`, `index`, `fetch`, `lockfile`) →
 //! `report`. The lower rooms (`hash`, `name`, `artifact`) import nothing of ours above them.
 
-pub mod artifact;
-pub mod cache;
-pub mod cli;
-pub mod commands;
-pub mod env_vars;
-pub mod error;
-pub mod fetch;
-pub mod hash;
-pub mod hooks;
-pub mod index;
-pub mod inspect;
-pub mod judge;
-pub mod lockfile;
-pub mod name;
-pub mod persist;
-pub mod pip;
-pub mod platform;
-pub mod pool;
-pub mod report;
-pub mod requirements;
-pub mod safe_url;
-pub mod shell_words;
-pub mod survey;
+mod artifact;
+mod cache;
+mod cli;
+mod commands;
+mod env_vars;
+mod error;
+mod fetch;
+mod hash;
+mod hooks;
+mod index;
+mod inspect;
+mod judge;
+mod lockfile;
+mod name;
+mod persist;
+mod pip;
+mod platform;
+mod pool;
+mod report;
+mod requirements;
+mod safe_url;
+mod shell_words;
+mod survey;
 
+use std::process::ExitCode;
 use std::time::Instant;
 
+use clap::Parser as _;
 use cli::{Cli, Command};
 use commands::Context;
-use error::Status;
+use error::{Status, is_broken_pipe, status_of};
 use report::Printer;
 
-/// The printer the command line asks for.
-pub fn printer_for(cli: &Cli) -> Printer {
-    Printer::new(cli.color, cli.quiet, &env_vars::var)
+/// The whole program: parse the command line, run the command, print any error, and map the
+/// outcome to an exit code. A closed pipe (`hashpin hash * | head`) is not a failure.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let printer = Printer::new(cli.color, cli.quiet, &env_vars::var);
+    match run(&cli, printer.clone()) {
+        Ok(status) => status.into(),
+        Err(error) if is_broken_pipe(&error) => Status::Success.into(),
+        Err(error) => {
+            printer.error(&error);
+            status_of(&error).into()
+        }
+    }
 }
 
 /// Runs a parsed command line.
-pub fn run(cli: Cli, printer: Printer) -> anyhow::Result<Status> {
+fn run(cli: &Cli, printer: Printer) -> anyhow::Result<Status> {
     let context = Context {
         printer,
         env: Box::new(env_vars::var),

@@ -22,7 +22,7 @@ use crate::safe_url::recordable;
 
 /// Which version a release pin accepts.
 #[derive(Debug, Clone)]
-pub enum PinnedVersion {
+pub(crate) enum PinnedVersion {
     /// `==V`: PEP 440 equality (`1.0` matches `1.0.0`).
     Equal(pep440_rs::VersionSpecifier),
     /// `===V`: the same string.
@@ -31,7 +31,7 @@ pub enum PinnedVersion {
 
 impl PinnedVersion {
     /// Whether a version, as text, is the pinned one.
-    pub fn matches_text(&self, version: &str) -> bool {
+    pub(crate) fn matches_text(&self, version: &str) -> bool {
         match self {
             Self::Equal(specifier) => version
                 .parse()
@@ -41,7 +41,7 @@ impl PinnedVersion {
     }
 
     /// Whether a file's version is the pinned one.
-    pub fn matches(&self, artifact: &ArtifactName) -> bool {
+    pub(crate) fn matches(&self, artifact: &ArtifactName) -> bool {
         match self {
             Self::Equal(specifier) => artifact
                 .version
@@ -54,7 +54,7 @@ impl PinnedVersion {
 
 /// What lock can pin for an entry.
 #[derive(Debug, Clone)]
-pub enum Lockable {
+pub(crate) enum Lockable {
     /// Every file of one release.
     Release {
         /// The project.
@@ -73,7 +73,7 @@ pub enum Lockable {
 
 /// Why an entry cannot be locked.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum NotLockable {
+pub(crate) enum NotLockable {
     /// Not pinned to one version: an input error.
     Unpinned(String),
     /// A kind of requirement whose bytes cannot be pinned (VCS, directories): a warning.
@@ -81,7 +81,7 @@ pub enum NotLockable {
 }
 
 /// Decides what lock can pin for an entry of a file in `directory`.
-pub fn classify(entry: &Entry, directory: &Path) -> Result<Lockable, NotLockable> {
+pub(crate) fn classify(entry: &Entry, directory: &Path) -> Result<Lockable, NotLockable> {
     match &entry.target {
         Target::Pep508(requirement) => match &requirement.version_or_url {
             Some(VersionOrUrl::Url(url)) => classify_url(&url.to_url(), directory),
@@ -164,19 +164,19 @@ fn classify_url(url: &Url, directory: &Path) -> Result<Lockable, NotLockable> {
 
 /// What an entry records: the hashes pip will check, and the files hashpin knows they belong to.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Record {
+pub(crate) struct Record {
     /// Every recorded hash (`--hash` options and peep comments), sorted, without duplicates.
-    pub hashes: Vec<HashDigest>,
+    pub(crate) hashes: Vec<HashDigest>,
     /// The provenance lines: which file each hash was recorded for, and from where.
-    pub files: Vec<Provenance>,
+    pub(crate) files: Vec<Provenance>,
     /// A direct-URL pin's own file (its filename and recorded URL): the one file the entry
     /// stands for, whether or not a provenance line names it.
-    pub direct: Option<(String, String)>,
+    pub(crate) direct: Option<(String, String)>,
 }
 
 impl Record {
     /// What `entry` records; `lockable` says whether it pins one URL.
-    pub fn of(entry: &Entry, lockable: Option<&Lockable>) -> Self {
+    pub(crate) fn of(entry: &Entry, lockable: Option<&Lockable>) -> Self {
         Self {
             hashes: entry.recorded_hashes(),
             files: entry.recorded_provenance(),
@@ -189,57 +189,52 @@ impl Record {
 
     /// Recorded hashes that no provenance line names: written by pip-compile, uv, peep or a
     /// person, they say which bytes are allowed but not for which file.
-    pub fn bare_hashes(&self) -> impl Iterator<Item = &HashDigest> {
+    pub(crate) fn bare_hashes(&self) -> impl Iterator<Item = &HashDigest> {
         self.hashes
             .iter()
             .filter(|hash| self.files.iter().all(|file| file.hash != **hash))
-    }
-
-    /// Whether anything is recorded at all.
-    pub fn is_empty(&self) -> bool {
-        self.hashes.is_empty() && self.files.is_empty()
     }
 }
 
 /// One requirement entry of the loaded lockfiles, viewed once: where it is, what it pins and
 /// what it records. Every command walks these instead of re-reading documents and lines.
 #[derive(Debug)]
-pub struct Pin<'a> {
+pub(crate) struct Pin<'a> {
     /// Which loaded document it is in.
-    pub document_index: usize,
+    pub(crate) document_index: usize,
     /// That document.
-    pub document: &'a Document,
+    pub(crate) document: &'a Document,
     /// Its logical line.
-    pub line: &'a Line,
+    pub(crate) line: &'a Line,
     /// The entry.
-    pub entry: &'a Entry,
+    pub(crate) entry: &'a Entry,
     /// What lock can pin for it, or why it cannot.
-    pub pinned: Result<Lockable, NotLockable>,
+    pub(crate) pinned: Result<Lockable, NotLockable>,
     /// The project it installs: its name, or for a bare URL the project its filename names.
-    pub project: Option<PackageName>,
+    pub(crate) project: Option<PackageName>,
     /// What it records.
-    pub record: Record,
+    pub(crate) record: Record,
 }
 
 impl Pin<'_> {
     /// What it pins, when it is lockable.
-    pub fn lockable(&self) -> Option<&Lockable> {
+    pub(crate) fn lockable(&self) -> Option<&Lockable> {
         self.pinned.as_ref().ok()
     }
 
     /// `requirements.txt:3`, for messages.
-    pub fn location(&self) -> String {
+    pub(crate) fn location(&self) -> String {
         format!("{}:{}", self.document.path.display(), self.line.number)
     }
 
     /// The requirement as it may be shown (credentials redacted).
-    pub fn shown(&self) -> String {
+    pub(crate) fn shown(&self) -> String {
         self.entry.shown()
     }
 
     /// Whether the entry pins this version of its project. A direct URL pins the version its
     /// filename names; one whose filename names none pins whatever it is.
-    pub fn pins_version(&self, version: &str) -> bool {
+    pub(crate) fn pins_version(&self, version: &str) -> bool {
         match self.lockable() {
             Some(Lockable::Release {
                 version: pinned, ..
@@ -259,7 +254,7 @@ impl Pin<'_> {
 /// Every requirement entry of the loaded lockfiles (constraints files excluded), built once,
 /// with an index by project.
 #[derive(Debug)]
-pub struct PinIndex<'a> {
+pub(crate) struct PinIndex<'a> {
     /// The entries, in file order.
     pins: Vec<Pin<'a>>,
     /// Positions in `pins`, by project.
@@ -268,7 +263,7 @@ pub struct PinIndex<'a> {
 
 /// What the lockfile says about one version of one project.
 #[derive(Debug)]
-pub enum Lookup<'p, 'a> {
+pub(crate) enum Lookup<'p, 'a> {
     /// Entries that pin that version and can record hashes (several under different markers).
     Pinned(Vec<&'p Pin<'a>>),
     /// The project is pinned, but to other versions.
@@ -285,7 +280,7 @@ impl<'a> PinIndex<'a> {
     /// Views every requirement entry of the documents installed from (`-r` and the files named;
     /// `-c` files constrain and are never locked). A path on a requirement line is resolved
     /// against the working directory, as pip resolves it (unlike an include's path).
-    pub fn new(loaded: &'a [Loaded]) -> Self {
+    pub(crate) fn new(loaded: &'a [Loaded]) -> Self {
         let mut pins = Vec::new();
         let mut by_project: HashMap<PackageName, Vec<usize>> = HashMap::new();
         for (document_index, item) in loaded.iter().enumerate() {
@@ -329,12 +324,12 @@ impl<'a> PinIndex<'a> {
     }
 
     /// Every entry, in file order.
-    pub fn iter(&self) -> impl Iterator<Item = &Pin<'a>> {
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &Pin<'a>> {
         self.pins.iter()
     }
 
     /// The entries for one project.
-    pub fn for_project(&self, project: &PackageName) -> impl Iterator<Item = &Pin<'a>> {
+    pub(crate) fn for_project(&self, project: &PackageName) -> impl Iterator<Item = &Pin<'a>> {
         self.by_project
             .get(project)
             .into_iter()
@@ -343,7 +338,7 @@ impl<'a> PinIndex<'a> {
     }
 
     /// What the lockfile says about `version` of `project`.
-    pub fn lookup(&self, project: &PackageName, version: &str) -> Lookup<'_, 'a> {
+    pub(crate) fn lookup(&self, project: &PackageName, version: &str) -> Lookup<'_, 'a> {
         let entries: Vec<&Pin<'a>> = self.for_project(project).collect();
         let lockable: Vec<&Pin<'a>> = entries
             .iter()
@@ -434,7 +429,6 @@ mod tests {
         let record = Record::of(&entry_for(&text), None);
         let bare: Vec<String> = record.bare_hashes().map(ToString::to_string).collect();
         assert_eq!(bare, [sha('b')]);
-        assert!(!record.is_empty() && Record::default().is_empty());
     }
 
     #[test]

@@ -7,11 +7,11 @@ use std::fmt;
 
 /// A PEP 503-normalized project name: lowercase, runs of `-`, `_` and `.` replaced by one `-`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct PackageName(String);
+pub(crate) struct PackageName(String);
 
 impl PackageName {
     /// Normalizes any spelling of a name.
-    pub fn new(name: &str) -> Self {
+    pub(crate) fn new(name: &str) -> Self {
         let mut normalized = String::with_capacity(name.len());
         let mut in_separator_run = false;
         for character in name.trim().chars() {
@@ -32,7 +32,7 @@ impl PackageName {
     /// letters and digits, with `.`, `_` and `-` only between them. Names an index lists are
     /// checked with this before anyone shows them: a page could otherwise put terminal controls
     /// into a message.
-    pub fn validated(name: &str) -> Option<Self> {
+    pub(crate) fn validated(name: &str) -> Option<Self> {
         let bytes = name.as_bytes();
         let valid = bytes.first().is_some_and(u8::is_ascii_alphanumeric)
             && bytes.last().is_some_and(u8::is_ascii_alphanumeric)
@@ -43,7 +43,7 @@ impl PackageName {
     }
 
     /// The normalized name.
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         &self.0
     }
 }
@@ -67,7 +67,7 @@ const MAX_SUGGESTIONS: usize = 3;
 /// on, two from eight, three from twelve. Names of three characters or fewer get no
 /// suggestion: an index such as PyPI serves dozens of names one edit away from each (`six`,
 /// `sip`, `sox`, `fix`), so any pick would be a guess.
-pub fn nearest<'a>(
+pub(crate) fn nearest<'a>(
     wanted: &PackageName,
     names: impl IntoIterator<Item = &'a PackageName>,
 ) -> Vec<PackageName> {

@@ -13,7 +13,7 @@ use sha2::Digest as _;
 
 /// Holds the advisory lock on one requirements file until dropped.
 #[derive(Debug)]
-pub struct FileLock {
+pub(crate) struct FileLock {
     _file: File,
 }
 
@@ -28,7 +28,7 @@ fn lock_path(path: &Path) -> PathBuf {
 }
 
 /// Takes the lock for `path`, calling `on_wait` once if another process holds it, then waiting.
-pub fn lock(path: &Path, on_wait: impl FnOnce()) -> std::io::Result<FileLock> {
+pub(crate) fn lock(path: &Path, on_wait: impl FnOnce()) -> std::io::Result<FileLock> {
     let lock_path = lock_path(path);
     if let Some(parent) = lock_path.parent() {
         fs_err::create_dir_all(parent)?;
@@ -52,7 +52,7 @@ pub fn lock(path: &Path, on_wait: impl FnOnce()) -> std::io::Result<FileLock> {
 }
 
 /// Replaces `path` with `text` atomically, keeping the file's permissions.
-pub fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
+pub(crate) fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
     let directory = match path.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
         _ => PathBuf::from("."),

@@ -19,7 +19,7 @@ use crate::safe_url::redact_text;
 
 /// Why running pip failed.
 #[derive(Debug, thiserror::Error)]
-pub enum PipError {
+pub(crate) enum PipError {
     /// The interpreter could not be started.
     #[error(
         "cannot run `{python}`: {source}\nhint: pass `--python <path to python>`, or activate a virtual environment"
@@ -58,14 +58,14 @@ pub enum PipError {
 
 /// The interpreter packages are resolved and installed for.
 #[derive(Debug, Clone)]
-pub struct Interpreter {
+pub(crate) struct Interpreter {
     /// Its path.
-    pub python: PathBuf,
+    pub(crate) python: PathBuf,
 }
 
 impl Interpreter {
     /// `--python`, else the active virtual environment's, else `python3` on PATH.
-    pub fn find(explicit: Option<&Path>, env: &dyn Fn(&str) -> Option<String>) -> Self {
+    pub(crate) fn find(explicit: Option<&Path>, env: &dyn Fn(&str) -> Option<String>) -> Self {
         let python = explicit.map(Path::to_path_buf).unwrap_or_else(|| {
             env(EnvVars::VIRTUAL_ENV)
                 .map(|venv| Path::new(&venv).join("bin").join("python"))
@@ -104,7 +104,7 @@ impl Interpreter {
 
     /// Resolves `requirement_files` (plus `extra_args`, e.g. index options) for this
     /// interpreter with `pip install --dry-run --ignore-installed --report`.
-    pub fn resolve(
+    pub(crate) fn resolve(
         &self,
         requirement_files: &[PathBuf],
         extra_args: &[String],
@@ -132,7 +132,7 @@ impl Interpreter {
     }
 
     /// The wheel tags this interpreter accepts, most preferred first, as pip computes them.
-    pub fn supported_tags(&self) -> Result<Vec<String>, PipError> {
+    pub(crate) fn supported_tags(&self) -> Result<Vec<String>, PipError> {
         let mut command = Command::new(&self.python);
         command.args([
             "-c",
@@ -148,7 +148,7 @@ impl Interpreter {
     /// Installs exactly the verified files, named by path with their hashes: no index, no
     /// find-links, no dependency resolution. Not the lockfile itself: its own `-i`/`-f` lines
     /// (or pip.conf's) would let pip reach for files hashpin never saw.
-    pub fn install_verified(
+    pub(crate) fn install_verified(
         &self,
         verified: &[(PathBuf, crate::hash::HashDigest)],
         pip_args: &[String],
@@ -235,37 +235,37 @@ struct ReportMetadata {
 
 /// One package pip would install.
 #[derive(Debug, Clone)]
-pub struct Resolved {
+pub(crate) struct Resolved {
     /// The project, normalized.
-    pub project: PackageName,
+    pub(crate) project: PackageName,
     /// The name as its metadata spells it.
-    pub display_name: String,
+    pub(crate) display_name: String,
     /// The version.
-    pub version: String,
+    pub(crate) version: String,
     /// The artifact pip chose.
-    pub url: Url,
+    pub(crate) url: Url,
     /// Its filename (the URL's last path segment).
-    pub filename: String,
+    pub(crate) filename: String,
     /// Named in the requirements, rather than pulled in as a dependency.
-    pub requested: bool,
+    pub(crate) requested: bool,
     /// A direct URL requirement.
-    pub is_direct: bool,
+    pub(crate) is_direct: bool,
     /// Whether pip would install an archive (not a directory or a VCS checkout).
-    pub is_archive: bool,
+    pub(crate) is_archive: bool,
     /// Its `Requires-Dist` lines.
-    pub requires_dist: Vec<String>,
+    pub(crate) requires_dist: Vec<String>,
 }
 
 /// pip's resolution.
 #[derive(Debug, Clone, Default)]
-pub struct Resolution {
+pub(crate) struct Resolution {
     /// What pip would install, in pip's order.
-    pub items: Vec<Resolved>,
+    pub(crate) items: Vec<Resolved>,
 }
 
 impl Resolution {
     /// Parses pip's `--report` JSON.
-    pub fn parse(text: &str) -> Result<Self, PipError> {
+    pub(crate) fn parse(text: &str) -> Result<Self, PipError> {
         let report: Report =
             serde_json::from_str(text).map_err(|error| PipError::Report(error.to_string()))?;
         let mut items = Vec::new();
@@ -293,7 +293,7 @@ impl Resolution {
     }
 
     /// The installed projects whose `Requires-Dist` names `project`: who pulled it in.
-    pub fn via(&self, project: &PackageName) -> Vec<String> {
+    pub(crate) fn via(&self, project: &PackageName) -> Vec<String> {
         let mut parents: Vec<String> = self
             .items
             .iter()

@@ -10,23 +10,18 @@ use crate::artifact::{ArtifactKind, ArtifactName, WheelTags};
 
 /// The target interpreter, as far as the user described it.
 #[derive(Debug, Clone, Default)]
-pub struct TargetFilter {
+pub(crate) struct TargetFilter {
     /// `(major, minor)`.
-    pub python_version: Option<(u32, u32)>,
+    pub(crate) python_version: Option<(u32, u32)>,
     /// Platform tags, any of which will do.
-    pub platforms: Vec<String>,
+    pub(crate) platforms: Vec<String>,
     /// `cp`, `pp`, ... (`py` means any).
-    pub implementation: Option<String>,
+    pub(crate) implementation: Option<String>,
 }
 
 impl TargetFilter {
-    /// Whether the filter narrows anything.
-    pub fn is_empty(&self) -> bool {
-        self.python_version.is_none() && self.platforms.is_empty() && self.implementation.is_none()
-    }
-
     /// Parses `3.11` or `311`.
-    pub fn parse_python_version(text: &str) -> Option<(u32, u32)> {
+    pub(crate) fn parse_python_version(text: &str) -> Option<(u32, u32)> {
         if let Some((major, minor)) = text.split_once('.') {
             return Some((major.parse().ok()?, minor.split('.').next()?.parse().ok()?));
         }
@@ -35,7 +30,7 @@ impl TargetFilter {
     }
 
     /// Whether the file suits the target.
-    pub fn accepts(&self, artifact: &ArtifactName) -> bool {
+    pub(crate) fn accepts(&self, artifact: &ArtifactName) -> bool {
         match &artifact.kind {
             ArtifactKind::Sdist => true,
             ArtifactKind::Wheel(tags) => self.accepts_wheel(tags),
@@ -118,7 +113,6 @@ mod tests {
         assert!(accepts(&filter, "p-1-py2.py3-none-any.whl"));
         assert!(!accepts(&filter, "p-1-py2-none-any.whl"));
         assert!(accepts(&filter, "p-1.tar.gz"));
-        assert!(TargetFilter::default().is_empty());
         assert_eq!(TargetFilter::parse_python_version("312"), Some((3, 12)));
     }
 }

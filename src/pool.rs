@@ -7,7 +7,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Applies `job` to every item on at most `jobs` threads; `on_done` is told each finished index.
-pub fn map_bounded<T: Sync, R: Send>(
+pub(crate) fn map_bounded<T: Sync, R: Send>(
     items: &[T],
     jobs: usize,
     job: impl Fn(&T) -> R + Sync,

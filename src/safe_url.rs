@@ -8,7 +8,7 @@ use std::fmt;
 use url::Url;
 
 /// Displays a URL with any password (or lone token) replaced by `****`.
-pub struct Redacted<'a>(pub &'a Url);
+pub(crate) struct Redacted<'a>(pub(crate) &'a Url);
 
 impl fmt::Display for Redacted<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -28,7 +28,7 @@ impl fmt::Display for Redacted<'_> {
 }
 
 /// Redacts credentials in a URL given as text, even one that does not parse.
-pub fn redact_str(text: &str) -> String {
+pub(crate) fn redact_str(text: &str) -> String {
     match Url::parse(text) {
         Ok(url) => Redacted(&url).to_string(),
         Err(_) => redact_text(text),
@@ -37,7 +37,7 @@ pub fn redact_str(text: &str) -> String {
 
 /// Redacts every `scheme://user:secret@` in free text (a requirement line, an error message):
 /// the secret becomes `****`, and a lone `token@` becomes `****@`.
-pub fn redact_text(text: &str) -> String {
+pub(crate) fn redact_text(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(index) = rest.find("://") {
@@ -69,7 +69,7 @@ pub fn redact_text(text: &str) -> String {
 }
 
 /// Decodes `%XX` escapes (not `+`: in a URL's user info a `+` is a plus, as pip reads it).
-pub fn percent_decode(text: &str) -> String {
+pub(crate) fn percent_decode(text: &str) -> String {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut index = 0;
@@ -91,7 +91,7 @@ pub fn percent_decode(text: &str) -> String {
 }
 
 /// The URL as it may be recorded in a lockfile: no credentials, no fragment.
-pub fn recordable(url: &Url) -> String {
+pub(crate) fn recordable(url: &Url) -> String {
     let mut clean = url.clone();
     let _ = clean.set_username("");
     let _ = clean.set_password(None);

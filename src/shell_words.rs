@@ -22,7 +22,7 @@ use std::str::CharIndices;
 
 /// Where the two callers' rules part: a `\` before a newline, and a `\` at the very end.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Dialect {
+pub(crate) enum Dialect {
     /// Python's `shlex.split` in POSIX mode, as pip applies it to a requirements file's
     /// options: a `\` before a newline escapes it, so the newline stays in the word (inside
     /// `"…"` the `\` stays too). A `\` at the very end makes an empty word, which the option
@@ -35,17 +35,17 @@ pub enum Dialect {
 
 /// One word: its text once quotes and escapes are removed, and where it was read.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Word {
+pub(crate) struct Word {
     /// The text, unquoted and unescaped.
-    pub value: String,
+    pub(crate) value: String,
     /// Byte offsets in the split text, from the word's first character to its last, quotes
     /// and escaping backslashes included.
-    pub span: Range<usize>,
+    pub(crate) span: Range<usize>,
 }
 
 /// Why a line could not be split into words.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum SplitError {
+pub(crate) enum SplitError {
     /// A quote opened and never closed.
     #[error("no closing quotation `{quote}`")]
     UnclosedQuote {
@@ -68,7 +68,7 @@ pub enum SplitError {
 ///
 /// [`SplitError::UnclosedQuote`] for a quote that never closes, and, in
 /// [`Dialect::Shell`], [`SplitError::TrailingBackslash`].
-pub fn split(text: &str, dialect: Dialect) -> Result<Vec<Word>, SplitError> {
+pub(crate) fn split(text: &str, dialect: Dialect) -> Result<Vec<Word>, SplitError> {
     let mut words = Vec::new();
     // A word can be empty yet present (`''`), so its start is tracked apart from its text.
     let mut start: Option<usize> = None;
@@ -166,7 +166,7 @@ fn read_quoted(
 ///
 /// A [`SplitError`] for an unclosed quote, a trailing backslash, or no program at all (nothing
 /// but white space, or an empty first word such as `''`).
-pub fn split_command(text: &str) -> Result<Vec<String>, SplitError> {
+pub(crate) fn split_command(text: &str) -> Result<Vec<String>, SplitError> {
     let words: Vec<String> = split(text, Dialect::Shell)?
         .into_iter()
         .map(|word| word.value)

@@ -37,15 +37,15 @@ use crate::requirements::{Document, FileOption, Line, ParseError, ParseErrors};
 
 /// One lockable entry (or a release to record that no entry names yet), and the files the
 /// indexes serve for it.
-pub struct Plan<'p> {
+pub(crate) struct Plan<'p> {
     /// The entry, when the lockfile has one.
-    pub pin: Option<&'p Pin<'p>>,
+    pub(crate) pin: Option<&'p Pin<'p>>,
     /// What is pinned.
-    pub lockable: Lockable,
+    pub(crate) lockable: Lockable,
     /// The requirement as it may be shown.
-    pub label: String,
+    pub(crate) label: String,
     /// The files of the pinned release (or the one URL) as served now.
-    pub candidates: Vec<Candidate>,
+    pub(crate) candidates: Vec<Candidate>,
 }
 
 /// The record of a release no entry names yet.
@@ -57,7 +57,7 @@ static NOTHING_RECORDED: Record = Record {
 
 impl<'p> Plan<'p> {
     /// The plan for a lockable entry.
-    pub fn for_pin(pin: &'p Pin<'p>) -> Option<Self> {
+    pub(crate) fn for_pin(pin: &'p Pin<'p>) -> Option<Self> {
         Some(Self {
             lockable: pin.lockable()?.clone(),
             label: pin.shown(),
@@ -67,12 +67,12 @@ impl<'p> Plan<'p> {
     }
 
     /// What the entry records; nothing for a release no entry names.
-    pub fn record(&self) -> &Record {
+    pub(crate) fn record(&self) -> &Record {
         self.pin.map_or(&NOTHING_RECORDED, |pin| &pin.record)
     }
 
     /// The project pinned, when it names one.
-    pub fn project(&self) -> Option<PackageName> {
+    pub(crate) fn project(&self) -> Option<PackageName> {
         match &self.lockable {
             Lockable::Release { project, .. } => Some(project.clone()),
             Lockable::Url { filename, .. } => self
@@ -83,7 +83,7 @@ impl<'p> Plan<'p> {
     }
 
     /// The entry as messages name it.
-    pub fn about(&self) -> About {
+    pub(crate) fn about(&self) -> About {
         About {
             requirement: self.label.clone(),
             location: self.pin.map(Pin::location),
@@ -91,7 +91,7 @@ impl<'p> Plan<'p> {
     }
 
     /// The name `hashpin lock --update NAME` takes for this entry.
-    pub fn update_name(&self) -> String {
+    pub(crate) fn update_name(&self) -> String {
         self.project()
             .map_or_else(|| self.label.clone(), |project| project.to_string())
     }
@@ -104,7 +104,7 @@ impl<'p> Plan<'p> {
 }
 
 /// The files to work on: those named, else `requirements.txt`; a missing one is a usage error.
-pub fn requirement_files(files: &[PathBuf], command: &str) -> Result<Vec<PathBuf>> {
+pub(crate) fn requirement_files(files: &[PathBuf], command: &str) -> Result<Vec<PathBuf>> {
     if !files.is_empty() {
         for file in files {
             if !file.is_file() {
@@ -130,7 +130,7 @@ pub fn requirement_files(files: &[PathBuf], command: &str) -> Result<Vec<PathBuf
 
 /// The lockable entries; unpinned entries are input errors, reported all at once, and entries
 /// whose bytes cannot be pinned (VCS, directories, editables) are warned about.
-pub fn plan_entries<'p>(
+pub(crate) fn plan_entries<'p>(
     pins: &'p PinIndex<'p>,
     loaded: &[Loaded],
     printer: &Printer,
@@ -195,7 +195,7 @@ pub fn plan_entries<'p>(
 }
 
 /// The target interpreter the user described, if any.
-pub fn target_filter(args: &TargetOptions) -> Result<TargetFilter> {
+pub(crate) fn target_filter(args: &TargetOptions) -> Result<TargetFilter> {
     let python_version = match &args.python_version {
         None => None,
         Some(text) => Some(TargetFilter::parse_python_version(text).ok_or_else(|| {
@@ -223,7 +223,7 @@ fn netrc_text(env: &EnvLookup) -> Option<String> {
 ///
 /// Never dropped: dropping the blocking client joins its runtime, which waits for any DNS
 /// lookup still running in the background (seen taking 5 s after all work was done).
-pub fn open_client(
+pub(crate) fn open_client(
     index: &IndexOptions,
     loaded: &[Loaded],
     env: &EnvLookup,
@@ -243,7 +243,7 @@ pub fn open_client(
 
 /// Lists every project once, all at the same time, and fills in each plan's candidates.
 /// Returns the problems met (a listing that failed, a release with no files).
-pub fn find_candidates(
+pub(crate) fn find_candidates(
     plans: &mut [Plan<'_>],
     client: &Client,
     filter: &TargetFilter,
@@ -322,7 +322,7 @@ pub fn find_candidates(
 
 /// Downloads and hashes every request, with a progress line on a terminal; each URL's own
 /// outcome, so a caller can tell a 404 from a broken connection.
-pub fn download_each(
+pub(crate) fn download_each(
     client: &Client,
     cache: Option<&Cache>,
     requests: &[FetchRequest],
@@ -344,7 +344,7 @@ pub fn download_each(
 
 /// One request per URL that must be downloaded, with every algorithm any entry needs of it.
 /// A file whose records the index confirms is not downloaded, unless `always(plan)`.
-pub fn fetch_requests(
+pub(crate) fn fetch_requests(
     plans: &[Plan<'_>],
     algorithm: HashAlgorithm,
     always: impl Fn(&Plan<'_>) -> bool,
@@ -375,7 +375,7 @@ pub fn fetch_requests(
 
 /// What is known of each listed file of a plan: its downloaded bytes, or the records the
 /// index confirms for it (files neither downloaded nor confirmed are left out).
-pub fn sightings(plan: &Plan<'_>, downloaded: &HashMap<Url, Fetched>) -> Vec<Sighting> {
+pub(crate) fn sightings(plan: &Plan<'_>, downloaded: &HashMap<Url, Fetched>) -> Vec<Sighting> {
     plan.candidates
         .iter()
         .filter_map(|candidate| {
@@ -393,7 +393,7 @@ pub fn sightings(plan: &Plan<'_>, downloaded: &HashMap<Url, Fetched>) -> Vec<Sig
 }
 
 /// Like [`download_each`], split into what was fetched, by URL, and the failures.
-pub fn download(
+pub(crate) fn download(
     client: &Client,
     cache: Option<&Cache>,
     requests: &[FetchRequest],
@@ -428,7 +428,7 @@ fn release_candidates(
     let mut seen = BTreeSet::new();
     let mut candidates = Vec::new();
     for listed in &listing.files {
-        let file = &listed.file;
+        let file = listed;
         let Ok(artifact) = ArtifactName::parse(&file.filename, Some(project)) else {
             continue;
         };
@@ -481,7 +481,7 @@ fn no_files_error(
     let mut versions: Vec<pep440_rs::Version> = listing
         .files
         .iter()
-        .filter_map(|listed| ArtifactName::parse(&listed.file.filename, Some(project)).ok())
+        .filter_map(|listed| ArtifactName::parse(&listed.filename, Some(project)).ok())
         .filter(|artifact| artifact.project == *project)
         .filter_map(|artifact| artifact.version)
         .collect();
@@ -538,7 +538,7 @@ fn no_files_error(
 /// The error for a requirement no index has a release for (`label`, at `location`), from
 /// hashpin's own look at the indexes: an input error naming the versions or the nearest names
 /// (exit 2), or the listing's own failure (exit 4).
-pub fn release_not_found(
+pub(crate) fn release_not_found(
     client: &Client,
     project: &PackageName,
     location: &str,
@@ -582,11 +582,11 @@ fn add_json_api_digests(plans: &mut [Plan<'_>], client: &Client, jobs: usize) {
 }
 
 /// `path:line` of a line, for messages.
-pub fn location(document: &Document, line: &Line) -> String {
+pub(crate) fn location(document: &Document, line: &Line) -> String {
     format!("{}:{}", document.path.display(), line.number)
 }
 
 /// `one` for 1, `many` otherwise.
-pub fn plural<'a>(count: usize, one: &'a str, many: &'a str) -> &'a str {
+pub(crate) fn plural<'a>(count: usize, one: &'a str, many: &'a str) -> &'a str {
     if count == 1 { one } else { many }
 }

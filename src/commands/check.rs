@@ -37,7 +37,7 @@ use crate::survey::{self, Plan};
 type Downloads = HashMap<Url, Result<Fetched, FetchError>>;
 
 /// Runs `hashpin check`.
-pub fn run(args: &CheckArgs, context: &Context) -> Result<ExitStatus> {
+pub(crate) fn run(args: &CheckArgs, context: &Context) -> Result<ExitStatus> {
     let printer = &context.printer;
     let files = survey::requirement_files(&args.files, "check")?;
     let loaded = load(&files, &*context.env)?;

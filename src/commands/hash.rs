@@ -8,7 +8,7 @@ use crate::error::{Status, UsageError};
 use crate::hash::{HashAlgorithm, Hasher};
 
 /// Hashes each file and prints `<path>:` and `--hash=<algorithm>:<hex>`.
-pub fn run(args: &HashArgs, context: &Context) -> Result<Status> {
+pub(crate) fn run(args: &HashArgs, context: &Context) -> Result<Status> {
     let algorithm = HashAlgorithm::from_name(&args.algorithm)
         .context("clap only lets pinnable algorithms through")?;
     for path in &args.files {

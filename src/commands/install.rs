@@ -127,7 +127,7 @@ struct InstallJson {
 }
 
 /// Runs `hashpin install`.
-pub fn run(args: &InstallArgs, context: &Context) -> Result<Status> {
+pub(crate) fn run(args: &InstallArgs, context: &Context) -> Result<Status> {
     let mut json = InstallJson {
         schema: "hashpin-install/1",
         outcome: "error",

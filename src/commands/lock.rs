@@ -25,7 +25,7 @@ use crate::requirements::load::{Loaded, load};
 use crate::survey::{self, Plan, plural};
 
 /// Runs `hashpin lock`.
-pub fn run(args: &LockArgs, context: &Context) -> Result<Status> {
+pub(crate) fn run(args: &LockArgs, context: &Context) -> Result<Status> {
     let (files, update) = split_update_values(args);
     if args.resolve {
         return crate::commands::resolve::run(args, &files, context);
@@ -41,7 +41,7 @@ pub fn run(args: &LockArgs, context: &Context) -> Result<Status> {
 }
 
 /// Takes the advisory lock of each file, saying so when another hashpin holds one.
-pub fn lock_files(
+pub(crate) fn lock_files(
     files: &[PathBuf],
     printer: &crate::report::Printer,
 ) -> Result<Vec<persist::FileLock>> {
@@ -61,7 +61,7 @@ pub fn lock_files(
 
 /// Locks loaded documents: lists, downloads, judges, and writes each document whose text
 /// differs from `on_disk` (what its file holds now, by document).
-pub fn lock_loaded(
+pub(crate) fn lock_loaded(
     args: &LockArgs,
     loaded: &[Loaded],
     on_disk: &[String],
@@ -125,7 +125,7 @@ pub fn lock_loaded(
 
 /// Reports every problem that kept lock from seeing everything; the status is the gravest:
 /// 4 if anything operational failed, else 2 (every problem was in the input).
-pub fn report_problems(problems: &[anyhow::Error], printer: &Printer) -> Status {
+pub(crate) fn report_problems(problems: &[anyhow::Error], printer: &Printer) -> Status {
     for problem in problems {
         printer.error(problem);
     }
@@ -188,7 +188,7 @@ fn wants_update(update: Option<&Vec<String>>, plan: &Plan<'_>) -> bool {
 }
 
 /// Whether `--update [NAME]...` covers `project`: no name means every project.
-pub fn names_project(update: Option<&Vec<String>>, project: &PackageName) -> bool {
+pub(crate) fn names_project(update: Option<&Vec<String>>, project: &PackageName) -> bool {
     update.is_some_and(|names| {
         names.is_empty() || names.iter().any(|name| PackageName::new(name) == *project)
     })

@@ -1,25 +1,25 @@
 //! One module per subcommand; each reads as a short recipe of calls into the rooms below.
 
-pub mod check;
-pub mod hash;
-pub mod install;
-pub mod lock;
-pub mod resolve;
-pub mod verify;
+pub(crate) mod check;
+pub(crate) mod hash;
+pub(crate) mod install;
+pub(crate) mod lock;
+pub(crate) mod resolve;
+pub(crate) mod verify;
 
 use std::time::Instant;
 
 use crate::report::Printer;
 
 /// Looks an environment variable up.
-pub type EnvLookup = dyn Fn(&str) -> Option<String> + Sync;
+pub(crate) type EnvLookup = dyn Fn(&str) -> Option<String> + Sync;
 
 /// What every command gets besides its arguments.
-pub struct Context {
+pub(crate) struct Context {
     /// Where output goes.
-    pub printer: Printer,
+    pub(crate) printer: Printer,
     /// Reads an environment variable (empty counts as unset); tests and callers can swap it.
-    pub env: Box<EnvLookup>,
+    pub(crate) env: Box<EnvLookup>,
     /// When the command started, for timings in summaries.
-    pub started: Instant,
+    pub(crate) started: Instant,
 }

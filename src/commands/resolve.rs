@@ -28,7 +28,7 @@ use crate::requirements::{Document, parse};
 use crate::survey::{self, Plan};
 
 /// Runs `hashpin lock --resolve`.
-pub fn run(args: &LockArgs, files: &[PathBuf], context: &Context) -> Result<Status> {
+pub(crate) fn run(args: &LockArgs, files: &[PathBuf], context: &Context) -> Result<Status> {
     let printer = &context.printer;
     let [input] = files else {
         return Err(UsageError::new(

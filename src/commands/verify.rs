@@ -36,7 +36,7 @@ use crate::requirements::load::load;
 use crate::safe_url::{Redacted, percent_decode, redact_text};
 
 /// Runs `hashpin verify`.
-pub fn run(args: &VerifyArgs, context: &Context) -> Result<Status> {
+pub(crate) fn run(args: &VerifyArgs, context: &Context) -> Result<Status> {
     let filename = artifact_filename(&args.artifact)?;
     let artifact =
         ArtifactName::parse(&filename, None).map_err(|error| UsageError::new(error.to_string()))?;

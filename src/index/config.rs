@@ -23,32 +23,32 @@ use crate::env_vars::EnvVars;
 use crate::requirements::{Document, FileOption, Spanned};
 
 /// PyPI's simple API, pip's default index.
-pub const DEFAULT_INDEX_URL: &str = "https://pypi.org/simple/";
+pub(crate) const DEFAULT_INDEX_URL: &str = "https://pypi.org/simple/";
 
 /// Index options given on the command line.
 #[derive(Debug, Clone, Default)]
-pub struct IndexArgs {
+pub(crate) struct IndexArgs {
     /// `--index-url`.
-    pub index_url: Option<String>,
+    pub(crate) index_url: Option<String>,
     /// `--extra-index-url`, repeatable.
-    pub extra_index_urls: Vec<String>,
+    pub(crate) extra_index_urls: Vec<String>,
     /// `--find-links`, repeatable.
-    pub find_links: Vec<String>,
+    pub(crate) find_links: Vec<String>,
     /// `--no-index`.
-    pub no_index: bool,
+    pub(crate) no_index: bool,
     /// `--trusted-host`, repeatable.
-    pub trusted_hosts: Vec<String>,
+    pub(crate) trusted_hosts: Vec<String>,
     /// `--cert`.
-    pub cert: Option<PathBuf>,
+    pub(crate) cert: Option<PathBuf>,
     /// `--timeout`, seconds.
-    pub timeout: Option<f64>,
+    pub(crate) timeout: Option<f64>,
     /// `--retries`.
-    pub retries: Option<u32>,
+    pub(crate) retries: Option<u32>,
 }
 
 /// A `--find-links` location.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum FindLinks {
+pub(crate) enum FindLinks {
     /// A local directory of artifacts.
     Directory(PathBuf),
     /// An HTML page of links.
@@ -57,24 +57,24 @@ pub enum FindLinks {
 
 /// Everything the index client needs to know.
 #[derive(Debug, Clone)]
-pub struct IndexSettings {
+pub(crate) struct IndexSettings {
     /// Simple-API roots, the primary first.
-    pub indexes: Vec<Url>,
+    pub(crate) indexes: Vec<Url>,
     /// Find-links locations.
-    pub find_links: Vec<FindLinks>,
+    pub(crate) find_links: Vec<FindLinks>,
     /// Hosts (`host` or `host:port`) allowed over plain http.
-    pub trusted_hosts: Vec<String>,
+    pub(crate) trusted_hosts: Vec<String>,
     /// An extra CA bundle (`--cert`, `PIP_CERT`, pip.conf `cert`).
-    pub cert: Option<PathBuf>,
+    pub(crate) cert: Option<PathBuf>,
     /// Connect and read timeout.
-    pub timeout: Duration,
+    pub(crate) timeout: Duration,
     /// Retries after a connection error, a 5xx or a 429.
-    pub retries: u32,
+    pub(crate) retries: u32,
 }
 
 /// Why the settings could not be assembled.
 #[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
+pub(crate) enum ConfigError {
     /// A URL that does not parse.
     #[error("invalid index URL `{url}` (from {origin}): {reason}")]
     BadUrl {
@@ -210,15 +210,29 @@ fn truthy(value: &str) -> bool {
     )
 }
 
+/// The environment variable pip reads for a configuration key (`PIP_<KEY>`).
+fn pip_variable(key: &str) -> Option<&'static str> {
+    Some(match key {
+        "index-url" => EnvVars::PIP_INDEX_URL,
+        "extra-index-url" => EnvVars::PIP_EXTRA_INDEX_URL,
+        "find-links" => EnvVars::PIP_FIND_LINKS,
+        "no-index" => EnvVars::PIP_NO_INDEX,
+        "trusted-host" => EnvVars::PIP_TRUSTED_HOST,
+        "cert" => EnvVars::PIP_CERT,
+        "timeout" => EnvVars::PIP_TIMEOUT,
+        "retries" => EnvVars::PIP_RETRIES,
+        _ => return None,
+    })
+}
+
 /// A value from the environment (`PIP_<KEY>`), else from the configuration files.
 fn env_or_config(
     key: &str,
     env: &dyn Fn(&str) -> Option<String>,
     config: &PipConfig,
 ) -> Option<(String, String)> {
-    let variable = format!("PIP_{}", key.to_ascii_uppercase().replace('-', "_"));
-    env(&variable)
-        .map(|value| (value, format!("`{variable}`")))
+    pip_variable(key)
+        .and_then(|variable| env(variable).map(|value| (value, format!("`{variable}`"))))
         .or_else(|| config.values.get(key).cloned())
 }
 
@@ -253,7 +267,7 @@ fn parse_find_links(text: &str, relative_to: Option<&Path>) -> Result<FindLinks,
 ///
 /// `file_options` are the requirements files' options in the order pip meets them
 /// ([`crate::requirements::load::options_in_pip_order`]).
-pub fn resolve(
+pub(crate) fn resolve(
     args: &IndexArgs,
     file_options: &[(&Document, &Spanned<FileOption>)],
     env: &dyn Fn(&str) -> Option<String>,

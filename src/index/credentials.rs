@@ -8,11 +8,11 @@ use url::Url;
 
 /// A username and password for HTTP basic authentication.
 #[derive(Clone, PartialEq, Eq)]
-pub struct Credential {
+pub(crate) struct Credential {
     /// The user name.
-    pub username: String,
+    pub(crate) username: String,
     /// The password or token.
-    pub password: Option<String>,
+    pub(crate) password: Option<String>,
 }
 
 impl std::fmt::Debug for Credential {
@@ -23,7 +23,7 @@ impl std::fmt::Debug for Credential {
 
 /// Credentials by host, found in index URLs and netrc.
 #[derive(Debug, Default, Clone)]
-pub struct Credentials {
+pub(crate) struct Credentials {
     by_origin: HashMap<(String, Option<u16>), Credential>,
     netrc: HashMap<String, Credential>,
     netrc_default: Option<Credential>,
@@ -31,7 +31,7 @@ pub struct Credentials {
 
 impl Credentials {
     /// Remembers the credentials embedded in these URLs, and reads netrc text if given.
-    pub fn new<'a>(urls: impl IntoIterator<Item = &'a Url>, netrc: Option<&str>) -> Self {
+    pub(crate) fn new<'a>(urls: impl IntoIterator<Item = &'a Url>, netrc: Option<&str>) -> Self {
         let mut credentials = Self::default();
         for url in urls {
             if let Some(credential) = from_url(url) {
@@ -49,7 +49,7 @@ impl Credentials {
 
     /// The credential to use for a request to `url`: the URL's own, then an index URL's for
     /// the same host and port, then netrc's.
-    pub fn for_url(&self, url: &Url) -> Option<Credential> {
+    pub(crate) fn for_url(&self, url: &Url) -> Option<Credential> {
         from_url(url)
             .or_else(|| self.by_origin.get(&origin(url)).cloned())
             .or_else(|| {

@@ -5,10 +5,10 @@
 //! to loopback hosts or hosts the user trusts (`--trusted-host`); a redirect never goes from https
 //! to http. Credentials come from index URLs and netrc and are sent to their own host only.
 
-pub mod config;
-pub mod credentials;
-pub mod retry;
-pub mod simple;
+pub(crate) mod config;
+pub(crate) mod credentials;
+pub(crate) mod retry;
+pub(crate) mod simple;
 
 use std::collections::HashMap;
 use std::io::Read;
@@ -36,7 +36,7 @@ const ROOT_PAGE_LIMIT: u64 = 64 * 1024 * 1024;
 
 /// Why talking to an index failed.
 #[derive(Debug, thiserror::Error)]
-pub enum IndexError {
+pub(crate) enum IndexError {
     /// A URL hashpin will not fetch.
     #[error("refusing to fetch `{url}`: {reason}\nhint: {hint}")]
     Refused {
@@ -104,26 +104,17 @@ fn effort(retries: u32, elapsed: Duration) -> String {
     }
 }
 
-/// A file of a project, and where it was listed.
-#[derive(Debug, Clone)]
-pub struct ListedFile {
-    /// The file as listed.
-    pub file: IndexFile,
-    /// The page or directory that listed it (redacted), for reports.
-    pub listed_by: String,
-}
-
 /// Every file of one project across all indexes and find-links locations.
 #[derive(Debug, Clone, Default)]
-pub struct ProjectListing {
+pub(crate) struct ProjectListing {
     /// The files, in index order.
-    pub files: Vec<ListedFile>,
+    pub(crate) files: Vec<IndexFile>,
     /// Filenames refused as unsafe, with the page that offered them.
-    pub refused: Vec<(String, String)>,
+    pub(crate) refused: Vec<(String, String)>,
 }
 
 /// The index client. Cheap to share across threads.
-pub struct Client {
+pub(crate) struct Client {
     http: reqwest::blocking::Client,
     credentials: Credentials,
     trusted_hosts: Arc<Vec<String>>,
@@ -187,7 +178,7 @@ fn check_redirect(previous: &[Url], next: &Url, trusted_hosts: &[String]) -> Res
 
 impl Client {
     /// Builds a client for these settings. `netrc` is the text of the user's netrc file.
-    pub fn new(
+    pub(crate) fn new(
         settings: IndexSettings,
         netrc: Option<&str>,
         retry_base_delay: Duration,
@@ -257,18 +248,18 @@ impl Client {
     }
 
     /// The settings this client was built with.
-    pub fn settings(&self) -> &IndexSettings {
+    pub(crate) fn settings(&self) -> &IndexSettings {
         &self.settings
     }
 
     /// The retry policy, for downloads that retry a broken body.
-    pub fn retry_policy(&self) -> RetryPolicy {
+    pub(crate) fn retry_policy(&self) -> RetryPolicy {
         self.retry
     }
 
     /// One GET, no retries: `Ok(None)` for 404 and 410, a retryable error for 5xx, 429 and
     /// connection failures.
-    pub fn get_once(
+    pub(crate) fn get_once(
         &self,
         url: &Url,
         accept: &str,
@@ -334,7 +325,7 @@ impl Client {
     }
 
     /// GET with retries; `Ok(None)` for 404 and 410.
-    pub fn get(
+    pub(crate) fn get(
         &self,
         url: &Url,
         accept: &str,
@@ -346,7 +337,7 @@ impl Client {
     }
 
     /// Every file of `project` on every index and find-links location.
-    pub fn list_project(&self, project: &PackageName) -> Result<ProjectListing, IndexError> {
+    pub(crate) fn list_project(&self, project: &PackageName) -> Result<ProjectListing, IndexError> {
         let mut listing = ProjectListing::default();
         for index in &self.settings.indexes {
             let page_url = project_page(index, project)?;
@@ -375,7 +366,7 @@ impl Client {
     ///
     /// Best effort and a single attempt: an index without the API answers 404 and adds
     /// nothing. What it declares is only ever compared with the bytes, never trusted alone.
-    pub fn json_api_digests(
+    pub(crate) fn json_api_digests(
         &self,
         project: &PackageName,
         version: &str,
@@ -428,7 +419,7 @@ impl Client {
     /// The first location that fails: a refused URL, a network error or an error status after
     /// one attempt, a root page that is neither JSON nor HTML or is larger than the bound, or a
     /// find-links location that cannot be read.
-    pub fn project_names(&self) -> Result<Vec<PackageName>, IndexError> {
+    pub(crate) fn project_names(&self) -> Result<Vec<PackageName>, IndexError> {
         let mut names = Vec::new();
         for index in &self.settings.indexes {
             names.extend(self.root_page_names(index)?);
@@ -547,10 +538,7 @@ impl ProjectListing {
                     continue;
                 }
             }
-            self.files.push(ListedFile {
-                file: file.clone(),
-                listed_by: listed_by.to_string(),
-            });
+            self.files.push(file.clone());
         }
         self.refused.extend(
             page.refused
@@ -666,7 +654,7 @@ fn describe(error: &reqwest::Error) -> String {
 }
 
 /// Puts the retry count and time into an error that carries them.
-pub fn with_effort(error: IndexError, retries: u32, elapsed: Duration) -> IndexError {
+pub(crate) fn with_effort(error: IndexError, retries: u32, elapsed: Duration) -> IndexError {
     match error {
         IndexError::Status { url, status, .. } => IndexError::Status {
             url,

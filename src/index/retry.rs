@@ -5,19 +5,19 @@ use std::time::{Duration, Instant};
 
 /// How often and how patiently to retry.
 #[derive(Debug, Clone, Copy)]
-pub struct RetryPolicy {
+pub(crate) struct RetryPolicy {
     /// Retries after the first attempt.
-    pub retries: u32,
+    pub(crate) retries: u32,
     /// The first delay; it doubles after each retry, up to [`RetryPolicy::MAX_DELAY`].
-    pub base_delay: Duration,
+    pub(crate) base_delay: Duration,
 }
 
 impl RetryPolicy {
     /// No single wait is longer than this, whatever `Retry-After` asks.
-    pub const MAX_DELAY: Duration = Duration::from_secs(10);
+    pub(crate) const MAX_DELAY: Duration = Duration::from_secs(10);
 
     /// The wait before retry number `retry` (0-based), at least what the server asked for.
-    pub fn delay(&self, retry: u32, retry_after: Option<Duration>) -> Duration {
+    pub(crate) fn delay(&self, retry: u32, retry_after: Option<Duration>) -> Duration {
         let exponential = self
             .base_delay
             .saturating_mul(1 << retry.min(16))
@@ -29,7 +29,7 @@ impl RetryPolicy {
 }
 
 /// What one attempt produced.
-pub enum Attempt<T, E> {
+pub(crate) enum Attempt<T, E> {
     /// Done, one way or the other.
     Done(Result<T, E>),
     /// A transient failure; try again if retries remain, after at least this long.
@@ -37,17 +37,20 @@ pub enum Attempt<T, E> {
 }
 
 /// The outcome of [`run`], with the effort it took.
-pub struct Outcome<T, E> {
+pub(crate) struct Outcome<T, E> {
     /// The last attempt's result.
-    pub result: Result<T, E>,
+    pub(crate) result: Result<T, E>,
     /// Retries made.
-    pub retries: u32,
+    pub(crate) retries: u32,
     /// Time from the first attempt to the end.
-    pub elapsed: Duration,
+    pub(crate) elapsed: Duration,
 }
 
 /// Runs `attempt` until it is done or the retries run out.
-pub fn run<T, E>(policy: RetryPolicy, mut attempt: impl FnMut() -> Attempt<T, E>) -> Outcome<T, E> {
+pub(crate) fn run<T, E>(
+    policy: RetryPolicy,
+    mut attempt: impl FnMut() -> Attempt<T, E>,
+) -> Outcome<T, E> {
     let start = Instant::now();
     let mut retries = 0;
     loop {

@@ -18,31 +18,31 @@ use crate::name::PackageName;
 
 /// One file a listing offers.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IndexFile {
+pub(crate) struct IndexFile {
     /// The filename, checked to be a plain name.
-    pub filename: String,
+    pub(crate) filename: String,
     /// Where to download it, absolute, without a fragment (may carry credentials).
-    pub url: Url,
+    pub(crate) url: Url,
     /// Digests the listing declares, for the algorithms hashpin computes.
-    pub declared: Vec<HashDigest>,
+    pub(crate) declared: Vec<HashDigest>,
     /// PEP 345 `Requires-Python`, as declared.
-    pub requires_python: Option<String>,
+    pub(crate) requires_python: Option<String>,
     /// PEP 592: `Some(reason)` when yanked (the reason may be empty).
-    pub yanked: Option<String>,
+    pub(crate) yanked: Option<String>,
     /// PEP 700 size in bytes, when declared.
-    pub size: Option<u64>,
+    pub(crate) size: Option<u64>,
     /// PEP 658/714: the index serves the file's core metadata separately, with this digest
     /// (`sha256=<hex>`) or just `true`.
-    pub core_metadata: Option<String>,
+    pub(crate) core_metadata: Option<String>,
 }
 
 /// A parsed page: the files, and the names refused as unsafe.
 #[derive(Debug, Default, Clone)]
-pub struct Page {
+pub(crate) struct Page {
     /// Files with acceptable names.
-    pub files: Vec<IndexFile>,
+    pub(crate) files: Vec<IndexFile>,
     /// Filenames refused because they could act as paths.
-    pub refused: Vec<String>,
+    pub(crate) refused: Vec<String>,
 }
 
 impl Page {
@@ -87,7 +87,7 @@ struct JsonFile {
 
 /// Why a page could not be read.
 #[derive(Debug, thiserror::Error)]
-pub enum PageError {
+pub(crate) enum PageError {
     /// Not valid PEP 691 JSON.
     #[error("invalid PEP 691 JSON: {0}")]
     Json(#[from] serde_json::Error),
@@ -118,7 +118,7 @@ fn check_version(meta: JsonMeta) -> Result<(), PageError> {
 }
 
 /// Parses a PEP 691 JSON page served at `page_url`.
-pub fn parse_json(body: &[u8], page_url: &Url) -> Result<Page, PageError> {
+pub(crate) fn parse_json(body: &[u8], page_url: &Url) -> Result<Page, PageError> {
     let page: JsonPage = serde_json::from_slice(body)?;
     check_version(page.meta)?;
     let mut out = Page::default();
@@ -168,7 +168,7 @@ struct JsonProject {
 }
 
 /// Parses a PEP 691 JSON root page: the names in `projects`, normalized, in page order.
-pub fn parse_root_json(body: &[u8]) -> Result<Vec<PackageName>, PageError> {
+pub(crate) fn parse_root_json(body: &[u8]) -> Result<Vec<PackageName>, PageError> {
     let root: JsonRoot = serde_json::from_slice(body)?;
     check_version(root.meta)?;
     Ok(root
@@ -180,7 +180,7 @@ pub fn parse_root_json(body: &[u8]) -> Result<Vec<PackageName>, PageError> {
 
 /// Parses a PEP 503 HTML root page: the text of each anchor, which PEP 503 says is the
 /// project's name, normalized, in page order.
-pub fn parse_root_html(body: &str) -> Vec<PackageName> {
+pub(crate) fn parse_root_html(body: &str) -> Vec<PackageName> {
     let mut names = Vec::new();
     let mut rest = body;
     while let Some(open) = rest.find('<') {
@@ -215,7 +215,7 @@ struct JsonApiFile {
 
 /// Parses PyPI's JSON API for one release (`/pypi/<name>/<version>/json`): the digests it
 /// declares for each file URL, among them `blake2b_256`, which the simple API does not carry.
-pub fn parse_json_api(
+pub(crate) fn parse_json_api(
     body: &[u8],
     page_url: &Url,
 ) -> Result<Vec<(Url, Vec<HashDigest>)>, PageError> {
@@ -254,7 +254,7 @@ fn fragment_digest(url: &Url) -> Option<HashDigest> {
 }
 
 /// Parses a PEP 503 HTML page (or a find-links page) served at `page_url`.
-pub fn parse_html(body: &str, page_url: &Url) -> Result<Page, PageError> {
+pub(crate) fn parse_html(body: &str, page_url: &Url) -> Result<Page, PageError> {
     let mut base = page_url.clone();
     let mut out = Page::default();
     let mut rest = body;

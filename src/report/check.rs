@@ -15,7 +15,7 @@ use crate::survey::plural;
 /// What became of one artifact, in the words of `hashpin-check/1`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum CheckStatus {
+pub(crate) enum CheckStatus {
     /// Same filename, same bytes, same URL.
     Unchanged,
     /// Same filename, other bytes: republished or tampered.
@@ -34,7 +34,7 @@ pub enum CheckStatus {
 
 impl CheckStatus {
     /// Every status, in report order.
-    pub const ALL: [CheckStatus; 7] = [
+    pub(crate) const ALL: [CheckStatus; 7] = [
         Self::Unchanged,
         Self::Changed,
         Self::IndexMismatch,
@@ -46,7 +46,7 @@ impl CheckStatus {
 
     /// The judge's status in the schema's words; a yanked file that is otherwise unchanged is
     /// `yanked`.
-    pub fn of(judged: &Judged) -> Self {
+    pub(crate) fn of(judged: &Judged) -> Self {
         match judged.status {
             Status::Verified | Status::Adopted if judged.yanked.is_some() => Self::Yanked,
             Status::Verified | Status::Adopted => Self::Unchanged,
@@ -63,7 +63,7 @@ impl CheckStatus {
     }
 
     /// The word in reports.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Self::Unchanged => "unchanged",
             Self::Changed => "changed",
@@ -86,66 +86,66 @@ impl CheckStatus {
 
 /// What changed inside a changed artifact.
 #[derive(Debug, Clone, Serialize)]
-pub struct Inside {
+pub(crate) struct Inside {
     /// Members added.
-    pub added: Vec<String>,
+    pub(crate) added: Vec<String>,
     /// Members removed.
-    pub removed: Vec<String>,
+    pub(crate) removed: Vec<String>,
     /// Members whose contents changed.
-    pub changed: Vec<String>,
+    pub(crate) changed: Vec<String>,
     /// What a reviewer should read first.
-    pub notable: Vec<String>,
+    pub(crate) notable: Vec<String>,
     /// The core metadata diff, if it changed.
-    pub metadata_diff: Option<String>,
+    pub(crate) metadata_diff: Option<String>,
 }
 
 /// One artifact in the report (a `hashpin-check/1` artifact object).
 #[derive(Debug, Clone, Serialize)]
-pub struct ArtifactReport {
+pub(crate) struct ArtifactReport {
     /// The project, normalized.
-    pub project: String,
+    pub(crate) project: String,
     /// The version the filename names.
-    pub version: String,
+    pub(crate) version: String,
     /// The requirement as written (credentials redacted).
-    pub requirement: String,
+    pub(crate) requirement: String,
     /// The lockfile holding it.
-    pub lockfile: String,
+    pub(crate) lockfile: String,
     /// Its line.
-    pub line: usize,
+    pub(crate) line: usize,
     /// The file; empty for a hash recorded without a filename that matches nothing.
-    pub filename: String,
+    pub(crate) filename: String,
     /// The URL on record, or where an added file is served.
-    pub url: String,
+    pub(crate) url: String,
     /// Where the index serves it now, when that differs from `url`.
-    pub current_url: Option<String>,
+    pub(crate) current_url: Option<String>,
     /// What became of it.
-    pub status: CheckStatus,
+    pub(crate) status: CheckStatus,
     /// The recorded hash.
-    pub recorded: Option<String>,
+    pub(crate) recorded: Option<String>,
     /// The hash of the bytes served now.
-    pub observed: Option<String>,
+    pub(crate) observed: Option<String>,
     /// Digests the index declares that the bytes do not have.
-    pub declared: Vec<String>,
+    pub(crate) declared: Vec<String>,
     /// Why the bytes differ, or why it is missing or moved, in words.
-    pub reason: Option<String>,
+    pub(crate) reason: Option<String>,
     /// What changed inside the archive, when the earlier bytes were cached.
-    pub inside: Option<Inside>,
+    pub(crate) inside: Option<Inside>,
     /// `inspect::render` text, for people.
     #[serde(skip)]
-    pub inside_text: Option<String>,
+    pub(crate) inside_text: Option<String>,
     /// PEP 592 reason, when yanked.
-    pub yank_reason: Option<String>,
+    pub(crate) yank_reason: Option<String>,
 }
 
 /// One release's part of the report.
 #[derive(Debug)]
-pub struct ReleaseReport {
+pub(crate) struct ReleaseReport {
     /// `tinyproj==1.0.0 (requirements.txt:2)`.
-    pub heading: String,
+    pub(crate) heading: String,
     /// Its artifacts.
-    pub artifacts: Vec<ArtifactReport>,
+    pub(crate) artifacts: Vec<ArtifactReport>,
     /// The lockfile lines as recorded against the lines as the index serves them now (plain).
-    pub diff: String,
+    pub(crate) diff: String,
 }
 
 /// The JSON document `--format json` prints.
@@ -175,7 +175,7 @@ fn summary<'a>(
 }
 
 /// The whole report as one `hashpin-check/1` document on stdout; errors go to stderr too.
-pub fn print_json(
+pub(crate) fn print_json(
     printer: &Printer,
     files: &[String],
     releases: &[ReleaseReport],
@@ -204,7 +204,7 @@ const STATUS_WIDTH: usize = 15;
 
 /// The report for people on stdout (a release that is all unchanged gets one `ok` line, left
 /// out by `--quiet`), errors on stderr, and a summary line.
-pub fn print_text(
+pub(crate) fn print_text(
     printer: &Printer,
     releases: &[ReleaseReport],
     problems: &[anyhow::Error],

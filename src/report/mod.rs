@@ -8,13 +8,13 @@ use similar::{ChangeTag, TextDiff};
 
 use crate::env_vars::EnvVars;
 
-pub mod check;
-pub mod verdict;
-pub mod verify;
+pub(crate) mod check;
+pub(crate) mod verdict;
+pub(crate) mod verify;
 
 /// When to use color.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
-pub enum ColorChoice {
+pub(crate) enum ColorChoice {
     /// On a terminal, unless `NO_COLOR` is set.
     #[default]
     Auto,
@@ -26,7 +26,7 @@ pub enum ColorChoice {
 
 /// A text style.
 #[derive(Debug, Clone, Copy)]
-pub enum Style {
+pub(crate) enum Style {
     /// Errors and removed lines.
     Red,
     /// Added lines and success.
@@ -37,8 +37,6 @@ pub enum Style {
     Cyan,
     /// Emphasis.
     Bold,
-    /// Secondary text.
-    Dim,
 }
 
 impl Style {
@@ -49,14 +47,13 @@ impl Style {
             Self::Yellow => "33",
             Self::Cyan => "36",
             Self::Bold => "1",
-            Self::Dim => "2",
         }
     }
 }
 
 /// Writes to stdout and stderr, colored where that helps a person.
 #[derive(Debug, Clone)]
-pub struct Printer {
+pub(crate) struct Printer {
     color_stdout: bool,
     color_stderr: bool,
     quiet: bool,
@@ -64,7 +61,11 @@ pub struct Printer {
 
 impl Printer {
     /// Decides on color for each stream once.
-    pub fn new(choice: ColorChoice, quiet: bool, env: &dyn Fn(&str) -> Option<String>) -> Self {
+    pub(crate) fn new(
+        choice: ColorChoice,
+        quiet: bool,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Self {
         let decide = |is_terminal: bool| match choice {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
@@ -81,7 +82,7 @@ impl Printer {
     }
 
     /// Whether stderr is a terminal a person watches (for progress).
-    pub fn stderr_is_terminal(&self) -> bool {
+    pub(crate) fn stderr_is_terminal(&self) -> bool {
         !self.quiet && io::stderr().is_terminal()
     }
 
@@ -94,29 +95,29 @@ impl Printer {
     }
 
     /// Styles text meant for stderr.
-    pub fn err_style(&self, style: Style, text: &str) -> String {
+    pub(crate) fn err_style(&self, style: Style, text: &str) -> String {
         Self::paint(self.color_stderr, style, text)
     }
 
     /// Writes data to stdout; a closed pipe comes back as an error for the caller to stop on.
-    pub fn out(&self, text: &str) -> io::Result<()> {
+    pub(crate) fn out(&self, text: &str) -> io::Result<()> {
         let mut stdout = io::stdout().lock();
         stdout.write_all(text.as_bytes())?;
         stdout.flush()
     }
 
     /// Styles text meant for stdout.
-    pub fn out_style(&self, style: Style, text: &str) -> String {
+    pub(crate) fn out_style(&self, style: Style, text: &str) -> String {
         Self::paint(self.color_stdout, style, text)
     }
 
     /// Writes data for people to stdout, unless `--quiet`.
-    pub fn out_info(&self, text: &str) -> io::Result<()> {
+    pub(crate) fn out_info(&self, text: &str) -> io::Result<()> {
         if self.quiet { Ok(()) } else { self.out(text) }
     }
 
     /// Colors a plain unified diff for stdout or stderr.
-    pub fn color_diff(&self, for_stdout: bool, diff: &str) -> String {
+    pub(crate) fn color_diff(&self, for_stdout: bool, diff: &str) -> String {
         let color = if for_stdout {
             self.color_stdout
         } else {
@@ -145,25 +146,25 @@ impl Printer {
     }
 
     /// Writes a diagnostic line to stderr.
-    pub fn err(&self, text: &str) {
+    pub(crate) fn err(&self, text: &str) {
         let mut stderr = io::stderr().lock();
         let _ = writeln!(stderr, "{text}");
     }
 
     /// A status line for people, suppressed by `--quiet`.
-    pub fn info(&self, text: &str) {
+    pub(crate) fn info(&self, text: &str) {
         if !self.quiet {
             self.err(text);
         }
     }
 
     /// `warning: ...`, with any `hint:` lines styled.
-    pub fn warning(&self, message: &str) {
+    pub(crate) fn warning(&self, message: &str) {
         self.labelled("warning", Style::Yellow, message);
     }
 
     /// `error: ...` for an error and its causes.
-    pub fn error(&self, error: &anyhow::Error) {
+    pub(crate) fn error(&self, error: &anyhow::Error) {
         let mut text = error.to_string();
         for cause in error.chain().skip(1) {
             let _ = write!(text, "\n  caused by: {cause}");
@@ -172,17 +173,17 @@ impl Printer {
     }
 
     /// `error: ...` for a message.
-    pub fn error_text(&self, text: &str) {
+    pub(crate) fn error_text(&self, text: &str) {
         self.labelled("error", Style::Red, text);
     }
 
     /// `hint: ...`.
-    pub fn hint(&self, text: &str) {
+    pub(crate) fn hint(&self, text: &str) {
         self.err(&format!("{} {text}", self.err_style(Style::Cyan, "hint:")));
     }
 
     /// `LABEL: text` on stderr, the label bold and colored, any `hint:` lines styled.
-    pub fn labelled(&self, label: &str, style: Style, text: &str) {
+    pub(crate) fn labelled(&self, label: &str, style: Style, text: &str) {
         let prefix = self.err_style(style, label);
         self.err(&format!(
             "{}: {}",
@@ -202,7 +203,7 @@ impl Printer {
     }
 
     /// A transient progress line on a terminal; nothing elsewhere.
-    pub fn progress(&self, text: &str) {
+    pub(crate) fn progress(&self, text: &str) {
         if self.stderr_is_terminal() {
             let mut stderr = io::stderr().lock();
             let _ = write!(stderr, "\r\x1b[2K{text}");
@@ -211,7 +212,7 @@ impl Printer {
     }
 
     /// Clears the progress line.
-    pub fn clear_progress(&self) {
+    pub(crate) fn clear_progress(&self) {
         if self.stderr_is_terminal() {
             let mut stderr = io::stderr().lock();
             let _ = write!(stderr, "\r\x1b[2K");
@@ -220,7 +221,7 @@ impl Printer {
     }
 
     /// A unified diff between two versions of a file, colored for the stream it goes to.
-    pub fn diff(&self, for_stdout: bool, label: &str, old: &str, new: &str) -> String {
+    pub(crate) fn diff(&self, for_stdout: bool, label: &str, old: &str, new: &str) -> String {
         let color = if for_stdout {
             self.color_stdout
         } else {
@@ -232,7 +233,7 @@ impl Printer {
 
 /// A unified diff (`--- a/label`, `+++ b/label`, 3 lines of context). Line endings are shown
 /// as `\n`; a `\r` difference alone still shows as a changed line.
-pub fn unified_diff(label: &str, old: &str, new: &str, color: bool) -> String {
+pub(crate) fn unified_diff(label: &str, old: &str, new: &str, color: bool) -> String {
     let diff = TextDiff::from_lines(old, new);
     let mut out = String::new();
     let _ = writeln!(

@@ -14,16 +14,16 @@ use crate::survey::plural;
 
 /// The entry a judgement is about, as messages name it.
 #[derive(Debug, Clone)]
-pub struct About {
+pub(crate) struct About {
     /// The requirement as it may be shown (credentials redacted).
-    pub requirement: String,
+    pub(crate) requirement: String,
     /// `requirements.txt:3`, when the lockfile has an entry.
-    pub location: Option<String>,
+    pub(crate) location: Option<String>,
 }
 
 impl About {
     /// `req (requirements.txt:3)`, or `req` alone.
-    pub fn located(&self) -> String {
+    pub(crate) fn located(&self) -> String {
         match &self.location {
             Some(location) => format!("{} ({location})", self.requirement),
             None => self.requirement.to_string(),
@@ -32,7 +32,7 @@ impl About {
 }
 
 /// One sentence that says what became of the artifact.
-pub fn headline(judged: &Judged, about: &About) -> String {
+pub(crate) fn headline(judged: &Judged, about: &About) -> String {
     let file = &judged.filename;
     let requirement = &about.requirement;
     match judged.status {
@@ -114,7 +114,7 @@ pub fn headline(judged: &Judged, about: &About) -> String {
 }
 
 /// Why a file is missing or moved, or why its bytes differ, in words a reviewer can act on.
-pub fn why(judged: &Judged) -> Option<&'static str> {
+pub(crate) fn why(judged: &Judged) -> Option<&'static str> {
     Some(match (judged.status, judged.why) {
         (Status::Missing, Some(Why::GoneFromListing)) => "gone from the index's listing",
         (Status::Missing, Some(Why::NotFound)) => "its URL answers 404 Not Found",
@@ -139,7 +139,7 @@ pub fn why(judged: &Judged) -> Option<&'static str> {
 
 /// The labelled lines under a headline, each on its own line, indented by two spaces, labels
 /// padded to one width.
-pub fn details(printer: &Printer, judged: &Judged, about: Option<&About>) -> String {
+pub(crate) fn details(printer: &Printer, judged: &Judged, about: Option<&About>) -> String {
     let mut lines: Vec<(&str, String)> = Vec::new();
     if let Some(about) = about {
         lines.push(("requirement", about.located()));
@@ -198,7 +198,7 @@ pub fn details(printer: &Printer, judged: &Judged, about: Option<&About>) -> Str
 }
 
 /// Every refusing judgement of a verdict, as `error:` blocks on stderr.
-pub fn print_failures(printer: &Printer, about: &About, verdict: &Verdict) {
+pub(crate) fn print_failures(printer: &Printer, about: &About, verdict: &Verdict) {
     for judged in verdict
         .artifacts
         .iter()
@@ -214,7 +214,7 @@ pub fn print_failures(printer: &Printer, about: &About, verdict: &Verdict) {
 
 /// The diff each document would get from its splices, on stderr: the lockfile as recorded
 /// against the lockfile as it would read if what was observed were accepted.
-pub fn print_lockfile_diffs(
+pub(crate) fn print_lockfile_diffs(
     printer: &Printer,
     loaded: &[Loaded],
     splices: BTreeMap<usize, Vec<Splice>>,
@@ -232,7 +232,7 @@ pub fn print_lockfile_diffs(
 }
 
 /// What refused, counted: `1 recorded artifact changed, 1 declared digest wrong`.
-pub fn refusal_counts(verdicts: &[&Verdict]) -> String {
+pub(crate) fn refusal_counts(verdicts: &[&Verdict]) -> String {
     let count = |wanted: &[Status]| {
         verdicts
             .iter()
@@ -276,7 +276,7 @@ pub fn refusal_counts(verdicts: &[&Verdict]) -> String {
 }
 
 /// The end of a refusal: how to re-record, when bytes changed, and what refused.
-pub fn print_refusal_summary(
+pub(crate) fn print_refusal_summary(
     printer: &Printer,
     verdicts: &[&Verdict],
     names: &[String],
@@ -306,7 +306,12 @@ pub fn print_refusal_summary(
 
 /// What `lock` tells a person about an entry it writes: files new on the index (one warning per
 /// entry), files gone, hashes that match nothing, moves, yanks and deliberate re-records.
-pub fn print_lock_warnings(printer: &Printer, about: &About, verdict: &Verdict, project: &str) {
+pub(crate) fn print_lock_warnings(
+    printer: &Printer,
+    about: &About,
+    verdict: &Verdict,
+    project: &str,
+) {
     let at = about.location.as_deref().unwrap_or("");
     let requirement = &about.requirement;
     let warned = |judged: &&Judged| verdict.outcome_of(judged) == Outcome::Warn;

@@ -13,7 +13,7 @@ use crate::judge::{Judged, Outcome, Status};
 /// The hook's three answers (a warning still passes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Answer {
+pub(crate) enum Answer {
     /// Use the file.
     Pass,
     /// Do not use the file.
@@ -52,33 +52,33 @@ impl Answer {
 
 /// What the hook decided, with everything both reports show.
 #[derive(Debug)]
-pub struct Decision {
+pub(crate) struct Decision {
     /// Pass, fail or retry.
-    pub answer: Answer,
+    pub(crate) answer: Answer,
     /// One sentence that names the file.
-    pub message: String,
+    pub(crate) message: String,
     /// What to do about it.
-    pub hint: Option<String>,
+    pub(crate) hint: Option<String>,
     /// Said whatever the answer.
-    pub warnings: Vec<String>,
+    pub(crate) warnings: Vec<String>,
     /// The judge's view of the file, when an entry judged it.
-    pub judged: Option<Judged>,
+    pub(crate) judged: Option<Judged>,
     /// The deciding entry, when there is one.
-    pub about: Option<About>,
+    pub(crate) about: Option<About>,
     /// The project, normalized, from the filename.
-    pub project: String,
+    pub(crate) project: String,
     /// The version, as the filename writes it.
-    pub version: String,
+    pub(crate) version: String,
     /// The artifact's filename.
-    pub filename: String,
+    pub(crate) filename: String,
     /// The URL given, credentials redacted.
-    pub url: String,
+    pub(crate) url: String,
     /// The sha256 of the file's bytes.
-    pub observed: HashDigest,
+    pub(crate) observed: HashDigest,
     /// The file holding the deciding entry, else the lockfile named on the command line.
-    pub lockfile: String,
+    pub(crate) lockfile: String,
     /// The deciding entry's line.
-    pub line: Option<usize>,
+    pub(crate) line: Option<usize>,
 }
 
 /// The `--format json` object (fields documented in README).
@@ -98,7 +98,7 @@ struct JsonDecision<'a> {
 }
 
 /// The decision as one JSON object on stdout.
-pub fn print_json(printer: &Printer, decision: &Decision) -> io::Result<()> {
+pub(crate) fn print_json(printer: &Printer, decision: &Decision) -> io::Result<()> {
     let json = JsonDecision {
         outcome: decision.answer,
         project: &decision.project,
@@ -128,7 +128,7 @@ pub fn print_json(printer: &Printer, decision: &Decision) -> io::Result<()> {
 
 /// The decision for people on stderr: warnings, the answer and its sentence, then for fail and
 /// retry the entry, the URL, the recorded hashes against the observed one, and a hint.
-pub fn print_text(printer: &Printer, decision: &Decision) {
+pub(crate) fn print_text(printer: &Printer, decision: &Decision) {
     for warning in &decision.warnings {
         printer.warning(warning);
     }

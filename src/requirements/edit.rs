@@ -11,15 +11,15 @@ use crate::hash::HashDigest;
 
 /// Replace `range` of the source with `text`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Splice {
+pub(crate) struct Splice {
     /// The bytes replaced.
-    pub range: Span,
+    pub(crate) range: Span,
     /// The new text.
-    pub text: String,
+    pub(crate) text: String,
 }
 
 /// Applies non-overlapping splices to a source.
-pub fn apply(source: &str, mut splices: Vec<Splice>) -> String {
+pub(crate) fn apply(source: &str, mut splices: Vec<Splice>) -> String {
     splices.sort_by_key(|splice| std::cmp::Reverse(splice.range.start));
     let mut text = source.to_string();
     for splice in splices {
@@ -30,18 +30,18 @@ pub fn apply(source: &str, mut splices: Vec<Splice>) -> String {
 
 /// What an entry should record: its hashes, and where each came from.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Pins {
+pub(crate) struct Pins {
     /// Every hash for the `--hash` options; sorted and deduplicated by [`pin`].
-    pub hashes: Vec<HashDigest>,
+    pub(crate) hashes: Vec<HashDigest>,
     /// One provenance line per artifact.
-    pub provenance: Vec<Provenance>,
+    pub(crate) provenance: Vec<Provenance>,
 }
 
 /// The splice that makes `entry` record `pins`, or `None` when it already does.
 ///
 /// When only provenance lines change, only they are rewritten: the `--hash` options (and any
 /// formatting the user gave them) stay as they are.
-pub fn pin(document: &Document, line: &Line, entry: &Entry, pins: &Pins) -> Option<Splice> {
+pub(crate) fn pin(document: &Document, line: &Line, entry: &Entry, pins: &Pins) -> Option<Splice> {
     let mut hashes = pins.hashes.clone();
     hashes.sort();
     hashes.dedup();
@@ -94,7 +94,7 @@ pub fn pin(document: &Document, line: &Line, entry: &Entry, pins: &Pins) -> Opti
 /// The lines of a new entry for `requirement` (one line of pip syntax, such as `name==1.0`)
 /// recording `pins`, each ending in `eol`: exactly what [`pin`] writes for that requirement on a
 /// line of its own.
-pub fn new_entry(requirement: &str, pins: &Pins, eol: &str) -> String {
+pub(crate) fn new_entry(requirement: &str, pins: &Pins, eol: &str) -> String {
     let text = format!("{requirement}{eol}");
     let Ok(document) = super::parse(std::path::Path::new(""), text.clone(), &|_| None) else {
         return text;

@@ -12,7 +12,7 @@ use super::{Document, FileOption, Spanned, parse};
 
 /// How a document was reached.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
+pub(crate) enum Role {
     /// Named on the command line or included with `-r`: its requirements are installed.
     Requirements,
     /// Only included with `-c`: constraints, not installed, never locked.
@@ -21,21 +21,21 @@ pub enum Role {
 
 /// A loaded document and how it was reached.
 #[derive(Debug)]
-pub struct Loaded {
+pub(crate) struct Loaded {
     /// The parsed file.
-    pub document: Document,
+    pub(crate) document: Document,
     /// `-r`/command line, or `-c` only.
-    pub role: Role,
+    pub(crate) role: Role,
     /// Its `-r`/`-c` includes: (where the option starts in the source, index of the loaded file).
-    pub includes: Vec<(usize, usize)>,
+    pub(crate) includes: Vec<(usize, usize)>,
     /// Its position among the files named on the command line, if it is one.
-    pub root: Option<usize>,
+    pub(crate) root: Option<usize>,
 }
 
 /// Every option of every loaded file in the order pip meets them: each file's options line by
 /// line, an included file's options at the point of its `-r`/`-c`. Index options depend on
 /// this order (a later `-i` replaces the indexes chosen before it).
-pub fn options_in_pip_order(loaded: &[Loaded]) -> Vec<(&Document, &Spanned<FileOption>)> {
+pub(crate) fn options_in_pip_order(loaded: &[Loaded]) -> Vec<(&Document, &Spanned<FileOption>)> {
     fn walk<'a>(
         loaded: &'a [Loaded],
         index: usize,
@@ -74,7 +74,7 @@ pub fn options_in_pip_order(loaded: &[Loaded]) -> Vec<(&Document, &Spanned<FileO
 
 /// Why loading failed.
 #[derive(Debug, thiserror::Error)]
-pub enum LoadError {
+pub(crate) enum LoadError {
     /// One or more files did not parse, or an include was wrong.
     #[error("{0}")]
     Parse(ParseErrors),
@@ -95,7 +95,7 @@ pub enum LoadError {
 }
 
 /// Loads `roots` and, depth first, everything they include.
-pub fn load(
+pub(crate) fn load(
     roots: &[PathBuf],
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Vec<Loaded>, LoadError> {

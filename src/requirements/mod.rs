@@ -9,49 +9,49 @@
 //! artifact right after the requirement (`# hashpin: <filename> <hash> <url>`) that records where
 //! each hash came from. pip ignores comments, so `pip install --require-hashes -r` accepts the file.
 
-pub mod edit;
-pub mod load;
+pub(crate) mod edit;
+pub(crate) mod load;
 mod parse;
-pub mod span;
+pub(crate) mod span;
 
 use std::path::PathBuf;
 
 use pep508_rs::{Requirement, VerbatimUrl};
 
 use crate::hash::HashDigest;
-pub use parse::parse;
-pub use span::{ParseError, ParseErrors, Span, Spanned};
+pub(crate) use parse::parse;
+pub(crate) use span::{ParseError, ParseErrors, Span, Spanned};
 
 /// The prefix of the comment lines that record an artifact's provenance.
-pub const PROVENANCE_PREFIX: &str = "# hashpin:";
+pub(crate) const PROVENANCE_PREFIX: &str = "# hashpin:";
 
 /// A parsed requirements file.
 #[derive(Debug, Clone)]
-pub struct Document {
+pub(crate) struct Document {
     /// The path as the user named it, or as reached through `-r`.
-    pub path: PathBuf,
+    pub(crate) path: PathBuf,
     /// The exact bytes of the file.
-    pub source: String,
+    pub(crate) source: String,
     /// Logical lines, in order; together their spans and line endings cover the whole source.
-    pub lines: Vec<Line>,
+    pub(crate) lines: Vec<Line>,
 }
 
 /// One logical line: one or more physical lines joined by `\` continuations.
 #[derive(Debug, Clone)]
-pub struct Line {
+pub(crate) struct Line {
     /// 1-based number of the first physical line.
-    pub number: usize,
+    pub(crate) number: usize,
     /// From the start of the first physical line to the end of the last one, line ending excluded.
-    pub span: Span,
+    pub(crate) span: Span,
     /// What the line says.
-    pub kind: LineKind,
+    pub(crate) kind: LineKind,
     /// The trailing or full-line comment, from `#` to the end of the logical line.
-    pub comment: Option<Span>,
+    pub(crate) comment: Option<Span>,
 }
 
 /// What a logical line says.
 #[derive(Debug, Clone)]
-pub enum LineKind {
+pub(crate) enum LineKind {
     /// Nothing but white space.
     Blank,
     /// A comment hashpin has no use for.
@@ -68,18 +68,18 @@ pub enum LineKind {
 
 /// Where one recorded hash came from.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Provenance {
+pub(crate) struct Provenance {
     /// The artifact's filename, as the index listed it.
-    pub filename: String,
+    pub(crate) filename: String,
     /// The hash of its bytes.
-    pub hash: HashDigest,
+    pub(crate) hash: HashDigest,
     /// The URL it was downloaded from, without credentials.
-    pub url: String,
+    pub(crate) url: String,
 }
 
 impl Provenance {
     /// The comment text, without indentation.
-    pub fn render(&self) -> String {
+    pub(crate) fn render(&self) -> String {
         format!(
             "{PROVENANCE_PREFIX} {} {} {}",
             self.filename, self.hash, self.url
@@ -89,27 +89,27 @@ impl Provenance {
 
 /// A requirement line.
 #[derive(Debug, Clone)]
-pub struct Entry {
+pub(crate) struct Entry {
     /// The requirement text after `${VAR}` expansion, and where its raw text sits.
-    pub requirement: Spanned<String>,
+    pub(crate) requirement: Spanned<String>,
     /// What the requirement asks for.
-    pub target: Target,
+    pub(crate) target: Target,
     /// `--hash` options, in the order written.
-    pub hashes: Vec<Spanned<HashDigest>>,
+    pub(crate) hashes: Vec<Spanned<HashDigest>>,
     /// Hashes from peep comments just above the requirement.
-    pub peep_hashes: Vec<HashDigest>,
+    pub(crate) peep_hashes: Vec<HashDigest>,
     /// hashpin's provenance comments right after the requirement.
-    pub provenance: Vec<Spanned<Provenance>>,
+    pub(crate) provenance: Vec<Spanned<Provenance>>,
     /// Other per-requirement options (`--config-settings`, ...), kept verbatim.
-    pub other_options: Vec<Span>,
+    pub(crate) other_options: Vec<Span>,
     /// The end of the entry's block: its last provenance line, or the line itself.
-    pub block_end: usize,
+    pub(crate) block_end: usize,
 }
 
 impl Entry {
     /// Every hash recorded for this requirement: `--hash` options and peep comments, sorted
     /// and without duplicates.
-    pub fn recorded_hashes(&self) -> Vec<HashDigest> {
+    pub(crate) fn recorded_hashes(&self) -> Vec<HashDigest> {
         let mut hashes: Vec<HashDigest> = self
             .hashes
             .iter()
@@ -122,12 +122,12 @@ impl Entry {
     }
 
     /// The requirement as it may be shown: credentials in any URL replaced by `****`.
-    pub fn shown(&self) -> String {
+    pub(crate) fn shown(&self) -> String {
         crate::safe_url::redact_text(&self.requirement.value)
     }
 
     /// The provenance records, without spans.
-    pub fn recorded_provenance(&self) -> Vec<Provenance> {
+    pub(crate) fn recorded_provenance(&self) -> Vec<Provenance> {
         self.provenance
             .iter()
             .map(|record| record.value.clone())
@@ -137,7 +137,7 @@ impl Entry {
 
 /// What a requirement line asks for.
 #[derive(Debug, Clone)]
-pub enum Target {
+pub(crate) enum Target {
     /// A PEP 508 requirement: `name[extras] specifiers ; marker` or `name @ url`.
     Pep508(Box<Requirement<VerbatimUrl>>),
     /// A bare URL or path, which pip also accepts on a line of its own.
@@ -146,7 +146,7 @@ pub enum Target {
 
 /// An option line's option, with its value expanded.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum FileOption {
+pub(crate) enum FileOption {
     /// `-i`, `--index-url`.
     IndexUrl(String),
     /// `--extra-index-url`.
@@ -179,7 +179,7 @@ pub enum FileOption {
 
 impl Document {
     /// The requirement entries with their line numbers.
-    pub fn entries(&self) -> impl Iterator<Item = (usize, &Line, &Entry)> {
+    pub(crate) fn entries(&self) -> impl Iterator<Item = (usize, &Line, &Entry)> {
         self.lines
             .iter()
             .enumerate()
@@ -190,7 +190,7 @@ impl Document {
     }
 
     /// Every option given on option lines, in order.
-    pub fn options(&self) -> impl Iterator<Item = (&Line, &Spanned<FileOption>)> {
+    pub(crate) fn options(&self) -> impl Iterator<Item = (&Line, &Spanned<FileOption>)> {
         self.lines.iter().flat_map(|line| {
             let options: &[Spanned<FileOption>] = match &line.kind {
                 LineKind::Options(options) => options,
@@ -201,7 +201,7 @@ impl Document {
     }
 
     /// The line ending new lines should use: the file's first, or `\n`.
-    pub fn line_ending(&self) -> &'static str {
+    pub(crate) fn line_ending(&self) -> &'static str {
         match self.source.find('\n') {
             Some(index) if index > 0 && self.source.as_bytes()[index - 1] == b'\r' => "\r\n",
             _ => "\n",
@@ -209,7 +209,7 @@ impl Document {
     }
 
     /// The source text of a span.
-    pub fn text(&self, span: &Span) -> &str {
+    pub(crate) fn text(&self, span: &Span) -> &str {
         &self.source[span.clone()]
     }
 }

@@ -32,7 +32,7 @@ use crate::hash::HashDigest;
 use crate::shell_words::{self, Dialect, SplitError, Word};
 
 /// Parses a requirements file. `env` looks environment variables up for `${NAME}` expansion.
-pub fn parse(
+pub(crate) fn parse(
     path: &Path,
     source: String,
     env: &dyn Fn(&str) -> Option<String>,

@@ -8,26 +8,26 @@ use std::ops::Range;
 use std::path::PathBuf;
 
 /// A byte range in a document's source.
-pub type Span = Range<usize>;
+pub(crate) type Span = Range<usize>;
 
 /// A parsed value next to where it was written.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Spanned<T> {
+pub(crate) struct Spanned<T> {
     /// The value.
-    pub value: T,
+    pub(crate) value: T,
     /// Where it was written.
-    pub span: Span,
+    pub(crate) span: Span,
 }
 
 /// One physical line: where its text starts and ends, and where the next line starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PhysicalLine {
+pub(crate) struct PhysicalLine {
     /// First byte of the line.
-    pub start: usize,
+    pub(crate) start: usize,
     /// End of the text, before the line break.
-    pub content_end: usize,
+    pub(crate) content_end: usize,
     /// First byte after the line break.
-    pub next: usize,
+    pub(crate) next: usize,
 }
 
 /// The line breaks Python's `str.splitlines` knows, which pip uses to split a requirements
@@ -45,7 +45,7 @@ fn break_length(rest: &str) -> Option<usize> {
 
 /// Splits a source into physical lines as `str.splitlines` does. A UTF-8 byte-order mark at
 /// the start is not part of the first line's text (pip strips it when decoding).
-pub fn physical_lines(source: &str) -> Vec<PhysicalLine> {
+pub(crate) fn physical_lines(source: &str) -> Vec<PhysicalLine> {
     let mut lines = Vec::new();
     let mut start = if source.starts_with('\u{feff}') { 3 } else { 0 };
     let mut line_start = start;
@@ -74,7 +74,7 @@ pub fn physical_lines(source: &str) -> Vec<PhysicalLine> {
 }
 
 /// 1-based line and column of a byte offset, counting lines as pip does.
-pub fn line_column(source: &str, offset: usize) -> (usize, usize) {
+pub(crate) fn line_column(source: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(source.len());
     let lines = physical_lines(source);
     let index = lines
@@ -88,24 +88,24 @@ pub fn line_column(source: &str, offset: usize) -> (usize, usize) {
 
 /// An error in a requirements file, with everything needed to point at it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ParseError {
+pub(crate) struct ParseError {
     /// The file, as the user named it (or as reached through `-r`).
-    pub path: PathBuf,
+    pub(crate) path: PathBuf,
     /// 1-based line.
-    pub line: usize,
+    pub(crate) line: usize,
     /// 1-based column, in code points.
-    pub column: usize,
+    pub(crate) column: usize,
     /// The physical source line, without its line ending.
-    pub source_line: String,
+    pub(crate) source_line: String,
     /// How many code points to underline (at least one).
-    pub width: usize,
+    pub(crate) width: usize,
     /// What is wrong and what was expected.
-    pub message: String,
+    pub(crate) message: String,
 }
 
 impl ParseError {
     /// Builds an error for `span` of `source`.
-    pub fn new(path: impl Into<PathBuf>, source: &str, span: Span, message: String) -> Self {
+    pub(crate) fn new(path: impl Into<PathBuf>, source: &str, span: Span, message: String) -> Self {
         let (line, column) = line_column(source, span.start);
         let physical = physical_lines(source)
             .get(line - 1)
@@ -161,7 +161,7 @@ impl std::error::Error for ParseError {}
 
 /// Every error found in one or more files, so that a person sees them all in one run.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ParseErrors(pub Vec<ParseError>);
+pub(crate) struct ParseErrors(pub(crate) Vec<ParseError>);
 
 impl fmt::Display for ParseErrors {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

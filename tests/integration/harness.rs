@@ -41,26 +41,26 @@ const CLEARED: &[&str] = &[
 ];
 
 /// One test's world.
-pub struct TestContext {
+pub(crate) struct TestContext {
     /// The temporary directory; the working directory of every command.
-    pub temp: tempfile::TempDir,
+    pub(crate) temp: tempfile::TempDir,
     /// The loopback index.
-    pub server: IndexServer,
+    pub(crate) server: IndexServer,
 }
 
 /// What a command did.
-pub struct Run {
+pub(crate) struct Run {
     /// Exit code.
-    pub code: i32,
+    pub(crate) code: i32,
     /// Standard output, with the index address and temp dir filtered.
-    pub stdout: String,
+    pub(crate) stdout: String,
     /// Standard error, filtered the same way.
-    pub stderr: String,
+    pub(crate) stderr: String,
 }
 
 impl Run {
     /// Code, stdout and stderr in one text, for snapshots.
-    pub fn snapshot(&self) -> String {
+    pub(crate) fn snapshot(&self) -> String {
         format!(
             "exit code: {}\n----- stdout -----\n{}----- stderr -----\n{}",
             self.code, self.stdout, self.stderr
@@ -70,7 +70,7 @@ impl Run {
 
 impl TestContext {
     /// A fresh directory and index.
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self {
             temp: tempfile::tempdir().expect("a temporary directory"),
             server: IndexServer::start(),
@@ -78,12 +78,12 @@ impl TestContext {
     }
 
     /// A path inside the temp dir.
-    pub fn path(&self, name: &str) -> PathBuf {
+    pub(crate) fn path(&self, name: &str) -> PathBuf {
         self.temp.path().join(name)
     }
 
     /// Writes a file in the temp dir, creating directories.
-    pub fn write(&self, name: &str, text: &str) -> PathBuf {
+    pub(crate) fn write(&self, name: &str, text: &str) -> PathBuf {
         let path = self.path(name);
         if let Some(parent) = path.parent() {
             fs_err::create_dir_all(parent).unwrap();
@@ -93,12 +93,12 @@ impl TestContext {
     }
 
     /// Reads a file from the temp dir.
-    pub fn read(&self, name: &str) -> String {
+    pub(crate) fn read(&self, name: &str) -> String {
         fs_err::read_to_string(self.path(name)).unwrap()
     }
 
     /// A `Command` for the binary with a hermetic environment.
-    pub fn command(&self) -> Command {
+    pub(crate) fn command(&self) -> Command {
         let mut command = Command::new(env!("CARGO_BIN_EXE_hashpin"));
         for variable in CLEARED {
             command.env_remove(variable);
@@ -116,13 +116,13 @@ impl TestContext {
     }
 
     /// Runs `hashpin ARGS...`.
-    pub fn run(&self, args: &[&str]) -> Run {
+    pub(crate) fn run(&self, args: &[&str]) -> Run {
         let output = self.command().args(args).output().expect("hashpin runs");
         self.finish(&output)
     }
 
     /// Runs `hashpin lock ARGS... -i <loopback simple index>`.
-    pub fn lock(&self, args: &[&str]) -> Run {
+    pub(crate) fn lock(&self, args: &[&str]) -> Run {
         let index = self.server.simple_url();
         let mut all: Vec<&str> = vec!["lock"];
         all.extend_from_slice(args);
@@ -131,7 +131,7 @@ impl TestContext {
     }
 
     /// A fresh virtual environment in the test's directory; returns its python.
-    pub fn venv(&self, name: &str) -> PathBuf {
+    pub(crate) fn venv(&self, name: &str) -> PathBuf {
         let path = self.path(name);
         let output = Command::new("python3")
             .args(["-m", "venv"])
@@ -143,7 +143,7 @@ impl TestContext {
     }
 
     /// `PYTHON -m pip ARGS...` with the machine's pip settings removed.
-    pub fn pip(&self, python: &Path, args: &[&str]) -> Output {
+    pub(crate) fn pip(&self, python: &Path, args: &[&str]) -> Output {
         let mut command = Command::new(python);
         command.args(["-m", "pip"]).args(args);
         for variable in CLEARED {
@@ -159,7 +159,7 @@ impl TestContext {
     }
 
     /// Plain `pip install --require-hashes -r LOCKFILE` from the loopback index must succeed.
-    pub fn assert_pip_accepts(&self, python: &Path, lockfile: &str) {
+    pub(crate) fn assert_pip_accepts(&self, python: &Path, lockfile: &str) {
         let index = self.server.simple_url();
         let lockfile = self.path(lockfile);
         let output = self.pip(
@@ -182,7 +182,7 @@ impl TestContext {
     }
 
     /// Filters what changes from run to run.
-    pub fn filter(&self, text: &str) -> String {
+    pub(crate) fn filter(&self, text: &str) -> String {
         let temp = self.temp.path().display().to_string();
         let text = text
             .replace(&self.server.base_url(), "[INDEX]")
@@ -219,7 +219,7 @@ fn filter_timings(text: &str) -> String {
 }
 
 /// The sha256 of a file under `testdata/index`, as `python3 -m pip hash` computes it.
-pub fn pip_hash(path: &Path) -> String {
+pub(crate) fn pip_hash(path: &Path) -> String {
     let output = Command::new("python3")
         .args(["-m", "pip", "hash"])
         .arg(path)
@@ -236,7 +236,7 @@ pub fn pip_hash(path: &Path) -> String {
 }
 
 /// A file under `testdata/index/<project>/`.
-pub fn testdata_artifact(project: &str, filename: &str) -> PathBuf {
+pub(crate) fn testdata_artifact(project: &str, filename: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("testdata/index")
         .join(project)

@@ -49,7 +49,7 @@ const MAX_REQUEST_HEAD: usize = 64 * 1024;
 /// Each test should start its own server: state changes made through the
 /// misbehaviour switches are per server. The server stops (best effort)
 /// when dropped.
-pub struct IndexServer {
+pub(crate) struct IndexServer {
     addr: SocketAddr,
     state: Arc<Mutex<State>>,
     stop: Arc<AtomicBool>,
@@ -153,7 +153,7 @@ impl IndexServer {
     ///
     /// Files directly under `testdata/index` (its README) are not served.
     /// Panics if the directory cannot be read or the port cannot be bound.
-    pub fn start() -> IndexServer {
+    pub(crate) fn start() -> IndexServer {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/index");
         let mut state = State::default();
         for project_dir in read_dir_sorted(&root) {
@@ -209,28 +209,28 @@ impl IndexServer {
     }
 
     /// `http://127.0.0.1:PORT`, without a trailing slash.
-    pub fn base_url(&self) -> String {
+    pub(crate) fn base_url(&self) -> String {
         format!("http://{}", self.addr)
     }
 
     /// `<base>/simple/`: PEP 691 JSON or PEP 503 HTML, chosen by `Accept`.
-    pub fn simple_url(&self) -> String {
+    pub(crate) fn simple_url(&self) -> String {
         format!("{}/simple/", self.base_url())
     }
 
     /// `<base>/html/simple/`: always PEP 503 HTML, whatever `Accept` says.
-    pub fn html_simple_url(&self) -> String {
+    pub(crate) fn html_simple_url(&self) -> String {
         format!("{}/html/simple/", self.base_url())
     }
 
     /// `<base>/links/`: a flat find-links page with an `<a>` per file whose
     /// `href` is the path-absolute `/files/<filename>#sha256=<hex>`.
-    pub fn find_links_url(&self) -> String {
+    pub(crate) fn find_links_url(&self) -> String {
         format!("{}/links/", self.base_url())
     }
 
     /// `<base>/files/<filename>`: where the bytes of `filename` are served.
-    pub fn file_url(&self, filename: &str) -> String {
+    pub(crate) fn file_url(&self, filename: &str) -> String {
         format!(
             "{}/files/{}",
             self.base_url(),
@@ -241,31 +241,31 @@ impl IndexServer {
     /// Hex sha256 of the bytes currently served for `filename` (not the
     /// declared hash, which [`declare_wrong_hash`](Self::declare_wrong_hash)
     /// can falsify). Panics if the file is unknown.
-    pub fn sha256(&self, filename: &str) -> String {
+    pub(crate) fn sha256(&self, filename: &str) -> String {
         self.lock().file_mut(filename).sha256.clone()
     }
 
     /// The bytes currently served for `filename`. Panics if it is unknown.
-    pub fn bytes(&self, filename: &str) -> Vec<u8> {
+    pub(crate) fn bytes(&self, filename: &str) -> Vec<u8> {
         self.lock().file_mut(filename).bytes.to_vec()
     }
 
     /// Listings declare a sha256 for `filename` that is not the sha256 of
     /// its bytes; the bytes themselves are unchanged.
-    pub fn declare_wrong_hash(&self, filename: &str) {
+    pub(crate) fn declare_wrong_hash(&self, filename: &str) {
         self.lock().file_mut(filename).wrong_hash = true;
     }
 
     /// Makes the PyPI-style JSON API (`/pypi/<name>/<version>/json`) declare a
     /// `blake2b_256` digest that is not the bytes' (the simple API stays honest).
-    pub fn declare_wrong_blake2b(&self, filename: &str) {
+    pub(crate) fn declare_wrong_blake2b(&self, filename: &str) {
         self.lock().file_mut(filename).wrong_blake2b = true;
     }
 
     /// Republishes `filename` with new bytes. The declared hash follows the
     /// new bytes (any earlier [`declare_wrong_hash`](Self::declare_wrong_hash)
     /// is cleared); yanked, requires-python and truncation settings stay.
-    pub fn replace_bytes(&self, filename: &str, bytes: Vec<u8>) {
+    pub(crate) fn replace_bytes(&self, filename: &str, bytes: Vec<u8>) {
         let mut state = self.lock();
         let file = state.file_mut(filename);
         file.sha256 = sha256_hex(&bytes);
@@ -276,7 +276,7 @@ impl IndexServer {
     /// Downloads of `filename` send the full `Content-Length` but only the
     /// first `keep` body bytes, then close the connection. Panics unless
     /// `keep` is less than the file's size.
-    pub fn truncate_body(&self, filename: &str, keep: usize) {
+    pub(crate) fn truncate_body(&self, filename: &str, keep: usize) {
         let mut state = self.lock();
         let file = state.file_mut(filename);
         assert!(
@@ -291,7 +291,7 @@ impl IndexServer {
     /// answered with `status` (e.g. 500, 503, 429) and a short text body.
     /// Applies to every route. Faults queue up in call order; one request
     /// consumes at most one of them.
-    pub fn fail_times(&self, path_contains: &str, status: u16, times: usize) {
+    pub(crate) fn fail_times(&self, path_contains: &str, status: u16, times: usize) {
         self.lock().faults.push(Fault {
             path_contains: path_contains.to_owned(),
             status,
@@ -302,7 +302,7 @@ impl IndexServer {
     /// Publishes a new file under `project` (normalized here, so any
     /// spelling works; the project is created if needed). Panics if a file
     /// with that name already exists: use [`replace_bytes`](Self::replace_bytes).
-    pub fn add_file(&self, project: &str, filename: &str, bytes: Vec<u8>) {
+    pub(crate) fn add_file(&self, project: &str, filename: &str, bytes: Vec<u8>) {
         let mut state = self.lock();
         let project = normalize(project);
         assert!(
@@ -317,7 +317,7 @@ impl IndexServer {
 
     /// Removes `filename` from every listing; downloading it answers 404.
     /// Its project stays (possibly with an empty listing).
-    pub fn remove_file(&self, filename: &str) {
+    pub(crate) fn remove_file(&self, filename: &str) {
         let mut state = self.lock();
         state.file_mut(filename);
         state.files.remove(filename);
@@ -326,7 +326,7 @@ impl IndexServer {
     /// Marks `filename` yanked, with an optional reason (PEP 592). JSON
     /// shows the reason string, or `true` without one (or with an empty
     /// one); HTML shows `data-yanked="reason"` or `data-yanked=""`.
-    pub fn set_yanked(&self, filename: &str, reason: Option<&str>) {
+    pub(crate) fn set_yanked(&self, filename: &str, reason: Option<&str>) {
         self.lock().file_mut(filename).yanked = match reason {
             Some(reason) if !reason.is_empty() => Yanked::Reason(reason.to_owned()),
             _ => Yanked::WithoutReason,
@@ -335,24 +335,24 @@ impl IndexServer {
 
     /// Declares `spec` (e.g. `>=3.8`) as the file's requires-python:
     /// `"requires-python"` in JSON, `data-requires-python` in HTML.
-    pub fn set_requires_python(&self, filename: &str, spec: &str) {
+    pub(crate) fn set_requires_python(&self, filename: &str, spec: &str) {
         self.lock().file_mut(filename).requires_python = Some(spec.to_owned());
     }
 
     /// While on, listings declare no hashes at all: an empty `hashes`
     /// object in JSON, no `#sha256=` fragment in HTML and find-links pages.
-    pub fn omit_hashes(&self, on: bool) {
+    pub(crate) fn omit_hashes(&self, on: bool) {
         self.lock().omit_hashes = on;
     }
 
     /// `"<METHOD> <request-target>"` (e.g. `"GET /simple/tinyproj/"`) of
     /// every request so far, in arrival order, including failed ones.
-    pub fn request_log(&self) -> Vec<String> {
+    pub(crate) fn request_log(&self) -> Vec<String> {
         self.lock().log.clone()
     }
 
     /// How many requests have arrived so far.
-    pub fn request_count(&self) -> usize {
+    pub(crate) fn request_count(&self) -> usize {
         self.lock().log.len()
     }
 
