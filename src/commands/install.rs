@@ -19,7 +19,6 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use anyhow::{Context as _, Result};
-use serde::Serialize;
 use url::Url;
 
 use crate::artifact::{ArtifactName, check_filename, same_artifact};
@@ -28,16 +27,17 @@ use crate::cli::{InstallArgs, OutputFormat};
 use crate::commands::Context;
 use crate::error::{Status, UsageError};
 use crate::fetch::{FetchRequest, Fetched, fetch};
-use crate::hash::{HashAlgorithm, HashDigest};
+use crate::hash::HashAlgorithm;
 use crate::hooks::{self, ArtifactInfo, Hook, HookOutcome};
 use crate::judge::{
-    Candidate, Judged, Outcome, Policy, Recording, Scope, Sighting, Status as Judgement, Verdict,
-    judge, judge_among,
+    Candidate, Outcome, Policy, Recording, Scope, Sighting, Status as Judgement, Verdict, judge,
+    judge_among,
 };
 use crate::lockfile::{Lockable, Lookup, Pin, PinIndex, PinnedVersion, Record};
 use crate::persist;
 use crate::pip::{Interpreter, PipError, Resolution, Resolved};
-use crate::report::verdict::{About, details, headline, print_lockfile_diffs};
+use crate::report::install::{self as view, ArtifactJson, InstallJson, Refusal};
+use crate::report::verdict::{About, headline};
 use crate::report::{Printer, Style};
 use crate::requirements::edit::{Splice, apply, new_entry, pin as pin_edit};
 use crate::requirements::load::{Loaded, Role, load, options_in_pip_order};
@@ -59,37 +59,6 @@ struct Accepted {
     record: Record,
 }
 
-/// An artifact refused, and why.
-struct Refusal {
-    resolved: Resolved,
-    /// One sentence naming the file.
-    message: String,
-    /// What to do about it.
-    hint: Option<String>,
-    /// The judge's view, when an entry judged the file.
-    judged: Option<Judged>,
-    /// The entry, when there is one.
-    about: Option<About>,
-    /// The sha256 of the bytes, when downloaded.
-    observed: Option<HashDigest>,
-    /// The edit the lockfile would need to accept the bytes: (document, splice).
-    edit: Option<(usize, Splice)>,
-}
-
-impl Refusal {
-    fn new(resolved: &Resolved, message: String) -> Self {
-        Self {
-            resolved: resolved.clone(),
-            message,
-            hint: None,
-            judged: None,
-            about: None,
-            observed: None,
-            edit: None,
-        }
-    }
-}
-
 /// What the judge said of one artifact pip chose.
 enum Judgment<'p> {
     /// Its bytes match the record.
@@ -99,31 +68,6 @@ enum Judgment<'p> {
     RecordRelease(Option<&'p Pin<'p>>),
     /// Refused.
     Refused(Box<Refusal>),
-}
-
-/// One artifact in the JSON report.
-#[derive(Debug, Serialize)]
-struct ArtifactJson {
-    project: String,
-    version: String,
-    filename: String,
-    url: String,
-    /// `verified`, `recorded`, `refused` or `hook-refused`.
-    status: &'static str,
-    expected: Vec<String>,
-    observed: Option<String>,
-    message: Option<String>,
-}
-
-/// The JSON document `--format json` prints (schema `hashpin-install/1`).
-#[derive(Debug, Serialize)]
-struct InstallJson {
-    schema: &'static str,
-    /// `installed`, `refused` or `error`.
-    outcome: &'static str,
-    exit_code: u8,
-    artifacts: Vec<ArtifactJson>,
-    errors: Vec<String>,
 }
 
 /// Runs `hashpin install`.
@@ -188,8 +132,8 @@ fn install(args: &InstallArgs, context: &Context, json: &mut InstallJson) -> Res
         verify_direct_urls(&pins, &client, &cache, &scratch.path().join("direct"))?;
     if !early_refusals.is_empty() {
         json.artifacts
-            .extend(early_refusals.iter().map(refusal_json));
-        report_refusals(&early_refusals, 0, &loaded, printer);
+            .extend(early_refusals.iter().map(ArtifactJson::refused));
+        view::print_refusals(printer, &early_refusals, 0, &loaded);
         return Ok(Status::Failure);
     }
 
@@ -305,8 +249,15 @@ fn install(args: &InstallArgs, context: &Context, json: &mut InstallJson) -> Res
         }
         recorded = releases;
     }
-    json.artifacts.extend(accepted.iter().map(accepted_json));
-    json.artifacts.extend(refusals.iter().map(refusal_json));
+    json.artifacts.extend(accepted.iter().map(|artifact| {
+        ArtifactJson::passed(
+            &artifact.resolved,
+            artifact.fetched.digests.sha256(),
+            artifact.recorded_now,
+        )
+    }));
+    json.artifacts
+        .extend(refusals.iter().map(ArtifactJson::refused));
     if !problems.is_empty() {
         for problem in &problems {
             printer.error(problem);
@@ -316,7 +267,7 @@ fn install(args: &InstallArgs, context: &Context, json: &mut InstallJson) -> Res
         return Ok(Status::Error);
     }
     if !refusals.is_empty() {
-        report_refusals(&refusals, accepted.len(), &loaded, printer);
+        view::print_refusals(printer, &refusals, accepted.len(), &loaded);
         return Ok(Status::Failure);
     }
 
@@ -330,7 +281,13 @@ fn install(args: &InstallArgs, context: &Context, json: &mut InstallJson) -> Res
     // The JSON names the artifact finally used (a hook's retry may have replaced it).
     json.artifacts
         .retain(|artifact| artifact.status == "refused");
-    json.artifacts.extend(accepted.iter().map(accepted_json));
+    json.artifacts.extend(accepted.iter().map(|artifact| {
+        ArtifactJson::passed(
+            &artifact.resolved,
+            artifact.fetched.digests.sha256(),
+            artifact.recorded_now,
+        )
+    }));
     for failure in &hook_failures {
         if let Some(artifact) = json
             .artifacts
@@ -583,41 +540,6 @@ fn release_refusals(item: &Resolved, plan: &Plan<'_>, verdict: &Verdict) -> Vec<
         .collect()
 }
 
-fn accepted_json(artifact: &Accepted) -> ArtifactJson {
-    ArtifactJson {
-        project: artifact.resolved.project.to_string(),
-        version: artifact.resolved.version.clone(),
-        filename: artifact.resolved.filename.clone(),
-        url: Redacted(&artifact.resolved.url).to_string(),
-        status: if artifact.recorded_now {
-            "recorded"
-        } else {
-            "verified"
-        },
-        expected: Vec::new(),
-        observed: Some(artifact.fetched.digests.sha256().to_string()),
-        message: None,
-    }
-}
-
-fn refusal_json(refusal: &Refusal) -> ArtifactJson {
-    ArtifactJson {
-        project: refusal.resolved.project.to_string(),
-        version: refusal.resolved.version.clone(),
-        filename: refusal.resolved.filename.clone(),
-        url: Redacted(&refusal.resolved.url).to_string(),
-        status: "refused",
-        expected: refusal
-            .judged
-            .iter()
-            .flat_map(|judged| &judged.recorded)
-            .map(ToString::to_string)
-            .collect(),
-        observed: refusal.observed.as_ref().map(ToString::to_string),
-        message: Some(refusal.message.clone()),
-    }
-}
-
 /// pip refuses hashes for editable requirements, so an editable line cannot be installed here.
 fn refuse_editables(loaded: &[Loaded]) -> Result<()> {
     for item in loaded.iter().filter(|item| item.role == Role::Requirements) {
@@ -743,38 +665,6 @@ fn verify_direct_urls(
         );
     }
     Ok((copies, refusals))
-}
-
-/// Every refusal with both sides, then the diff the lockfile would need to accept them.
-fn report_refusals(refusals: &[Refusal], verified: usize, loaded: &[Loaded], printer: &Printer) {
-    let mut splices: BTreeMap<usize, Vec<Splice>> = BTreeMap::new();
-    for refusal in refusals {
-        let mut text = refusal.message.clone();
-        let judged = refusal.judged.clone().unwrap_or_else(|| {
-            let mut shown = Judged::new(
-                Judgement::Unrecordable,
-                &refusal.resolved.filename,
-                Redacted(&refusal.resolved.url).to_string(),
-            );
-            shown.observed.clone_from(&refusal.observed);
-            shown
-        });
-        text.push_str(&details(printer, &judged, refusal.about.as_ref()));
-        if let Some(hint) = &refusal.hint {
-            let _ = write!(text, "\nhint: {hint}");
-        }
-        printer.error_text(&text);
-        if let Some((document, splice)) = &refusal.edit {
-            splices.entry(*document).or_default().push(splice.clone());
-        }
-    }
-    print_lockfile_diffs(printer, loaded, splices);
-    printer.err(&format!(
-        "{}: {} {} refused, {verified} verified; nothing installed, the lockfile unchanged",
-        printer.err_style(Style::Red, "refused"),
-        refusals.len(),
-        plural(refusals.len(), "artifact", "artifacts"),
-    ));
 }
 
 /// Runs every hook on a verified artifact; on "retry", tries other recorded artifacts of the

@@ -9,6 +9,7 @@ use similar::{ChangeTag, TextDiff};
 use crate::env_vars::EnvVars;
 
 pub(crate) mod check;
+pub(crate) mod install;
 pub(crate) mod verdict;
 pub(crate) mod verify;
 
