@@ -308,6 +308,8 @@ pub(crate) struct Judged {
     /// bytes these are ([`Status::Renamed`]), or every file the entry records
     /// ([`Status::NotRecorded`]).
     pub(crate) recorded_as: Vec<String>,
+    /// The name the file is served under now, when that is another spelling of the recorded one.
+    pub(crate) served_as: Option<String>,
     /// Why it is missing or moved.
     pub(crate) why: Option<Why>,
     /// PEP 592 reason, when the file is yanked.
@@ -328,6 +330,7 @@ impl Judged {
             observed: None,
             declared: Vec::new(),
             recorded_as: Vec::new(),
+            served_as: None,
             why: None,
             yanked: None,
             sighting: None,
@@ -507,6 +510,8 @@ fn judge_record(provenance: &Provenance, sightings: &[Sighting], release: bool) 
         judged.status = Status::Changed;
         judged.observed = Some(observed.clone());
         judged.current_url = elsewhere(sighting);
+        judged.served_as =
+            (sighting.file.filename != provenance.filename).then(|| sighting.file.filename.clone());
         judged.declared = sighting.lying_declarations();
         judged.sighting = Some(index);
         return Some(judged);
@@ -701,15 +706,27 @@ fn kept_and_new(
 }
 
 /// What the entry would record if every byte shown were accepted. For a whole release, exactly
-/// the files shown; for some files, their records replaced and every other record kept.
+/// the files shown; for some files, their records replaced and every other record kept. A file
+/// keeps the strongest algorithm it was recorded in, unless it is being re-recorded on purpose
+/// (`--update`, whose `--algorithm` may be the point).
 fn accepted(record: &Record, sightings: &[Sighting], policy: Policy) -> Pins {
     let shown: Vec<Provenance> = sightings
         .iter()
         .filter(|sighting| sighting.listed)
         .filter_map(|sighting| {
+            let recorded_in = record
+                .files
+                .iter()
+                .filter(|provenance| corresponds(provenance, sighting))
+                .map(|provenance| provenance.hash.algorithm)
+                .max();
+            let algorithm = match recorded_in {
+                Some(algorithm) if policy.recording != Recording::Update => algorithm,
+                _ => policy.algorithm,
+            };
             Some(Provenance {
                 filename: sighting.file.filename.clone(),
-                hash: sighting.recordable_hash(policy.algorithm)?,
+                hash: sighting.recordable_hash(algorithm)?,
                 url: sighting.file.recorded_url(),
             })
         })
@@ -917,6 +934,10 @@ mod tests {
         let record = record(&[(SDIST, b"s")]);
         let verdict = judge(&record, &[listed("PKG-1.0.0.tar.gz", b"evil")], LOCK);
         assert_eq!(statuses(&verdict), [(Status::Changed, SDIST)]);
+        assert_eq!(
+            verdict.artifacts[0].served_as.as_deref(),
+            Some("PKG-1.0.0.tar.gz")
+        );
         assert_eq!(verdict.outcome(), Outcome::Fail);
     }
 

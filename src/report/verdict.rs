@@ -40,7 +40,10 @@ pub(crate) fn headline(judged: &Judged, about: &About) -> String {
             format!("`{file}` matches a hash recorded for `{requirement}`")
         }
         Status::RecordedNow => format!("`{file}` recorded for `{requirement}`"),
-        Status::Changed => format!("`{file}` changed since it was locked"),
+        Status::Changed => match &judged.served_as {
+            Some(name) => format!("`{file}` changed since it was locked (served now as `{name}`)"),
+            None => format!("`{file}` changed since it was locked"),
+        },
         Status::Republished => format!(
             "`{file}` is served with a hash the lockfile does not record, while a recorded hash matches no file: it was probably republished"
         ),

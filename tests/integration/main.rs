@@ -21,5 +21,7 @@ mod regression;
 mod resolve;
 // `hashpin install` with real pip.
 mod install;
+// One rule of the judge, every command agreeing on it.
+mod judge;
 // Real pip accepts what hashpin writes.
 mod pip;
