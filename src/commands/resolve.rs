@@ -55,7 +55,7 @@ pub(crate) fn run(args: &LockArgs, files: &[PathBuf], context: &Context) -> Resu
     // A kept pin's recorded sdist may be built by pip to read its metadata: its bytes are
     // checked against the record first, so no changed sdist runs.
     if let Some(previous) = &previous
-        && let Some(refused) = verify_kept_sdists(previous, &kept, &inputs, args, context)?
+        && let Some(refused) = verify_kept_sdists(input, previous, &kept, &inputs, args, context)?
     {
         return Ok(refused);
     }
@@ -277,6 +277,7 @@ fn is_conflict(stderr: &str) -> bool {
 /// download that fails stops everything before pip runs. Returns the status to stop with, after
 /// printing every problem or refusal; `None` when pip may go on.
 fn verify_kept_sdists(
+    input: &Path,
     previous: &Document,
     kept: &BTreeMap<PackageName, String>,
     inputs: &[Loaded],
@@ -339,7 +340,8 @@ fn verify_kept_sdists(
         return Ok(None);
     }
     printer.hint(&format!(
-        "pip could build these sdists to resolve; review them, then re-record: `hashpin lock --resolve --update {} <input>`",
+        "pip could build these sdists to resolve; review them, then re-record: `hashpin lock --resolve {} --update {}`",
+        input.display(),
         names.join(" ")
     ));
     printer.err(&format!(

@@ -168,7 +168,12 @@ pub(crate) fn details(printer: &Printer, judged: &Judged, about: Option<&About>)
         }
         lines.push((label, value));
     }
-    for declared in &judged.declared {
+    // A digest the requirement's own URL fragment declares is already shown as recorded.
+    for declared in judged
+        .declared
+        .iter()
+        .filter(|d| !judged.recorded.contains(d))
+    {
         lines.push((
             "declared",
             printer.err_style(Style::Red, &declared.to_string()),
@@ -225,12 +230,13 @@ pub(crate) fn print_lockfile_diffs(
     for (document_index, splices) in splices {
         let document = &loaded[document_index].document;
         let accepted = apply(&document.source, splices);
-        printer.err(&printer.diff(
+        let diff = printer.diff(
             false,
             &document.path.display().to_string(),
             &document.source,
             &accepted,
-        ));
+        );
+        printer.err(diff.trim_end_matches('\n'));
     }
 }
 

@@ -81,7 +81,45 @@ fn a_republished_wheel_shows_what_changed_inside() {
             run.stdout
         );
     }
-    insta::assert_snapshot!("check_republished_wheel", run.snapshot());
+    insta::assert_snapshot!(run.snapshot(), @r"
+    exit code: 1
+    ----- stdout -----
+    tinyproj==1.0.0 (requirements.txt:2)
+      changed        tinyproj-1.0.0-py3-none-any.whl
+                     url:       [INDEX]/files/tinyproj-1.0.0-py3-none-any.whl
+                     recorded:  sha256:579a70f4d94e0634fed025f489280c121ab96de425a53cda9af7ae4db6619ba4
+                     observed:  sha256:3a164c47107837e58b16bd8a2b40fa99afeeb8f827343f3113cc28baa1a4c4b4
+                     why:       modified: the contents changed (2 to review first)
+                       2 members changed, 1 added, 0 removed
+                       ! .pth file `zzz_tinyproj.pth` (runs at every interpreter start)
+                       ! new dependency `evil-helper` (Requires-Dist)
+                       + zzz_tinyproj.pth
+                       ~ tinyproj-1.0.0.dist-info/METADATA
+                       ~ tinyproj/__init__.py
+                       --- recorded/METADATA
+                       +++ observed/METADATA
+                       @@ -1,5 +1,6 @@
+                        Metadata-Version: 2.1
+                        Name: tinyproj
+                        Version: 1.0.0
+                       +Requires-Dist: evil-helper
+                        Summary: Test fixture for hashpin
+                        
+      unchanged      tinyproj-1.0.0.tar.gz
+    --- a/requirements.txt
+    +++ b/requirements.txt
+    @@ -1,6 +1,6 @@
+     # app
+     tinyproj==1.0.0 \
+    -    --hash=sha256:579a70f4d94e0634fed025f489280c121ab96de425a53cda9af7ae4db6619ba4 \
+    +    --hash=sha256:3a164c47107837e58b16bd8a2b40fa99afeeb8f827343f3113cc28baa1a4c4b4 \
+         --hash=sha256:69a25f6130fbe75b3c1c0aabddbed8a3b47df9f288022c9c27370d4d5d7f84ff
+    -    # hashpin: tinyproj-1.0.0-py3-none-any.whl sha256:579a70f4d94e0634fed025f489280c121ab96de425a53cda9af7ae4db6619ba4 [INDEX]/files/tinyproj-1.0.0-py3-none-any.whl
+    +    # hashpin: tinyproj-1.0.0-py3-none-any.whl sha256:3a164c47107837e58b16bd8a2b40fa99afeeb8f827343f3113cc28baa1a4c4b4 [INDEX]/files/tinyproj-1.0.0-py3-none-any.whl
+         # hashpin: tinyproj-1.0.0.tar.gz sha256:69a25f6130fbe75b3c1c0aabddbed8a3b47df9f288022c9c27370d4d5d7f84ff [INDEX]/files/tinyproj-1.0.0.tar.gz
+    checked 1 release, 2 artifacts: 1 unchanged, 1 changed
+    ----- stderr -----
+    ");
 }
 
 #[test]
@@ -97,6 +135,36 @@ fn why_the_bytes_differ_tells_a_broken_mirror_from_an_attack() {
         b"<!DOCTYPE html><html><body>502 Bad Gateway</body></html>".to_vec(),
     );
     let run = check(&context, &[]);
+    insta::assert_snapshot!(run.snapshot(), @r"
+    exit code: 1
+    ----- stdout -----
+    tinyproj==1.0.0 (requirements.txt:2)
+      changed        tinyproj-1.0.0-py3-none-any.whl
+                     url:       [INDEX]/files/tinyproj-1.0.0-py3-none-any.whl
+                     recorded:  sha256:579a70f4d94e0634fed025f489280c121ab96de425a53cda9af7ae4db6619ba4
+                     observed:  sha256:e57fe7ac1354a7081aa86bd2c88ed044b475b21c0a96cd8c062cef973b32a21e
+                     why:       not an archive: the index served an HTML page under this name (an error page from a proxy or mirror?)
+      changed        tinyproj-1.0.0.tar.gz
+                     url:       [INDEX]/files/tinyproj-1.0.0.tar.gz
+                     recorded:  sha256:69a25f6130fbe75b3c1c0aabddbed8a3b47df9f288022c9c27370d4d5d7f84ff
+                     observed:  sha256:6ed7d59385afcc386354e6c2452aff49b97048578f9e7ba30b1b5d56e274c862
+                     why:       truncated: 5131 of 10263 bytes, a cut-off download or a broken mirror rather than an attack
+    --- a/requirements.txt
+    +++ b/requirements.txt
+    @@ -1,6 +1,6 @@
+     # app
+     tinyproj==1.0.0 \
+    -    --hash=sha256:579a70f4d94e0634fed025f489280c121ab96de425a53cda9af7ae4db6619ba4 \
+    -    --hash=sha256:69a25f6130fbe75b3c1c0aabddbed8a3b47df9f288022c9c27370d4d5d7f84ff
+    -    # hashpin: tinyproj-1.0.0-py3-none-any.whl sha256:579a70f4d94e0634fed025f489280c121ab96de425a53cda9af7ae4db6619ba4 [INDEX]/files/tinyproj-1.0.0-py3-none-any.whl
+    -    # hashpin: tinyproj-1.0.0.tar.gz sha256:69a25f6130fbe75b3c1c0aabddbed8a3b47df9f288022c9c27370d4d5d7f84ff [INDEX]/files/tinyproj-1.0.0.tar.gz
+    +    --hash=sha256:6ed7d59385afcc386354e6c2452aff49b97048578f9e7ba30b1b5d56e274c862 \
+    +    --hash=sha256:e57fe7ac1354a7081aa86bd2c88ed044b475b21c0a96cd8c062cef973b32a21e
+    +    # hashpin: tinyproj-1.0.0-py3-none-any.whl sha256:e57fe7ac1354a7081aa86bd2c88ed044b475b21c0a96cd8c062cef973b32a21e [INDEX]/files/tinyproj-1.0.0-py3-none-any.whl
+    +    # hashpin: tinyproj-1.0.0.tar.gz sha256:6ed7d59385afcc386354e6c2452aff49b97048578f9e7ba30b1b5d56e274c862 [INDEX]/files/tinyproj-1.0.0.tar.gz
+    checked 1 release, 2 artifacts: 2 changed
+    ----- stderr -----
+    ");
     assert_eq!(run.code, 1, "{}", run.snapshot());
     assert!(
         run.stdout.contains("why:       truncated"),
@@ -112,6 +180,18 @@ fn an_index_that_declares_a_wrong_digest_fails() {
     locked(&context);
     context.server.declare_wrong_hash(TINY_SDIST);
     let run = check(&context, &[]);
+    insta::assert_snapshot!(run.snapshot(), @"
+    exit code: 1
+    ----- stdout -----
+    tinyproj==1.0.0 (requirements.txt:2)
+      unchanged      tinyproj-1.0.0-py3-none-any.whl
+      index-mismatch tinyproj-1.0.0.tar.gz
+                     url:       [INDEX]/files/tinyproj-1.0.0.tar.gz
+                     recorded:  sha256:69a25f6130fbe75b3c1c0aabddbed8a3b47df9f288022c9c27370d4d5d7f84ff
+                     declared:  sha256:c28368070fc99df4323811cb64ae7634768f1aba483a540ce41e638276377148
+    checked 1 release, 2 artifacts: 1 unchanged, 1 index-mismatch
+    ----- stderr -----
+    ");
     assert_eq!(run.code, 1, "{}", run.snapshot());
     assert!(
         run.stdout.contains("index-mismatch tinyproj-1.0.0.tar.gz"),
@@ -131,6 +211,36 @@ fn missing_added_and_yanked_are_warnings_unless_strict() {
         .add_file("tinyproj", extra, b"a new wheel".to_vec());
     context.server.set_yanked(TINY_WHEEL, Some("broken build"));
     let run = check(&context, &[]);
+    insta::assert_snapshot!(run.snapshot(), @r"
+    exit code: 0
+    ----- stdout -----
+    tinyproj==1.0.0 (requirements.txt:2)
+      yanked         tinyproj-1.0.0-py3-none-any.whl
+                     url:       [INDEX]/files/tinyproj-1.0.0-py3-none-any.whl
+                     recorded:  sha256:579a70f4d94e0634fed025f489280c121ab96de425a53cda9af7ae4db6619ba4
+                     yanked:    broken build
+      missing        tinyproj-1.0.0.tar.gz
+                     url:       [INDEX]/files/tinyproj-1.0.0.tar.gz
+                     recorded:  sha256:69a25f6130fbe75b3c1c0aabddbed8a3b47df9f288022c9c27370d4d5d7f84ff
+                     why:       gone from the index's listing
+      added          tinyproj-1.0.0-cp311-cp311-win_amd64.whl
+                     url:       [INDEX]/files/tinyproj-1.0.0-cp311-cp311-win_amd64.whl
+                     observed:  sha256:3720f744fb617ee3c160d22894862e63672667bafa160bdb7443b00986c788e9
+    --- a/requirements.txt
+    +++ b/requirements.txt
+    @@ -1,6 +1,6 @@
+     # app
+     tinyproj==1.0.0 \
+    -    --hash=sha256:579a70f4d94e0634fed025f489280c121ab96de425a53cda9af7ae4db6619ba4 \
+    -    --hash=sha256:69a25f6130fbe75b3c1c0aabddbed8a3b47df9f288022c9c27370d4d5d7f84ff
+    +    --hash=sha256:3720f744fb617ee3c160d22894862e63672667bafa160bdb7443b00986c788e9 \
+    +    --hash=sha256:579a70f4d94e0634fed025f489280c121ab96de425a53cda9af7ae4db6619ba4
+    +    # hashpin: tinyproj-1.0.0-cp311-cp311-win_amd64.whl sha256:3720f744fb617ee3c160d22894862e63672667bafa160bdb7443b00986c788e9 [INDEX]/files/tinyproj-1.0.0-cp311-cp311-win_amd64.whl
+         # hashpin: tinyproj-1.0.0-py3-none-any.whl sha256:579a70f4d94e0634fed025f489280c121ab96de425a53cda9af7ae4db6619ba4 [INDEX]/files/tinyproj-1.0.0-py3-none-any.whl
+    -    # hashpin: tinyproj-1.0.0.tar.gz sha256:69a25f6130fbe75b3c1c0aabddbed8a3b47df9f288022c9c27370d4d5d7f84ff [INDEX]/files/tinyproj-1.0.0.tar.gz
+    checked 1 release, 3 artifacts: 1 missing, 1 added, 1 yanked
+    ----- stderr -----
+    ");
     assert_eq!(run.code, 0, "{}", run.snapshot());
     for expected in [
         "missing        tinyproj-1.0.0.tar.gz",
@@ -156,6 +266,33 @@ fn the_same_bytes_at_a_new_url_are_moved() {
     let run = context.run(&["lock", "--no-index", "-f", directory.to_str().unwrap()]);
     assert_eq!(run.code, 0, "{}", run.snapshot());
     let run = check(&context, &[]);
+    insta::assert_snapshot!(run.snapshot(), @r"
+    exit code: 0
+    ----- stdout -----
+    tinyproj==1.0.0 (requirements.txt:1)
+      moved          tinyproj-1.0.0-py3-none-any.whl
+                     url:       file://[REPO]/testdata/index/tinyproj/tinyproj-1.0.0-py3-none-any.whl
+                     now at:    [INDEX]/files/tinyproj-1.0.0-py3-none-any.whl
+                     recorded:  sha256:579a70f4d94e0634fed025f489280c121ab96de425a53cda9af7ae4db6619ba4
+                     why:       the index lists the same bytes at a new URL
+      moved          tinyproj-1.0.0.tar.gz
+                     url:       file://[REPO]/testdata/index/tinyproj/tinyproj-1.0.0.tar.gz
+                     now at:    [INDEX]/files/tinyproj-1.0.0.tar.gz
+                     recorded:  sha256:69a25f6130fbe75b3c1c0aabddbed8a3b47df9f288022c9c27370d4d5d7f84ff
+                     why:       the index lists the same bytes at a new URL
+    --- a/requirements.txt
+    +++ b/requirements.txt
+    @@ -1,5 +1,5 @@
+     tinyproj==1.0.0 \
+         --hash=sha256:579a70f4d94e0634fed025f489280c121ab96de425a53cda9af7ae4db6619ba4 \
+         --hash=sha256:69a25f6130fbe75b3c1c0aabddbed8a3b47df9f288022c9c27370d4d5d7f84ff
+    -    # hashpin: tinyproj-1.0.0-py3-none-any.whl sha256:579a70f4d94e0634fed025f489280c121ab96de425a53cda9af7ae4db6619ba4 file://[REPO]/testdata/index/tinyproj/tinyproj-1.0.0-py3-none-any.whl
+    -    # hashpin: tinyproj-1.0.0.tar.gz sha256:69a25f6130fbe75b3c1c0aabddbed8a3b47df9f288022c9c27370d4d5d7f84ff file://[REPO]/testdata/index/tinyproj/tinyproj-1.0.0.tar.gz
+    +    # hashpin: tinyproj-1.0.0-py3-none-any.whl sha256:579a70f4d94e0634fed025f489280c121ab96de425a53cda9af7ae4db6619ba4 [INDEX]/files/tinyproj-1.0.0-py3-none-any.whl
+    +    # hashpin: tinyproj-1.0.0.tar.gz sha256:69a25f6130fbe75b3c1c0aabddbed8a3b47df9f288022c9c27370d4d5d7f84ff [INDEX]/files/tinyproj-1.0.0.tar.gz
+    checked 1 release, 2 artifacts: 2 moved
+    ----- stderr -----
+    ");
     assert_eq!(run.code, 0, "{}", run.snapshot());
     assert!(
         run.stdout.contains("moved          tinyproj-1.0.0.tar.gz"),
@@ -180,6 +317,31 @@ fn hashes_without_filenames_are_checked_too() {
         .server
         .replace_bytes(TINY_SDIST, b"republished".to_vec());
     let run = check(&context, &[]);
+    insta::assert_snapshot!(run.snapshot(), @r"
+    exit code: 1
+    ----- stdout -----
+    tinyproj==1.0.0 (requirements.txt:1)
+      unchanged      tinyproj-1.0.0-py3-none-any.whl
+      changed        tinyproj-1.0.0.tar.gz
+                     url:       [INDEX]/files/tinyproj-1.0.0.tar.gz
+                     recorded:  sha256:69a25f6130fbe75b3c1c0aabddbed8a3b47df9f288022c9c27370d4d5d7f84ff
+                     observed:  sha256:bee67f05049ea7c3f616ec2b6b63c18bc86b46503a4464b55a23273b972e00b7
+                     why:       served with a hash the lockfile does not record, while a recorded hash matches no file: probably republished
+      missing        (a file recorded by hash only)
+                     recorded:  sha256:69a25f6130fbe75b3c1c0aabddbed8a3b47df9f288022c9c27370d4d5d7f84ff
+                     why:       no file served now has this recorded hash
+    --- a/requirements.txt
+    +++ b/requirements.txt
+    @@ -1 +1,5 @@
+    -tinyproj==1.0.0 --hash=sha256:579a70f4d94e0634fed025f489280c121ab96de425a53cda9af7ae4db6619ba4 --hash=sha256:69a25f6130fbe75b3c1c0aabddbed8a3b47df9f288022c9c27370d4d5d7f84ff
+    +tinyproj==1.0.0 \
+    +    --hash=sha256:579a70f4d94e0634fed025f489280c121ab96de425a53cda9af7ae4db6619ba4 \
+    +    --hash=sha256:bee67f05049ea7c3f616ec2b6b63c18bc86b46503a4464b55a23273b972e00b7
+    +    # hashpin: tinyproj-1.0.0-py3-none-any.whl sha256:579a70f4d94e0634fed025f489280c121ab96de425a53cda9af7ae4db6619ba4 [INDEX]/files/tinyproj-1.0.0-py3-none-any.whl
+    +    # hashpin: tinyproj-1.0.0.tar.gz sha256:bee67f05049ea7c3f616ec2b6b63c18bc86b46503a4464b55a23273b972e00b7 [INDEX]/files/tinyproj-1.0.0.tar.gz
+    checked 1 release, 3 artifacts: 1 unchanged, 1 changed, 1 missing
+    ----- stderr -----
+    ");
     assert_eq!(run.code, 1, "{}", run.snapshot());
     assert!(
         run.stdout.contains("probably republished"),
@@ -212,7 +374,75 @@ fn json_output_is_one_documented_document() {
         format!("sha256:{}", context.server.sha256(TINY_WHEEL))
     );
     assert_eq!(changed["inside"]["added"][0], "zzz_tinyproj.pth");
-    insta::assert_snapshot!("check_json", run.stdout);
+    insta::assert_snapshot!(run.stdout, @r#"
+    {
+      "schema": "hashpin-check/1",
+      "files": [
+        "requirements.txt"
+      ],
+      "exit_code": 1,
+      "summary": {
+        "added": 0,
+        "changed": 1,
+        "index-mismatch": 0,
+        "missing": 0,
+        "moved": 0,
+        "unchanged": 0,
+        "yanked": 1
+      },
+      "artifacts": [
+        {
+          "project": "tinyproj",
+          "version": "1.0.0",
+          "requirement": "tinyproj==1.0.0",
+          "lockfile": "requirements.txt",
+          "line": 2,
+          "filename": "tinyproj-1.0.0-py3-none-any.whl",
+          "url": "[INDEX]/files/tinyproj-1.0.0-py3-none-any.whl",
+          "current_url": null,
+          "status": "changed",
+          "recorded": "sha256:579a70f4d94e0634fed025f489280c121ab96de425a53cda9af7ae4db6619ba4",
+          "observed": "sha256:3a164c47107837e58b16bd8a2b40fa99afeeb8f827343f3113cc28baa1a4c4b4",
+          "declared": [],
+          "reason": "modified: the contents changed (2 to review first)",
+          "inside": {
+            "added": [
+              "zzz_tinyproj.pth"
+            ],
+            "removed": [],
+            "changed": [
+              "tinyproj-1.0.0.dist-info/METADATA",
+              "tinyproj/__init__.py"
+            ],
+            "notable": [
+              ".pth file `zzz_tinyproj.pth` (runs at every interpreter start)",
+              "new dependency `evil-helper` (Requires-Dist)"
+            ],
+            "metadata_diff": "--- recorded/METADATA\n+++ observed/METADATA\n@@ -1,5 +1,6 @@\n Metadata-Version: 2.1\n Name: tinyproj\n Version: 1.0.0\n+Requires-Dist: evil-helper\n Summary: Test fixture for hashpin\n \n"
+          },
+          "yank_reason": null
+        },
+        {
+          "project": "tinyproj",
+          "version": "1.0.0",
+          "requirement": "tinyproj==1.0.0",
+          "lockfile": "requirements.txt",
+          "line": 2,
+          "filename": "tinyproj-1.0.0.tar.gz",
+          "url": "[INDEX]/files/tinyproj-1.0.0.tar.gz",
+          "current_url": null,
+          "status": "yanked",
+          "recorded": "sha256:69a25f6130fbe75b3c1c0aabddbed8a3b47df9f288022c9c27370d4d5d7f84ff",
+          "observed": "sha256:69a25f6130fbe75b3c1c0aabddbed8a3b47df9f288022c9c27370d4d5d7f84ff",
+          "declared": [],
+          "reason": null,
+          "inside": null,
+          "yank_reason": ""
+        }
+      ],
+      "errors": []
+    }
+    "#);
 }
 
 #[test]
@@ -235,6 +465,24 @@ fn a_wrong_digest_fails_for_hashes_without_filenames_too() {
     hashes_without_filenames(&context);
     context.server.declare_wrong_hash(TINY_SDIST);
     let run = check(&context, &[]);
+    insta::assert_snapshot!(run.snapshot(), @"
+    exit code: 1
+    ----- stdout -----
+    tinyproj==1.0.0 (requirements.txt:1)
+      unchanged      tinyproj-1.0.0-py3-none-any.whl
+      index-mismatch tinyproj-1.0.0.tar.gz
+                     url:       [INDEX]/files/tinyproj-1.0.0.tar.gz
+                     observed:  sha256:69a25f6130fbe75b3c1c0aabddbed8a3b47df9f288022c9c27370d4d5d7f84ff
+                     declared:  sha256:c28368070fc99df4323811cb64ae7634768f1aba483a540ce41e638276377148
+    --- a/requirements.txt
+    +++ b/requirements.txt
+    @@ -1 +1,3 @@
+     tinyproj==1.0.0 --hash=sha256:579a70f4d94e0634fed025f489280c121ab96de425a53cda9af7ae4db6619ba4 --hash=sha256:69a25f6130fbe75b3c1c0aabddbed8a3b47df9f288022c9c27370d4d5d7f84ff
+    +    # hashpin: tinyproj-1.0.0-py3-none-any.whl sha256:579a70f4d94e0634fed025f489280c121ab96de425a53cda9af7ae4db6619ba4 [INDEX]/files/tinyproj-1.0.0-py3-none-any.whl
+    +    # hashpin: tinyproj-1.0.0.tar.gz sha256:69a25f6130fbe75b3c1c0aabddbed8a3b47df9f288022c9c27370d4d5d7f84ff [INDEX]/files/tinyproj-1.0.0.tar.gz
+    checked 1 release, 2 artifacts: 1 unchanged, 1 index-mismatch
+    ----- stderr -----
+    ");
     assert_eq!(run.code, 1, "{}", run.snapshot());
     assert!(
         run.stdout.contains("index-mismatch tinyproj-1.0.0.tar.gz"),
@@ -249,6 +497,14 @@ fn a_download_that_fails_is_an_error_not_missing() {
     locked(&context);
     context.server.fail_times(TINY_SDIST, 500, 100);
     let run = check(&context, &["--retries", "0", "--strict"]);
+    insta::assert_snapshot!(run.snapshot(), @"
+    exit code: 4
+    ----- stdout -----
+    ok tinyproj==1.0.0 (requirements.txt:2): 1 unchanged
+    checked 1 release, 1 artifact: 1 unchanged
+    ----- stderr -----
+    error: GET `[INDEX]/files/tinyproj-1.0.0.tar.gz` failed: HTTP 500
+    ");
     assert_eq!(run.code, 4, "{}", run.snapshot());
     assert!(!run.stdout.contains("missing"), "{}", run.stdout);
 }
@@ -279,6 +535,43 @@ fn a_file_claiming_another_version_still_shows_what_changed_inside() {
     let bytes = writer.finish().unwrap().into_inner();
     context.server.replace_bytes(TINY_WHEEL, bytes);
     let run = check(&context, &[]);
+    insta::assert_snapshot!(run.snapshot(), @r"
+    exit code: 1
+    ----- stdout -----
+    tinyproj==1.0.0 (requirements.txt:2)
+      changed        tinyproj-1.0.0-py3-none-any.whl
+                     url:       [INDEX]/files/tinyproj-1.0.0-py3-none-any.whl
+                     recorded:  sha256:579a70f4d94e0634fed025f489280c121ab96de425a53cda9af7ae4db6619ba4
+                     observed:  sha256:3acda8e21e35c44c8ebc8aaca4c356bcc0c2ecc7517a9749561ef88dca6300aa
+                     why:       a different file: its metadata names `tinyproj` 1.0.0.post0, not this release
+                       1 member changed, 1 added, 0 removed
+                       ! .pth file `evil.pth` (runs at every interpreter start)
+                       + evil.pth
+                       ~ tinyproj-1.0.0.dist-info/METADATA
+                       --- recorded/METADATA
+                       +++ observed/METADATA
+                       @@ -1,5 +1,5 @@
+                        Metadata-Version: 2.1
+                        Name: tinyproj
+                       -Version: 1.0.0
+                       +Version: 1.0.0.post0
+                        Summary: Test fixture for hashpin
+                        
+      unchanged      tinyproj-1.0.0.tar.gz
+    --- a/requirements.txt
+    +++ b/requirements.txt
+    @@ -1,6 +1,6 @@
+     # app
+     tinyproj==1.0.0 \
+    -    --hash=sha256:579a70f4d94e0634fed025f489280c121ab96de425a53cda9af7ae4db6619ba4 \
+    +    --hash=sha256:3acda8e21e35c44c8ebc8aaca4c356bcc0c2ecc7517a9749561ef88dca6300aa \
+         --hash=sha256:69a25f6130fbe75b3c1c0aabddbed8a3b47df9f288022c9c27370d4d5d7f84ff
+    -    # hashpin: tinyproj-1.0.0-py3-none-any.whl sha256:579a70f4d94e0634fed025f489280c121ab96de425a53cda9af7ae4db6619ba4 [INDEX]/files/tinyproj-1.0.0-py3-none-any.whl
+    +    # hashpin: tinyproj-1.0.0-py3-none-any.whl sha256:3acda8e21e35c44c8ebc8aaca4c356bcc0c2ecc7517a9749561ef88dca6300aa [INDEX]/files/tinyproj-1.0.0-py3-none-any.whl
+         # hashpin: tinyproj-1.0.0.tar.gz sha256:69a25f6130fbe75b3c1c0aabddbed8a3b47df9f288022c9c27370d4d5d7f84ff [INDEX]/files/tinyproj-1.0.0.tar.gz
+    checked 1 release, 2 artifacts: 1 unchanged, 1 changed
+    ----- stderr -----
+    ");
     assert_eq!(run.code, 1, "{}", run.snapshot());
     assert!(run.stdout.contains("a different file"), "{}", run.stdout);
     assert!(
@@ -294,6 +587,14 @@ fn a_download_error_under_hashes_without_filenames_is_not_a_republish() {
     hashes_without_filenames(&context);
     context.server.fail_times(TINY_WHEEL, 500, 100);
     let run = check(&context, &["--retries", "0"]);
+    insta::assert_snapshot!(run.snapshot(), @"
+    exit code: 4
+    ----- stdout -----
+    ok tinyproj==1.0.0 (requirements.txt:1): 1 unchanged
+    checked 1 release, 1 artifact: 1 unchanged
+    ----- stderr -----
+    error: GET `[INDEX]/files/tinyproj-1.0.0-py3-none-any.whl` failed: HTTP 500
+    ");
     assert_eq!(run.code, 4, "{}", run.snapshot());
     assert!(!run.stdout.contains("republished"), "{}", run.stdout);
 }

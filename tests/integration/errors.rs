@@ -9,7 +9,22 @@ fn malformed_lines_are_reported_with_a_caret() {
     context.write("requirements.txt", text);
     let run = context.lock(&[]);
     assert_eq!(run.code, 2, "{}", run.stderr);
-    insta::assert_snapshot!("malformed", run.snapshot());
+    insta::assert_snapshot!(run.snapshot(), @"
+    exit code: 2
+    ----- stdout -----
+    ----- stderr -----
+    error: unsupported hash algorithm `md5` (expected `sha256`, `sha384` or `sha512`)
+     --> requirements.txt:2:19
+      |
+    2 | flask==3.0 --hash=md5:d41d8cd98f00b204e9800998ecf8427e
+      |                   ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
+
+    error: invalid requirement: Unexpected end of version specifier, expected version
+     --> requirements.txt:3:7
+      |
+    3 | broken===
+      |       ^^^
+    ");
     assert_eq!(context.read("requirements.txt"), text);
 }
 
@@ -83,5 +98,121 @@ fn help_lists_the_exit_codes() {
     let context = TestContext::new();
     let run = context.run(&["lock", "--help"]);
     assert_eq!(run.code, 0);
-    insta::assert_snapshot!("lock_help", run.stdout);
+    insta::assert_snapshot!(run.stdout, @"
+    Record the hashes and source URLs of every artifact of each pinned requirement.
+
+    Every file of each pinned release (`name==version`) is downloaded and hashed, and its hash written
+    as a `--hash=` option with a `# hashpin:` comment naming the file and URL. Hashes already recorded
+    are checked again and never replaced silently: a recorded file whose bytes changed refuses the lock
+    (exit 1) and leaves the file as it was.
+
+    Usage: hashpin lock [OPTIONS] [FILE]...
+
+    Arguments:
+      [FILE]...
+              Requirements files to lock (default: `requirements.txt`). Files they include with `-r` are
+              locked in place too
+
+    Options:
+          --update [<NAME>...]
+              Re-record deliberately: replace recorded hashes with what the index serves now, for the
+              named projects, or for every project when no name is given
+
+          --dry-run
+              Print the diff lock would make, and write nothing
+
+          --check
+              Like `--dry-run`, but exit 1 if the file would change (for CI)
+
+      -a, --algorithm <ALGORITHM>
+              The algorithm for new hashes
+              
+              [default: sha256]
+              [possible values: sha256, sha384, sha512]
+
+          --resolve
+              Resolve loose requirements (`requirements.in`) with pip into a fully pinned and hashed
+              lockfile, as `pip-compile --generate-hashes` does
+
+          --color <COLOR>
+              When to color output
+
+              Possible values:
+              - auto:   On a terminal, unless `NO_COLOR` is set
+              - always: Always
+              - never:  Never
+              
+              [default: auto]
+
+      -o, --output <FILE>
+              With `--resolve`: the lockfile to write (default: the input with `.in` replaced by `.txt`)
+
+      -q, --quiet
+              Print only warnings and errors
+
+          --upgrade [<NAME>...]
+              With `--resolve`: let pip pick new versions, for the named projects or all; without it,
+              the pins already in the output are kept
+
+          --python <PATH>
+              With `--resolve`: the interpreter to resolve for (default: the active virtual
+              environment's, else `python3`)
+
+      -j, --jobs <JOBS>
+              How many downloads to run at once
+              
+              [env: HASHPIN_JOBS=]
+              [default: 8]
+
+          --no-cache
+              Do not keep downloaded artifacts in the cache (`hashpin check` can then not show what
+              changed inside a republished artifact)
+              
+              [env: HASHPIN_NO_CACHE=]
+
+      -h, --help
+              Print help (see a summary with '-h')
+
+    Target options:
+          --python-version <X.Y>
+              Keep only wheels for this Python version (`3.11`); sdists are always kept
+
+          --platform <TAG>
+              Keep only wheels for these platform tags (`manylinux_2_17_x86_64`), or `any`
+
+          --implementation <IMPL>
+              Keep only wheels for this implementation (`cp`, `pp`)
+
+    Index options:
+      -i, --index-url <URL>
+              The primary simple-API index (default: `PIP_INDEX_URL`, pip.conf, else PyPI)
+
+          --extra-index-url <URL>
+              More indexes, searched as well
+
+      -f, --find-links <PATH_OR_URL>
+              A directory or HTML page of artifacts
+
+          --no-index
+              Ignore every index; use only `--find-links`
+
+          --trusted-host <HOST>
+              Allow plain http to this host (`host` or `host:port`)
+
+          --cert <PATH>
+              A PEM CA bundle to trust besides the system's
+
+          --timeout <SECONDS>
+              Network timeout in seconds (default 15)
+
+          --retries <N>
+              Retries after a connection error, a 5xx or a 429 (default 5)
+
+    Exit codes:
+      0  success (warnings allowed)
+      1  verification failure: a hash differs, an index lied about a digest, --check found changes
+      2  usage or input error: bad flags, a malformed or unpinned requirements file
+      3  verify: retry, this file of a locked release is not recorded; try another artifact
+      4  operational error: network, index or I/O
+    ");
 }

@@ -187,7 +187,13 @@ impl TestContext {
         let temp = self.temp.path().display().to_string();
         let text = text
             .replace(&self.server.base_url(), "[INDEX]")
-            .replace(&temp, "[TEMP]");
+            // The same address with credentials in front of it.
+            .replace(
+                self.server.base_url().trim_start_matches("http://"),
+                "[HOST]",
+            )
+            .replace(&temp, "[TEMP]")
+            .replace(env!("CARGO_MANIFEST_DIR"), "[REPO]");
         filter_timings(&text)
     }
 

@@ -86,6 +86,30 @@ fn a_republished_artifact_stops_everything_before_pip_installs_anything() {
     context.server.replace_bytes(wheel, evil);
     let fresh = context.venv("fresh");
     let run = install(&context, &fresh, &[]);
+    insta::assert_snapshot!(run.stderr, @r"
+    pip resolved 2 packages
+    error: `depb-1.2.0-py3-none-any.whl` changed since it was locked
+      requirement: depb==1.2.0 (requirements.txt:6)
+      url:         [INDEX]/files/depb-1.2.0-py3-none-any.whl
+      recorded:    sha256:16a20139ee776d923390d9ce5139ac9a6a18fc05467a0f1cb10d23bf9b657a6e
+      observed:    sha256:2ecfc87738d5803793feeaf9aafd46006daf31415c2567dd1f7d65d9ba88e478
+    hint: re-record only if you know why the bytes changed: `hashpin lock --update depb`
+    --- a/requirements.txt
+    +++ b/requirements.txt
+    @@ -4,8 +4,8 @@
+         # hashpin: depa-1.0.0-py3-none-any.whl sha256:460a8e463e518443af3a3a0485cf3f82bba59177f5b752526dadc75a536012b7 [INDEX]/files/depa-1.0.0-py3-none-any.whl
+         # hashpin: depa-1.0.0.tar.gz sha256:888991248638f58bb28b6941e895cfa8ec736af2e3808672a405cc833d005c26 [INDEX]/files/depa-1.0.0.tar.gz
+     depb==1.2.0 \
+    -    --hash=sha256:16a20139ee776d923390d9ce5139ac9a6a18fc05467a0f1cb10d23bf9b657a6e \
+    -    --hash=sha256:2ebc46cce000dbdeecd6279c7ad54e94cd6e74d31f4a062644dd1c6bee012ef2
+    -    # hashpin: depb-1.2.0-py3-none-any.whl sha256:16a20139ee776d923390d9ce5139ac9a6a18fc05467a0f1cb10d23bf9b657a6e [INDEX]/files/depb-1.2.0-py3-none-any.whl
+    +    --hash=sha256:2ebc46cce000dbdeecd6279c7ad54e94cd6e74d31f4a062644dd1c6bee012ef2 \
+    +    --hash=sha256:2ecfc87738d5803793feeaf9aafd46006daf31415c2567dd1f7d65d9ba88e478
+    +    # hashpin: depb-1.2.0-py3-none-any.whl sha256:2ecfc87738d5803793feeaf9aafd46006daf31415c2567dd1f7d65d9ba88e478 [INDEX]/files/depb-1.2.0-py3-none-any.whl
+         # hashpin: depb-1.2.0.tar.gz sha256:2ebc46cce000dbdeecd6279c7ad54e94cd6e74d31f4a062644dd1c6bee012ef2 [INDEX]/files/depb-1.2.0.tar.gz
+         # via depa
+    refused: 1 artifact refused, 1 verified; nothing installed, the lockfile unchanged
+    ");
     assert_eq!(run.code, 1, "{}", run.stderr);
     for expected in [
         "error: `depb-1.2.0-py3-none-any.whl` changed since it was locked",
@@ -109,6 +133,38 @@ fn a_republished_artifact_stops_everything_before_pip_installs_anything() {
 
     // The same refusal as one JSON document, for CI.
     let run = install(&context, &fresh, &["--format", "json"]);
+    insta::assert_snapshot!(run.stdout, @r#"
+    {
+      "schema": "hashpin-install/1",
+      "outcome": "refused",
+      "exit_code": 1,
+      "artifacts": [
+        {
+          "project": "depa",
+          "version": "1.0.0",
+          "filename": "depa-1.0.0-py3-none-any.whl",
+          "url": "[INDEX]/files/depa-1.0.0-py3-none-any.whl",
+          "status": "verified",
+          "expected": [],
+          "observed": "sha256:460a8e463e518443af3a3a0485cf3f82bba59177f5b752526dadc75a536012b7",
+          "message": null
+        },
+        {
+          "project": "depb",
+          "version": "1.2.0",
+          "filename": "depb-1.2.0-py3-none-any.whl",
+          "url": "[INDEX]/files/depb-1.2.0-py3-none-any.whl",
+          "status": "refused",
+          "expected": [
+            "sha256:16a20139ee776d923390d9ce5139ac9a6a18fc05467a0f1cb10d23bf9b657a6e"
+          ],
+          "observed": "sha256:2ecfc87738d5803793feeaf9aafd46006daf31415c2567dd1f7d65d9ba88e478",
+          "message": "`depb-1.2.0-py3-none-any.whl` changed since it was locked"
+        }
+      ],
+      "errors": []
+    }
+    "#);
     assert_eq!(run.code, 1, "{}", run.stderr);
     let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(report["schema"], "hashpin-install/1");
@@ -136,6 +192,13 @@ fn frozen_refuses_what_is_not_recorded_and_never_writes() {
     let locked = context.read("requirements.txt");
     let python = context.venv("venv");
     let run = install(&context, &python, &["--frozen"]);
+    insta::assert_snapshot!(run.stderr, @"
+    pip resolved 2 packages
+    error: `depb==1.2.0` is not in the lockfile (pulled in as a dependency) and `--frozen` records nothing
+      url:      [INDEX]/files/depb-1.2.0-py3-none-any.whl
+      observed: sha256:16a20139ee776d923390d9ce5139ac9a6a18fc05467a0f1cb10d23bf9b657a6e
+    refused: 1 artifact refused, 1 verified; nothing installed, the lockfile unchanged
+    ");
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(
         run.stderr.contains("`depb==1.2.0` is not in the lockfile"),
@@ -174,6 +237,12 @@ fn hooks_pass_fail_and_retry() {
 
     let python = context.venv("venv");
     let refused = install(&context, &python, &["--hook", &hook("refuse.sh")]);
+    insta::assert_snapshot!(refused.stderr, @"
+    pip resolved 1 package
+      [sh [TEMP]/refuse.sh] license not allowed
+    error: a hook refused `platpkg-0.5.0-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl`: exited with code 1
+    refused: 1 artifact refused by hooks; nothing installed
+    ");
     assert_eq!(refused.code, 1, "{}", refused.stderr);
     assert!(
         refused.stderr.contains("license not allowed"),
@@ -210,6 +279,14 @@ fn a_changed_direct_url_is_refused_before_pip_sees_it() {
     let before = context.server.request_count();
     let python = context.venv("venv");
     let run = install(&context, &python, &[]);
+    insta::assert_snapshot!(run.stderr, @"
+    error: `tinyproj-1.0.0.tar.gz` changed since it was locked
+      requirement: tinyproj @ [INDEX]/files/tinyproj-1.0.0.tar.gz (requirements.txt:1)
+      url:         [INDEX]/files/tinyproj-1.0.0.tar.gz
+      recorded:    sha256:69a25f6130fbe75b3c1c0aabddbed8a3b47df9f288022c9c27370d4d5d7f84ff
+      observed:    sha256:e4236e0187e39203059344b22c8e559fdec0e96996b947b397628b402b00fa11
+    refused: 1 artifact refused, 0 verified; nothing installed, the lockfile unchanged
+    ");
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(
         run.stderr

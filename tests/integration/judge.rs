@@ -123,7 +123,6 @@ fn a_changed_file_under_another_spelling_of_its_name_is_refused_by_every_command
     +    --hash=sha256:76e78f527732b8153fcc72e8782c640814614981b5e96350301edfea26e9e78c
     +    # hashpin: TinyProj-1.0-py3-none-any.whl sha256:76e78f527732b8153fcc72e8782c640814614981b5e96350301edfea26e9e78c [INDEX]/files/TinyProj-1.0-py3-none-any.whl
          # hashpin: tinyproj-1.0.0.tar.gz sha256:69a25f6130fbe75b3c1c0aabddbed8a3b47df9f288022c9c27370d4d5d7f84ff [INDEX]/files/tinyproj-1.0.0.tar.gz
-
     hint: re-record only if you know why the bytes changed: `hashpin lock --update tinyproj`
     refused: 1 recorded artifact changed; nothing written
     ");
@@ -197,7 +196,6 @@ fn hashes_without_filenames_are_adopted_by_every_command_and_a_republish_refused
     +    --hash=sha256:76e78f527732b8153fcc72e8782c640814614981b5e96350301edfea26e9e78c
     +    # hashpin: tinyproj-1.0.0-py3-none-any.whl sha256:76e78f527732b8153fcc72e8782c640814614981b5e96350301edfea26e9e78c [INDEX]/files/tinyproj-1.0.0-py3-none-any.whl
     +    # hashpin: tinyproj-1.0.0.tar.gz sha256:69a25f6130fbe75b3c1c0aabddbed8a3b47df9f288022c9c27370d4d5d7f84ff [INDEX]/files/tinyproj-1.0.0.tar.gz
-
     hint: re-record only if you know why the bytes changed: `hashpin lock --update tinyproj`
     refused: 1 recorded artifact changed; nothing written
     ");
@@ -229,7 +227,6 @@ fn hashes_without_filenames_are_adopted_by_every_command_and_a_republish_refused
     +    --hash=sha256:69a25f6130fbe75b3c1c0aabddbed8a3b47df9f288022c9c27370d4d5d7f84ff \
     +    --hash=sha256:76e78f527732b8153fcc72e8782c640814614981b5e96350301edfea26e9e78c
     +    # hashpin: tinyproj-1.0.0-py3-none-any.whl sha256:76e78f527732b8153fcc72e8782c640814614981b5e96350301edfea26e9e78c [INDEX]/files/tinyproj-1.0.0-py3-none-any.whl
-
     refused: 1 artifact refused, 0 verified; nothing installed, the lockfile unchanged
     ");
 }

@@ -54,7 +54,12 @@ fn first_lock_records_every_artifact_with_pips_hashes_and_urls() {
         "--hash={}  # normalized\n",
         hashes_of(&text, "Other_Proj")[1]
     )));
-    insta::assert_snapshot!("first_lock_stderr", run.snapshot());
+    insta::assert_snapshot!(run.snapshot(), @"
+    exit code: 0
+    ----- stdout -----
+    ----- stderr -----
+    locked `requirements.txt` (2 requirements, 4 artifacts) in [TIME]
+    ");
 }
 
 #[test]
@@ -135,7 +140,29 @@ fn a_republished_artifact_is_refused_with_a_diff_and_the_file_untouched() {
             run.stderr
         );
     }
-    insta::assert_snapshot!("republished_refused", run.snapshot());
+    insta::assert_snapshot!(run.snapshot(), @r"
+    exit code: 1
+    ----- stdout -----
+    ----- stderr -----
+    error: `tinyproj-1.0.0.tar.gz` changed since it was locked
+      requirement: tinyproj==1.0.0 (requirements.txt:2)
+      url:         [INDEX]/files/tinyproj-1.0.0.tar.gz
+      recorded:    sha256:69a25f6130fbe75b3c1c0aabddbed8a3b47df9f288022c9c27370d4d5d7f84ff
+      observed:    sha256:a4b5525b9e5d67b4d808048306e59d443205b8f31807e4f0d2cd34dde2cc79f1
+    --- a/requirements.txt
+    +++ b/requirements.txt
+    @@ -1,6 +1,6 @@
+     # pinned
+     tinyproj==1.0.0 \
+         --hash=sha256:579a70f4d94e0634fed025f489280c121ab96de425a53cda9af7ae4db6619ba4 \
+    -    --hash=sha256:69a25f6130fbe75b3c1c0aabddbed8a3b47df9f288022c9c27370d4d5d7f84ff
+    +    --hash=sha256:a4b5525b9e5d67b4d808048306e59d443205b8f31807e4f0d2cd34dde2cc79f1
+         # hashpin: tinyproj-1.0.0-py3-none-any.whl sha256:579a70f4d94e0634fed025f489280c121ab96de425a53cda9af7ae4db6619ba4 [INDEX]/files/tinyproj-1.0.0-py3-none-any.whl
+    -    # hashpin: tinyproj-1.0.0.tar.gz sha256:69a25f6130fbe75b3c1c0aabddbed8a3b47df9f288022c9c27370d4d5d7f84ff [INDEX]/files/tinyproj-1.0.0.tar.gz
+    +    # hashpin: tinyproj-1.0.0.tar.gz sha256:a4b5525b9e5d67b4d808048306e59d443205b8f31807e4f0d2cd34dde2cc79f1 [INDEX]/files/tinyproj-1.0.0.tar.gz
+    hint: re-record only if you know why the bytes changed: `hashpin lock --update tinyproj`
+    refused: 1 recorded artifact changed; nothing written
+    ");
 
     // --dry-run and --check refuse the same way.
     assert_eq!(context.lock(&["--dry-run"]).code, 1);
@@ -157,6 +184,26 @@ fn an_index_that_lies_about_a_digest_is_refused() {
     context.write("requirements.txt", "tinyproj==1.0.0\n");
     context.server.declare_wrong_hash(TINY_WHEEL);
     let run = context.lock(&[]);
+    insta::assert_snapshot!(run.snapshot(), @r"
+    exit code: 1
+    ----- stdout -----
+    ----- stderr -----
+    error: the index declares a digest that `tinyproj-1.0.0-py3-none-any.whl` does not have
+      requirement: tinyproj==1.0.0 (requirements.txt:1)
+      url:         [INDEX]/files/tinyproj-1.0.0-py3-none-any.whl
+      declared:    sha256:6877f3fc2e806ef8a3779a5d3bf2a3f864d796ee3aca381b03261e7727c1991c
+      observed:    sha256:579a70f4d94e0634fed025f489280c121ab96de425a53cda9af7ae4db6619ba4
+    --- a/requirements.txt
+    +++ b/requirements.txt
+    @@ -1 +1,5 @@
+    -tinyproj==1.0.0
+    +tinyproj==1.0.0 \
+    +    --hash=sha256:579a70f4d94e0634fed025f489280c121ab96de425a53cda9af7ae4db6619ba4 \
+    +    --hash=sha256:69a25f6130fbe75b3c1c0aabddbed8a3b47df9f288022c9c27370d4d5d7f84ff
+    +    # hashpin: tinyproj-1.0.0-py3-none-any.whl sha256:579a70f4d94e0634fed025f489280c121ab96de425a53cda9af7ae4db6619ba4 [INDEX]/files/tinyproj-1.0.0-py3-none-any.whl
+    +    # hashpin: tinyproj-1.0.0.tar.gz sha256:69a25f6130fbe75b3c1c0aabddbed8a3b47df9f288022c9c27370d4d5d7f84ff [INDEX]/files/tinyproj-1.0.0.tar.gz
+    refused: 1 declared digest wrong; nothing written
+    ");
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(
         run.stderr.contains("the index declares a digest"),
@@ -179,6 +226,14 @@ fn new_files_are_reported_and_added_only_with_update() {
     context.server.add_file("newfiles", extra, wheel);
 
     let run = context.lock(&[]);
+    insta::assert_snapshot!(run.snapshot(), @"
+    exit code: 0
+    ----- stdout -----
+    ----- stderr -----
+    warning: requirements.txt:1: `newfiles==3.0.0`: the index now also serves `newfiles-3.0.0-cp311-cp311-manylinux_2_17_x86_64.whl`, which the lockfile does not record
+    hint: record it after review with `hashpin lock --update newfiles`
+    `requirements.txt` is up to date (1 requirement, 2 artifacts)
+    ");
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(
         run.stderr.contains(&format!("also serves `{extra}`")),
@@ -204,6 +259,14 @@ fn vanished_files_are_reported_and_kept() {
     let locked = context.read("requirements.txt");
     context.server.remove_file(TINY_WHEEL);
     let run = context.lock(&[]);
+    insta::assert_snapshot!(run.snapshot(), @"
+    exit code: 0
+    ----- stdout -----
+    ----- stderr -----
+    warning: requirements.txt:1: `tinyproj==1.0.0`: `tinyproj-1.0.0-py3-none-any.whl` is recorded but no longer listed; its hash is kept
+    hint: drop it with `hashpin lock --update tinyproj`
+    `requirements.txt` is up to date (1 requirement, 2 artifacts)
+    ");
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stderr.contains("no longer listed"), "{}", run.stderr);
     assert_eq!(context.read("requirements.txt"), locked);
@@ -276,7 +339,25 @@ fn messy_files_keep_every_byte_outside_the_locked_entries() {
             .unwrap_or_else(|| panic!("lost `{line}` in:\n{text}"));
         rest = &rest[at + line.len()..];
     }
-    insta::assert_snapshot!("messy_top", context.filter(&text));
+    insta::assert_snapshot!(context.filter(&text), @r#"
+    # Top comment
+
+    --trusted-host example.org
+    -r sub/more.txt
+    tinyproj[extra]==1.0.0 ; sys_platform != "win32" \
+      --hash=sha256:579a70f4d94e0634fed025f489280c121ab96de425a53cda9af7ae4db6619ba4 \
+      --hash=sha256:69a25f6130fbe75b3c1c0aabddbed8a3b47df9f288022c9c27370d4d5d7f84ff  # trailing comment line
+      # hashpin: tinyproj-1.0.0-py3-none-any.whl sha256:579a70f4d94e0634fed025f489280c121ab96de425a53cda9af7ae4db6619ba4 [INDEX]/files/tinyproj-1.0.0-py3-none-any.whl
+      # hashpin: tinyproj-1.0.0.tar.gz sha256:69a25f6130fbe75b3c1c0aabddbed8a3b47df9f288022c9c27370d4d5d7f84ff [INDEX]/files/tinyproj-1.0.0.tar.gz
+
+    -e ./local
+       # indented comment
+    Other_Proj==2.0.0 \
+        --hash=sha256:1cf3cfa776476751c0789bdf7439b35b278fa95cdd0a2bcc11213bb9f4c578f0 \
+        --hash=sha256:a5011ea91616c407e38f4a33d49ba5173f04d0ee1fe6cde0e01da3169b14e214
+        # hashpin: other_proj-2.0.0-py3-none-any.whl sha256:a5011ea91616c407e38f4a33d49ba5173f04d0ee1fe6cde0e01da3169b14e214 [INDEX]/files/other_proj-2.0.0-py3-none-any.whl
+        # hashpin: other_proj-2.0.0.tar.gz sha256:1cf3cfa776476751c0789bdf7439b35b278fa95cdd0a2bcc11213bb9f4c578f0 [INDEX]/files/other_proj-2.0.0.tar.gz
+    "#);
     // The included file is locked in place, keeping its own comment and marker.
     let sub = context.read("sub/more.txt");
     assert!(
@@ -485,6 +566,26 @@ fn blake2b_from_the_json_api_is_checked_against_the_bytes() {
     context.write("requirements.txt", "tinyproj==1.0.0\n");
     context.server.declare_wrong_blake2b(TINY_WHEEL);
     let run = context.lock(&[]);
+    insta::assert_snapshot!(run.snapshot(), @r"
+    exit code: 1
+    ----- stdout -----
+    ----- stderr -----
+    error: the index declares a digest that `tinyproj-1.0.0-py3-none-any.whl` does not have
+      requirement: tinyproj==1.0.0 (requirements.txt:1)
+      url:         [INDEX]/files/tinyproj-1.0.0-py3-none-any.whl
+      declared:    blake2b_256:86b069c92e9bc7e128e4259e5620c557f422809c7c76f34b94c7933bb4b609f5
+      observed:    sha256:579a70f4d94e0634fed025f489280c121ab96de425a53cda9af7ae4db6619ba4
+    --- a/requirements.txt
+    +++ b/requirements.txt
+    @@ -1 +1,5 @@
+    -tinyproj==1.0.0
+    +tinyproj==1.0.0 \
+    +    --hash=sha256:579a70f4d94e0634fed025f489280c121ab96de425a53cda9af7ae4db6619ba4 \
+    +    --hash=sha256:69a25f6130fbe75b3c1c0aabddbed8a3b47df9f288022c9c27370d4d5d7f84ff
+    +    # hashpin: tinyproj-1.0.0-py3-none-any.whl sha256:579a70f4d94e0634fed025f489280c121ab96de425a53cda9af7ae4db6619ba4 [INDEX]/files/tinyproj-1.0.0-py3-none-any.whl
+    +    # hashpin: tinyproj-1.0.0.tar.gz sha256:69a25f6130fbe75b3c1c0aabddbed8a3b47df9f288022c9c27370d4d5d7f84ff [INDEX]/files/tinyproj-1.0.0.tar.gz
+    refused: 1 declared digest wrong; nothing written
+    ");
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(
         run.stderr.contains("declared:    blake2b_256:"),

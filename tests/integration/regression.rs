@@ -54,6 +54,26 @@ fn a_direct_url_fragment_does_not_vouch_for_changed_bytes() {
         .server
         .replace_bytes(TINY_SDIST, b"other bytes entirely".to_vec());
     let run = context.lock(&[]);
+    insta::assert_snapshot!(run.snapshot(), @r"
+    exit code: 1
+    ----- stdout -----
+    ----- stderr -----
+    error: `tinyproj-1.0.0.tar.gz` changed since it was locked
+      requirement: tinyproj @ [INDEX]/files/tinyproj-1.0.0.tar.gz#sha256=69a25f6130fbe75b3c1c0aabddbed8a3b47df9f288022c9c27370d4d5d7f84ff (requirements.txt:1)
+      url:         [INDEX]/files/tinyproj-1.0.0.tar.gz
+      recorded:    sha256:69a25f6130fbe75b3c1c0aabddbed8a3b47df9f288022c9c27370d4d5d7f84ff
+      observed:    sha256:ad1b9d2c1b53d0ad388bd603908b91407d77bb350cb3a619990b8c2c765d16be
+    --- a/requirements.txt
+    +++ b/requirements.txt
+    @@ -1,3 +1,3 @@
+     tinyproj @ [INDEX]/files/tinyproj-1.0.0.tar.gz#sha256=69a25f6130fbe75b3c1c0aabddbed8a3b47df9f288022c9c27370d4d5d7f84ff \
+    -    --hash=sha256:69a25f6130fbe75b3c1c0aabddbed8a3b47df9f288022c9c27370d4d5d7f84ff
+    -    # hashpin: tinyproj-1.0.0.tar.gz sha256:69a25f6130fbe75b3c1c0aabddbed8a3b47df9f288022c9c27370d4d5d7f84ff [INDEX]/files/tinyproj-1.0.0.tar.gz
+    +    --hash=sha256:ad1b9d2c1b53d0ad388bd603908b91407d77bb350cb3a619990b8c2c765d16be
+    +    # hashpin: tinyproj-1.0.0.tar.gz sha256:ad1b9d2c1b53d0ad388bd603908b91407d77bb350cb3a619990b8c2c765d16be [INDEX]/files/tinyproj-1.0.0.tar.gz
+    hint: re-record only if you know why the bytes changed: `hashpin lock --update tinyproj`
+    refused: 1 recorded artifact changed; nothing written
+    ");
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert_eq!(context.read("requirements.txt"), locked);
 }
@@ -100,6 +120,29 @@ fn a_changed_pin_with_stale_hashes_is_refused() {
         .replace("tinyproj==1.0.0", "tinyproj==1.1.0");
     context.write("requirements.txt", &bumped);
     let run = context.lock(&[]);
+    insta::assert_snapshot!(run.snapshot(), @r"
+    exit code: 1
+    ----- stdout -----
+    ----- stderr -----
+    error: none of the 2 recorded hashes belongs to a file of `tinyproj==1.1.0`: the pin was changed without re-locking, or every file was replaced
+      requirement: tinyproj==1.1.0 (requirements.txt:1)
+      recorded:    sha256:579a70f4d94e0634fed025f489280c121ab96de425a53cda9af7ae4db6619ba4
+                   sha256:69a25f6130fbe75b3c1c0aabddbed8a3b47df9f288022c9c27370d4d5d7f84ff
+    --- a/requirements.txt
+    +++ b/requirements.txt
+    @@ -1,5 +1,5 @@
+     tinyproj==1.1.0 \
+    -    --hash=sha256:579a70f4d94e0634fed025f489280c121ab96de425a53cda9af7ae4db6619ba4 \
+    -    --hash=sha256:69a25f6130fbe75b3c1c0aabddbed8a3b47df9f288022c9c27370d4d5d7f84ff
+    -    # hashpin: tinyproj-1.0.0-py3-none-any.whl sha256:579a70f4d94e0634fed025f489280c121ab96de425a53cda9af7ae4db6619ba4 [INDEX]/files/tinyproj-1.0.0-py3-none-any.whl
+    -    # hashpin: tinyproj-1.0.0.tar.gz sha256:69a25f6130fbe75b3c1c0aabddbed8a3b47df9f288022c9c27370d4d5d7f84ff [INDEX]/files/tinyproj-1.0.0.tar.gz
+    +    --hash=sha256:1b3e696e6b5905edae0c8421445f1d9a476ec74bd247e02451842b7e8ebcf547 \
+    +    --hash=sha256:ba6a7ebe47c1f0254147f5ef66d855b1a6062de5975b9c201592c98f6cbdb940
+    +    # hashpin: tinyproj-1.1.0-py3-none-any.whl sha256:ba6a7ebe47c1f0254147f5ef66d855b1a6062de5975b9c201592c98f6cbdb940 [INDEX]/files/tinyproj-1.1.0-py3-none-any.whl
+    +    # hashpin: tinyproj-1.1.0.tar.gz sha256:1b3e696e6b5905edae0c8421445f1d9a476ec74bd247e02451842b7e8ebcf547 [INDEX]/files/tinyproj-1.1.0.tar.gz
+    hint: re-record only if you know why the bytes changed: `hashpin lock --update tinyproj`
+    refused: 1 recorded artifact changed; nothing written
+    ");
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(
         run.stderr.contains("none of the 2 recorded hashes"),
@@ -122,6 +165,28 @@ fn a_republished_file_under_pip_compile_hashes_is_refused() {
         .server
         .replace_bytes(TINY_SDIST, b"republished".to_vec());
     let run = context.lock(&[]);
+    insta::assert_snapshot!(run.snapshot(), @r"
+    exit code: 1
+    ----- stdout -----
+    ----- stderr -----
+    error: `tinyproj-1.0.0.tar.gz` is served with a hash the lockfile does not record, while a recorded hash matches no file: it was probably republished
+      requirement: tinyproj==1.0.0 (requirements.txt:1)
+      url:         [INDEX]/files/tinyproj-1.0.0.tar.gz
+      recorded:    sha256:69a25f6130fbe75b3c1c0aabddbed8a3b47df9f288022c9c27370d4d5d7f84ff
+      observed:    sha256:bee67f05049ea7c3f616ec2b6b63c18bc86b46503a4464b55a23273b972e00b7
+    --- a/requirements.txt
+    +++ b/requirements.txt
+    @@ -1,3 +1,5 @@
+     tinyproj==1.0.0 \
+    -    --hash=sha256:69a25f6130fbe75b3c1c0aabddbed8a3b47df9f288022c9c27370d4d5d7f84ff \
+    -    --hash=sha256:579a70f4d94e0634fed025f489280c121ab96de425a53cda9af7ae4db6619ba4
+    +    --hash=sha256:579a70f4d94e0634fed025f489280c121ab96de425a53cda9af7ae4db6619ba4 \
+    +    --hash=sha256:bee67f05049ea7c3f616ec2b6b63c18bc86b46503a4464b55a23273b972e00b7
+    +    # hashpin: tinyproj-1.0.0-py3-none-any.whl sha256:579a70f4d94e0634fed025f489280c121ab96de425a53cda9af7ae4db6619ba4 [INDEX]/files/tinyproj-1.0.0-py3-none-any.whl
+    +    # hashpin: tinyproj-1.0.0.tar.gz sha256:bee67f05049ea7c3f616ec2b6b63c18bc86b46503a4464b55a23273b972e00b7 [INDEX]/files/tinyproj-1.0.0.tar.gz
+    hint: re-record only if you know why the bytes changed: `hashpin lock --update tinyproj`
+    refused: 1 recorded artifact changed; nothing written
+    ");
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(
         run.stderr.contains("probably republished"),
@@ -235,6 +300,30 @@ fn a_changed_file_cannot_escape_its_record_by_a_rename() {
         b"other bytes".to_vec(),
     );
     let run = context.lock(&[]);
+    insta::assert_snapshot!(run.snapshot(), @r"
+    exit code: 1
+    ----- stdout -----
+    ----- stderr -----
+    error: `tinyproj-1.0.0-py3-none-any.whl` changed since it was locked (served now as `TinyProj-1.0-py3-none-any.whl`)
+      requirement: tinyproj==1.0.0 (requirements.txt:1)
+      url:         [INDEX]/files/tinyproj-1.0.0-py3-none-any.whl
+      now at:      [INDEX]/files/TinyProj-1.0-py3-none-any.whl
+      recorded:    sha256:579a70f4d94e0634fed025f489280c121ab96de425a53cda9af7ae4db6619ba4
+      observed:    sha256:a3ead5eedad5df82318c51685dbc1c147a36d1ff8584fc82de6b08d0bf63a795
+    --- a/requirements.txt
+    +++ b/requirements.txt
+    @@ -1,5 +1,5 @@
+     tinyproj==1.0.0 \
+    -    --hash=sha256:579a70f4d94e0634fed025f489280c121ab96de425a53cda9af7ae4db6619ba4 \
+    -    --hash=sha256:69a25f6130fbe75b3c1c0aabddbed8a3b47df9f288022c9c27370d4d5d7f84ff
+    -    # hashpin: tinyproj-1.0.0-py3-none-any.whl sha256:579a70f4d94e0634fed025f489280c121ab96de425a53cda9af7ae4db6619ba4 [INDEX]/files/tinyproj-1.0.0-py3-none-any.whl
+    +    --hash=sha256:69a25f6130fbe75b3c1c0aabddbed8a3b47df9f288022c9c27370d4d5d7f84ff \
+    +    --hash=sha256:a3ead5eedad5df82318c51685dbc1c147a36d1ff8584fc82de6b08d0bf63a795
+    +    # hashpin: TinyProj-1.0-py3-none-any.whl sha256:a3ead5eedad5df82318c51685dbc1c147a36d1ff8584fc82de6b08d0bf63a795 [INDEX]/files/TinyProj-1.0-py3-none-any.whl
+         # hashpin: tinyproj-1.0.0.tar.gz sha256:69a25f6130fbe75b3c1c0aabddbed8a3b47df9f288022c9c27370d4d5d7f84ff [INDEX]/files/tinyproj-1.0.0.tar.gz
+    hint: re-record only if you know why the bytes changed: `hashpin lock --update tinyproj`
+    refused: 1 recorded artifact changed; nothing written
+    ");
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(
         run.stderr.contains("changed since it was locked"),

@@ -65,6 +65,13 @@ fn another_url_passes_with_a_warning_and_no_credentials() {
     download(&context, TINY_WHEEL, TINY_WHEEL);
     let mirror = format!("https://alice:s3cret@mirror.example/packages/{TINY_WHEEL}#sha256=00");
     let run = verify(&context, &[TINY_WHEEL, &mirror]);
+    insta::assert_snapshot!(run.snapshot(), @"
+    exit code: 0
+    ----- stdout -----
+    ----- stderr -----
+    warning: `tinyproj-1.0.0-py3-none-any.whl` was recorded from `[INDEX]/files/tinyproj-1.0.0-py3-none-any.whl`, not from `https://mirror.example/packages/tinyproj-1.0.0-py3-none-any.whl` (requirements.txt:1)
+    pass: `tinyproj-1.0.0-py3-none-any.whl` matches a hash recorded for `tinyproj==1.0.0`
+    ");
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_contains(
         &run.stderr,
@@ -80,6 +87,12 @@ fn another_url_passes_with_a_warning_and_no_credentials() {
     let recorded = context.server.file_url(TINY_WHEEL);
     let with_token = recorded.replacen("http://", "http://tok3n@", 1) + "#sha256=abc";
     let run = verify(&context, &[TINY_WHEEL, &with_token]);
+    insta::assert_snapshot!(run.snapshot(), @"
+    exit code: 0
+    ----- stdout -----
+    ----- stderr -----
+    pass: `tinyproj-1.0.0-py3-none-any.whl` matches a hash recorded for `tinyproj==1.0.0`
+    ");
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(!run.stderr.contains("warning"), "{}", run.stderr);
 }
@@ -92,6 +105,14 @@ fn a_url_naming_another_file_passes_with_a_warning() {
         &context,
         &[TINY_SDIST, "https://files.example/download/7?name=x"],
     );
+    insta::assert_snapshot!(run.snapshot(), @"
+    exit code: 0
+    ----- stdout -----
+    ----- stderr -----
+    warning: the URL names `7`, but the artifact is `tinyproj-1.0.0.tar.gz`
+    warning: `tinyproj-1.0.0.tar.gz` was recorded from `[INDEX]/files/tinyproj-1.0.0.tar.gz`, not from `https://files.example/download/7?name=x` (requirements.txt:1)
+    pass: `tinyproj-1.0.0.tar.gz` matches a hash recorded for `tinyproj==1.0.0`
+    ");
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_contains(
         &run.stderr,
@@ -106,6 +127,13 @@ fn the_same_bytes_under_another_filename_pass_with_a_warning() {
     download(&context, TINY_WHEEL, renamed);
     let url = format!("https://mirror.example/{renamed}");
     let run = verify(&context, &[renamed, &url]);
+    insta::assert_snapshot!(run.snapshot(), @"
+    exit code: 0
+    ----- stdout -----
+    ----- stderr -----
+    warning: `tinyproj-1.0.0-py3-none-manylinux_2_17_x86_64.whl` has the bytes the lockfile records for `tinyproj-1.0.0-py3-none-any.whl` (requirements.txt:1)
+    pass: `tinyproj-1.0.0-py3-none-manylinux_2_17_x86_64.whl` matches a hash recorded for `tinyproj==1.0.0`
+    ");
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_contains(
         &run.stderr,
@@ -125,6 +153,17 @@ fn changed_bytes_under_a_recorded_filename_fail_with_both_hashes() {
 
     let url = context.server.file_url(TINY_SDIST);
     let run = verify(&context, &[TINY_SDIST, &url]);
+    insta::assert_snapshot!(run.snapshot(), @"
+    exit code: 1
+    ----- stdout -----
+    ----- stderr -----
+    fail: `tinyproj-1.0.0.tar.gz` changed since it was locked
+      requirement: tinyproj==1.0.0 (requirements.txt:2)
+      url:         [INDEX]/files/tinyproj-1.0.0.tar.gz
+      recorded:    sha256:69a25f6130fbe75b3c1c0aabddbed8a3b47df9f288022c9c27370d4d5d7f84ff
+      observed:    sha256:a4b5525b9e5d67b4d808048306e59d443205b8f31807e4f0d2cd34dde2cc79f1
+    hint: do not use it; re-record only if you know why the bytes changed: `hashpin lock --update tinyproj`
+    ");
     assert_eq!(run.code, 1, "{}", run.stderr);
     for expected in [
         format!("fail: `{TINY_SDIST}` changed since it was locked"),
@@ -158,6 +197,17 @@ fn hashes_without_provenance_fail_when_none_matches() {
 
     fs_err::write(context.path(TINY_SDIST), b"not the sdist").unwrap();
     let run = verify(&context, &[TINY_SDIST, &url]);
+    insta::assert_snapshot!(run.snapshot(), @"
+    exit code: 1
+    ----- stdout -----
+    ----- stderr -----
+    fail: `tinyproj-1.0.0.tar.gz` matches none of the 2 hashes recorded for `tinyproj==1.0.0`
+      requirement: tinyproj==1.0.0 (requirements.txt:1)
+      url:         https://files.example/tinyproj-1.0.0.tar.gz
+      recorded:    sha256:579a70f4d94e0634fed025f489280c121ab96de425a53cda9af7ae4db6619ba4
+                   sha256:69a25f6130fbe75b3c1c0aabddbed8a3b47df9f288022c9c27370d4d5d7f84ff
+      observed:    sha256:6c921a4e4ada386207c32401f1df7045aecbc79f2fbc27436598021441e42fdd
+    ");
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert_contains(
         &run.stderr,
@@ -183,6 +233,15 @@ fn another_pinned_version_fails() {
     download(&context, other, other);
     let url = context.server.file_url(other);
     let run = verify(&context, &[other, &url]);
+    insta::assert_snapshot!(run.snapshot(), @"
+    exit code: 1
+    ----- stdout -----
+    ----- stderr -----
+    fail: `tinyproj-1.1.0-py3-none-any.whl` is version 1.1.0, but the lockfile pins `tinyproj==1.0.0` (requirements.txt:1)
+      requirement: tinyproj==1.0.0 (requirements.txt:1)
+      url:         [INDEX]/files/tinyproj-1.1.0-py3-none-any.whl
+      observed:    sha256:ba6a7ebe47c1f0254147f5ef66d855b1a6062de5975b9c201592c98f6cbdb940
+    ");
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert_contains(
         &run.stderr,
@@ -199,6 +258,15 @@ fn a_project_not_in_the_lockfile_fails() {
     download(&context, stranger, stranger);
     let url = context.server.file_url(stranger);
     let run = verify(&context, &[stranger, &url]);
+    insta::assert_snapshot!(run.snapshot(), @"
+    exit code: 1
+    ----- stdout -----
+    ----- stderr -----
+    fail: `depb` is not in the lockfile `requirements.txt`, so `depb-1.0.0-py3-none-any.whl` cannot be checked
+      url:      [INDEX]/files/depb-1.0.0-py3-none-any.whl
+      observed: sha256:8454da1d46b605e3087334d0f468158dda05a6edd1ac25761c82b37a753c2f07
+    hint: if it belongs, add `depb==1.0.0` and run `hashpin lock`
+    ");
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert_contains(&run.stderr, "fail: `depb` is not in the lockfile");
     assert_contains(&run.stderr, "is not in the lockfile `requirements.txt`");
@@ -221,6 +289,18 @@ fn an_unrecorded_file_of_a_locked_release_is_a_retry() {
     download(&context, PLAT_WINDOWS, PLAT_WINDOWS);
     let url = context.server.file_url(PLAT_WINDOWS);
     let run = verify(&context, &[PLAT_WINDOWS, &url]);
+    insta::assert_snapshot!(run.snapshot(), @"
+    exit code: 3
+    ----- stdout -----
+    ----- stderr -----
+    retry: `platpkg-0.5.0-cp311-cp311-win_amd64.whl` is not recorded for `platpkg==0.5.0`, but 2 other files of it are
+      requirement: platpkg==0.5.0 (requirements.txt:1)
+      url:         [INDEX]/files/platpkg-0.5.0-cp311-cp311-win_amd64.whl
+      recorded:    sha256:16f281f8385ace4bc178ebda2b8126c120ffca1e6ff6cf011959f2b3ac3d66ac  platpkg-0.5.0-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl
+                   sha256:d78deaa4edca75820c58e55696f90bdf12779846737e6b08d931df321d92bc54  platpkg-0.5.0.tar.gz
+      observed:    sha256:5c62034ae5a957502a2341d52015ec03ad0481c4edeeb635964c3a0b4149f721
+    hint: try one of the recorded files instead
+    ");
     assert_eq!(run.code, 3, "{}", run.stderr);
     assert_contains(
         &run.stderr,
@@ -248,6 +328,12 @@ fn included_files_and_normalized_names_count() {
     download(&context, wheel, wheel);
     let url = context.server.file_url(wheel);
     let run = verify(&context, &["--format", "json", wheel, &url]);
+    insta::assert_snapshot!(run.snapshot(), @r#"
+    exit code: 0
+    ----- stdout -----
+    {"outcome":"pass","project":"other-proj","version":"2.0.0","filename":"other_proj-2.0.0-py3-none-any.whl","url":"[INDEX]/files/other_proj-2.0.0-py3-none-any.whl","expected":["sha256:a5011ea91616c407e38f4a33d49ba5173f04d0ee1fe6cde0e01da3169b14e214"],"observed":"sha256:a5011ea91616c407e38f4a33d49ba5173f04d0ee1fe6cde0e01da3169b14e214","lockfile":"sub/more.txt","line":1,"warnings":[],"message":"`other_proj-2.0.0-py3-none-any.whl` matches a hash recorded for `Other_Proj==2.0.0`"}
+    ----- stderr -----
+    "#);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(json["outcome"], "pass");
@@ -285,6 +371,12 @@ fn json_reports_every_field_on_stdout() {
         .replacen("http://", "http://bob:hunter2@", 1);
 
     let run = verify(&context, &["--format", "json", TINY_SDIST, &url]);
+    insta::assert_snapshot!(run.snapshot(), @r#"
+    exit code: 1
+    ----- stdout -----
+    {"outcome":"fail","project":"tinyproj","version":"1.0.0","filename":"tinyproj-1.0.0.tar.gz","url":"http://bob:****@[HOST]/files/tinyproj-1.0.0.tar.gz","expected":["sha256:69a25f6130fbe75b3c1c0aabddbed8a3b47df9f288022c9c27370d4d5d7f84ff"],"observed":"sha256:d121be3103007b41edf96f8262925f8c7d61894afe9a041843b631f69445bc57","lockfile":"requirements.txt","line":1,"warnings":[],"message":"`tinyproj-1.0.0.tar.gz` changed since it was locked"}
+    ----- stderr -----
+    "#);
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert_eq!(run.stderr, "", "JSON mode keeps stderr for errors");
     assert!(run.stdout.ends_with("}\n") && run.stdout.lines().count() == 1);
@@ -315,6 +407,12 @@ fn json_reports_every_field_on_stdout() {
     download(&context, stranger, stranger);
     let mirror = format!("https://mirror.example/{stranger}");
     let run = verify(&context, &["--format", "json", stranger, &mirror]);
+    insta::assert_snapshot!(run.snapshot(), @r#"
+    exit code: 1
+    ----- stdout -----
+    {"outcome":"fail","project":"depb","version":"1.2.0","filename":"depb-1.2.0.tar.gz","url":"https://mirror.example/depb-1.2.0.tar.gz","expected":[],"observed":"sha256:2ebc46cce000dbdeecd6279c7ad54e94cd6e74d31f4a062644dd1c6bee012ef2","lockfile":"requirements.txt","line":null,"warnings":[],"message":"`depb` is not in the lockfile `requirements.txt`, so `depb-1.2.0.tar.gz` cannot be checked"}
+    ----- stderr -----
+    "#);
     assert_eq!(run.code, 1, "{}", run.stderr);
     let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(json["outcome"], "fail");
@@ -331,6 +429,12 @@ fn json_reports_every_field_on_stdout() {
     download(&context, TINY_WHEEL, TINY_WHEEL);
     let mirror = format!("https://mirror.example/{TINY_WHEEL}");
     let run = verify(&context, &["--format", "json", TINY_WHEEL, &mirror]);
+    insta::assert_snapshot!(run.snapshot(), @r#"
+    exit code: 0
+    ----- stdout -----
+    {"outcome":"pass","project":"tinyproj","version":"1.0.0","filename":"tinyproj-1.0.0-py3-none-any.whl","url":"https://mirror.example/tinyproj-1.0.0-py3-none-any.whl","expected":["sha256:579a70f4d94e0634fed025f489280c121ab96de425a53cda9af7ae4db6619ba4"],"observed":"sha256:579a70f4d94e0634fed025f489280c121ab96de425a53cda9af7ae4db6619ba4","lockfile":"requirements.txt","line":1,"warnings":["`tinyproj-1.0.0-py3-none-any.whl` was recorded from `[INDEX]/files/tinyproj-1.0.0-py3-none-any.whl`, not from `https://mirror.example/tinyproj-1.0.0-py3-none-any.whl` (requirements.txt:1)"],"message":"`tinyproj-1.0.0-py3-none-any.whl` matches a hash recorded for `tinyproj==1.0.0`"}
+    ----- stderr -----
+    "#);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(json["outcome"], "pass");
@@ -351,6 +455,12 @@ fn json_reports_a_retry() {
     download(&context, PLAT_WINDOWS, PLAT_WINDOWS);
     let url = context.server.file_url(PLAT_WINDOWS);
     let run = verify(&context, &["--format", "json", PLAT_WINDOWS, &url]);
+    insta::assert_snapshot!(run.snapshot(), @r#"
+    exit code: 3
+    ----- stdout -----
+    {"outcome":"retry","project":"platpkg","version":"0.5.0","filename":"platpkg-0.5.0-cp311-cp311-win_amd64.whl","url":"[INDEX]/files/platpkg-0.5.0-cp311-cp311-win_amd64.whl","expected":["sha256:16f281f8385ace4bc178ebda2b8126c120ffca1e6ff6cf011959f2b3ac3d66ac","sha256:3c925c99426c4c7faf6335bfeac0ec8210742011737dbec4d618a985b493d529","sha256:8417be7812584c0762114ebea16dbb02ec59ef425e0e50314fef3f6071cc7478","sha256:d78deaa4edca75820c58e55696f90bdf12779846737e6b08d931df321d92bc54"],"observed":"sha256:5c62034ae5a957502a2341d52015ec03ad0481c4edeeb635964c3a0b4149f721","lockfile":"requirements.txt","line":1,"warnings":[],"message":"`platpkg-0.5.0-cp311-cp311-win_amd64.whl` is not recorded for `platpkg==0.5.0`, but 4 other files of it are"}
+    ----- stderr -----
+    "#);
     assert_eq!(run.code, 3, "{}", run.stderr);
     let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(json["outcome"], "retry");
@@ -425,6 +535,16 @@ fn an_entry_without_hashes_fails() {
     download(&context, TINY_SDIST, TINY_SDIST);
     let url = context.server.file_url(TINY_SDIST);
     let run = verify(&context, &[TINY_SDIST, &url]);
+    insta::assert_snapshot!(run.snapshot(), @"
+    exit code: 1
+    ----- stdout -----
+    ----- stderr -----
+    fail: `tinyproj==1.0.0` records no hashes, so `tinyproj-1.0.0.tar.gz` cannot be checked
+      requirement: tinyproj==1.0.0 (requirements.txt:1)
+      url:         [INDEX]/files/tinyproj-1.0.0.tar.gz
+      observed:    sha256:69a25f6130fbe75b3c1c0aabddbed8a3b47df9f288022c9c27370d4d5d7f84ff
+    hint: record them with `hashpin lock`
+    ");
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert_contains(&run.stderr, "`tinyproj==1.0.0` records no hashes");
 }
@@ -468,5 +588,17 @@ fn tampered_bytes_under_another_spelling_of_a_recorded_name_fail() {
     fs_err::write(&tampered, b"tampered bytes").unwrap();
     let url = context.server.file_url("TinyProj-1.0-py3-none-any.whl");
     let run = verify(&context, &[tampered.to_str().unwrap(), &url]);
+    insta::assert_snapshot!(run.snapshot(), @"
+    exit code: 1
+    ----- stdout -----
+    ----- stderr -----
+    fail: `tinyproj-1.0.0-py3-none-any.whl` changed since it was locked (served now as `TinyProj-1.0-py3-none-any.whl`)
+      requirement: tinyproj==1.0.0 (requirements.txt:1)
+      url:         [INDEX]/files/tinyproj-1.0.0-py3-none-any.whl
+      now at:      [INDEX]/files/TinyProj-1.0-py3-none-any.whl
+      recorded:    sha256:579a70f4d94e0634fed025f489280c121ab96de425a53cda9af7ae4db6619ba4
+      observed:    sha256:c90a090615d6c77dfdc45a02d9d18c7cebe71c0d2213efbc7dd50f7e9ea2dbd5
+    hint: do not use it; re-record only if you know why the bytes changed: `hashpin lock --update tinyproj`
+    ");
     assert_eq!(run.code, 1, "{}", run.stderr);
 }
