@@ -438,3 +438,43 @@ fn a_hook_value_that_does_not_split_is_an_input_error() {
     );
     assert_eq!(context.server.request_count(), 0);
 }
+
+// See: https://github.com/hashpin/hashpin/issues/7
+#[test]
+fn a_file_pip_chose_that_the_lockfile_does_not_record_is_refused() {
+    let context = TestContext::new();
+    let sdist = "tinyproj-1.0.0.tar.gz";
+    let hash = format!("sha256:{}", context.server.sha256(sdist));
+    // Only the sdist is recorded; pip resolves recorded projects from wheels only.
+    context.write(
+        "requirements.txt",
+        &format!(
+            "tinyproj==1.0.0 \\\n    --hash={hash}\n    # hashpin: {sdist} {hash} {}\n",
+            context.server.file_url(sdist)
+        ),
+    );
+    let locked = context.read("requirements.txt");
+    let python = context.venv("venv");
+    let run = install(&context, &python, &[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    insta::assert_snapshot!(run.stderr, @r"
+    pip resolved 1 package
+    error: `tinyproj-1.0.0-py3-none-any.whl` is not recorded for `tinyproj==1.0.0`, but 1 other file of it is
+      requirement: tinyproj==1.0.0 (requirements.txt:1)
+      url:         [INDEX]/files/tinyproj-1.0.0-py3-none-any.whl
+      recorded:    sha256:69a25f6130fbe75b3c1c0aabddbed8a3b47df9f288022c9c27370d4d5d7f84ff  tinyproj-1.0.0.tar.gz
+      observed:    sha256:579a70f4d94e0634fed025f489280c121ab96de425a53cda9af7ae4db6619ba4
+    hint: pip chose it for this interpreter; review it, then record it with `hashpin lock --update tinyproj`
+    --- a/requirements.txt
+    +++ b/requirements.txt
+    @@ -1,3 +1,5 @@
+     tinyproj==1.0.0 \
+    +    --hash=sha256:579a70f4d94e0634fed025f489280c121ab96de425a53cda9af7ae4db6619ba4 \
+         --hash=sha256:69a25f6130fbe75b3c1c0aabddbed8a3b47df9f288022c9c27370d4d5d7f84ff
+    +    # hashpin: tinyproj-1.0.0-py3-none-any.whl sha256:579a70f4d94e0634fed025f489280c121ab96de425a53cda9af7ae4db6619ba4 [INDEX]/files/tinyproj-1.0.0-py3-none-any.whl
+         # hashpin: tinyproj-1.0.0.tar.gz sha256:69a25f6130fbe75b3c1c0aabddbed8a3b47df9f288022c9c27370d4d5d7f84ff [INDEX]/files/tinyproj-1.0.0.tar.gz
+    refused: 1 artifact refused, 0 verified; nothing installed, the lockfile unchanged
+    ");
+    assert!(importable(&python, &["tinyproj"]).is_empty());
+    assert_eq!(context.read("requirements.txt"), locked);
+}
