@@ -7,6 +7,8 @@
 //! Non-goal: driving pip's internals; everything goes through `python -m pip` on the command
 //! line, so any pip from 22.2 on works.
 
+use std::collections::HashMap;
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
@@ -14,7 +16,11 @@ use serde::Deserialize;
 use url::Url;
 
 use crate::env_vars::EnvVars;
+use crate::lockfile::PinIndex;
 use crate::name::PackageName;
+use crate::report::Printer;
+use crate::requirements::load::{Loaded, options_in_pip_order};
+use crate::requirements::{FileOption, Target};
 use crate::safe_url::redact_text;
 
 /// Why running pip failed.
@@ -313,6 +319,129 @@ impl Resolution {
         parents.dedup();
         parents
     }
+}
+
+/// Requirements pip gets as a verified local copy instead of their URL, by (file, where the
+/// requirement starts).
+pub(crate) type LocalCopies = HashMap<(PathBuf, usize), String>;
+
+/// How pip resolves without running code from bytes hashpin has not verified yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// Nothing is recorded yet: trust on first use, pip resolves as it would.
+    FirstUse,
+    /// Recorded projects from wheels only (`--only-binary`): a wheel's metadata is read, never
+    /// run. hashpin then checks every byte itself and reports any mismatch its own way.
+    WheelsOnly,
+    /// Every requirement's hashes go to pip, which checks each download before it builds
+    /// anything: for recorded releases that have no wheel for this interpreter.
+    PipHashes,
+}
+
+/// pip's resolution of the lockfiles for `hashpin install`: wheels only for recorded projects, falling back to pip's own hash
+/// checking when a recorded release has no wheel pip can use.
+pub(crate) fn resolve_lockfile(
+    interpreter: &Interpreter,
+    pins: &PinIndex<'_>,
+    loaded: &[Loaded],
+    local_copies: &LocalCopies,
+    index_args: &[String],
+    printer: &Printer,
+) -> Result<crate::pip::Resolution, PipError> {
+    let any_recorded = pins.iter().any(|pin| !pin.record.hashes.is_empty());
+    if !any_recorded {
+        let input = resolution_input(pins, loaded, local_copies, Mode::FirstUse)?;
+        return interpreter.resolve(&[input.path().to_path_buf()], index_args);
+    }
+    let input = resolution_input(pins, loaded, local_copies, Mode::WheelsOnly)?;
+    match interpreter.resolve(&[input.path().to_path_buf()], index_args) {
+        Err(wheels_only @ PipError::Failed { .. }) => {
+            printer.info("a recorded release has no wheel for this interpreter; resolving with pip's own hash checking");
+            let input = resolution_input(pins, loaded, local_copies, Mode::PipHashes)?;
+            // pip checks every hashed download before it builds anything; if it cannot
+            // resolve that way either, the first error says more.
+            match interpreter.resolve(&[input.path().to_path_buf()], index_args) {
+                Err(PipError::Failed { .. }) => Err(wheels_only),
+                other => other,
+            }
+        }
+        other => other,
+    }
+}
+
+/// The requirements pip resolves: every requirement and option of the lockfiles, in one
+/// temporary file (mode 0600: it may hold index credentials), prepared for `mode`.
+fn resolution_input(
+    pins: &PinIndex<'_>,
+    loaded: &[Loaded],
+    local_copies: &LocalCopies,
+    mode: Mode,
+) -> Result<tempfile::NamedTempFile, PipError> {
+    let mut text = String::new();
+    for (document, option) in options_in_pip_order(loaded) {
+        let directory = document.path.parent().unwrap_or(Path::new("."));
+        let absolute = |value: &str| {
+            let joined = directory.join(value);
+            if joined.exists() {
+                std::path::absolute(&joined)
+                    .unwrap_or(joined)
+                    .display()
+                    .to_string()
+            } else {
+                value.to_string()
+            }
+        };
+        let line = match &option.value {
+            FileOption::IndexUrl(url) => format!("--index-url {url}"),
+            FileOption::ExtraIndexUrl(url) => format!("--extra-index-url {url}"),
+            FileOption::NoIndex => "--no-index".into(),
+            FileOption::FindLinks(value) => format!("--find-links {}", absolute(value)),
+            FileOption::TrustedHost(host) => format!("--trusted-host {host}"),
+            FileOption::Constraint(path) => format!("--constraint {}", absolute(path)),
+            FileOption::Pre => "--pre".into(),
+            FileOption::PreferBinary => "--prefer-binary".into(),
+            FileOption::OnlyBinary(value) => format!("--only-binary {value}"),
+            FileOption::NoBinary(value) => format!("--no-binary {value}"),
+            FileOption::RequireHashes
+            | FileOption::Requirement(_)
+            | FileOption::Editable(_)
+            | FileOption::Other(_) => continue,
+        };
+        text.push_str(&line);
+        text.push('\n');
+    }
+    let mut wheels_only = Vec::new();
+    for pin in pins.iter() {
+        let entry = pin.entry;
+        match local_copies.get(&(pin.document.path.clone(), entry.requirement.span.start)) {
+            Some(local) => text.push_str(local),
+            None => text.push_str(&entry.requirement.value),
+        }
+        let hashes = &pin.record.hashes;
+        match mode {
+            Mode::PipHashes => {
+                for hash in hashes {
+                    let _ = write!(text, " --hash={hash}");
+                }
+            }
+            Mode::WheelsOnly if !hashes.is_empty() => {
+                if let Target::Pep508(requirement) = &entry.target {
+                    wheels_only.push(requirement.name.to_string());
+                }
+            }
+            Mode::WheelsOnly | Mode::FirstUse => {}
+        }
+        text.push('\n');
+    }
+    if !wheels_only.is_empty() {
+        let _ = writeln!(text, "--only-binary {}", wheels_only.join(","));
+    }
+    let mut file = tempfile::Builder::new()
+        .prefix("hashpin-resolve-")
+        .suffix(".txt")
+        .tempfile()?;
+    std::io::Write::write_all(&mut file, text.as_bytes())?;
+    Ok(file)
 }
 
 #[cfg(test)]

@@ -35,12 +35,12 @@ use crate::judge::{
 };
 use crate::lockfile::{Lockable, Lookup, Pin, PinIndex, PinnedVersion, Record};
 use crate::persist;
-use crate::pip::{Interpreter, PipError, Resolution, Resolved};
+use crate::pip::{Interpreter, LocalCopies, PipError, Resolution, Resolved};
 use crate::report::install::{self as view, ArtifactJson, InstallJson, Refusal};
 use crate::report::verdict::{About, headline};
 use crate::report::{Printer, Style};
 use crate::requirements::edit::{Splice, apply, new_entry, pin as pin_edit};
-use crate::requirements::load::{Loaded, Role, load, options_in_pip_order};
+use crate::requirements::load::{Loaded, Role, load};
 use crate::requirements::{FileOption, Target};
 use crate::safe_url::{Redacted, recordable};
 use crate::survey::{self, Plan, location, plural};
@@ -138,7 +138,7 @@ fn install(args: &InstallArgs, context: &Context, json: &mut InstallJson) -> Res
     }
 
     // 1. pip resolves, for the target interpreter.
-    let resolution = match resolve(
+    let resolution = match crate::pip::resolve_lockfile(
         &interpreter,
         &pins,
         &loaded,
@@ -149,10 +149,9 @@ fn install(args: &InstallArgs, context: &Context, json: &mut InstallJson) -> Res
         Ok(resolution) => resolution,
         Err(PipError::HashMismatch { stderr }) => {
             printer.err(&stderr);
-            printer.err(&format!(
-                "{}: pip's own hash check refused a download during resolution; nothing installed",
-                printer.err_style(Style::Red, "refused")
-            ));
+            printer.refused(
+                "pip's own hash check refused a download during resolution; nothing installed",
+            );
             return Ok(Status::Failure);
         }
         Err(error) => return Err(error.into()),
@@ -302,9 +301,8 @@ fn install(args: &InstallArgs, context: &Context, json: &mut InstallJson) -> Res
         for failure in &hook_failures {
             printer.error_text(&format!("a hook refused {failure}"));
         }
-        printer.err(&format!(
-            "{}: {} {} refused by hooks; nothing installed",
-            printer.err_style(Style::Red, "refused"),
+        printer.refused(&format!(
+            "{} {} refused by hooks; nothing installed",
             hook_failures.len(),
             plural(hook_failures.len(), "artifact", "artifacts")
         ));
@@ -556,10 +554,6 @@ fn refuse_editables(loaded: &[Loaded]) -> Result<()> {
     Ok(())
 }
 
-/// Requirements pip gets as a verified local copy instead of their URL, by (file, where the
-/// requirement starts).
-type LocalCopies = HashMap<(std::path::PathBuf, usize), String>;
-
 /// Downloads every direct-URL requirement that has recorded hashes and asks the judge about it;
 /// a pass is copied under `directory` and pip is pointed at that copy, anything else refused.
 fn verify_direct_urls(
@@ -774,125 +768,6 @@ fn run_hooks_once(
         }
     }
     Ok(HookOutcome::Pass)
-}
-
-/// How pip resolves without running code from bytes hashpin has not verified yet.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Mode {
-    /// Nothing is recorded yet: trust on first use, pip resolves as it would.
-    FirstUse,
-    /// Recorded projects from wheels only (`--only-binary`): a wheel's metadata is read, never
-    /// run. hashpin then checks every byte itself and reports any mismatch its own way.
-    WheelsOnly,
-    /// Every requirement's hashes go to pip, which checks each download before it builds
-    /// anything: for recorded releases that have no wheel for this interpreter.
-    PipHashes,
-}
-
-/// pip's resolution: wheels only for recorded projects, falling back to pip's own hash
-/// checking when a recorded release has no wheel pip can use.
-fn resolve(
-    interpreter: &Interpreter,
-    pins: &PinIndex<'_>,
-    loaded: &[Loaded],
-    local_copies: &LocalCopies,
-    index_args: &[String],
-    printer: &Printer,
-) -> Result<crate::pip::Resolution, PipError> {
-    let any_recorded = pins.iter().any(|pin| !pin.record.hashes.is_empty());
-    if !any_recorded {
-        let input = resolution_input(pins, loaded, local_copies, Mode::FirstUse)?;
-        return interpreter.resolve(&[input.path().to_path_buf()], index_args);
-    }
-    let input = resolution_input(pins, loaded, local_copies, Mode::WheelsOnly)?;
-    match interpreter.resolve(&[input.path().to_path_buf()], index_args) {
-        Err(wheels_only @ PipError::Failed { .. }) => {
-            printer.info("a recorded release has no wheel for this interpreter; resolving with pip's own hash checking");
-            let input = resolution_input(pins, loaded, local_copies, Mode::PipHashes)?;
-            // pip checks every hashed download before it builds anything; if it cannot
-            // resolve that way either, the first error says more.
-            match interpreter.resolve(&[input.path().to_path_buf()], index_args) {
-                Err(PipError::Failed { .. }) => Err(wheels_only),
-                other => other,
-            }
-        }
-        other => other,
-    }
-}
-
-/// The requirements pip resolves: every requirement and option of the lockfiles, in one
-/// temporary file (mode 0600: it may hold index credentials), prepared for `mode`.
-fn resolution_input(
-    pins: &PinIndex<'_>,
-    loaded: &[Loaded],
-    local_copies: &LocalCopies,
-    mode: Mode,
-) -> Result<tempfile::NamedTempFile, PipError> {
-    let mut text = String::new();
-    for (document, option) in options_in_pip_order(loaded) {
-        let directory = document.path.parent().unwrap_or(Path::new("."));
-        let absolute = |value: &str| {
-            let joined = directory.join(value);
-            if joined.exists() {
-                std::path::absolute(&joined)
-                    .unwrap_or(joined)
-                    .display()
-                    .to_string()
-            } else {
-                value.to_string()
-            }
-        };
-        let line = match &option.value {
-            FileOption::IndexUrl(url) => format!("--index-url {url}"),
-            FileOption::ExtraIndexUrl(url) => format!("--extra-index-url {url}"),
-            FileOption::NoIndex => "--no-index".into(),
-            FileOption::FindLinks(value) => format!("--find-links {}", absolute(value)),
-            FileOption::TrustedHost(host) => format!("--trusted-host {host}"),
-            FileOption::Constraint(path) => format!("--constraint {}", absolute(path)),
-            FileOption::Pre => "--pre".into(),
-            FileOption::PreferBinary => "--prefer-binary".into(),
-            FileOption::OnlyBinary(value) => format!("--only-binary {value}"),
-            FileOption::NoBinary(value) => format!("--no-binary {value}"),
-            FileOption::RequireHashes
-            | FileOption::Requirement(_)
-            | FileOption::Editable(_)
-            | FileOption::Other(_) => continue,
-        };
-        text.push_str(&line);
-        text.push('\n');
-    }
-    let mut wheels_only = Vec::new();
-    for pin in pins.iter() {
-        let entry = pin.entry;
-        match local_copies.get(&(pin.document.path.clone(), entry.requirement.span.start)) {
-            Some(local) => text.push_str(local),
-            None => text.push_str(&entry.requirement.value),
-        }
-        let hashes = &pin.record.hashes;
-        match mode {
-            Mode::PipHashes => {
-                for hash in hashes {
-                    let _ = write!(text, " --hash={hash}");
-                }
-            }
-            Mode::WheelsOnly if !hashes.is_empty() => {
-                if let Target::Pep508(requirement) = &entry.target {
-                    wheels_only.push(requirement.name.to_string());
-                }
-            }
-            Mode::WheelsOnly | Mode::FirstUse => {}
-        }
-        text.push('\n');
-    }
-    if !wheels_only.is_empty() {
-        let _ = writeln!(text, "--only-binary {}", wheels_only.join(","));
-    }
-    let mut file = tempfile::Builder::new()
-        .prefix("hashpin-resolve-")
-        .suffix(".txt")
-        .tempfile()?;
-    std::io::Write::write_all(&mut file, text.as_bytes())?;
-    Ok(file)
 }
 
 /// Recorded artifacts of the release, other than the one given, whose tags suit the

@@ -22,7 +22,7 @@ use crate::judge::{Policy, Recording, Scope, Verdict, judge};
 use crate::lockfile::{Lockable, PinIndex, PinnedVersion, classify};
 use crate::name::PackageName;
 use crate::pip::{Interpreter, PipError, Resolution};
-use crate::report::{self, Style};
+use crate::report;
 use crate::requirements::load::{Loaded, Role, load};
 use crate::requirements::{Document, parse};
 use crate::survey::{self, Plan};
@@ -344,9 +344,8 @@ fn verify_kept_sdists(
         input.display(),
         names.join(" ")
     ));
-    printer.err(&format!(
-        "{}: {}; nothing written, pip not run",
-        printer.err_style(Style::Red, "refused"),
+    printer.refused(&format!(
+        "{}; nothing written, pip not run",
         report::verdict::refusal_counts(&refused)
     ));
     Ok(Some(Status::Failure))

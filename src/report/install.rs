@@ -6,8 +6,8 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
+use super::Printer;
 use super::verdict::{About, details, print_lockfile_diffs};
-use super::{Printer, Style};
 use crate::hash::HashDigest;
 use crate::judge::{Judged, Status};
 use crate::pip::Resolved;
@@ -138,9 +138,8 @@ pub(crate) fn print_refusals(
         }
     }
     print_lockfile_diffs(printer, loaded, splices);
-    printer.err(&format!(
-        "{}: {} {} refused, {verified} verified; nothing installed, the lockfile unchanged",
-        printer.err_style(Style::Red, "refused"),
+    printer.refused(&format!(
+        "{} {} refused, {verified} verified; nothing installed, the lockfile unchanged",
         refusals.len(),
         plural(refusals.len(), "artifact", "artifacts"),
     ));

@@ -178,6 +178,11 @@ impl Printer {
         self.labelled("error", Style::Red, text);
     }
 
+    /// `refused: ...`: the last line of a refusal, saying what refused and what was not done.
+    pub(crate) fn refused(&self, text: &str) {
+        self.labelled("refused", Style::Red, text);
+    }
+
     /// `hint: ...`.
     pub(crate) fn hint(&self, text: &str) {
         self.err(&format!("{} {text}", self.err_style(Style::Cyan, "hint:")));

@@ -306,11 +306,7 @@ pub(crate) fn print_refusal_summary(
             names.join(" ")
         ));
     }
-    printer.err(&format!(
-        "{}: {}; {tail}",
-        printer.err_style(Style::Red, "refused"),
-        refusal_counts(verdicts)
-    ));
+    printer.refused(&format!("{}; {tail}", refusal_counts(verdicts)));
 }
 
 /// What `lock` tells a person about an entry it writes: files new on the index (one warning per
