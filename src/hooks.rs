@@ -1308,14 +1308,7 @@ timeout = 2.5
         let address = listener.local_addr().unwrap();
         thread::spawn(move || {
             if let Ok((mut stream, _)) = listener.accept() {
-                let mut request = Vec::new();
-                let mut buffer = [0_u8; 1024];
-                while !request.windows(4).any(|window| window == b"\r\n\r\n") {
-                    match stream.read(&mut buffer) {
-                        Ok(0) | Err(_) => break,
-                        Ok(read) => request.extend_from_slice(&buffer[..read]),
-                    }
-                }
+                crate::test_http::read_request_head(&mut stream);
                 let _ = write!(
                     stream,
                     "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",

@@ -26,6 +26,8 @@ mod requirements;
 mod safe_url;
 mod shell_words;
 mod survey;
+#[cfg(test)]
+mod test_http;
 
 use std::process::ExitCode;
 use std::time::Instant;

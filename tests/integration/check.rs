@@ -1,9 +1,7 @@
 //! `hashpin check`: one test per status, mixes of them, the inside-the-archive report, JSON,
 //! exit codes, `--strict`, and a lockfile that is never written.
 
-use std::io::{Cursor, Read, Write};
-
-use crate::harness::{Run, TestContext, republished_wheel, testdata_artifact};
+use crate::harness::{Run, TestContext, republished_wheel, rewrite_tiny_wheel, testdata_artifact};
 
 const TINY_WHEEL: &str = "tinyproj-1.0.0-py3-none-any.whl";
 const TINY_SDIST: &str = "tinyproj-1.0.0.tar.gz";
@@ -513,26 +511,10 @@ fn a_download_that_fails_is_an_error_not_missing() {
 fn a_file_claiming_another_version_still_shows_what_changed_inside() {
     let context = TestContext::new();
     locked(&context);
-    let original = fs_err::read(testdata_artifact("tinyproj", TINY_WHEEL)).unwrap();
-    let mut archive = zip::ZipArchive::new(Cursor::new(original)).unwrap();
-    let mut writer = zip::ZipWriter::new(Cursor::new(Vec::new()));
-    let options = zip::write::SimpleFileOptions::default();
-    for index in 0..archive.len() {
-        let mut member = archive.by_index(index).unwrap();
-        let name = member.name().unwrap().to_string();
-        let mut text = String::new();
-        member.read_to_string(&mut text).unwrap();
-        writer.start_file(name, options).unwrap();
-        writer
-            .write_all(
-                text.replace("Version: 1.0.0", "Version: 1.0.0.post0")
-                    .as_bytes(),
-            )
-            .unwrap();
-    }
-    writer.start_file("evil.pth", options).unwrap();
-    writer.write_all(b"import os\n").unwrap();
-    let bytes = writer.finish().unwrap().into_inner();
+    let bytes = rewrite_tiny_wheel(
+        |_, text| text.replace("Version: 1.0.0", "Version: 1.0.0.post0"),
+        ("evil.pth", "import os\n"),
+    );
     context.server.replace_bytes(TINY_WHEEL, bytes);
     let run = check(&context, &[]);
     insta::assert_snapshot!(run.snapshot(), @r"

