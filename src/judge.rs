@@ -379,6 +379,13 @@ impl Verdict {
             .filter(move |judged| self.outcome_of(judged) == outcome)
     }
 
+    /// The gravest judgement: what a command about one file reports.
+    pub(crate) fn gravest(&self) -> Option<&Judged> {
+        self.artifacts
+            .iter()
+            .max_by_key(|judged| self.outcome_of(judged))
+    }
+
     /// Whether anything refuses.
     pub(crate) fn refuses(&self) -> bool {
         self.outcome() >= Outcome::Retry
@@ -411,7 +418,31 @@ pub(crate) fn confirmed_by_index(record: &Record, file: &Candidate) -> Option<Ve
         .filter(|provenance| corresponds(provenance, &listed))
         .map(|provenance| provenance.hash.clone())
         .collect();
-    (!hashes.is_empty() && hashes.iter().all(|hash| file.declared.contains(hash))).then_some(hashes)
+    // Every recorded digest declared, and nothing else declared in a recorded algorithm: an
+    // index that contradicts itself (its JSON API against its simple page) gets downloaded.
+    let consistent = file.declared.iter().all(|declared| {
+        hashes.contains(declared)
+            || hashes
+                .iter()
+                .all(|hash| hash.algorithm != declared.algorithm)
+    });
+    (!hashes.is_empty() && consistent && hashes.iter().all(|hash| file.declared.contains(hash)))
+        .then_some(hashes)
+}
+
+/// Whether a sighting's bytes stand on their own (downloaded, or not seen at all), or the index
+/// confirms exactly hashes recorded for that very file.
+fn vouches_only_for_records(record: &Record, sighting: &Sighting) -> bool {
+    let Bytes::ConfirmedByIndex(hashes) = &sighting.bytes else {
+        return true;
+    };
+    !hashes.is_empty()
+        && hashes.iter().all(|hash| {
+            record
+                .files
+                .iter()
+                .any(|provenance| provenance.hash == *hash && corresponds(provenance, sighting))
+        })
 }
 
 /// The algorithms to compute for a file: the policy's, every recorded one, every declared one.
@@ -421,9 +452,7 @@ pub(crate) fn algorithms_for(
     pin: HashAlgorithm,
 ) -> Vec<HashAlgorithm> {
     let mut algorithms: Vec<HashAlgorithm> = record
-        .hashes
-        .iter()
-        .map(|hash| hash.algorithm)
+        .algorithms()
         .chain(file.declared.iter().map(|digest| digest.algorithm))
         .chain([pin, HashAlgorithm::Sha256])
         .collect();
@@ -434,6 +463,27 @@ pub(crate) fn algorithms_for(
 
 /// Judges what was seen of an entry's files against what it records.
 pub(crate) fn judge(record: &Record, sightings: &[Sighting], policy: Policy) -> Verdict {
+    // An index's word only ever confirms what is recorded: a confirmation that is not exactly
+    // the records of its file counts as bytes never seen, whatever the caller built.
+    let vouched: Vec<Sighting>;
+    let sightings = if sightings
+        .iter()
+        .all(|sighting| vouches_only_for_records(record, sighting))
+    {
+        sightings
+    } else {
+        vouched = sightings
+            .iter()
+            .map(|sighting| {
+                let mut sighting = sighting.clone();
+                if !vouches_only_for_records(record, &sighting) {
+                    sighting.bytes = Bytes::Unread;
+                }
+                sighting
+            })
+            .collect();
+        &vouched
+    };
     let release = policy.scope == Scope::Release;
     let mut artifacts = Vec::new();
 
@@ -531,6 +581,10 @@ fn judge_record(provenance: &Provenance, sightings: &[Sighting], release: bool) 
         judged.why = Some(Why::GoneFromListing);
         return Some(judged);
     };
+    // Bytes seen without a digest in the record's algorithm cannot vouch for the record.
+    if sighting.seen() && sighting.digest(provenance.hash.algorithm).is_none() {
+        return None;
+    }
     judged.sighting = Some(index);
     judged.yanked.clone_from(&sighting.file.yanked);
     judged.observed = sighting.digest(provenance.hash.algorithm).cloned();
@@ -630,8 +684,19 @@ fn explain_unrecorded(
     recorded: &[Judged],
     unrecorded: &mut Vec<Judged>,
 ) {
-    let listed: Vec<&Sighting> = sightings.iter().filter(|s| s.listed).collect();
-    if listed.is_empty() || !listed.iter().all(|sighting| sighting.seen()) {
+    // A listed file whose download failed might be the one a hash belongs to: no conclusion.
+    // One that answers 404 is not there, and cannot hide a republished file.
+    if sightings
+        .iter()
+        .any(|sighting| sighting.listed && matches!(sighting.bytes, Bytes::Unread))
+    {
+        return;
+    }
+    let listed: Vec<&Sighting> = sightings
+        .iter()
+        .filter(|sighting| sighting.listed && sighting.seen())
+        .collect();
+    if listed.is_empty() {
         return;
     }
     let matched_any = listed
@@ -747,7 +812,10 @@ fn accepted(record: &Record, sightings: &[Sighting], policy: Policy) -> Pins {
         pins.hashes = record
             .hashes
             .iter()
-            .filter(|hash| !replaced.iter().any(|provenance| provenance.hash == **hash))
+            .filter(|hash| {
+                !replaced.iter().any(|provenance| provenance.hash == **hash)
+                    || pins.provenance.iter().any(|kept| kept.hash == **hash)
+            })
             .cloned()
             .collect();
     }
@@ -767,8 +835,9 @@ fn finish(pins: &mut Pins) {
 }
 
 /// Judges one file against every entry that pins its release (several under different
-/// markers): any entry that passes it passes it; otherwise a failure outranks a retry, since it
-/// says more. `None` when there is no entry.
+/// markers): any entry that records the release and passes it passes it; otherwise a failure
+/// outranks a retry, since it says more. Entries that record nothing count only when none
+/// records anything. `None` when there is no entry.
 pub(crate) fn judge_among<'p, 'a>(
     pins: &[&'p Pin<'a>],
     sighting: &Sighting,
@@ -779,7 +848,12 @@ pub(crate) fn judge_among<'p, 'a>(
         Outcome::Fail => 1,
         Outcome::Retry => 2,
     };
+    // Markers are not evaluated here, so an entry that records nothing (say, for another
+    // platform) must not outvote one that records this release: it is only asked when no entry
+    // records anything.
+    let any_recorded = pins.iter().any(|pin| !pin.record.hashes.is_empty());
     pins.iter()
+        .filter(|pin| !any_recorded || !pin.record.hashes.is_empty())
         .map(|pin| {
             let verdict = judge(&pin.record, std::slice::from_ref(sighting), policy);
             (*pin, verdict)
@@ -1126,5 +1200,120 @@ mod tests {
         let verdict = judge(&record(&[(SDIST, b"s")]), &[yanked], LOCK);
         assert_eq!(statuses(&verdict), [(Status::Verified, SDIST)]);
         assert_eq!(verdict.outcome(), Outcome::Warn);
+    }
+
+    #[test]
+    fn every_record_of_a_file_holds_whatever_their_order() {
+        // Right first, wrong second: a command judging one file must still refuse it.
+        let mut record = record(&[(WHEEL, b"w")]);
+        let wrong = digests(b"other")
+            .get(HashAlgorithm::Sha512)
+            .unwrap()
+            .clone();
+        record.hashes.push(wrong.clone());
+        record.files.push(Provenance {
+            hash: wrong.clone(),
+            ..provenance(WHEEL, b"w")
+        });
+        let verdict = judge(&record, &[listed(WHEEL, b"w")], VERIFY);
+        assert_eq!(verdict.outcome(), Outcome::Fail);
+        let gravest = verdict.gravest().unwrap();
+        assert_eq!(
+            (gravest.status, &gravest.recorded),
+            (Status::Changed, &vec![wrong])
+        );
+        // The record's algorithms are all computed, not only those of `--hash` options.
+        let file = listed(WHEEL, b"w").file;
+        assert!(
+            algorithms_for(&record, &file, HashAlgorithm::Sha256).contains(&HashAlgorithm::Sha512)
+        );
+    }
+
+    #[test]
+    fn a_file_that_answers_404_cannot_hide_a_republished_one() {
+        let record = bare(&[sha(b"w"), sha(b"s")]);
+        let mut decoy = listed("pkg-1.0-py2-none-any.whl", b"");
+        decoy.bytes = Bytes::Gone;
+        let verdict = judge(
+            &record,
+            &[listed(WHEEL, b"evil"), listed(SDIST, b"s"), decoy.clone()],
+            CHECK,
+        );
+        assert_eq!(verdict.outcome(), Outcome::Fail, "{verdict:?}");
+        assert!(statuses(&verdict).contains(&(Status::Republished, WHEEL)));
+        // A download that failed, though, leaves the question open.
+        decoy.bytes = Bytes::Unread;
+        let verdict = judge(
+            &record,
+            &[listed(WHEEL, b"evil"), listed(SDIST, b"s"), decoy],
+            CHECK,
+        );
+        assert!(!statuses(&verdict).contains(&(Status::Republished, WHEEL)));
+    }
+
+    #[test]
+    fn an_index_confirmation_never_becomes_a_record() {
+        // A caller handing the judge an index's word for a file nothing records gets nothing
+        // recorded, in a first lock or a deliberate re-record.
+        let confirmed = Sighting {
+            file: listed(SDIST, b"s").file,
+            listed: true,
+            bytes: Bytes::ConfirmedByIndex(vec![sha(b"s")]),
+        };
+        for policy in [LOCK, UPDATE] {
+            let verdict = judge(&Record::default(), std::slice::from_ref(&confirmed), policy);
+            assert!(verdict.artifacts.is_empty(), "{verdict:?}");
+            assert!(verdict.pins.hashes.is_empty() && verdict.accepted.hashes.is_empty());
+        }
+        // Nor may it confirm another hash than the one recorded for that file.
+        let verdict = judge(&record(&[(WHEEL, b"s")]), &[confirmed], LOCK);
+        assert!(verdict.pins.provenance.iter().all(|p| p.filename == WHEEL));
+    }
+
+    #[test]
+    fn an_index_that_contradicts_itself_is_not_taken_at_its_word() {
+        let record = record(&[(SDIST, b"s")]);
+        let mut file = listed(SDIST, b"s").file;
+        file.declared = vec![sha(b"s"), sha(b"other")];
+        assert_eq!(confirmed_by_index(&record, &file), None);
+        // A digest in an algorithm nothing records does not stand in the way.
+        file.declared = vec![
+            sha(b"s"),
+            digests(b"s").get(HashAlgorithm::Sha512).unwrap().clone(),
+        ];
+        assert!(confirmed_by_index(&record, &file).is_some());
+    }
+
+    #[test]
+    fn an_entry_that_records_nothing_cannot_outvote_one_that_records() {
+        use crate::lockfile::{Lookup, PinIndex};
+        use crate::requirements::load::{Loaded, Role};
+        let text = format!(
+            "pkg==1.0 ; sys_platform != 'win32' --hash={}\n    # hashpin: {WHEEL} {} {}\npkg==1.0 ; sys_platform == 'win32'\n",
+            sha(b"w"),
+            sha(b"w"),
+            url(WHEEL)
+        );
+        let loaded = vec![Loaded {
+            document: crate::requirements::parse(std::path::Path::new("r.txt"), text, &|_| None)
+                .unwrap(),
+            role: Role::Requirements,
+            includes: Vec::new(),
+            root: Some(0),
+        }];
+        let pins = PinIndex::new(&loaded);
+        let Lookup::Pinned(found) = pins.lookup(&crate::name::PackageName::new("pkg"), "1.0")
+        else {
+            panic!("both entries pin 1.0");
+        };
+        let first_use = Policy::new(Scope::Files, Recording::FirstUse);
+        let (pin, verdict) = judge_among(&found, &listed(WHEEL, b"evil"), first_use).unwrap();
+        assert_eq!(pin.line.number, 1);
+        assert_eq!(verdict.outcome(), Outcome::Fail);
+        let (_, verdict) = judge_among(&found, &listed(WHEEL, b"w"), first_use).unwrap();
+        assert_eq!(verdict.outcome(), Outcome::Pass);
+        // With nothing recorded anywhere, the first sighting is recorded.
+        let (_, verdict) = judge_among(&found[1..], &listed(WHEEL, b"evil"), first_use).unwrap();
+        assert_eq!(statuses(&verdict), [(Status::RecordedNow, WHEEL)]);
     }
 }

@@ -187,6 +187,14 @@ impl Record {
         }
     }
 
+    /// Every algorithm the record uses, in `--hash` options or provenance lines.
+    pub(crate) fn algorithms(&self) -> impl Iterator<Item = crate::hash::HashAlgorithm> + '_ {
+        self.hashes
+            .iter()
+            .chain(self.files.iter().map(|file| &file.hash))
+            .map(|hash| hash.algorithm)
+    }
+
     /// Recorded hashes that no provenance line names: written by pip-compile, uv, peep or a
     /// person, they say which bytes are allowed but not for which file.
     pub(crate) fn bare_hashes(&self) -> impl Iterator<Item = &HashDigest> {

@@ -535,19 +535,61 @@ fn no_files_error(
     .into()
 }
 
-/// The error for a requirement no index has a release for (`label`, at `location`), from
-/// hashpin's own look at the indexes: an input error naming the versions or the nearest names
-/// (exit 2), or the listing's own failure (exit 4).
-pub(crate) fn release_not_found(
+/// pip's "No matching distribution found for NAME", said the way `hashpin lock` says it:
+/// hashpin lists NAME itself, so a misspelt or unreleased project is an input error (exit 2)
+/// naming the file and line, and the versions listed or the nearest project names; an index
+/// that cannot be reached is an operational error (exit 4). When the indexes do list a version
+/// the requirement allows, pip had another reason (`Requires-Python`, a conflict), and its own
+/// error is passed on, as is any other pip failure.
+pub(crate) fn explain_unfound(
+    error: anyhow::Error,
     client: &Client,
-    project: &PackageName,
-    location: &str,
-    label: &str,
+    pins: &PinIndex<'_>,
 ) -> anyhow::Error {
-    match client.list_project(project) {
-        Ok(listing) => no_files_error(location, label, &listing, project, client),
-        Err(error) => error.into(),
+    let Some(crate::pip::PipError::Failed { stderr, .. }) =
+        error.downcast_ref::<crate::pip::PipError>()
+    else {
+        return error;
+    };
+    let Some(wanted) = stderr
+        .lines()
+        .find_map(|line| line.split("No matching distribution found for ").nth(1))
+    else {
+        return error;
+    };
+    let name_end = wanted
+        .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
+        .unwrap_or(wanted.len());
+    let project = PackageName::new(&wanted[..name_end]);
+    let entry = pins.for_project(&project).next();
+    let (location, label) = entry.map_or_else(
+        || (String::new(), wanted.trim().to_string()),
+        |pin| (format!("{}: ", pin.location()), pin.shown()),
+    );
+    let listing = match client.list_project(&project) {
+        Ok(listing) => listing,
+        Err(index_error) => return index_error.into(),
+    };
+    let allows = |version: &pep440_rs::Version| match entry.map(|pin| &pin.entry.target) {
+        Some(crate::requirements::Target::Pep508(requirement)) => match &requirement.version_or_url
+        {
+            Some(pep508_rs::VersionOrUrl::VersionSpecifier(specifiers)) => {
+                specifiers.contains(version)
+            }
+            _ => true,
+        },
+        _ => true,
+    };
+    let listed_and_allowed = listing
+        .files
+        .iter()
+        .filter_map(|file| ArtifactName::parse(&file.filename, Some(&project)).ok())
+        .filter(|artifact| artifact.project == project)
+        .any(|artifact| artifact.version.as_ref().is_some_and(allows));
+    if listed_and_allowed {
+        return error;
     }
+    no_files_error(&location, &label, &listing, &project, client)
 }
 
 /// Adds what PyPI's JSON API declares (blake2b-256 besides sha256) to each release's files, so

@@ -127,7 +127,7 @@ fn fetch_requests(plans: &[Plan<'_>]) -> Vec<FetchRequest> {
     };
     for plan in plans {
         let record = plan.record();
-        let recorded: Vec<HashAlgorithm> = record.hashes.iter().map(|h| h.algorithm).collect();
+        let recorded: Vec<HashAlgorithm> = record.algorithms().collect();
         for provenance in &record.files {
             if let Ok(url) = Url::parse(&provenance.url) {
                 add(&url, &recorded);

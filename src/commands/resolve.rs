@@ -225,38 +225,17 @@ fn resolve(
     Ok(interpreter.resolve(&[input.to_path_buf()], &index_args)?)
 }
 
-/// pip's "No matching distribution found for NAME", said the way `hashpin lock` says it: hashpin
-/// lists NAME itself, so a misspelt or unreleased project is an input error (exit 2) naming the
-/// versions listed or the nearest project names, and an index that cannot be reached is an
-/// operational error (exit 4). Any other pip failure is passed on as it is.
+/// pip's failure, explained as `hashpin lock` would explain it where it can.
 fn explain_unfound(
     error: anyhow::Error,
     inputs: &[Loaded],
     args: &LockArgs,
     context: &Context,
 ) -> anyhow::Error {
-    let Some(PipError::Failed { stderr, .. }) = error.downcast_ref::<PipError>() else {
-        return error;
-    };
-    let Some(wanted) = stderr
-        .lines()
-        .find_map(|line| line.split("No matching distribution found for ").nth(1))
-    else {
-        return error;
-    };
-    let name_end = wanted
-        .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
-        .unwrap_or(wanted.len());
-    let project = PackageName::new(&wanted[..name_end]);
-    let Ok(client) = survey::open_client(&args.index, inputs, &*context.env) else {
-        return error;
-    };
-    let pins = PinIndex::new(inputs);
-    let (location, label) = pins.for_project(&project).next().map_or_else(
-        || (String::new(), wanted.trim().to_string()),
-        |pin| (format!("{}: ", pin.location()), pin.shown()),
-    );
-    survey::release_not_found(&client, &project, &location, &label)
+    match survey::open_client(&args.index, inputs, &*context.env) {
+        Ok(client) => survey::explain_unfound(error, &client, &PinIndex::new(inputs)),
+        Err(_) => error,
+    }
 }
 
 /// Whether pip failed because the requirements cannot all be satisfied together.

@@ -81,7 +81,7 @@ pub(crate) fn run(args: &VerifyArgs, context: &Context) -> Result<Status> {
     // sha512 pin is checked as a sha512.
     let algorithms = pins
         .for_project(&artifact.project)
-        .flat_map(|pin| pin.record.hashes.iter().map(|hash| hash.algorithm))
+        .flat_map(|pin| pin.record.algorithms())
         .chain([HashAlgorithm::Sha256]);
     let digests = hash_file(&args.artifact, algorithms)?;
 
@@ -174,7 +174,7 @@ fn decide(
                 requirement: pin.shown(),
                 location: None,
             });
-            let Some(judged) = verdict.artifacts.first() else {
+            let Some(judged) = verdict.gravest() else {
                 return;
             };
             let outcome = verdict.outcome_of(judged);

@@ -580,3 +580,27 @@ fn a_download_error_under_hashes_without_filenames_is_not_a_republish() {
     assert_eq!(run.code, 4, "{}", run.snapshot());
     assert!(!run.stdout.contains("republished"), "{}", run.stdout);
 }
+
+// See: https://github.com/hashpin/hashpin/issues/7
+#[test]
+fn a_listed_file_that_answers_404_cannot_hide_a_republished_one() {
+    let context = TestContext::new();
+    hashes_without_filenames(&context);
+    context
+        .server
+        .replace_bytes(TINY_SDIST, b"republished".to_vec());
+    let decoy = "tinyproj-1.0.0-py2-none-any.whl";
+    context
+        .server
+        .add_file("tinyproj", decoy, context.server.bytes(TINY_WHEEL));
+    context
+        .server
+        .fail_times(&format!("/files/{decoy}"), 404, 100);
+    let run = check(&context, &[]);
+    assert_eq!(run.code, 1, "{}", run.snapshot());
+    assert!(
+        run.stdout.contains("probably republished"),
+        "{}",
+        run.stdout
+    );
+}

@@ -478,3 +478,21 @@ fn a_file_pip_chose_that_the_lockfile_does_not_record_is_refused() {
     assert!(importable(&python, &["tinyproj"]).is_empty());
     assert_eq!(context.read("requirements.txt"), locked);
 }
+
+// See: https://github.com/hashpin/hashpin/issues/7
+#[test]
+fn a_misspelt_project_is_an_input_error_with_a_suggestion_as_in_lock() {
+    let context = TestContext::new();
+    context.write("requirements.txt", "tinyprj==1.0.0\n");
+    let python = context.venv("venv");
+    let run = install(&context, &python, &[]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(
+            "error: requirements.txt:1: no files for `tinyprj==1.0.0` in `[INDEX]/simple/`\nhint: no release of `tinyprj` is listed there; did you mean `tinyproj`?"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(context.read("requirements.txt"), "tinyprj==1.0.0\n");
+}

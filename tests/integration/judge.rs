@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use sha2::{Digest, Sha256, Sha512};
+use sha2::{Digest, Sha256};
 
 use crate::harness::{Run, TestContext, tampered_wheel, testdata_artifact};
 
@@ -66,11 +66,6 @@ fn codes(everyone: &Everyone) -> [i32; 4] {
 fn sha256(name: &str) -> String {
     let bytes = fs_err::read(testdata_artifact("tinyproj", name)).unwrap();
     format!("sha256:{}", hex::encode(Sha256::digest(&bytes)))
-}
-
-fn sha512(name: &str) -> String {
-    let bytes = fs_err::read(testdata_artifact("tinyproj", name)).unwrap();
-    format!("sha512:{}", hex::encode(Sha512::digest(&bytes)))
 }
 
 #[test]
@@ -235,15 +230,15 @@ fn hashes_without_filenames_are_adopted_by_every_command_and_a_republish_refused
 fn every_hash_recorded_for_a_file_must_match_in_every_command() {
     let context = TestContext::new();
     let url = |name: &str| context.server.file_url(name);
-    let wrong = format!("sha256:{}", "0".repeat(64));
-    // The wheel recorded twice, once right (sha512) and once wrong (sha256): pip would accept
-    // its bytes (one hash matches), hashpin must not.
+    let wrong = format!("sha512:{}", "0".repeat(128));
+    // The wheel recorded twice, right (sha256) and then wrong (sha512): pip would accept its
+    // bytes (one hash matches), hashpin must not, whichever record comes first.
     context.write(
         "requirements.txt",
         &format!(
-            "tinyproj==1.0.0 \\\n    --hash={wrong} \\\n    --hash={wheel} \\\n    --hash={sdist}\n    # hashpin: {TINY_WHEEL} {wrong} {wheel_url}\n    # hashpin: {TINY_WHEEL} {wheel} {wheel_url}\n    # hashpin: {TINY_SDIST} {sdist} {sdist_url}\n",
-            wheel = sha512(TINY_WHEEL),
-            sdist = sha512(TINY_SDIST),
+            "tinyproj==1.0.0 \\\n    --hash={wheel} \\\n    --hash={sdist} \\\n    --hash={wrong}\n    # hashpin: {TINY_WHEEL} {wheel} {wheel_url}\n    # hashpin: {TINY_WHEEL} {wrong} {wheel_url}\n    # hashpin: {TINY_SDIST} {sdist} {sdist_url}\n",
+            wheel = sha256(TINY_WHEEL),
+            sdist = sha256(TINY_SDIST),
             wheel_url = url(TINY_WHEEL),
             sdist_url = url(TINY_SDIST),
         ),
@@ -266,26 +261,63 @@ fn every_hash_recorded_for_a_file_must_match_in_every_command() {
     exit code: 1
     ----- stdout -----
     tinyproj==1.0.0 (requirements.txt:1)
+      unchanged      tinyproj-1.0.0-py3-none-any.whl
       changed        tinyproj-1.0.0-py3-none-any.whl
                      url:       [INDEX]/files/tinyproj-1.0.0-py3-none-any.whl
-                     recorded:  sha256:0000000000000000000000000000000000000000000000000000000000000000
-                     observed:  sha256:579a70f4d94e0634fed025f489280c121ab96de425a53cda9af7ae4db6619ba4
+                     recorded:  sha512:00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000
+                     observed:  sha512:d8c8047e0e1e31acc2a1617ffee1055a7f05e538af48c01b1d5512155bf4d69832b6c658de81ca8f8420a3471d4d86c47461475ac1904fc1feda130c6ab19001
                      why:       the earlier bytes are not in the cache, so what changed inside cannot be shown
-      unchanged      tinyproj-1.0.0-py3-none-any.whl
       unchanged      tinyproj-1.0.0.tar.gz
     --- a/requirements.txt
     +++ b/requirements.txt
     @@ -1,7 +1,5 @@
      tinyproj==1.0.0 \
-    -    --hash=sha256:0000000000000000000000000000000000000000000000000000000000000000 \
-    -    --hash=sha512:d8c8047e0e1e31acc2a1617ffee1055a7f05e538af48c01b1d5512155bf4d69832b6c658de81ca8f8420a3471d4d86c47461475ac1904fc1feda130c6ab19001 \
-    -    --hash=sha512:324160a549a566b2b40664518cbc4a0439b0dd32e9a6b74b546e3b0844280a5dbc117ac3dd0fa7adbe4fbf608095e022ebd2472225268b96cedfacf4a3db3c56
-    -    # hashpin: tinyproj-1.0.0-py3-none-any.whl sha256:0000000000000000000000000000000000000000000000000000000000000000 [INDEX]/files/tinyproj-1.0.0-py3-none-any.whl
-    +    --hash=sha512:324160a549a566b2b40664518cbc4a0439b0dd32e9a6b74b546e3b0844280a5dbc117ac3dd0fa7adbe4fbf608095e022ebd2472225268b96cedfacf4a3db3c56 \
+    -    --hash=sha256:579a70f4d94e0634fed025f489280c121ab96de425a53cda9af7ae4db6619ba4 \
+         --hash=sha256:69a25f6130fbe75b3c1c0aabddbed8a3b47df9f288022c9c27370d4d5d7f84ff \
+    -    --hash=sha512:00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000
+    -    # hashpin: tinyproj-1.0.0-py3-none-any.whl sha256:579a70f4d94e0634fed025f489280c121ab96de425a53cda9af7ae4db6619ba4 [INDEX]/files/tinyproj-1.0.0-py3-none-any.whl
+    -    # hashpin: tinyproj-1.0.0-py3-none-any.whl sha512:00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000 [INDEX]/files/tinyproj-1.0.0-py3-none-any.whl
     +    --hash=sha512:d8c8047e0e1e31acc2a1617ffee1055a7f05e538af48c01b1d5512155bf4d69832b6c658de81ca8f8420a3471d4d86c47461475ac1904fc1feda130c6ab19001
-         # hashpin: tinyproj-1.0.0-py3-none-any.whl sha512:d8c8047e0e1e31acc2a1617ffee1055a7f05e538af48c01b1d5512155bf4d69832b6c658de81ca8f8420a3471d4d86c47461475ac1904fc1feda130c6ab19001 [INDEX]/files/tinyproj-1.0.0-py3-none-any.whl
-         # hashpin: tinyproj-1.0.0.tar.gz sha512:324160a549a566b2b40664518cbc4a0439b0dd32e9a6b74b546e3b0844280a5dbc117ac3dd0fa7adbe4fbf608095e022ebd2472225268b96cedfacf4a3db3c56 [INDEX]/files/tinyproj-1.0.0.tar.gz
+    +    # hashpin: tinyproj-1.0.0-py3-none-any.whl sha512:d8c8047e0e1e31acc2a1617ffee1055a7f05e538af48c01b1d5512155bf4d69832b6c658de81ca8f8420a3471d4d86c47461475ac1904fc1feda130c6ab19001 [INDEX]/files/tinyproj-1.0.0-py3-none-any.whl
+         # hashpin: tinyproj-1.0.0.tar.gz sha256:69a25f6130fbe75b3c1c0aabddbed8a3b47df9f288022c9c27370d4d5d7f84ff [INDEX]/files/tinyproj-1.0.0.tar.gz
     checked 1 release, 3 artifacts: 2 unchanged, 1 changed
     ----- stderr -----
     ");
+}
+
+#[test]
+fn an_entry_that_records_nothing_cannot_let_a_changed_file_through_a_first_install() {
+    let context = TestContext::new();
+    context.write(
+        "requirements.txt",
+        "tinyproj==1.0.0 ; sys_platform != \"win32\"\n",
+    );
+    assert_eq!(context.lock(&[]).code, 0);
+    // Another entry for the same release, for another platform, with nothing recorded.
+    let mut text = context.read("requirements.txt");
+    text.push_str("tinyproj==1.0.0 ; sys_platform == \"win32\"\n");
+    context.write("requirements.txt", &text);
+    context.server.replace_bytes(TINY_WHEEL, tampered_wheel());
+    let python = context.venv("venv");
+    let index = context.server.simple_url();
+    let run = context.run(&[
+        "install",
+        "--python",
+        python.to_str().unwrap(),
+        "-i",
+        &index,
+    ]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("error: `tinyproj-1.0.0-py3-none-any.whl` changed since it was locked"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(context.read("requirements.txt"), text, "nothing recorded");
+    let imported = std::process::Command::new(&python)
+        .args(["-c", "import tinyproj"])
+        .output()
+        .unwrap();
+    assert!(!imported.status.success(), "nothing installed");
 }

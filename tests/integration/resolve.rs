@@ -210,3 +210,60 @@ fn a_misspelt_project_is_an_input_error_with_a_suggestion_as_in_lock() {
         run.stderr
     );
 }
+
+// See: https://github.com/hashpin/hashpin/issues/7
+#[test]
+fn a_failed_download_of_a_kept_sdist_stops_before_pip_runs() {
+    let context = TestContext::new();
+    context.write("requirements.in", "depb<1.2\n");
+    assert_eq!(resolve(&context, &[]).code, 0);
+    let locked = context.read("requirements.txt");
+    context
+        .server
+        .fail_times("/files/depb-1.0.0.tar.gz", 500, 100);
+    let before = context.server.request_count();
+    let run = resolve(&context, &["--retries", "0"]);
+    assert_eq!(run.code, 4, "{}", run.snapshot());
+    assert!(
+        run.stderr
+            .contains("error: GET `[INDEX]/files/depb-1.0.0.tar.gz` failed: HTTP 500"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("pip"), "pip never ran: {}", run.stderr);
+    // The listing and the one download hashpin tried: pip asked for nothing.
+    let requests = &context.server.request_log()[before..];
+    assert!(
+        requests
+            .iter()
+            .all(|request| request.contains("/simple/depb/")
+                || request.contains("depb-1.0.0.tar.gz")
+                || request.contains("/pypi/depb/")),
+        "{requests:?}"
+    );
+    assert_eq!(context.read("requirements.txt"), locked);
+}
+
+#[test]
+fn a_release_pip_refuses_for_another_reason_keeps_pips_own_error() {
+    let context = TestContext::new();
+    for file in [
+        "tinyproj-1.0.0-py3-none-any.whl",
+        "tinyproj-1.0.0.tar.gz",
+        "tinyproj-1.1.0-py3-none-any.whl",
+        "tinyproj-1.1.0.tar.gz",
+    ] {
+        context.server.set_requires_python(file, ">=4");
+    }
+    context.write("requirements.in", "tinyproj\n");
+    let run = resolve(&context, &[]);
+    assert_eq!(run.code, 4, "{}", run.snapshot());
+    // The files are there and the requirement allows them: this is pip's to explain.
+    assert!(!run.stderr.contains("no files for"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("No matching distribution found for tinyproj"),
+        "{}",
+        run.stderr
+    );
+}

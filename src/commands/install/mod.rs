@@ -34,7 +34,7 @@ use crate::lockfile::{Lookup, Pin, PinIndex, Record};
 use crate::pip::{Interpreter, PipError, Resolved};
 use crate::report::install::{self as view, ArtifactJson, InstallJson, Refusal};
 use crate::report::verdict::{About, headline};
-use crate::report::{Printer, Style};
+use crate::report::{self, Printer, Style};
 use crate::requirements::FileOption;
 use crate::requirements::edit::pin as pin_edit;
 use crate::requirements::load::{Loaded, Role, load};
@@ -147,7 +147,7 @@ fn install(args: &InstallArgs, context: &Context, json: &mut InstallJson) -> Res
             );
             return Ok(Status::Failure);
         }
-        Err(error) => return Err(error.into()),
+        Err(error) => return Err(survey::explain_unfound(error.into(), &client, &pins)),
     };
     printer.info(&format!(
         "pip resolved {} {}",
@@ -162,7 +162,7 @@ fn install(args: &InstallArgs, context: &Context, json: &mut InstallJson) -> Res
         |item| {
             let algorithms = pins
                 .for_project(&item.project)
-                .flat_map(|pin| pin.record.hashes.iter().map(|hash| hash.algorithm))
+                .flat_map(|pin| pin.record.algorithms())
                 .collect();
             fetch(
                 &client,
@@ -229,6 +229,13 @@ fn install(args: &InstallArgs, context: &Context, json: &mut InstallJson) -> Res
                 refusals.extend(record::release_refusals(item, plan, verdict));
                 continue;
             }
+            // What `lock` would say of the release (a yanked file, say), install says too.
+            report::verdict::print_lock_warnings(
+                printer,
+                &plan.about(),
+                verdict,
+                &plan.update_name(),
+            );
             accepted.push(Accepted {
                 resolved: item.clone(),
                 fetched: fetched.clone(),
@@ -384,7 +391,7 @@ fn judge_item<'p>(
             let Some((pin, verdict)) = judge_among(&found, &sighting, policy) else {
                 return Judgment::RecordRelease(None);
             };
-            let Some(judged) = verdict.artifacts.first() else {
+            let Some(judged) = verdict.gravest() else {
                 return Judgment::Verified(pin.record.clone());
             };
             let about = About {

@@ -126,7 +126,17 @@ pub(super) fn release_refusals(
         .map(|judged| {
             let about = plan.about();
             let mut refusal = Refusal::new(item, headline(judged, &about));
-            refusal.resolved.filename.clone_from(&judged.filename);
+            // The refused file may be another of the release than pip's choice.
+            if judged.filename != item.filename {
+                refusal.resolved.filename.clone_from(&judged.filename);
+                if let Some(file) = plan
+                    .candidates
+                    .iter()
+                    .find(|candidate| candidate.filename == judged.filename)
+                {
+                    refusal.resolved.url = file.url.clone();
+                }
+            }
             refusal.judged = Some(judged.clone());
             refusal.observed.clone_from(&judged.observed);
             refusal.about = Some(about);

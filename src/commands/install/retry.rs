@@ -66,7 +66,7 @@ pub(super) fn run_hooks(
             Some(cache),
             &FetchRequest {
                 url: url.clone(),
-                algorithms: artifact.record.hashes.iter().map(|h| h.algorithm).collect(),
+                algorithms: artifact.record.algorithms().collect(),
             },
         )
         .map_err(|error| error.to_string())?;
@@ -82,8 +82,7 @@ pub(super) fn run_hooks(
                 location: None,
             };
             let why = verdict
-                .artifacts
-                .first()
+                .gravest()
                 .map(|judged| headline(judged, &about))
                 .unwrap_or_default();
             return Err(why);
