@@ -59,9 +59,9 @@ pub(crate) enum Command {
     Check(Box<CheckArgs>),
     /// The verify hook: decide from the lockfile whether a downloaded artifact may be used.
     ///
-    /// Exit 0 pass (the bytes match a hash recorded for this file's release), 1 fail (the
-    /// release is locked and the bytes match none of its hashes, or another version is pinned),
-    /// 3 retry (this file is not recorded, but other files of its release are: try another).
+    /// Exit 0 pass (the bytes match what is recorded for this file of its release), 1 fail (they
+    /// differ from a hash recorded for it, or another version is pinned), 3 retry (this file is
+    /// not recorded, but other files of its release are: try another).
     #[command(after_help = EXIT_CODES)]
     Verify(VerifyArgs),
     /// Install with pip, recording on first install and refusing any download whose hash
