@@ -197,10 +197,18 @@ impl Policy {
         match status {
             Status::Verified | Status::Adopted | Status::RecordedNow => Outcome::Pass,
             // Re-recorded on purpose: reported, not refused.
-            Status::Changed | Status::Republished | Status::NothingMatches if update => {
+            Status::Changed
+            | Status::Republished
+            | Status::NothingMatches
+            | Status::Inconsistent
+                if update =>
+            {
                 Outcome::Warn
             }
-            Status::Changed | Status::Republished | Status::NothingMatches => Outcome::Fail,
+            Status::Changed
+            | Status::Republished
+            | Status::NothingMatches
+            | Status::Inconsistent => Outcome::Fail,
             Status::IndexMismatch | Status::NoMatch | Status::Unrecordable => Outcome::Fail,
             Status::NotRecorded if self.scope == Scope::Files => Outcome::Retry,
             // With `--update` these are simply what the entry records now.
@@ -269,6 +277,10 @@ pub(crate) enum Status {
     Moved,
     /// Nothing is recorded, and the policy records nothing.
     Unrecordable,
+    /// The entry contradicts itself: a `--hash` that no provenance line names although the
+    /// entry records provenance, or a provenance line whose hash no `--hash` carries. Someone
+    /// edited the lockfile; which bytes are meant cannot be known.
+    Inconsistent,
 }
 
 /// Why a file is missing or moved, where the sightings tell.
@@ -284,6 +296,10 @@ pub(crate) enum Why {
     RecordedUrlGone,
     /// The index lists the same bytes at a new URL.
     NewUrl,
+    /// A `--hash` that no provenance line names, in an entry that records provenance.
+    StrayHash,
+    /// A provenance line whose hash no `--hash` option carries.
+    UnpinnedRecord,
 }
 
 /// The judgement of one artifact (or, for [`Status::NothingMatches`] and
@@ -488,9 +504,12 @@ pub(crate) fn judge(record: &Record, sightings: &[Sighting], policy: Policy) -> 
     let mut artifacts = Vec::new();
 
     for provenance in &record.files {
-        if let Some(judged) = judge_record(provenance, sightings, release) {
+        if let Some(judged) = judge_record(record, provenance, sightings, release) {
             artifacts.push(judged);
         }
+    }
+    if release {
+        artifacts.extend(stray_hashes(record, sightings));
     }
 
     let mut unrecorded = Vec::new();
@@ -528,7 +547,12 @@ pub(crate) fn judge(record: &Record, sightings: &[Sighting], policy: Policy) -> 
 
 /// The judgement of a recorded file, or `None` when nothing can be said yet (its bytes could
 /// not be read: the caller reports why), or it was not shown in a [`Scope::Files`] judgement.
-fn judge_record(provenance: &Provenance, sightings: &[Sighting], release: bool) -> Option<Judged> {
+fn judge_record(
+    record: &Record,
+    provenance: &Provenance,
+    sightings: &[Sighting],
+    release: bool,
+) -> Option<Judged> {
     let mine: Vec<(usize, &Sighting)> = sightings
         .iter()
         .enumerate()
@@ -545,6 +569,17 @@ fn judge_record(provenance: &Provenance, sightings: &[Sighting], release: bool) 
         provenance.url.clone(),
     );
     judged.recorded = vec![provenance.hash.clone()];
+    // A provenance line whose hash pip is not given: the `--hash` was edited under it.
+    if !record.hashes.contains(&provenance.hash) && (release || !mine.is_empty()) {
+        judged.status = Status::Inconsistent;
+        judged.why = Some(Why::UnpinnedRecord);
+        judged.sighting = mine.first().map(|(index, _)| *index);
+        judged.observed = mine
+            .iter()
+            .find_map(|(_, sighting)| sighting.digest(provenance.hash.algorithm))
+            .cloned();
+        return Some(judged);
+    }
     let elsewhere = |sighting: &Sighting| {
         let url = sighting.file.recorded_url();
         (url != provenance.url).then_some(url)
@@ -628,6 +663,8 @@ fn judge_unrecorded(record: &Record, index: usize, sighting: &Sighting, policy: 
     judged.observed = sighting.recordable_hash(policy.algorithm);
     judged.declared = sighting.lying_declarations();
     let bare = record.bare_hashes().find(|hash| sighting.has(hash));
+    // With provenance recorded, a hash no provenance line names vouches for nothing.
+    let stray = bare.filter(|_| !record.files.is_empty());
     let same_bytes: Vec<&Provenance> = record
         .files
         .iter()
@@ -639,6 +676,11 @@ fn judge_unrecorded(record: &Record, index: usize, sighting: &Sighting, policy: 
         .is_some_and(|(filename, _)| same_artifact(filename, &file.filename));
     judged.status = if !judged.declared.is_empty() {
         Status::IndexMismatch
+    } else if let Some(hash) = stray {
+        judged.recorded = vec![hash.clone()];
+        judged.observed = Some(hash.clone());
+        judged.why = Some(Why::StrayHash);
+        Status::Inconsistent
     } else if let Some(hash) = bare {
         judged.recorded = vec![hash.clone()];
         judged.observed = Some(hash.clone());
@@ -672,6 +714,34 @@ fn judge_unrecorded(record: &Record, index: usize, sighting: &Sighting, policy: 
         Status::NotRecorded
     };
     judged
+}
+
+/// In a whole release, every `--hash` of an entry that records provenance must be named by a
+/// provenance line: one that is not was added by hand, and is reported, whether or not a file
+/// has it (a file that has it is judged as that file).
+fn stray_hashes(record: &Record, sightings: &[Sighting]) -> Vec<Judged> {
+    if record.files.is_empty() {
+        return Vec::new();
+    }
+    record
+        .bare_hashes()
+        .filter(|hash| {
+            !sightings.iter().any(|sighting| {
+                sighting.listed
+                    && sighting.has(hash)
+                    && !record
+                        .files
+                        .iter()
+                        .any(|provenance| corresponds(provenance, sighting))
+            })
+        })
+        .map(|hash| {
+            let mut judged = Judged::new(Status::Inconsistent, "", String::new());
+            judged.recorded = vec![hash.clone()];
+            judged.why = Some(Why::StrayHash);
+            judged
+        })
+        .collect()
 }
 
 /// In a whole release, turns what cannot be explained innocently into findings: recorded
@@ -720,6 +790,7 @@ fn explain_unrecorded(
     };
     let unmatched: Vec<&HashDigest> = record
         .bare_hashes()
+        .filter(|_| record.files.is_empty())
         .filter(|hash| !listed.iter().any(|sighting| sighting.has(hash)) && !explained(hash))
         .collect();
     if unmatched.is_empty() {
@@ -1315,5 +1386,49 @@ mod tests {
         // With nothing recorded anywhere, the first sighting is recorded.
         let (_, verdict) = judge_among(&found[1..], &listed(WHEEL, b"evil"), first_use).unwrap();
         assert_eq!(statuses(&verdict), [(Status::RecordedNow, WHEEL)]);
+    }
+
+    #[test]
+    fn a_hash_no_provenance_line_names_is_a_finding_where_provenance_is_recorded() {
+        // See: https://github.com/hashpin/hashpin/issues/8
+        let mut record = record(&[(WHEEL, b"w"), (SDIST, b"s")]);
+        record.hashes.push(sha(b"evil"));
+        let shown = [listed(WHEEL, b"w"), listed(SDIST, b"s")];
+        let verdict = judge(&record, &shown, LOCK);
+        assert!(
+            statuses(&verdict).contains(&(Status::Inconsistent, "")),
+            "{verdict:?}"
+        );
+        assert_eq!(verdict.outcome(), Outcome::Fail);
+        assert_eq!(judge(&record, &shown, CHECK).outcome(), Outcome::Fail);
+        // `--update` re-records: the stray hash goes, and that is reported, not refused.
+        let updated = judge(&record, &shown, UPDATE);
+        assert_eq!(updated.outcome(), Outcome::Warn);
+        assert!(!updated.pins.hashes.contains(&sha(b"evil")));
+        // A file judged alone that has only that hash is refused, under any name.
+        for name in [WHEEL, "pkg-1.0-cp311-cp311-win_amd64.whl"] {
+            let verdict = judge(&record, &[listed(name, b"evil")], VERIFY);
+            assert_eq!(verdict.outcome(), Outcome::Fail, "{name}: {verdict:?}");
+        }
+        // Without any provenance, hashes without filenames are simply adopted.
+        let verdict = judge(&bare(&[sha(b"w")]), &[listed(WHEEL, b"w")], VERIFY);
+        assert_eq!(verdict.outcome(), Outcome::Pass);
+    }
+
+    #[test]
+    fn a_provenance_line_whose_hash_pip_is_not_given_is_a_finding() {
+        // See: https://github.com/hashpin/hashpin/issues/8
+        let mut record = record(&[(WHEEL, b"w"), (SDIST, b"s")]);
+        // The wheel's `--hash` edited; its provenance line left as it was.
+        record.hashes.retain(|hash| *hash != sha(b"w"));
+        record.hashes.push(sha(b"edited"));
+        let shown = [listed(WHEEL, b"w"), listed(SDIST, b"s")];
+        let verdict = judge(&record, &shown, LOCK);
+        assert!(statuses(&verdict).contains(&(Status::Inconsistent, WHEEL)));
+        assert!(statuses(&verdict).contains(&(Status::Inconsistent, "")));
+        assert_eq!(verdict.outcome(), Outcome::Fail);
+        assert_eq!(verdict.pins.hashes, record.hashes, "nothing rewritten");
+        let verdict = judge(&record, &[listed(WHEEL, b"w")], VERIFY);
+        assert_eq!(verdict.outcome(), Outcome::Fail);
     }
 }

@@ -50,9 +50,11 @@ impl CheckStatus {
         match judged.status {
             Status::Verified | Status::Adopted if judged.yanked.is_some() => Self::Yanked,
             Status::Verified | Status::Adopted => Self::Unchanged,
-            Status::Changed | Status::Republished | Status::NothingMatches | Status::NoMatch => {
-                Self::Changed
-            }
+            Status::Changed
+            | Status::Republished
+            | Status::NothingMatches
+            | Status::NoMatch
+            | Status::Inconsistent => Self::Changed,
             Status::IndexMismatch => Self::IndexMismatch,
             Status::Missing | Status::Unmatched => Self::Missing,
             Status::NotRecorded | Status::Renamed | Status::RecordedNow | Status::Unrecordable => {

@@ -107,6 +107,17 @@ pub(crate) fn headline(judged: &Judged, about: &About) -> String {
             judged.url,
             judged.current_url.as_deref().unwrap_or_default()
         ),
+        Status::Inconsistent if judged.why == Some(Why::UnpinnedRecord) => format!(
+            "the hash recorded for `{file}` is not among the `--hash` options of `{requirement}`: its `--hash` was edited"
+        ),
+        Status::Inconsistent => format!(
+            "`{requirement}` has a `--hash` that no `# hashpin:` line names{}: it was added by hand",
+            if file.is_empty() {
+                String::new()
+            } else {
+                format!(", and `{file}` has exactly those bytes")
+            }
+        ),
         Status::Unrecordable if about.location.is_some() => {
             format!("`{requirement}` records no hashes, so `{file}` cannot be checked")
         }
@@ -135,6 +146,12 @@ pub(crate) fn why(judged: &Judged) -> Option<&'static str> {
             "none of the recorded hashes belongs to a file of this release: the pin was changed without re-locking, or every file was replaced"
         }
         (Status::Unmatched, _) => "no file served now has this recorded hash",
+        (Status::Inconsistent, Some(Why::UnpinnedRecord)) => {
+            "its `# hashpin:` line names a hash that no `--hash` option carries: the lockfile was edited"
+        }
+        (Status::Inconsistent, _) => {
+            "a `--hash` that no `# hashpin:` line names, in an entry that records where each hash came from: the lockfile was edited"
+        }
         (Status::Renamed, _) => "the bytes the lockfile records for another filename",
         _ => return None,
     })
@@ -260,6 +277,7 @@ pub(crate) fn refusal_counts(verdicts: &[&Verdict]) -> String {
         Status::NothingMatches,
         Status::NoMatch,
     ]);
+    let edited = count(&[Status::Inconsistent]);
     let lied = count(&[Status::IndexMismatch]);
     let unrecorded = count(&[Status::NotRecorded, Status::Unrecordable]);
     let mut parts = Vec::new();
@@ -267,6 +285,12 @@ pub(crate) fn refusal_counts(verdicts: &[&Verdict]) -> String {
         parts.push(format!(
             "{changed} recorded {} changed",
             plural(changed, "artifact", "artifacts")
+        ));
+    }
+    if edited > 0 {
+        parts.push(format!(
+            "{edited} recorded {} inconsistent",
+            plural(edited, "hash", "hashes")
         ));
     }
     if lied > 0 {
@@ -295,7 +319,10 @@ pub(crate) fn print_refusal_summary(
         verdict.with_outcome(Outcome::Fail).any(|judged| {
             matches!(
                 judged.status,
-                Status::Changed | Status::Republished | Status::NothingMatches
+                Status::Changed
+                    | Status::Republished
+                    | Status::NothingMatches
+                    | Status::Inconsistent
             )
         })
     });

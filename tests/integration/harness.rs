@@ -309,3 +309,54 @@ pub(crate) fn rewrite_tiny_wheel(
     writer.write_all(added.1.as_bytes()).unwrap();
     writer.finish().unwrap().into_inner()
 }
+
+/// What each command made of the same lockfile.
+pub(crate) struct Everyone {
+    pub(crate) lock: Run,
+    pub(crate) check: Run,
+    pub(crate) verify: Run,
+    pub(crate) install: Run,
+}
+
+/// Runs `lock`, `check`, `verify FILE URL` (with the bytes the index serves for `served`) and
+/// `install --frozen` into a fresh virtual environment, each against the loopback index, and
+/// checks that none of them changed the lockfile unless lock passed.
+pub(crate) fn every_command(context: &TestContext, served: &str) -> Everyone {
+    let before = context.read("requirements.txt");
+    let lock = context.lock(&["--check"]);
+    assert_eq!(context.read("requirements.txt"), before);
+    let index = context.server.simple_url();
+    let check = context.run(&["check", "--index-url", &index]);
+    fs_err::write(context.path(served), context.server.bytes(served)).unwrap();
+    let url = context.server.file_url(served);
+    let verify = context.run(&["verify", served, &url]);
+    let python = context.venv("venv");
+    let install = context.run(&[
+        "install",
+        "--frozen",
+        "--python",
+        python.to_str().unwrap(),
+        "-i",
+        &index,
+    ]);
+    assert_eq!(
+        context.read("requirements.txt"),
+        before,
+        "no command writes here"
+    );
+    Everyone {
+        lock,
+        check,
+        verify,
+        install,
+    }
+}
+
+pub(crate) fn codes(everyone: &Everyone) -> [i32; 4] {
+    [
+        everyone.lock.code,
+        everyone.check.code,
+        everyone.verify.code,
+        everyone.install.code,
+    ]
+}

@@ -3,65 +3,12 @@
 //! `install --frozen` on the same lockfile and the same index, which must all agree.
 //! See: https://github.com/hashpin/hashpin/issues/7
 
-use std::path::PathBuf;
-
 use sha2::{Digest, Sha256};
 
-use crate::harness::{Run, TestContext, tampered_wheel, testdata_artifact};
+use crate::harness::{TestContext, codes, every_command, tampered_wheel, testdata_artifact};
 
 const TINY_WHEEL: &str = "tinyproj-1.0.0-py3-none-any.whl";
 const TINY_SDIST: &str = "tinyproj-1.0.0.tar.gz";
-
-/// What each command made of the same lockfile.
-struct Everyone {
-    lock: Run,
-    check: Run,
-    verify: Run,
-    install: Run,
-}
-
-/// Runs `lock`, `check`, `verify FILE URL` (with the bytes the index serves for `served`) and
-/// `install --frozen` into a fresh virtual environment, each against the loopback index, and
-/// checks that none of them changed the lockfile unless lock passed.
-fn every_command(context: &TestContext, served: &str) -> Everyone {
-    let before = context.read("requirements.txt");
-    let lock = context.lock(&["--check"]);
-    assert_eq!(context.read("requirements.txt"), before);
-    let index = context.server.simple_url();
-    let check = context.run(&["check", "--index-url", &index]);
-    fs_err::write(context.path(served), context.server.bytes(served)).unwrap();
-    let url = context.server.file_url(served);
-    let verify = context.run(&["verify", served, &url]);
-    let python: PathBuf = context.venv("venv");
-    let install = context.run(&[
-        "install",
-        "--frozen",
-        "--python",
-        python.to_str().unwrap(),
-        "-i",
-        &index,
-    ]);
-    assert_eq!(
-        context.read("requirements.txt"),
-        before,
-        "no command writes here"
-    );
-    Everyone {
-        lock,
-        check,
-        verify,
-        install,
-    }
-}
-
-fn codes(everyone: &Everyone) -> [i32; 4] {
-    [
-        everyone.lock.code,
-        everyone.check.code,
-        everyone.verify.code,
-        everyone.install.code,
-    ]
-}
 
 fn sha256(name: &str) -> String {
     let bytes = fs_err::read(testdata_artifact("tinyproj", name)).unwrap();

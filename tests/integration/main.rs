@@ -23,5 +23,7 @@ mod resolve;
 mod install;
 // One rule of the judge, every command agreeing on it.
 mod judge;
+// A hostile index and hostile lockfile edits.
+mod hostile;
 // Real pip accepts what hashpin writes.
 mod pip;

@@ -1,0 +1,125 @@
+//! A hostile index and a hostile lockfile edit, tried as an attacker would, end to end against
+//! the loopback index: nothing wrong may be accepted, and nothing recorded may be lost.
+//! See: https://github.com/hashpin/hashpin/issues/8
+
+use crate::harness::{TestContext, codes, every_command, tampered_wheel};
+
+const TINY_WHEEL: &str = "tinyproj-1.0.0-py3-none-any.whl";
+const TINY_SDIST: &str = "tinyproj-1.0.0.tar.gz";
+
+/// A temp dir whose `requirements.txt` pins tinyproj 1.0.0, locked.
+fn locked() -> TestContext {
+    let context = TestContext::new();
+    context.write("requirements.txt", "tinyproj==1.0.0\n");
+    let run = context.lock(&[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    context
+}
+
+/// The sha256 of bytes, as a `--hash` value.
+fn sha256(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    format!("sha256:{}", hex::encode(sha2::Sha256::digest(bytes)))
+}
+
+#[test]
+fn a_hash_added_by_hand_for_a_tampered_wheel_opens_no_gate() {
+    let context = locked();
+    let sdist = format!("sha256:{}", context.server.sha256(TINY_SDIST));
+    let evil = tampered_wheel();
+    let text = context.read("requirements.txt").replacen(
+        &format!("--hash={sdist}\n"),
+        &format!("--hash={sdist} \\\n    --hash={}\n", sha256(&evil)),
+        1,
+    );
+    context.write("requirements.txt", &text);
+
+    // While the index still serves the real wheel, the edit itself is the finding.
+    let run = context.lock(&[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("has a `--hash` that no `# hashpin:` line names"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(context.read("requirements.txt"), text, "nothing rewritten");
+
+    // Once the index serves the tampered wheel under the recorded name, every command refuses it.
+    context.server.replace_bytes(TINY_WHEEL, evil);
+    let everyone = every_command(&context, TINY_WHEEL);
+    assert_eq!(
+        codes(&everyone),
+        [1, 1, 1, 1],
+        "{}",
+        everyone.install.stderr
+    );
+    assert!(
+        everyone
+            .verify
+            .stderr
+            .contains("changed since it was locked"),
+        "{}",
+        everyone.verify.stderr
+    );
+}
+
+#[test]
+fn an_edited_hash_under_its_own_provenance_line_is_refused_not_rewritten() {
+    let context = locked();
+    let wheel = format!("sha256:{}", context.server.sha256(TINY_WHEEL));
+    let edited = sha256(b"something else");
+    let text = context.read("requirements.txt").replacen(
+        &format!("--hash={wheel}"),
+        &format!("--hash={edited}"),
+        1,
+    );
+    context.write("requirements.txt", &text);
+    let everyone = every_command(&context, TINY_WHEEL);
+    assert_eq!(
+        codes(&everyone),
+        [1, 1, 1, 1],
+        "{}",
+        everyone.install.stderr
+    );
+    assert!(
+        everyone.lock.stderr.contains(&format!(
+            "the hash recorded for `{TINY_WHEEL}` is not among the `--hash` options"
+        )),
+        "{}",
+        everyone.lock.stderr
+    );
+    let run = context.lock(&[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(context.read("requirements.txt"), text, "nothing rewritten");
+}
+
+#[test]
+fn one_wrong_algorithm_is_refused_and_its_evidence_kept() {
+    let context = TestContext::new();
+    let wheel_url = context.server.file_url(TINY_WHEEL);
+    let sdist = format!("sha256:{}", context.server.sha256(TINY_SDIST));
+    let wrong = sha256(b"not the wheel");
+    let right = {
+        use sha2::Digest as _;
+        format!(
+            "sha512:{}",
+            hex::encode(sha2::Sha512::digest(context.server.bytes(TINY_WHEEL)))
+        )
+    };
+    let text = format!(
+        "tinyproj==1.0.0 \\\n    --hash={wrong} \\\n    --hash={sdist} \\\n    --hash={right}\n    # hashpin: {TINY_WHEEL} {wrong} {wheel_url}\n    # hashpin: {TINY_WHEEL} {right} {wheel_url}\n    # hashpin: {TINY_SDIST} {sdist} {}\n",
+        context.server.file_url(TINY_SDIST)
+    );
+    context.write("requirements.txt", &text);
+    let run = context.lock(&[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(
+        context.read("requirements.txt"),
+        text,
+        "no evidence deleted"
+    );
+    let index = context.server.simple_url();
+    let run = context.run(&["check", "-i", &index]);
+    assert_eq!(run.code, 1, "{}", run.snapshot());
+}
