@@ -17,7 +17,7 @@ use crate::artifact::{ArtifactName, check_filename};
 use crate::hash::HashDigest;
 use crate::name::PackageName;
 use crate::requirements::load::{Loaded, Role};
-use crate::requirements::{Document, Entry, Line, Provenance, Target};
+use crate::requirements::{Document, Entry, Line, ParseError, Provenance, Target};
 use crate::safe_url::recordable;
 
 /// Which version a release pin accepts.
@@ -29,7 +29,26 @@ pub(crate) enum PinnedVersion {
     Arbitrary(String),
 }
 
+/// Whether two entries' markers can never both hold, so that pip never sees both.
+fn markers_exclude(a: &Entry, b: &Entry) -> bool {
+    match (&a.target, &b.target) {
+        (Target::Pep508(a), Target::Pep508(b)) => a.marker.is_disjoint(&b.marker),
+        _ => false,
+    }
+}
+
 impl PinnedVersion {
+    /// Whether two pins accept the same version (`1.0` is `1.0.0`).
+    fn same_as(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Self::Equal(a), Self::Equal(b)) => a.version() == b.version(),
+            (Self::Arbitrary(a), Self::Arbitrary(b)) => a.eq_ignore_ascii_case(b),
+            (Self::Equal(a), Self::Arbitrary(b)) | (Self::Arbitrary(b), Self::Equal(a)) => {
+                a.version().to_string().eq_ignore_ascii_case(b)
+            }
+        }
+    }
+
     /// Whether a version, as text, is the pinned one.
     pub(crate) fn matches_text(&self, version: &str) -> bool {
         match self {
@@ -345,6 +364,44 @@ impl<'a> PinIndex<'a> {
             .map(|&index| &self.pins[index])
     }
 
+    /// Pins pip would refuse together: two entries for one project that pin different versions
+    /// under markers that can both hold (pip: "Cannot install a==1 and a==2"). Each is an input
+    /// error at the later entry, naming the earlier one. The same version twice is allowed, as
+    /// pip allows it, and so are versions split by markers that exclude each other.
+    pub(crate) fn contradictions(&self) -> Vec<ParseError> {
+        let mut errors = Vec::new();
+        let mut projects: Vec<&PackageName> = self.by_project.keys().collect();
+        projects.sort();
+        for project in projects {
+            let releases: Vec<(&Pin<'a>, &PinnedVersion)> = self
+                .for_project(project)
+                .filter_map(|pin| match pin.lockable() {
+                    Some(Lockable::Release { version, .. }) => Some((pin, version)),
+                    _ => None,
+                })
+                .collect();
+            for (later, (pin, version)) in releases.iter().enumerate() {
+                let Some((earlier, _)) = releases[..later].iter().find(|(other, other_version)| {
+                    !other_version.same_as(version) && !markers_exclude(other.entry, pin.entry)
+                }) else {
+                    continue;
+                };
+                errors.push(ParseError::new(
+                    &pin.document.path,
+                    &pin.document.source,
+                    pin.entry.requirement.span.clone(),
+                    format!(
+                        "`{}` contradicts `{}` ({}): pip refuses to install both\nhint: keep one version, or give each a marker that excludes the other",
+                        pin.shown(),
+                        earlier.shown(),
+                        earlier.location()
+                    ),
+                ));
+            }
+        }
+        errors
+    }
+
     /// What the lockfile says about `version` of `project`.
     pub(crate) fn lookup(&self, project: &PackageName, version: &str) -> Lookup<'_, 'a> {
         let entries: Vec<&Pin<'a>> = self.for_project(project).collect();
@@ -470,5 +527,31 @@ mod tests {
             classify(&entry_for("git+https://h/r.git\n"), directory),
             Err(NotLockable::Unhashable(_))
         ));
+    }
+
+    #[test]
+    fn contradictory_pins_are_found_unless_markers_exclude_each_other() {
+        // See: https://github.com/hashpin/hashpin/issues/8
+        let found = |text: &str| {
+            let loaded = loaded(text);
+            PinIndex::new(&loaded)
+                .contradictions()
+                .iter()
+                .map(|error| error.to_string())
+                .collect::<Vec<_>>()
+        };
+        let errors = found("six==1.16.0\nsix==1.15.0\n");
+        assert_eq!(errors.len(), 1);
+        assert!(
+            errors[0].contains("`six==1.15.0` contradicts `six==1.16.0` (r.txt:1)"),
+            "{errors:?}"
+        );
+        assert!(found("six==1.16.0\nSix==1.16\n").is_empty());
+        assert!(found("a==1 ; python_version < '3'\na==2 ; python_version >= '3'\n").is_empty());
+        assert_eq!(
+            found("a==1 ; python_version >= '3'\na==2 ; python_version >= '3.8'\n").len(),
+            1
+        );
+        assert_eq!(found("a==1\na[x]==2\n").len(), 1);
     }
 }

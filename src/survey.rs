@@ -46,6 +46,9 @@ pub(crate) struct Plan<'p> {
     pub(crate) label: String,
     /// The files of the pinned release (or the one URL) as served now.
     pub(crate) candidates: Vec<Candidate>,
+    /// Whether the indexes could be asked: `false` when a listing failed, so that `candidates`
+    /// says nothing about what is served.
+    pub(crate) listed: bool,
 }
 
 /// The record of a release no entry names yet.
@@ -63,6 +66,7 @@ impl<'p> Plan<'p> {
             label: pin.shown(),
             pin: Some(pin),
             candidates: Vec::new(),
+            listed: false,
         })
     }
 
@@ -137,7 +141,7 @@ pub(crate) fn plan_entries<'p>(
 ) -> Result<Vec<Plan<'p>>> {
     let mut plans = Vec::new();
     let mut unpinned = Vec::new();
-    let mut malformed = Vec::new();
+    let mut malformed = pins.contradictions();
     for pin in pins.iter() {
         let (document, line, entry) = (pin.document, pin.line, pin.entry);
         if let Some(comment) = &line.comment
@@ -314,6 +318,7 @@ pub(crate) fn find_candidates(
             }
             Lockable::Url { url, filename } => vec![url_candidate(url, filename)],
         };
+        plan.listed = true;
     }
     add_json_api_digests(plans, client, jobs);
     printer.clear_progress();

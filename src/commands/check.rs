@@ -26,7 +26,9 @@ use crate::judge::{
     Bytes, Candidate, Judged, Outcome, Policy, Recording, Scope, Sighting, Status, Verdict, judge,
 };
 use crate::lockfile::PinIndex;
-use crate::report::check::{self as view, ArtifactReport, CheckStatus, Inside, ReleaseReport};
+use crate::report::check::{
+    self as view, ArtifactReport, CheckStatus, Inside, ReleaseReport, Unhashed,
+};
 use crate::report::unified_diff;
 use crate::report::verdict::why;
 use crate::requirements::edit::{apply, pin};
@@ -43,14 +45,20 @@ pub(crate) fn run(args: &CheckArgs, context: &Context) -> Result<ExitStatus> {
     let loaded = load(&files, &*context.env)?;
     let pins = PinIndex::new(&loaded);
     let mut plans = survey::plan_entries(&pins, &loaded, printer)?;
+    // A pin with no hashes is a finding, not a pass: an audit that checks nothing must not
+    // stay green after someone regenerates the lockfile without hashes.
+    let mut unhashed = Vec::new();
     plans.retain(|plan| {
         let recorded = !plan.record().hashes.is_empty();
         if !recorded {
-            printer.warning(&format!(
-                "{}: `{}` has no recorded hashes, so there is nothing to check\nhint: record them with `hashpin lock`",
-                plan.about().location.unwrap_or_default(),
-                plan.label
-            ));
+            unhashed.push(Unhashed {
+                requirement: plan.label.clone(),
+                lockfile: plan
+                    .pin
+                    .map(|pin| pin.document.path.display().to_string())
+                    .unwrap_or_default(),
+                line: plan.pin.map_or(0, |pin| pin.line.number),
+            });
         }
         recorded
     });
@@ -81,7 +89,9 @@ pub(crate) fn run(args: &CheckArgs, context: &Context) -> Result<ExitStatus> {
 
     let mut releases = Vec::new();
     let mut outcome = Outcome::Pass;
-    for plan in &plans {
+    // A release whose listing failed is not judged: its failure is reported (exit 4), and no
+    // file of it is called missing for want of an answer.
+    for plan in plans.iter().filter(|plan| plan.listed) {
         let (sightings, fetched) = sightings(plan, &downloads);
         let verdict = judge(
             plan.record(),
@@ -92,7 +102,19 @@ pub(crate) fn run(args: &CheckArgs, context: &Context) -> Result<ExitStatus> {
         releases.push(release_report(plan, &verdict, &fetched, cache.as_ref()));
     }
 
-    let failed = outcome == Outcome::Fail || (args.strict && outcome == Outcome::Warn);
+    let verified = releases
+        .iter()
+        .flat_map(|release| &release.artifacts)
+        .filter(|artifact| {
+            matches!(
+                artifact.status,
+                CheckStatus::Unchanged | CheckStatus::Yanked | CheckStatus::Moved
+            )
+        })
+        .count();
+    let failed = outcome == Outcome::Fail
+        || (args.strict && (outcome == Outcome::Warn || !unhashed.is_empty()))
+        || (verified == 0 && problems.is_empty());
     let status = if failed {
         ExitStatus::Failure
     } else if !problems.is_empty() {
@@ -103,9 +125,9 @@ pub(crate) fn run(args: &CheckArgs, context: &Context) -> Result<ExitStatus> {
     match args.format {
         OutputFormat::Json => {
             let files: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
-            view::print_json(printer, &files, &releases, &problems, status)?;
+            view::print_json(printer, &files, &releases, &unhashed, &problems, status)?;
         }
-        OutputFormat::Text => view::print_text(printer, &releases, &problems)?,
+        OutputFormat::Text => view::print_text(printer, &releases, &unhashed, &problems)?,
     }
     Ok(status)
 }

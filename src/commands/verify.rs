@@ -62,6 +62,10 @@ pub(crate) fn run(args: &VerifyArgs, context: &Context) -> Result<Status> {
     }
     let loaded = load(std::slice::from_ref(&args.lockfile), &*context.env)?;
     let pins = PinIndex::new(&loaded);
+    let contradictions = pins.contradictions();
+    if !contradictions.is_empty() {
+        return Err(crate::requirements::ParseErrors(contradictions).into());
+    }
     let lookup = pins.lookup(&artifact.project, &artifact.version_text);
     if let Lookup::Unpinned(pin) = &lookup {
         // As for `hashpin lock`: an entry that pins no version is an input error.

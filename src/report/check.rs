@@ -150,6 +150,17 @@ pub(crate) struct ReleaseReport {
     pub(crate) diff: String,
 }
 
+/// A pinned requirement that records no hashes: nothing about it could be checked.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct Unhashed {
+    /// The requirement as written (credentials redacted).
+    pub(crate) requirement: String,
+    /// The lockfile holding it.
+    pub(crate) lockfile: String,
+    /// Its line.
+    pub(crate) line: usize,
+}
+
 /// The JSON document `--format json` prints.
 #[derive(Serialize)]
 struct JsonReport<'a> {
@@ -158,6 +169,7 @@ struct JsonReport<'a> {
     exit_code: u8,
     summary: BTreeMap<&'static str, usize>,
     artifacts: Vec<&'a ArtifactReport>,
+    unhashed: &'a [Unhashed],
     errors: Vec<String>,
 }
 
@@ -181,6 +193,7 @@ pub(crate) fn print_json(
     printer: &Printer,
     files: &[String],
     releases: &[ReleaseReport],
+    unhashed: &[Unhashed],
     problems: &[anyhow::Error],
     status: ExitStatus,
 ) -> io::Result<()> {
@@ -194,6 +207,7 @@ pub(crate) fn print_json(
         exit_code: status as u8,
         summary: summary(artifacts.clone()),
         artifacts: artifacts.collect(),
+        unhashed,
         errors: problems.iter().map(ToString::to_string).collect(),
     };
     let mut text = serde_json::to_string_pretty(&report).map_err(io::Error::other)?;
@@ -209,8 +223,20 @@ const STATUS_WIDTH: usize = 15;
 pub(crate) fn print_text(
     printer: &Printer,
     releases: &[ReleaseReport],
+    unhashed: &[Unhashed],
     problems: &[anyhow::Error],
 ) -> io::Result<()> {
+    for entry in unhashed {
+        let label = format!("{:<STATUS_WIDTH$}", "unhashed");
+        printer.out(&format!(
+            "{} ({}:{})\n  {}nothing recorded, so nothing checked\n{}hint: record them with `hashpin lock`\n",
+            printer.out_style(Style::Bold, &entry.requirement),
+            entry.lockfile,
+            entry.line,
+            printer.out_style(Style::Yellow, &label),
+            " ".repeat(STATUS_WIDTH + 2),
+        ))?;
+    }
     for release in releases
         .iter()
         .filter(|release| !release.artifacts.is_empty())
@@ -256,13 +282,22 @@ pub(crate) fn print_text(
             })
         })
         .collect();
+    let unhashed_text = if unhashed.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "; {} {} no hashes",
+            unhashed.len(),
+            plural(unhashed.len(), "requirement records", "requirements record")
+        )
+    };
     printer.out(&format!(
-        "checked {count} {}, {} {}: {}\n",
+        "checked {count} {}, {} {}: {}{unhashed_text}\n",
         plural(count, "release", "releases"),
         all.len(),
         plural(all.len(), "artifact", "artifacts"),
         if counts.is_empty() {
-            "nothing to check".to_string()
+            "nothing verified".to_string()
         } else {
             counts.join(", ")
         }

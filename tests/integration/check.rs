@@ -438,18 +438,27 @@ fn json_output_is_one_documented_document() {
           "yank_reason": ""
         }
       ],
+      "unhashed": [],
       "errors": []
     }
     "#);
 }
 
 #[test]
-fn nothing_to_check_is_said_and_listing_failures_exit_4() {
+fn an_audit_that_verifies_nothing_fails_and_listing_failures_exit_4() {
+    // See: https://github.com/hashpin/hashpin/issues/8
     let context = TestContext::new();
     context.write("requirements.txt", "tinyproj==1.0.0\n");
     let run = check(&context, &[]);
-    assert_eq!(run.code, 0, "{}", run.snapshot());
-    assert!(run.stdout.contains("nothing to check"), "{}", run.stdout);
+    insta::assert_snapshot!(run.snapshot(), @"
+    exit code: 1
+    ----- stdout -----
+    tinyproj==1.0.0 (requirements.txt:1)
+      unhashed       nothing recorded, so nothing checked
+                     hint: record them with `hashpin lock`
+    checked 0 releases, 0 artifacts: nothing verified; 1 requirement records no hashes
+    ----- stderr -----
+    ");
 
     locked(&context);
     context.server.fail_times("/simple/tinyproj/", 500, 100);
@@ -603,4 +612,26 @@ fn a_listed_file_that_answers_404_cannot_hide_a_republished_one() {
         "{}",
         run.stdout
     );
+}
+
+// See: https://github.com/hashpin/hashpin/issues/8
+#[test]
+fn a_pin_without_hashes_is_reported_and_fails_with_strict() {
+    let context = TestContext::new();
+    locked(&context);
+    let mut text = context.read("requirements.txt");
+    text.push_str("depb==1.2.0\n");
+    context.write("requirements.txt", &text);
+    let run = check(&context, &[]);
+    assert_eq!(run.code, 0, "{}", run.snapshot());
+    assert!(
+        run.stdout.contains("depb==1.2.0 (requirements.txt:"),
+        "{}",
+        run.stdout
+    );
+    let run = check(&context, &["--strict"]);
+    assert_eq!(run.code, 1, "{}", run.snapshot());
+    let run = check(&context, &["--format", "json"]);
+    let document: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(document["unhashed"][0]["requirement"], "depb==1.2.0");
 }

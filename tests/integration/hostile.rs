@@ -123,3 +123,35 @@ fn one_wrong_algorithm_is_refused_and_its_evidence_kept() {
     let run = context.run(&["check", "-i", &index]);
     assert_eq!(run.code, 1, "{}", run.snapshot());
 }
+
+#[test]
+fn contradictory_pins_are_an_input_error_naming_both_lines() {
+    let context = TestContext::new();
+    context.write("more.txt", "# pinned elsewhere\ntinyproj==1.1.0\n");
+    context.write("requirements.txt", "tinyproj==1.0.0\n-r more.txt\n");
+    let run = context.lock(&[]);
+    insta::assert_snapshot!(run.snapshot(), @"
+    exit code: 2
+    ----- stdout -----
+    ----- stderr -----
+    error: `tinyproj==1.0.0` contradicts `tinyproj==1.1.0` (more.txt:2): pip refuses to install both
+    hint: keep one version, or give each a marker that excludes the other
+     --> requirements.txt:1:1
+      |
+    1 | tinyproj==1.0.0
+      | ^^^^^^^^^^^^^^^
+    ");
+    assert_eq!(
+        context.server.request_count(),
+        0,
+        "nothing asked of the index"
+    );
+    // verify too: it would otherwise pass a file of either version.
+    fs_err::write(context.path(TINY_WHEEL), context.server.bytes(TINY_WHEEL)).unwrap();
+    let url = context.server.file_url(TINY_WHEEL);
+    let run = context.run(&["verify", TINY_WHEEL, &url]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    // The same version twice, or versions split by markers that exclude each other, are fine.
+    context.write("more.txt", "TinyProj==1.0 ; python_version >= \"3\"\n");
+    assert_eq!(context.lock(&[]).code, 0);
+}

@@ -111,6 +111,7 @@ fn release_plan<'p>(item: &Resolved, pin: Option<&'p Pin<'p>>) -> Plan<'p> {
         lockable,
         label,
         candidates: Vec::new(),
+        listed: false,
     }
 }
 
