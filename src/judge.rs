@@ -300,6 +300,8 @@ pub(crate) enum Why {
     StrayHash,
     /// A provenance line whose hash no `--hash` option carries.
     UnpinnedRecord,
+    /// A provenance line naming no file of the pinned release.
+    ForeignFile,
 }
 
 /// The judgement of one artifact (or, for [`Status::NothingMatches`] and
@@ -395,11 +397,12 @@ impl Verdict {
             .filter(move |judged| self.outcome_of(judged) == outcome)
     }
 
-    /// The gravest judgement: what a command about one file reports.
+    /// The gravest judgement: what a command about one file reports. Of equally grave ones, a
+    /// judgement about a file comes before one about the entry as a whole.
     pub(crate) fn gravest(&self) -> Option<&Judged> {
         self.artifacts
             .iter()
-            .max_by_key(|judged| self.outcome_of(judged))
+            .max_by_key(|judged| (self.outcome_of(judged), !judged.filename.is_empty()))
     }
 
     /// Whether anything refuses.
@@ -508,9 +511,8 @@ pub(crate) fn judge(record: &Record, sightings: &[Sighting], policy: Policy) -> 
             artifacts.push(judged);
         }
     }
-    if release {
-        artifacts.extend(stray_hashes(record, sightings));
-    }
+    // An entry that contradicts itself is refused whichever of its files is shown.
+    artifacts.extend(stray_hashes(record, sightings));
 
     let mut unrecorded = Vec::new();
     for (index, sighting) in sightings.iter().enumerate() {
@@ -569,10 +571,17 @@ fn judge_record(
         provenance.url.clone(),
     );
     judged.recorded = vec![provenance.hash.clone()];
-    // A provenance line whose hash pip is not given: the `--hash` was edited under it.
-    if !record.hashes.contains(&provenance.hash) && (release || !mine.is_empty()) {
+    // A provenance line whose hash pip is not given (the `--hash` was edited under it), or
+    // that names no file of the pinned release (the name was edited): which bytes are meant
+    // cannot be known.
+    let unpinned = !record.hashes.contains(&provenance.hash);
+    if unpinned || record.foreign.contains(&provenance.filename) {
         judged.status = Status::Inconsistent;
-        judged.why = Some(Why::UnpinnedRecord);
+        judged.why = Some(if unpinned {
+            Why::UnpinnedRecord
+        } else {
+            Why::ForeignFile
+        });
         judged.sighting = mine.first().map(|(index, _)| *index);
         judged.observed = mine
             .iter()
@@ -974,7 +983,7 @@ mod tests {
         Record {
             hashes,
             files,
-            direct: None,
+            ..Record::default()
         }
     }
 
@@ -1254,8 +1263,8 @@ mod tests {
     fn a_direct_url_stands_for_its_one_file() {
         let record = Record {
             hashes: vec![sha(b"s")],
-            files: Vec::new(),
             direct: Some((SDIST.into(), url(SDIST).to_string())),
+            ..Record::default()
         };
         let verdict = judge(&record, &[listed(SDIST, b"evil")], VERIFY);
         assert_eq!(statuses(&verdict), [(Status::Changed, SDIST)]);

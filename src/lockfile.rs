@@ -191,18 +191,35 @@ pub(crate) struct Record {
     /// A direct-URL pin's own file (its filename and recorded URL): the one file the entry
     /// stands for, whether or not a provenance line names it.
     pub(crate) direct: Option<(String, String)>,
+    /// Filenames of provenance lines that name no file of the pinned release (another project
+    /// or version, or no artifact name at all): an edited lockfile.
+    pub(crate) foreign: Vec<String>,
 }
 
 impl Record {
     /// What `entry` records; `lockable` says whether it pins one URL.
     pub(crate) fn of(entry: &Entry, lockable: Option<&Lockable>) -> Self {
+        let files = entry.recorded_provenance();
+        let foreign = match lockable {
+            Some(Lockable::Release { project, version }) => files
+                .iter()
+                .filter(|file| {
+                    !ArtifactName::parse(&file.filename, Some(project)).is_ok_and(|artifact| {
+                        artifact.project == *project && version.matches(&artifact)
+                    })
+                })
+                .map(|file| file.filename.clone())
+                .collect(),
+            _ => Vec::new(),
+        };
         Self {
             hashes: entry.recorded_hashes(),
-            files: entry.recorded_provenance(),
+            files,
             direct: match lockable {
                 Some(Lockable::Url { url, filename }) => Some((filename.clone(), recordable(url))),
                 _ => None,
             },
+            foreign,
         }
     }
 
@@ -494,6 +511,14 @@ mod tests {
         let record = Record::of(&entry_for(&text), None);
         let bare: Vec<String> = record.bare_hashes().map(ToString::to_string).collect();
         assert_eq!(bare, [sha('b')]);
+        // A provenance line for a file of another release is foreign to the pin.
+        let text = format!(
+            "a==1.0 --hash={0}\n    # hashpin: a-1.1-py3-none-any.whl {0} https://h/a-1.1-py3-none-any.whl\n    # hashpin: A-1.0.0.tar.gz {0} https://h/A-1.0.0.tar.gz\n",
+            sha('a')
+        );
+        let entry = entry_for(&text);
+        let record = Record::of(&entry, classify(&entry, Path::new(".")).ok().as_ref());
+        assert_eq!(record.foreign, ["a-1.1-py3-none-any.whl"]);
     }
 
     #[test]

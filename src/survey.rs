@@ -56,6 +56,7 @@ static NOTHING_RECORDED: Record = Record {
     hashes: Vec::new(),
     files: Vec::new(),
     direct: None,
+    foreign: Vec::new(),
 };
 
 impl<'p> Plan<'p> {

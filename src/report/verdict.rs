@@ -107,6 +107,9 @@ pub(crate) fn headline(judged: &Judged, about: &About) -> String {
             judged.url,
             judged.current_url.as_deref().unwrap_or_default()
         ),
+        Status::Inconsistent if judged.why == Some(Why::ForeignFile) => format!(
+            "`{requirement}` records `{file}`, which is not a file of that release: the lockfile was edited"
+        ),
         Status::Inconsistent if judged.why == Some(Why::UnpinnedRecord) => format!(
             "the hash recorded for `{file}` is not among the `--hash` options of `{requirement}`: its `--hash` was edited"
         ),
@@ -146,6 +149,9 @@ pub(crate) fn why(judged: &Judged) -> Option<&'static str> {
             "none of the recorded hashes belongs to a file of this release: the pin was changed without re-locking, or every file was replaced"
         }
         (Status::Unmatched, _) => "no file served now has this recorded hash",
+        (Status::Inconsistent, Some(Why::ForeignFile)) => {
+            "its `# hashpin:` line names a file of another release: the lockfile was edited"
+        }
         (Status::Inconsistent, Some(Why::UnpinnedRecord)) => {
             "its `# hashpin:` line names a hash that no `--hash` option carries: the lockfile was edited"
         }

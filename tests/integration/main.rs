@@ -25,5 +25,7 @@ mod install;
 mod judge;
 // A hostile index and hostile lockfile edits.
 mod hostile;
+// Every single-line mutation of a locked entry is caught.
+mod mutation;
 // Real pip accepts what hashpin writes.
 mod pip;

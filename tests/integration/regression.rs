@@ -124,6 +124,14 @@ fn a_changed_pin_with_stale_hashes_is_refused() {
     exit code: 1
     ----- stdout -----
     ----- stderr -----
+    error: `tinyproj==1.1.0` records `tinyproj-1.0.0-py3-none-any.whl`, which is not a file of that release: the lockfile was edited
+      requirement: tinyproj==1.1.0 (requirements.txt:1)
+      url:         [INDEX]/files/tinyproj-1.0.0-py3-none-any.whl
+      recorded:    sha256:579a70f4d94e0634fed025f489280c121ab96de425a53cda9af7ae4db6619ba4
+    error: `tinyproj==1.1.0` records `tinyproj-1.0.0.tar.gz`, which is not a file of that release: the lockfile was edited
+      requirement: tinyproj==1.1.0 (requirements.txt:1)
+      url:         [INDEX]/files/tinyproj-1.0.0.tar.gz
+      recorded:    sha256:69a25f6130fbe75b3c1c0aabddbed8a3b47df9f288022c9c27370d4d5d7f84ff
     error: none of the 2 recorded hashes belongs to a file of `tinyproj==1.1.0`: the pin was changed without re-locking, or every file was replaced
       requirement: tinyproj==1.1.0 (requirements.txt:1)
       recorded:    sha256:579a70f4d94e0634fed025f489280c121ab96de425a53cda9af7ae4db6619ba4
@@ -141,7 +149,7 @@ fn a_changed_pin_with_stale_hashes_is_refused() {
     +    # hashpin: tinyproj-1.1.0-py3-none-any.whl sha256:ba6a7ebe47c1f0254147f5ef66d855b1a6062de5975b9c201592c98f6cbdb940 [INDEX]/files/tinyproj-1.1.0-py3-none-any.whl
     +    # hashpin: tinyproj-1.1.0.tar.gz sha256:1b3e696e6b5905edae0c8421445f1d9a476ec74bd247e02451842b7e8ebcf547 [INDEX]/files/tinyproj-1.1.0.tar.gz
     hint: re-record only if you know why the bytes changed: `hashpin lock --update tinyproj`
-    refused: 1 recorded artifact changed; nothing written
+    refused: 1 recorded artifact changed, 2 recorded hashes inconsistent; nothing written
     ");
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(

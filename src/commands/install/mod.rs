@@ -243,7 +243,7 @@ fn install(args: &InstallArgs, context: &Context, json: &mut InstallJson) -> Res
                 record: Record {
                     hashes: verdict.pins.hashes.clone(),
                     files: verdict.pins.provenance.clone(),
-                    direct: None,
+                    ..Record::default()
                 },
             });
         }
