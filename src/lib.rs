@@ -10,6 +10,8 @@ mod commands;
 mod env_vars;
 mod error;
 mod fetch;
+#[cfg(test)]
+mod fuzz;
 mod hash;
 mod hooks;
 mod index;
@@ -41,6 +43,7 @@ use report::Printer;
 /// The whole program: parse the command line, run the command, print any error, and map the
 /// outcome to an exit code. A closed pipe (`hashpin hash * | head`) is not a failure.
 pub fn main() -> ExitCode {
+    quiet_caught_panics();
     let cli = Cli::parse();
     let printer = Printer::new(cli.color, cli.quiet, &env_vars::var);
     match run(&cli, printer.clone()) {
@@ -51,6 +54,20 @@ pub fn main() -> ExitCode {
             status_of(&error).into()
         }
     }
+}
+
+/// pep508_rs 0.9 panics on some malformed requirements; the requirements parser catches those
+/// panics and reports an input error with the file and line. Their message would only confuse.
+fn quiet_caught_panics() {
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let in_pep508 = info
+            .location()
+            .is_some_and(|location| location.file().contains("pep508_rs"));
+        if !in_pep508 {
+            default_hook(info);
+        }
+    }));
 }
 
 /// Runs a parsed command line.

@@ -48,13 +48,19 @@ pub(crate) fn pin(document: &Document, line: &Line, entry: &Entry, pins: &Pins) 
     let mut written: Vec<HashDigest> = entry.hashes.iter().map(|h| h.value.clone()).collect();
     written.sort();
     written.dedup();
-    let eol = document.line_ending();
+    let eol = entry_line_ending(document, line);
     let indent = continuation_indent(document, line);
-    let provenance_text: String = pins
+    let mut provenance_text: String = pins
         .provenance
         .iter()
         .map(|record| format!("{eol}{indent}{}", record.render()))
         .collect();
+    // A line that ends in `\` at the end of the file would join the first provenance line
+    // into itself (pip joins a comment line into a continuation): a blank line ends the
+    // continuation first, keeping the user's backslash.
+    if !provenance_text.is_empty() && document.source[..line.span.end].ends_with('\\') {
+        provenance_text.insert_str(0, eol);
+    }
 
     if written == hashes {
         if entry.recorded_provenance() == pins.provenance {
@@ -124,6 +130,32 @@ fn content_end(line: &Line, entry: &Entry) -> usize {
         None => end,
     }
     .min(line.span.end)
+}
+
+/// The line break new lines of an entry use: the one that ends the entry, else the last one
+/// inside it, else the file's. Following the entry's own break matters beyond looks: a `\n`
+/// written after a lone `\r` would make one `\r\n` of two breaks, and swallow a line.
+fn entry_line_ending<'a>(document: &'a Document, line: &Line) -> &'a str {
+    let source = document.source.as_str();
+    if let Some(length) = super::span::break_length(&source[line.span.end..]) {
+        return &source[line.span.end..line.span.end + length];
+    }
+    let body = &source[line.span.clone()];
+    let last_break = body.char_indices().rev().find_map(|(offset, _)| {
+        let length = super::span::break_length(&body[offset..])?;
+        // `\r\n` is one break: from its `\n`, step back to the `\r`.
+        let start =
+            if length == 1 && body[offset..].starts_with('\n') && body[..offset].ends_with('\r') {
+                offset - 1
+            } else {
+                offset
+            };
+        Some((start, super::span::break_length(&body[start..])?))
+    });
+    match last_break {
+        Some((start, length)) => &body[start..start + length],
+        None => document.line_ending(),
+    }
 }
 
 /// The indentation of the entry's second physical line, else four spaces.
@@ -259,6 +291,16 @@ mod tests {
                 "\n"
             )
         );
+    }
+
+    #[test]
+    fn a_backslash_at_the_end_of_the_file_does_not_swallow_provenance() {
+        // Found by the property tests (and issue 9): pinning twice must change nothing.
+        for text in ["flask==3.0.0 \\", "flask==3.0.0 \\\n"] {
+            let once = given(text).pin("flask", &[SHA_A], &["a.whl"]);
+            assert!(once.contains(" \\\n\n    # hashpin: a.whl"), "{once:?}");
+            assert_eq!(given(&once).pin("flask", &[SHA_A], &["a.whl"]), once);
+        }
     }
 
     #[test]

@@ -550,7 +550,9 @@ impl LineContext<'_> {
             return Ok((spec, inline));
         }
         if word.starts_with('-') && word.len() >= 2 {
-            let (short, rest) = word.split_at(2);
+            // `-` and one character, which need not be one byte (found by the fuzz loop).
+            let split = 1 + word[1..].chars().next().map_or(0, char::len_utf8);
+            let (short, rest) = word.split_at(split);
             let spec = OPTIONS
                 .iter()
                 .find(|spec| spec.short == Some(short))
@@ -562,7 +564,7 @@ impl LineContext<'_> {
                 })?;
             let inline = (!rest.is_empty()).then(|| Spanned {
                 value: rest.trim_start_matches('=').to_string(),
-                span: token.span.start + 2..token.span.end,
+                span: token.span.start + split..token.span.end,
             });
             return Ok((spec, inline));
         }
@@ -578,9 +580,59 @@ impl LineContext<'_> {
         if looks_unnamed(text) {
             return Ok(Target::Unnamed(text.to_string()));
         }
+        // pep508_rs 0.9 panics on a name that ends in `.`, `-` or `_` when more text follows
+        // (`last-=2`); packaging rejects such a name, and so does pip: say so before it is asked.
+        let leading = text.len() - text.trim_start().len();
+        let name_end = text[leading..]
+            .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_')))
+            .map_or(text.len(), |end| leading + end);
+        if let Some(last) = text[leading..name_end].chars().next_back()
+            && matches!(last, '.' | '-' | '_')
+        {
+            // Spans into the expanded text are only exact when nothing was expanded.
+            let at = span.start + name_end - 1;
+            let error_span = if text.len() == span.len() {
+                at..at + 1
+            } else {
+                span.clone()
+            };
+            return Err(self.error(
+                &error_span,
+                format!("invalid requirement: a package name must end with a letter or digit, not `{last}`"),
+            ));
+        }
+        // pep508_rs 0.9 also panics on a non-ASCII word among markers (it counts characters
+        // where it slices bytes). Outside quoted strings and a URL, PEP 508 is ASCII, and
+        // packaging refuses anything else: so does hashpin, before pep508_rs is asked.
+        if let Some(offset) = non_ascii_outside_quotes(text) {
+            let at = span.start + offset;
+            let error_span = if text.len() == span.len() {
+                at..at + text[offset..].chars().next().map_or(1, char::len_utf8)
+            } else {
+                span.clone()
+            };
+            return Err(self.error(
+                &error_span,
+                "invalid requirement: only ASCII may stand outside quoted strings and URLs"
+                    .to_string(),
+            ));
+        }
         // pip resolves relative paths in requirement lines against the working directory.
         let working_dir = std::env::current_dir().unwrap_or_else(|_| Path::new(".").to_path_buf());
-        Requirement::<VerbatimUrl>::parse(text, working_dir)
+        // Whatever other input pep508_rs 0.9 still panics on (names of extras ending in `.`,
+        // found by the fuzz loop) is an input error too, never a crash. The binary's panic hook
+        // keeps that library's panic message off the terminal.
+        let parsed = std::panic::catch_unwind(|| {
+            Requirement::<VerbatimUrl>::parse(text, working_dir)
+        })
+        .map_err(|_| {
+            self.error(
+                span,
+                "invalid requirement: not a PEP 508 requirement (expected `name[extras] ==version ; marker`)"
+                    .to_string(),
+            )
+        })?;
+        parsed
             .map(|requirement| Target::Pep508(Box::new(requirement)))
             .map_err(|error| {
                 // Spans into the expanded text are only exact when nothing was expanded.
@@ -597,6 +649,40 @@ impl LineContext<'_> {
                 )
             })
     }
+}
+
+/// Where a PEP 508 requirement has a non-ASCII character outside quoted strings and outside the
+/// URL after `@`, if anywhere.
+fn non_ascii_outside_quotes(text: &str) -> Option<usize> {
+    let mut quote = None;
+    let mut in_url = false;
+    let mut after_at = false;
+    for (offset, character) in text.char_indices() {
+        if let Some(open) = quote {
+            if character == open {
+                quote = None;
+            }
+            continue;
+        }
+        if in_url {
+            if character.is_whitespace() {
+                in_url = false;
+            }
+            continue;
+        }
+        if after_at && !character.is_whitespace() {
+            in_url = true;
+            after_at = false;
+            continue;
+        }
+        match character {
+            '\'' | '"' => quote = Some(character),
+            '@' => after_at = true,
+            _ if !character.is_ascii() => return Some(offset),
+            _ => {}
+        }
+    }
+    None
 }
 
 /// pip accepts a bare URL or archive path as a requirement; PEP 508 does not.
@@ -768,6 +854,33 @@ mod tests {
         for text in ["pkg==1.0", "pkg @ https://host/pkg-1.0.tar.gz", "pkg[x]>=1"] {
             assert!(!looks_unnamed(text), "{text}");
         }
+    }
+
+    #[test]
+    fn a_name_ending_in_punctuation_is_an_error_not_a_panic() {
+        // Found by the fuzz loop: pep508_rs 0.9 panics on `last-=2`.
+        for text in ["last-=2\n", "a.==1\n", "b_ ==1\n"] {
+            let message = parse_err(text);
+            assert!(
+                message.contains("must end with a letter or digit"),
+                "{text}: {message}"
+            );
+        }
+        // And a non-ASCII word among markers, which pep508_rs slices mid-character.
+        let message = parse_err("a==1 ; python_version >= \"3\" an\u{e9}d os_name == \"nt\"\n");
+        assert!(message.contains("only ASCII"), "{message}");
+        assert!(
+            !parse_err(
+                "a==1 ; platform_release == \"\u{e9}\"\nb @ https://h/\u{e9}.whl\nc\u{e9}==1\n"
+            )
+            .contains("only ASCII, , ")
+        );
+        // And extras ending in `.`, which pep508_rs panics on.
+        let message = parse_err("a[extra.]==1\n");
+        assert!(message.contains("not a PEP 508 requirement"), "{message}");
+        // Also found by it: a short option whose letter is not one byte.
+        let message = parse_err("-\u{e9}r sub.txt\n");
+        assert!(message.contains("unknown option `-\u{e9}`"), "{message}");
     }
 
     #[test]

@@ -33,7 +33,7 @@ pub(crate) struct PhysicalLine {
 /// The line breaks Python's `str.splitlines` knows, which pip uses to split a requirements
 /// file: `\r\n` is one break, and so are `\n`, `\r`, `\v`, `\f`, `\x1c`-`\x1e`, U+0085,
 /// U+2028 and U+2029 alone. hashpin must see the lines pip sees.
-fn break_length(rest: &str) -> Option<usize> {
+pub(crate) fn break_length(rest: &str) -> Option<usize> {
     let character = rest.chars().next()?;
     match character {
         '\r' if rest[1..].starts_with('\n') => Some(2),

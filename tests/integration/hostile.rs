@@ -155,3 +155,36 @@ fn contradictory_pins_are_an_input_error_naming_both_lines() {
     context.write("more.txt", "TinyProj==1.0 ; python_version >= \"3\"\n");
     assert_eq!(context.lock(&[]).code, 0);
 }
+
+#[test]
+fn inputs_the_fuzz_loop_found_are_input_errors_not_crashes() {
+    let context = TestContext::new();
+    for text in [
+        "last-=2\n",
+        "tinyproj[extra.]==1.0.0\n",
+        "a==1 ; python_version >= \"3\" an\u{e9}d os_name == \"nt\"\n",
+        "-\u{e9}r more.txt\n",
+    ] {
+        context.write("requirements.txt", text);
+        let run = context.lock(&[]);
+        assert_eq!(run.code, 2, "{text:?}: {}", run.stderr);
+        assert!(
+            run.stderr.starts_with("error: "),
+            "{text:?}: {}",
+            run.stderr
+        );
+        assert!(!run.stderr.contains("panicked"), "{text:?}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("requirements.txt:1:"),
+            "{text:?}: {}",
+            run.stderr
+        );
+    }
+    // The end of a file just after a `\` keeps provenance where pip reads it, and a second
+    // lock changes nothing.
+    context.write("requirements.txt", "tinyproj==1.0.0 \\");
+    assert_eq!(context.lock(&[]).code, 0);
+    let once = context.read("requirements.txt");
+    let run = context.lock(&["--check"]);
+    assert_eq!(run.code, 0, "{}\n{once}", run.stdout);
+}
