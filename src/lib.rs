@@ -58,7 +58,7 @@ pub fn main() -> ExitCode {
 
 /// pep508_rs 0.9 panics on some malformed requirements; the requirements parser catches those
 /// panics and reports an input error with the file and line. Their message would only confuse.
-fn quiet_caught_panics() {
+pub(crate) fn quiet_caught_panics() {
     let default_hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         let in_pep508 = info
