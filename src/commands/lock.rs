@@ -40,13 +40,16 @@ pub(crate) fn run(args: &LockArgs, context: &Context) -> Result<Status> {
     lock_loaded(args, &loaded, &on_disk, update.as_ref(), context)
 }
 
-/// Takes the advisory lock of each file, saying so when another hashpin holds one.
+/// Takes the advisory lock of each file, saying so when another hashpin holds one. A file
+/// named twice (`r.txt ./r.txt`) is locked once: a second lock on it would wait for the first.
 pub(crate) fn lock_files(
     files: &[PathBuf],
     printer: &crate::report::Printer,
 ) -> Result<Vec<persist::FileLock>> {
+    let mut seen = BTreeSet::new();
     files
         .iter()
+        .filter(|path| seen.insert(fs_err::canonicalize(path).unwrap_or_else(|_| (*path).clone())))
         .map(|path| {
             persist::lock(path, || {
                 printer.info(&format!(

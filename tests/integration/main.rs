@@ -27,3 +27,5 @@ mod judge;
 mod hostile;
 // Real pip accepts what hashpin writes.
 mod pip;
+// Locks, leftovers, edits during a run, and Ctrl-C: what a run shares and leaves behind.
+mod process;
