@@ -237,6 +237,19 @@ pub(crate) fn load(
     env: &dyn Fn(&str) -> Option<String>,
     cli_hooks: &[String],
 ) -> Result<Vec<Hook>, HookConfigError> {
+    // The command line first: a `--hook` value that does not split is a usage error, whatever
+    // the files hold.
+    let cli_commands = cli_hooks
+        .iter()
+        .map(|value| {
+            split_command(value)
+                .map(|command| (value, command))
+                .map_err(|reason| HookConfigError::CliHook {
+                    value: value.clone(),
+                    reason,
+                })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     let mut hooks = Vec::new();
     // The `hook-timeout` of the nearest file that sets one, for `--hook` values; later files
     // are nearer to the project, so each one that sets it overwrites the last.
@@ -274,11 +287,7 @@ pub(crate) fn load(
         }
     }
 
-    for value in cli_hooks {
-        let command = split_command(value).map_err(|reason| HookConfigError::CliHook {
-            value: value.clone(),
-            reason,
-        })?;
+    for (value, command) in cli_commands {
         hooks.push(Hook {
             name: value.clone(),
             command,

@@ -18,6 +18,7 @@
 use std::fs::{File, Metadata};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 /// Holds the advisory lock on one requirements file until dropped.
 #[derive(Debug)]
@@ -71,8 +72,8 @@ impl LockTarget {
     }
 }
 
-/// The directory a file is (or would be) in.
-fn directory_of(path: &Path) -> PathBuf {
+/// The directory a file is (or would be) in: `.` for a bare file name.
+pub(crate) fn directory_of(path: &Path) -> PathBuf {
     match path.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
         _ => PathBuf::from("."),
@@ -117,25 +118,147 @@ pub(crate) fn lock(path: &Path, on_wait: impl FnOnce()) -> io::Result<FileLock> 
     }
 }
 
-/// Replaces `path` with `text` atomically, keeping the file's permissions.
-pub(crate) fn write_atomically(path: &Path, text: &str) -> io::Result<()> {
+/// The temporary files a write leaves while it runs: `.hashpin-XXXXXX.tmp` beside the lockfile,
+/// the `X`s letters and digits.
+const TEMPORARY_PREFIX: &str = ".hashpin-";
+/// See [`TEMPORARY_PREFIX`].
+const TEMPORARY_SUFFIX: &str = ".tmp";
+/// See [`TEMPORARY_PREFIX`].
+const TEMPORARY_RANDOM_CHARACTERS: usize = 6;
+
+/// How old a temporary file must be before another run may call it stale. Its writer locks it
+/// the moment it is created, and the lock, not the age, is what tells a live write from a
+/// dead one; the age only covers that moment, generously, clock skew on network file systems
+/// included.
+const STALE_AFTER: Duration = Duration::from_secs(60);
+
+/// Why a lockfile was not written.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum PersistError {
+    /// The file no longer holds what was read: someone edited it while hashpin worked.
+    #[error(
+        "`{path}` changed after hashpin read it; nothing written\nhint: another program edited it while hashpin worked; run hashpin again to start from what it holds now",
+        path = path.display()
+    )]
+    Changed {
+        /// The file, as named.
+        path: PathBuf,
+    },
+    /// The write failed.
+    #[error("cannot write `{path}`", path = path.display())]
+    Write {
+        /// The file, as named.
+        path: PathBuf,
+        /// Why.
+        source: io::Error,
+    },
+}
+
+/// Refuses, with [`PersistError::Changed`], when `path` no longer holds `read` (a file that does
+/// not exist holds nothing). Checking every file before writing any keeps a refusal from leaving
+/// some files written.
+pub(crate) fn ensure_unchanged(path: &Path, read: &str) -> Result<(), PersistError> {
+    let now = match fs_err::read(path) {
+        Ok(bytes) => bytes,
+        Err(error) if error.kind() == io::ErrorKind::NotFound => Vec::new(),
+        Err(source) => {
+            return Err(PersistError::Write {
+                path: path.to_path_buf(),
+                source,
+            });
+        }
+    };
+    if now == read.as_bytes() {
+        Ok(())
+    } else {
+        Err(PersistError::Changed {
+            path: path.to_path_buf(),
+        })
+    }
+}
+
+/// Replaces `path`, which held `read` when it was read, with `text` atomically, keeping the
+/// file's permissions. Refuses when the file no longer holds `read`, checked as late as
+/// possible: an editor does not take hashpin's lock, so an edit made while hashpin worked
+/// would otherwise be lost without a word.
+pub(crate) fn write_atomically(path: &Path, read: &str, text: &str) -> Result<(), PersistError> {
+    let failed = |source| PersistError::Write {
+        path: path.to_path_buf(),
+        source,
+    };
     let directory = directory_of(path);
     let mut temporary = tempfile::Builder::new()
-        .prefix(".hashpin-")
-        .suffix(".tmp")
-        .tempfile_in(&directory)?;
-    temporary.write_all(text.as_bytes())?;
-    temporary.as_file().sync_all()?;
+        .prefix(TEMPORARY_PREFIX)
+        .suffix(TEMPORARY_SUFFIX)
+        .rand_bytes(TEMPORARY_RANDOM_CHARACTERS)
+        .tempfile_in(&directory)
+        .map_err(failed)?;
+    // Held until the rename, so another run can tell this live write from the leftovers of a
+    // killed one (see `remove_stale_temporaries`).
+    temporary.as_file().lock().map_err(failed)?;
+    temporary.write_all(text.as_bytes()).map_err(failed)?;
+    temporary.as_file().sync_all().map_err(failed)?;
     if let Ok(metadata) = fs_err::metadata(path) {
-        fs_err::set_permissions(temporary.path(), metadata.permissions())?;
+        fs_err::set_permissions(temporary.path(), metadata.permissions()).map_err(failed)?;
     }
+    ensure_unchanged(path, read)?;
     // Follow a symlinked lockfile to its target, so the link itself survives.
     let target = fs_err::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-    temporary.persist(&target).map_err(|error| error.error)?;
+    temporary
+        .persist(&target)
+        .map_err(|error| failed(error.error))?;
     if let Ok(directory) = File::open(&directory) {
         let _ = directory.sync_all();
     }
     Ok(())
+}
+
+/// Whether `name` is one of [`write_atomically`]'s temporary files.
+fn is_temporary_name(name: &str) -> bool {
+    name.strip_prefix(TEMPORARY_PREFIX)
+        .and_then(|rest| rest.strip_suffix(TEMPORARY_SUFFIX))
+        .is_some_and(|random| {
+            random.len() == TEMPORARY_RANDOM_CHARACTERS
+                && random.bytes().all(|byte| byte.is_ascii_alphanumeric())
+        })
+}
+
+/// Removes the temporary files a killed hashpin left in `directory` (`kill -9` during a write),
+/// and returns how many. A file is removed only when it is hashpin's own and stale: its name is
+/// exactly what [`write_atomically`] makes, it is a regular file (not a link or a directory),
+/// it is older than [`STALE_AFTER`], and no process holds its lock (a live writer holds it
+/// until the rename; the kernel lets go of a killed one's). Anything else, and anything that
+/// cannot be checked, stays.
+pub(crate) fn remove_stale_temporaries(directory: &Path) -> usize {
+    let Ok(entries) = fs_err::read_dir(directory) else {
+        return 0;
+    };
+    let mut removed = 0;
+    for entry in entries.flatten() {
+        let is_ours = entry.file_name().to_str().is_some_and(is_temporary_name);
+        // `DirEntry::metadata` does not follow a symlink.
+        let is_stale = || {
+            entry.metadata().is_ok_and(|metadata| {
+                metadata.is_file()
+                    && metadata
+                        .modified()
+                        .ok()
+                        .and_then(|modified| modified.elapsed().ok())
+                        .is_some_and(|age| age >= STALE_AFTER)
+            })
+        };
+        if !is_ours || !is_stale() {
+            continue;
+        }
+        let path = entry.path();
+        let Ok(file) = File::open(&path) else {
+            continue;
+        };
+        if file.try_lock().is_ok() && fs_err::remove_file(&path).is_ok() {
+            removed += 1;
+        }
+    }
+    removed
 }
 
 #[cfg(test)]
@@ -150,7 +273,7 @@ mod tests {
         let path = dir.path().join("requirements.txt");
         fs_err::write(&path, "old\n").unwrap();
         fs_err::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
-        write_atomically(&path, "new\n").unwrap();
+        write_atomically(&path, "old\n", "new\n").unwrap();
         assert_eq!(fs_err::read_to_string(&path).unwrap(), "new\n");
         let mode = fs_err::metadata(&path).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o640);
@@ -185,6 +308,91 @@ mod tests {
 
     // See: https://github.com/hashpin/hashpin/issues/8
     #[test]
+    fn a_file_edited_since_it_was_read_is_not_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("requirements.txt");
+        fs_err::write(&path, "edited by someone\n").unwrap();
+        let error = write_atomically(&path, "as read\n", "locked\n").unwrap_err();
+        assert!(matches!(error, PersistError::Changed { .. }), "{error:?}");
+        assert_eq!(
+            error.to_string(),
+            format!(
+                "`{}` changed after hashpin read it; nothing written\nhint: another program edited it while hashpin worked; run hashpin again to start from what it holds now",
+                path.display()
+            )
+        );
+        assert_eq!(
+            fs_err::read_to_string(&path).unwrap(),
+            "edited by someone\n"
+        );
+        assert_eq!(fs_err::read_dir(dir.path()).unwrap().count(), 1);
+        // A file removed since it was read counts as changed; one that was absent, as empty.
+        fs_err::remove_file(&path).unwrap();
+        assert!(write_atomically(&path, "as read\n", "locked\n").is_err());
+        assert!(!path.exists());
+        write_atomically(&path, "", "locked\n").unwrap();
+        assert_eq!(fs_err::read_to_string(&path).unwrap(), "locked\n");
+    }
+
+    #[test]
+    fn only_names_write_atomically_makes_are_temporary_names() {
+        for name in [".hashpin-a1B2c3.tmp", ".hashpin-zzzzzz.tmp"] {
+            assert!(is_temporary_name(name), "{name}");
+        }
+        for name in [
+            ".hashpin-a1B2c.tmp",
+            ".hashpin-a1B2c34.tmp",
+            ".hashpin-a1-2c3.tmp",
+            ".hashpin-a1B2c3.tmp.bak",
+            "hashpin-a1B2c3.tmp",
+            ".hashpin-notes.txt",
+            "requirements.txt",
+        ] {
+            assert!(!is_temporary_name(name), "{name}");
+        }
+    }
+
+    /// Writes `name` in `dir` with a modification time `age` ago.
+    fn leftover(dir: &Path, name: &str, age: Duration) -> PathBuf {
+        let path = dir.join(name);
+        fs_err::write(&path, "half a lockfile").unwrap();
+        let file = fs_err::File::options().write(true).open(&path).unwrap();
+        file.set_modified(std::time::SystemTime::now() - age)
+            .unwrap();
+        path
+    }
+
+    // See: https://github.com/hashpin/hashpin/issues/8
+    #[test]
+    fn only_stale_temporary_files_of_hashpin_are_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let hour = Duration::from_secs(3600);
+        let stale = leftover(dir.path(), ".hashpin-Stale1.tmp", hour);
+        let fresh = leftover(dir.path(), ".hashpin-Fresh1.tmp", Duration::ZERO);
+        let someone_elses = leftover(dir.path(), ".hashpin-notes.tmp", hour);
+        // A writer that is alive (suspended with Ctrl-Z, say) holds its file's lock.
+        let live = leftover(dir.path(), ".hashpin-Live12.tmp", hour);
+        let writer = File::open(&live).unwrap();
+        writer.lock().unwrap();
+        let target = leftover(dir.path(), "old-target", hour);
+        let link = dir.path().join(".hashpin-Link12.tmp");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        let directory = dir.path().join(".hashpin-Dir123.tmp");
+        fs_err::create_dir(&directory).unwrap();
+
+        assert_eq!(remove_stale_temporaries(dir.path()), 1);
+        assert!(!stale.exists());
+        for kept in [&fresh, &someone_elses, &live, &target, &link, &directory] {
+            assert!(kept.exists(), "{}", kept.display());
+        }
+        drop(writer);
+        assert_eq!(remove_stale_temporaries(dir.path()), 1);
+        assert!(!live.exists());
+        assert_eq!(remove_stale_temporaries(&dir.path().join("missing")), 0);
+    }
+
+    // See: https://github.com/hashpin/hashpin/issues/8
+    #[test]
     fn the_lock_is_on_the_file_itself_and_creates_nothing() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("requirements.txt");
@@ -208,7 +416,7 @@ mod tests {
             std::thread::sleep(std::time::Duration::from_millis(100));
             // The holder writes (a new inode under the same name) and lets go: the waiter got
             // the old inode, and must take the lock again on the new one.
-            write_atomically(&path, "new\n").unwrap();
+            write_atomically(&path, "old\n", "new\n").unwrap();
             drop(first);
             let second = second.join().unwrap();
             assert!(!is_free(&path), "the waiter holds the file the path names");
@@ -234,7 +442,7 @@ mod tests {
             });
             std::thread::sleep(std::time::Duration::from_millis(100));
             // The first run creates the file; the waiter then locks the file, not the directory.
-            write_atomically(&path, "new\n").unwrap();
+            write_atomically(&path, "", "new\n").unwrap();
             drop(first);
             let second = second.join().unwrap();
             assert!(!is_free(&path));

@@ -42,12 +42,14 @@ pub(crate) fn run(args: &LockArgs, context: &Context) -> Result<Status> {
 
 /// Takes the advisory lock of each file, saying so when another hashpin holds one. A file
 /// named twice (`r.txt ./r.txt`) is locked once: a second lock on it would wait for the first.
+/// Then removes what a killed hashpin left beside each file (see
+/// [`persist::remove_stale_temporaries`]).
 pub(crate) fn lock_files(
     files: &[PathBuf],
     printer: &crate::report::Printer,
 ) -> Result<Vec<persist::FileLock>> {
     let mut seen = BTreeSet::new();
-    files
+    let locks = files
         .iter()
         .filter(|path| seen.insert(fs_err::canonicalize(path).unwrap_or_else(|_| (*path).clone())))
         .map(|path| {
@@ -59,7 +61,22 @@ pub(crate) fn lock_files(
             })
             .with_context(|| format!("cannot lock `{}`", path.display()))
         })
-        .collect()
+        .collect::<Result<Vec<_>>>()?;
+    let directories: BTreeSet<PathBuf> = files
+        .iter()
+        .map(|path| persist::directory_of(path))
+        .collect();
+    for directory in directories {
+        let removed = persist::remove_stale_temporaries(&directory);
+        if removed > 0 {
+            printer.info(&format!(
+                "removed {removed} stale temporary {} left in `{}` by an interrupted hashpin",
+                plural(removed, "file", "files"),
+                directory.display()
+            ));
+        }
+    }
+    Ok(locks)
 }
 
 /// Locks loaded documents: lists, downloads, judges, and writes each document whose text
@@ -244,30 +261,45 @@ fn save(
             splices.entry(pin.document_index).or_default().push(splice);
         }
     }
+    let new_texts: BTreeMap<usize, String> = counts
+        .keys()
+        .map(|&document_index| {
+            let source = &loaded[document_index].document.source;
+            let splices = splices.remove(&document_index).unwrap_or_default();
+            (document_index, apply(source, splices))
+        })
+        .collect();
+    // An edit made while lock worked refuses the whole write, before any file is written.
+    if !(args.dry_run || args.check) {
+        for (&document_index, new_text) in &new_texts {
+            let old_text = &on_disk[document_index];
+            if new_text != old_text {
+                persist::ensure_unchanged(&loaded[document_index].document.path, old_text)?;
+            }
+        }
+    }
     let elapsed = context.started.elapsed().as_secs_f64();
     let mut status = Status::Success;
     for (document_index, item) in loaded.iter().enumerate() {
-        let Some(&(requirements, artifacts)) = counts.get(&document_index) else {
+        let (Some(&(requirements, artifacts)), Some(new_text)) =
+            (counts.get(&document_index), new_texts.get(&document_index))
+        else {
             continue;
         };
         let document = &item.document;
         let shown = document.path.display().to_string();
-        let new_text = apply(
-            &document.source,
-            splices.remove(&document_index).unwrap_or_default(),
-        );
         let summary = format!(
             "{requirements} {}, {artifacts} {}",
             plural(requirements, "requirement", "requirements"),
             plural(artifacts, "artifact", "artifacts"),
         );
         let old_text = &on_disk[document_index];
-        if new_text == *old_text {
+        if new_text == old_text {
             printer.info(&format!("`{shown}` is up to date ({summary})"));
             continue;
         }
         if args.dry_run || args.check {
-            printer.out(&printer.diff(true, &shown, old_text, &new_text))?;
+            printer.out(&printer.diff(true, &shown, old_text, new_text))?;
             if args.check {
                 status = Status::Failure;
             }
@@ -276,8 +308,7 @@ fn save(
             ));
             continue;
         }
-        persist::write_atomically(&document.path, &new_text)
-            .with_context(|| format!("cannot write `{shown}`"))?;
+        persist::write_atomically(&document.path, old_text, new_text)?;
         printer.info(&format!(
             "{} `{shown}` ({summary}) in {elapsed:.2}s",
             printer.err_style(Style::Green, "locked")

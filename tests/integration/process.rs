@@ -3,10 +3,11 @@
 //! See: https://github.com/hashpin/hashpin/issues/8
 
 use std::io::{BufRead as _, BufReader};
-use std::net::{TcpListener, TcpStream};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{self, Receiver};
+use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -60,30 +61,113 @@ impl Lines {
     }
 }
 
-/// A loopback "index" that accepts connections and never answers: a run that reaches it
-/// stays there, holding whatever it holds.
-struct StalledIndex {
-    listener: TcpListener,
+/// What a [`GatedIndex`] does with the connections it holds.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Gate {
+    /// Hold them: the client waits.
+    Closed,
+    /// Pass them on to the real index.
+    Open,
+    /// The test is over: drop them.
+    Gone,
 }
 
-impl StalledIndex {
-    fn start() -> Self {
+/// A loopback proxy in front of the test index that holds every connection until the test
+/// opens its gate: a run that reaches the index stays there, holding whatever it holds (its
+/// lock, the lockfile it has read), until the test lets it go on.
+struct GatedIndex {
+    listener_address: SocketAddr,
+    gate: Arc<(Mutex<Gate>, Condvar)>,
+    connections: Receiver<()>,
+}
+
+impl GatedIndex {
+    /// A proxy that passes connections on to `target` (an `http://host:port` base URL) once
+    /// opened.
+    fn start(target: &str) -> Self {
+        let target: SocketAddr = target
+            .trim_start_matches("http://")
+            .trim_end_matches('/')
+            .parse()
+            .expect("the test index listens on an IP address");
+        let listener = TcpListener::bind("127.0.0.1:0").expect("a loopback port");
+        let listener_address = listener.local_addr().expect("bound");
+        let gate = Arc::new((Mutex::new(Gate::Closed), Condvar::new()));
+        let (sender, connections) = mpsc::channel();
+        let shared = Arc::clone(&gate);
+        thread::spawn(move || {
+            for client in listener.incoming() {
+                let Ok(client) = client else { break };
+                let gate = Arc::clone(&shared);
+                let _ = sender.send(());
+                thread::spawn(move || {
+                    let (state, changed) = &*gate;
+                    let mut state = state.lock().unwrap();
+                    while *state == Gate::Closed {
+                        state = changed.wait(state).unwrap();
+                    }
+                    if *state == Gate::Open {
+                        drop(state);
+                        forward(client, target);
+                    }
+                });
+            }
+        });
         Self {
-            listener: TcpListener::bind("127.0.0.1:0").expect("a loopback port"),
+            listener_address,
+            gate,
+            connections,
         }
     }
 
+    /// The simple index's URL, through the proxy.
     fn url(&self) -> String {
-        format!(
-            "http://{}/simple/",
-            self.listener.local_addr().expect("bound")
-        )
+        format!("http://{}/simple/", self.listener_address)
     }
 
-    /// Waits until a client connects, and keeps the connection open.
-    fn accept(&self) -> TcpStream {
-        self.listener.accept().expect("a client connects").0
+    /// Waits until a client has connected.
+    fn wait_for_a_connection(&self) {
+        self.connections
+            .recv_timeout(Duration::from_secs(20))
+            .expect("a client connects");
     }
+
+    /// Lets every held and later connection through.
+    fn open(&self) {
+        self.set(Gate::Open);
+    }
+
+    fn set(&self, value: Gate) {
+        let (state, changed) = &*self.gate;
+        *state.lock().unwrap() = value;
+        changed.notify_all();
+    }
+}
+
+impl Drop for GatedIndex {
+    fn drop(&mut self) {
+        self.set(Gate::Gone);
+    }
+}
+
+/// Copies bytes both ways between `client` and `target` until both sides are done.
+fn forward(client: TcpStream, target: SocketAddr) {
+    let Ok(upstream) = TcpStream::connect(target) else {
+        return;
+    };
+    let (Ok(mut client_reader), Ok(mut upstream_writer)) =
+        (client.try_clone(), upstream.try_clone())
+    else {
+        return;
+    };
+    let requests = thread::spawn(move || {
+        let _ = std::io::copy(&mut client_reader, &mut upstream_writer);
+        let _ = upstream_writer.shutdown(Shutdown::Write);
+    });
+    let (mut upstream_reader, mut client_writer) = (upstream, client);
+    let _ = std::io::copy(&mut upstream_reader, &mut client_writer);
+    let _ = client_writer.shutdown(Shutdown::Write);
+    let _ = requests.join();
 }
 
 /// Waits up to `timeout` for the child to exit; kills it if it has not.
@@ -117,9 +201,9 @@ fn a_second_run_waits_for_the_first_and_nothing_is_created_to_lock() {
     context.write("requirements.txt", "tinyproj==1.0.0\n");
     let tmp = context.path("tmp");
     fs_err::create_dir(&tmp).unwrap();
-    let stalled = StalledIndex::start();
+    let stalled = GatedIndex::start(&context.server.base_url());
 
-    // The first run takes the lock, then hangs on an index that never answers.
+    // The first run takes the lock, then hangs on an index that does not answer.
     let mut first = context
         .command()
         .args(["lock", "--index-url", &stalled.url()])
@@ -127,7 +211,7 @@ fn a_second_run_waits_for_the_first_and_nothing_is_created_to_lock() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let _connection = stalled.accept();
+    stalled.wait_for_a_connection();
 
     let mut second = context
         .command()
@@ -304,4 +388,88 @@ fn a_user_locks_their_own_file_after_root_ran_first() {
     let text = fs_err::read_to_string(project.join("requirements.txt")).unwrap();
     assert!(text.contains("--hash=sha256:"), "{text}");
     assert_eq!(names_in(&tmp), Vec::<String>::new());
+}
+
+// See: https://github.com/hashpin/hashpin/issues/8
+#[test]
+fn an_edit_made_while_lock_runs_is_not_overwritten() {
+    let context = TestContext::new();
+    context.write("requirements.txt", "tinyproj==1.0.0\n");
+    let gated = GatedIndex::start(&context.server.base_url());
+    let mut run = context
+        .command()
+        .args(["lock", "--index-url", &gated.url()])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let lines = Lines::of(&mut run);
+    // The run has read the file (it lists projects only after), and waits on the index.
+    gated.wait_for_a_connection();
+    let edited = "tinyproj==1.0.0\nother-proj==2.0.0  # added by hand meanwhile\n";
+    context.write("requirements.txt", edited);
+    gated.open();
+    let status = wait_or_kill(&mut run, Duration::from_secs(30));
+    let stderr = context.filter(&lines.all());
+    assert_eq!(status.and_then(|status| status.code()), Some(4), "{stderr}");
+    insta::assert_snapshot!(stderr, @"
+    error: `requirements.txt` changed after hashpin read it; nothing written
+    hint: another program edited it while hashpin worked; run hashpin again to start from what it holds now
+    ");
+    assert_eq!(context.read("requirements.txt"), edited);
+    assert_eq!(
+        names_in(context.temp.path()),
+        ["cache", "home", "requirements.txt"]
+    );
+}
+
+// See: https://github.com/hashpin/hashpin/issues/8
+#[test]
+fn a_temporary_file_a_killed_run_left_is_removed_by_the_next() {
+    let context = TestContext::new();
+    context.write("requirements.txt", "tinyproj==1.0.0\n");
+    // What `kill -9` during a write leaves: a temporary file nobody holds, older than a minute.
+    let leftover = context.write(".hashpin-k9Ab3Z.tmp", "tinyproj==1.0.0 \\\n    --hash=sha");
+    fs_err::File::options()
+        .write(true)
+        .open(&leftover)
+        .unwrap()
+        .set_modified(std::time::SystemTime::now() - Duration::from_secs(3600))
+        .unwrap();
+    // Not hashpin's, by name: kept.
+    context.write(".hashpin-notes.tmp", "mine\n");
+    let run = context.lock(&["--check"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("removed 1 stale temporary file left in `.` by an interrupted hashpin"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        names_in(context.temp.path()),
+        [".hashpin-notes.tmp", "cache", "home", "requirements.txt"]
+    );
+}
+
+// See: https://github.com/hashpin/hashpin/issues/8
+#[test]
+fn an_empty_hook_is_a_usage_error_before_anything_else() {
+    let context = TestContext::new();
+    let lockfile = context.write("requirements.txt", "tinyproj==1.0.0\n");
+    // Another hashpin holds the lockfile: a usage error must not wait for it.
+    let holder = std::fs::File::open(&lockfile).unwrap();
+    holder.lock().unwrap();
+    let mut run = context
+        .command()
+        .args(["install", "--hook", "", "--python", "/nonexistent/python"])
+        .args(["-i", &context.server.simple_url()])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let lines = Lines::of(&mut run);
+    let status = wait_or_kill(&mut run, Duration::from_secs(10));
+    let stderr = lines.all();
+    assert_eq!(status.and_then(|status| status.code()), Some(2), "{stderr}");
+    assert_eq!(stderr, "error: invalid `--hook `: empty command");
+    assert_eq!(context.server.request_count(), 0);
 }

@@ -96,6 +96,9 @@ pub(crate) fn run(args: &InstallArgs, context: &Context) -> Result<Status> {
 
 fn install(args: &InstallArgs, context: &Context, json: &mut InstallJson) -> Result<Status> {
     let printer = &context.printer;
+    // Hooks first: a `--hook` value that does not split is a usage error (exit 2), and must not
+    // wait for a lock or fail on anything operational before it is seen.
+    let hooks = hooks::load(Path::new("."), &*context.env, &args.hooks)?;
     let files = survey::requirement_files(&args.requirements, "install")?;
     let _locks = if args.frozen {
         Vec::new()
@@ -104,7 +107,6 @@ fn install(args: &InstallArgs, context: &Context, json: &mut InstallJson) -> Res
     };
     let loaded = load(&files, &*context.env)?;
     refuse_editables(&loaded)?;
-    let hooks = hooks::load(Path::new("."), &*context.env, &args.hooks)?;
     let interpreter = Interpreter::find(args.python.as_deref(), &*context.env);
 
     // Unpinned lines would leave pip a lockfile it refuses: stop here, as lock does.

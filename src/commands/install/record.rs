@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 
-use anyhow::{Context as _, Result};
+use anyhow::Result;
 use url::Url;
 
 use crate::artifact::same_artifact;
@@ -188,11 +188,21 @@ pub(super) fn write_records(
             text: format!("{separator}{appended}"),
         });
     }
-    for (document_index, splices) in splices {
+    let texts: Vec<(usize, String)> = splices
+        .into_iter()
+        .map(|(document_index, splices)| {
+            let source = &loaded[document_index].document.source;
+            (document_index, apply(source, splices))
+        })
+        .collect();
+    // An edit made while install worked refuses the whole write, before any file is written.
+    for (document_index, _) in &texts {
+        let document = &loaded[*document_index].document;
+        persist::ensure_unchanged(&document.path, &document.source)?;
+    }
+    for (document_index, text) in texts {
         let document = &loaded[document_index].document;
-        let text = apply(&document.source, splices);
-        persist::write_atomically(&document.path, &text)
-            .with_context(|| format!("cannot write `{}`", document.path.display()))?;
+        persist::write_atomically(&document.path, &document.source, &text)?;
         printer.info(&format!(
             "recorded new artifacts in `{}`",
             document.path.display()
