@@ -14,6 +14,7 @@ mod hash;
 mod hooks;
 mod index;
 mod inspect;
+mod interrupt;
 mod judge;
 mod lockfile;
 mod name;
@@ -43,6 +44,7 @@ use report::Printer;
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let printer = Printer::new(cli.color, cli.quiet, &env_vars::var);
+    interrupt::handle_signals(printer.clone());
     match run(&cli, printer.clone()) {
         Ok(status) => status.into(),
         Err(error) if is_broken_pipe(&error) => Status::Success.into(),

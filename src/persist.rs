@@ -15,10 +15,15 @@
 //! now, and taken again if not. Once a run has written a file it does not touch it again, so
 //! the next run may start on the new file while the writer is still finishing.
 
+use std::collections::BTreeSet;
 use std::fs::{File, Metadata};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+
+use tempfile::NamedTempFile;
+
+use crate::interrupt::{self, Temporary};
 
 /// Holds the advisory lock on one requirements file until dropped.
 #[derive(Debug)]
@@ -155,9 +160,8 @@ pub(crate) enum PersistError {
 }
 
 /// Refuses, with [`PersistError::Changed`], when `path` no longer holds `read` (a file that does
-/// not exist holds nothing). Checking every file before writing any keeps a refusal from leaving
-/// some files written.
-pub(crate) fn ensure_unchanged(path: &Path, read: &str) -> Result<(), PersistError> {
+/// not exist holds nothing).
+fn ensure_unchanged(path: &Path, read: &str) -> Result<(), PersistError> {
     let now = match fs_err::read(path) {
         Ok(bytes) => bytes,
         Err(error) if error.kind() == io::ErrorKind::NotFound => Vec::new(),
@@ -177,22 +181,39 @@ pub(crate) fn ensure_unchanged(path: &Path, read: &str) -> Result<(), PersistErr
     }
 }
 
-/// Replaces `path`, which held `read` when it was read, with `text` atomically, keeping the
-/// file's permissions. Refuses when the file no longer holds `read`, checked as late as
-/// possible: an editor does not take hashpin's lock, so an edit made while hashpin worked
-/// would otherwise be lost without a word.
-pub(crate) fn write_atomically(path: &Path, read: &str, text: &str) -> Result<(), PersistError> {
+/// A lockfile's new text, written and synced to a temporary file beside it, waiting for
+/// [`commit`] to put it in place. Dropped instead, it leaves nothing behind.
+#[derive(Debug)]
+pub(crate) struct Prepared<'a> {
+    /// The lockfile, as named.
+    path: PathBuf,
+    /// What it held when it was read.
+    read: &'a str,
+    /// The new text, locked by this process until the rename (see
+    /// [`remove_stale_temporaries`]) and removed by an interrupt.
+    temporary: Temporary<NamedTempFile>,
+}
+
+/// Writes `text`, meant to replace `path` (which held `read` when it was read), to a temporary
+/// file in the same directory, with the file's permissions, and syncs it.
+pub(crate) fn prepare<'a>(
+    path: &Path,
+    read: &'a str,
+    text: &str,
+) -> Result<Prepared<'a>, PersistError> {
     let failed = |source| PersistError::Write {
         path: path.to_path_buf(),
         source,
     };
     let directory = directory_of(path);
-    let mut temporary = tempfile::Builder::new()
-        .prefix(TEMPORARY_PREFIX)
-        .suffix(TEMPORARY_SUFFIX)
-        .rand_bytes(TEMPORARY_RANDOM_CHARACTERS)
-        .tempfile_in(&directory)
-        .map_err(failed)?;
+    let mut temporary = interrupt::temporary(|| {
+        tempfile::Builder::new()
+            .prefix(TEMPORARY_PREFIX)
+            .suffix(TEMPORARY_SUFFIX)
+            .rand_bytes(TEMPORARY_RANDOM_CHARACTERS)
+            .tempfile_in(&directory)
+    })
+    .map_err(failed)?;
     // Held until the rename, so another run can tell this live write from the leftovers of a
     // killed one (see `remove_stale_temporaries`).
     temporary.as_file().lock().map_err(failed)?;
@@ -201,19 +222,58 @@ pub(crate) fn write_atomically(path: &Path, read: &str, text: &str) -> Result<()
     if let Ok(metadata) = fs_err::metadata(path) {
         fs_err::set_permissions(temporary.path(), metadata.permissions()).map_err(failed)?;
     }
-    ensure_unchanged(path, read)?;
-    // Follow a symlinked lockfile to its target, so the link itself survives.
-    let target = fs_err::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-    temporary
-        .persist(&target)
-        .map_err(|error| failed(error.error))?;
-    if let Ok(directory) = File::open(&directory) {
-        let _ = directory.sync_all();
+    Ok(Prepared {
+        path: path.to_path_buf(),
+        read,
+        temporary,
+    })
+}
+
+/// Puts every prepared text in place, each by one rename, or none of them: refuses with
+/// [`PersistError::Changed`] when any lockfile no longer holds what was read (an editor does not
+/// take hashpin's lock, so an edit made while hashpin worked would otherwise be lost without a
+/// word), checked as late as can be. The renames run where an interrupt cannot fall between
+/// them, so Ctrl-C leaves every lockfile as it was, or every one written.
+pub(crate) fn commit(prepared: Vec<Prepared<'_>>) -> Result<(), PersistError> {
+    let mut registrations = Vec::new();
+    let mut directories = BTreeSet::new();
+    let mut files = Vec::new();
+    for Prepared {
+        path,
+        read,
+        temporary,
+    } in prepared
+    {
+        let (file, registration) = temporary.into_parts();
+        // Kept until every rename is done; dropped outside `uninterrupted`, which they lock.
+        registrations.push(registration);
+        directories.insert(directory_of(&path));
+        files.push((path, read, file));
+    }
+    interrupt::uninterrupted(|| {
+        for (path, read, _) in &files {
+            ensure_unchanged(path, read)?;
+        }
+        for (path, _, file) in files {
+            // Follow a symlinked lockfile to its target, so the link itself survives.
+            let target = fs_err::canonicalize(&path).unwrap_or_else(|_| path.clone());
+            file.persist(&target).map_err(|error| PersistError::Write {
+                path: path.clone(),
+                source: error.error,
+            })?;
+        }
+        Ok::<(), PersistError>(())
+    })?;
+    drop(registrations);
+    for directory in directories {
+        if let Ok(directory) = File::open(&directory) {
+            let _ = directory.sync_all();
+        }
     }
     Ok(())
 }
 
-/// Whether `name` is one of [`write_atomically`]'s temporary files.
+/// Whether `name` is one of [`prepare`]'s temporary files.
 fn is_temporary_name(name: &str) -> bool {
     name.strip_prefix(TEMPORARY_PREFIX)
         .and_then(|rest| rest.strip_suffix(TEMPORARY_SUFFIX))
@@ -225,7 +285,7 @@ fn is_temporary_name(name: &str) -> bool {
 
 /// Removes the temporary files a killed hashpin left in `directory` (`kill -9` during a write),
 /// and returns how many. A file is removed only when it is hashpin's own and stale: its name is
-/// exactly what [`write_atomically`] makes, it is a regular file (not a link or a directory),
+/// exactly what [`prepare`] makes, it is a regular file (not a link or a directory),
 /// it is older than [`STALE_AFTER`], and no process holds its lock (a live writer holds it
 /// until the rename; the kernel lets go of a killed one's). Anything else, and anything that
 /// cannot be checked, stays.
@@ -266,6 +326,11 @@ mod tests {
     use std::os::unix::fs::PermissionsExt;
 
     use super::*;
+
+    /// Replaces one file, as `lock` does.
+    fn write_atomically(path: &Path, read: &str, text: &str) -> Result<(), PersistError> {
+        commit(vec![prepare(path, read, text)?])
+    }
 
     #[test]
     fn keeps_permissions_and_leaves_no_temporary_files() {

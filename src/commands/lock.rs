@@ -261,58 +261,59 @@ fn save(
             splices.entry(pin.document_index).or_default().push(splice);
         }
     }
-    let new_texts: BTreeMap<usize, String> = counts
-        .keys()
-        .map(|&document_index| {
-            let source = &loaded[document_index].document.source;
-            let splices = splices.remove(&document_index).unwrap_or_default();
-            (document_index, apply(source, splices))
-        })
-        .collect();
-    // An edit made while lock worked refuses the whole write, before any file is written.
-    if !(args.dry_run || args.check) {
-        for (&document_index, new_text) in &new_texts {
-            let old_text = &on_disk[document_index];
-            if new_text != old_text {
-                persist::ensure_unchanged(&loaded[document_index].document.path, old_text)?;
-            }
-        }
-    }
     let elapsed = context.started.elapsed().as_secs_f64();
     let mut status = Status::Success;
+    // A write puts every file in place or none (see `persist::commit`), so what it says waits
+    // until then; `--dry-run` and `--check` write nothing and say it as they go.
+    let writes = !(args.dry_run || args.check);
+    let mut prepared = Vec::new();
+    let mut said = Vec::new();
+    let mut say = |line: String| {
+        if writes {
+            said.push(line);
+        } else {
+            printer.info(&line);
+        }
+    };
     for (document_index, item) in loaded.iter().enumerate() {
-        let (Some(&(requirements, artifacts)), Some(new_text)) =
-            (counts.get(&document_index), new_texts.get(&document_index))
-        else {
+        let Some(&(requirements, artifacts)) = counts.get(&document_index) else {
             continue;
         };
         let document = &item.document;
         let shown = document.path.display().to_string();
+        let new_text = apply(
+            &document.source,
+            splices.remove(&document_index).unwrap_or_default(),
+        );
         let summary = format!(
             "{requirements} {}, {artifacts} {}",
             plural(requirements, "requirement", "requirements"),
             plural(artifacts, "artifact", "artifacts"),
         );
         let old_text = &on_disk[document_index];
-        if new_text == old_text {
-            printer.info(&format!("`{shown}` is up to date ({summary})"));
+        if new_text == *old_text {
+            say(format!("`{shown}` is up to date ({summary})"));
             continue;
         }
-        if args.dry_run || args.check {
-            printer.out(&printer.diff(true, &shown, old_text, new_text))?;
+        if !writes {
+            printer.out(&printer.diff(true, &shown, old_text, &new_text))?;
             if args.check {
                 status = Status::Failure;
             }
-            printer.info(&format!(
+            say(format!(
                 "`{shown}` would change ({summary}); nothing written"
             ));
             continue;
         }
-        persist::write_atomically(&document.path, old_text, new_text)?;
-        printer.info(&format!(
+        prepared.push(persist::prepare(&document.path, old_text, &new_text)?);
+        say(format!(
             "{} `{shown}` ({summary}) in {elapsed:.2}s",
             printer.err_style(Style::Green, "locked")
         ));
+    }
+    persist::commit(prepared)?;
+    for line in said {
+        printer.info(&line);
     }
     Ok(status)
 }

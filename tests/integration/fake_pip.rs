@@ -1,6 +1,6 @@
 //! A stand-in for `python -m pip`, for tests of what hashpin does around pip rather than of
 //! pip itself: it answers `install --dry-run --report FILE` with a report the test writes
-//! (pip's resolution, without pip).
+//! (pip's resolution, without pip), records the PID of each call, and can be told to hang.
 //! Milliseconds per call, where a real virtual environment takes seconds.
 
 use std::path::PathBuf;
@@ -11,6 +11,8 @@ use crate::harness::TestContext;
 pub(crate) struct FakePip {
     /// The script to pass as `--python`.
     pub(crate) python: PathBuf,
+    /// One line per call: the PID of the process that answered it.
+    pub(crate) pids: PathBuf,
 }
 
 /// What the fake does when hashpin asks it to resolve.
@@ -18,6 +20,12 @@ pub(crate) enum Resolution<'a> {
     /// Writes a report installing these files of the test index, as (project, version,
     /// filename), each requested.
     Install(&'a [(&'a str, &'a str, &'a str)]),
+    /// Never answers: sleeps, under the PID it recorded, until it is stopped; with
+    /// `ignoring_interrupts`, SIGINT does not stop it, and only SIGKILL will.
+    Hang {
+        /// Whether SIGINT is ignored.
+        ignoring_interrupts: bool,
+    },
 }
 
 impl FakePip {
@@ -25,15 +33,29 @@ impl FakePip {
     /// wheel tags) succeeds and does nothing.
     pub(crate) fn new(context: &TestContext, resolution: &Resolution<'_>) -> Self {
         let python = context.path("fake-python");
+        let pids = context.path("fake-python.pids");
         let on_report = match resolution {
             Resolution::Install(files) => {
                 let report = context.path("fake-report.json");
                 fs_err::write(&report, report_json(context, files)).unwrap();
                 format!("cat '{}' > \"$report\"", report.display())
             }
+            // `exec` keeps the PID just recorded: the process to look for afterwards. A signal
+            // ignored stays ignored across `exec`.
+            Resolution::Hang {
+                ignoring_interrupts,
+            } => {
+                let trap = if *ignoring_interrupts {
+                    "trap '' INT; "
+                } else {
+                    ""
+                };
+                format!("{trap}exec sleep 600")
+            }
         };
         let script = format!(
             "#!/bin/sh\n\
+             echo $$ >> '{pids}'\n\
              report=''\n\
              previous=''\n\
              for argument in \"$@\"; do\n\
@@ -44,6 +66,7 @@ impl FakePip {
              \x20   {on_report}\n\
              fi\n\
              exit 0\n",
+            pids = pids.display(),
         );
         fs_err::write(&python, script).unwrap();
         let status = std::process::Command::new("chmod")
@@ -52,7 +75,7 @@ impl FakePip {
             .status()
             .unwrap();
         assert!(status.success());
-        Self { python }
+        Self { python, pids }
     }
 }
 

@@ -11,6 +11,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use crate::fake_pip::{FakePip, Resolution};
 use crate::harness::TestContext;
 
 /// A process's stderr, read line by line on a thread so that a test can wait for one line
@@ -472,4 +473,191 @@ fn an_empty_hook_is_a_usage_error_before_anything_else() {
     assert_eq!(status.and_then(|status| status.code()), Some(2), "{stderr}");
     assert_eq!(stderr, "error: invalid `--hook `: empty command");
     assert_eq!(context.server.request_count(), 0);
+}
+
+/// The PIDs listed in `path`, one a line, once there is one (waits up to 20 s).
+fn wait_for_pids(path: &Path) -> Vec<u32> {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let pids: Vec<u32> = fs_err::read_to_string(path)
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|line| line.trim().parse().ok())
+            .collect();
+        if !pids.is_empty() {
+            return pids;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "nothing started: {}",
+            path.display()
+        );
+        thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Whether the process is gone: no such process, or a zombie waiting for its new parent.
+fn is_gone(pid: u32) -> bool {
+    fs_err::read_to_string(format!("/proc/{pid}/stat")).map_or(true, |stat| stat.contains(") Z "))
+}
+
+/// Runs `hashpin ARGS...` with its own `TMPDIR`; once a child of it has written its PID to
+/// `pids`, sends hashpin (and hashpin alone, as `kill -INT` does) SIGINT, and checks what it
+/// left: exit 130, `error: interrupted` last, the child gone within a second, every temporary
+/// file removed, the lockfile as it was. `temporaries` are name prefixes expected in `TMPDIR`
+/// while the child runs, so the test knows there was something to clean.
+fn interrupt_while_a_child_runs(
+    context: &TestContext,
+    args: &[&str],
+    pids: &Path,
+    temporaries: &[&str],
+) {
+    let tmp = context.path("tmp");
+    fs_err::create_dir_all(&tmp).unwrap();
+    let lockfile = context.path("requirements.txt");
+    let before = fs_err::read(&lockfile).unwrap();
+    let mut run = context
+        .command()
+        .args(args)
+        .env("TMPDIR", &tmp)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let lines = Lines::of(&mut run);
+    let child = *wait_for_pids(pids).last().unwrap();
+    let present = names_in(&tmp);
+    for prefix in temporaries {
+        assert!(
+            present.iter().any(|name| name.starts_with(prefix)),
+            "no `{prefix}*` in {present:?}"
+        );
+    }
+
+    let signalled = Instant::now();
+    let status = Command::new("kill")
+        .args(["-INT", &run.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let exit = wait_or_kill(&mut run, Duration::from_secs(10));
+    while !is_gone(child) && signalled.elapsed() < Duration::from_secs(5) {
+        thread::sleep(Duration::from_millis(5));
+    }
+    let stopped_after = signalled.elapsed();
+    let stderr = lines.all();
+
+    assert_eq!(exit.and_then(|exit| exit.code()), Some(130), "{stderr}");
+    assert_eq!(
+        stderr.lines().last(),
+        Some("error: interrupted"),
+        "{stderr}"
+    );
+    assert!(is_gone(child), "the child {child} still runs");
+    assert!(
+        stopped_after < Duration::from_secs(1),
+        "the child took {stopped_after:?} to stop"
+    );
+    assert_eq!(names_in(&tmp), Vec::<String>::new(), "left in TMPDIR");
+    assert_eq!(
+        fs_err::read(&lockfile).unwrap(),
+        before,
+        "the lockfile changed"
+    );
+    let beside: Vec<String> = names_in(context.temp.path())
+        .into_iter()
+        .filter(|name| name.starts_with(".hashpin-"))
+        .collect();
+    assert_eq!(beside, Vec::<String>::new(), "left beside the lockfile");
+}
+
+// See: https://github.com/hashpin/hashpin/issues/8
+#[test]
+fn ctrl_c_during_install_stops_pip_even_if_it_ignores_sigint() {
+    let context = TestContext::new();
+    context.write("requirements.txt", "tinyproj==1.0.0\n");
+    assert_eq!(context.lock(&[]).code, 0);
+    let pip = FakePip::new(
+        &context,
+        &Resolution::Hang {
+            ignoring_interrupts: true,
+        },
+    );
+    let index = context.server.simple_url();
+    let python = pip.python.to_str().unwrap();
+    interrupt_while_a_child_runs(
+        &context,
+        &["install", "--python", python, "-i", &index],
+        &pip.pids,
+        &["hashpin-report-", "hashpin-resolve-", ".tmp"],
+    );
+}
+
+// See: https://github.com/hashpin/hashpin/issues/8
+#[test]
+fn ctrl_c_during_lock_resolve_stops_pip_and_removes_its_files() {
+    let context = TestContext::new();
+    context.write("requirements.txt", "tinyproj==1.0.0\n");
+    assert_eq!(context.lock(&[]).code, 0);
+    context.write("requirements.in", "tinyproj\n");
+    let pip = FakePip::new(
+        &context,
+        &Resolution::Hang {
+            ignoring_interrupts: false,
+        },
+    );
+    let index = context.server.simple_url();
+    let python = pip.python.to_str().unwrap();
+    interrupt_while_a_child_runs(
+        &context,
+        &[
+            "lock",
+            "--resolve",
+            "requirements.in",
+            "--python",
+            python,
+            "--index-url",
+            &index,
+        ],
+        &pip.pids,
+        &["hashpin-constraints-", "hashpin-report-"],
+    );
+}
+
+// A hook runs in a process group of its own: the terminal's Ctrl-C does not reach it, so
+// hashpin must stop it.
+// See: https://github.com/hashpin/hashpin/issues/8
+#[test]
+fn ctrl_c_while_a_hook_runs_stops_the_hook() {
+    let context = TestContext::new();
+    context.write("requirements.txt", "tinyproj==1.0.0\n");
+    assert_eq!(context.lock(&[]).code, 0);
+    let pip = FakePip::new(
+        &context,
+        &Resolution::Install(&[("tinyproj", "1.0.0", "tinyproj-1.0.0-py3-none-any.whl")]),
+    );
+    let pids = context.path("hook.pids");
+    context.write(
+        "hang-hook.sh",
+        &format!(
+            "#!/bin/sh\necho $$ >> '{}'\ntrap '' INT\nexec sleep 600\n",
+            pids.display()
+        ),
+    );
+    let index = context.server.simple_url();
+    let python = pip.python.to_str().unwrap();
+    interrupt_while_a_child_runs(
+        &context,
+        &[
+            "install",
+            "--python",
+            python,
+            "-i",
+            &index,
+            "--hook",
+            "sh hang-hook.sh",
+        ],
+        &pids,
+        // The scratch directory, and the hook's copy of the artifact.
+        &[".tmp"],
+    );
 }

@@ -113,7 +113,8 @@ fn install(args: &InstallArgs, context: &Context, json: &mut InstallJson) -> Res
     let pins = PinIndex::new(&loaded);
     survey::plan_entries(&pins, &loaded, printer)?;
     let client = survey::open_client(&args.index, &loaded, &*context.env)?;
-    let scratch = tempfile::tempdir().context("cannot create a temporary directory")?;
+    let scratch = crate::interrupt::temporary(tempfile::tempdir)
+        .context("cannot create a temporary directory")?;
     let cache = if args.download.no_cache {
         Cache::at(scratch.path().join("cache"))
     } else {

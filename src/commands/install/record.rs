@@ -188,25 +188,18 @@ pub(super) fn write_records(
             text: format!("{separator}{appended}"),
         });
     }
-    let texts: Vec<(usize, String)> = splices
-        .into_iter()
-        .map(|(document_index, splices)| {
-            let source = &loaded[document_index].document.source;
-            (document_index, apply(source, splices))
-        })
-        .collect();
-    // An edit made while install worked refuses the whole write, before any file is written.
-    for (document_index, _) in &texts {
-        let document = &loaded[*document_index].document;
-        persist::ensure_unchanged(&document.path, &document.source)?;
-    }
-    for (document_index, text) in texts {
+    // Every file in place or none (see `persist::commit`).
+    let mut prepared = Vec::new();
+    let mut written = Vec::new();
+    for (document_index, splices) in splices {
         let document = &loaded[document_index].document;
-        persist::write_atomically(&document.path, &document.source, &text)?;
-        printer.info(&format!(
-            "recorded new artifacts in `{}`",
-            document.path.display()
-        ));
+        let text = apply(&document.source, splices);
+        prepared.push(persist::prepare(&document.path, &document.source, &text)?);
+        written.push(&document.path);
+    }
+    persist::commit(prepared)?;
+    for path in written {
+        printer.info(&format!("recorded new artifacts in `{}`", path.display()));
     }
     Ok(())
 }

@@ -110,7 +110,8 @@ fn run_hooks_once(
         sha256: &sha256,
     };
     // Hooks get the file under its own name, never the cache's hash-named path.
-    let staging = tempfile::tempdir().map_err(|error| error.to_string())?;
+    let staging =
+        crate::interrupt::temporary(tempfile::tempdir).map_err(|error| error.to_string())?;
     let staged = staging.path().join(&artifact.resolved.filename);
     fs_err::copy(path, &staged).map_err(|error| error.to_string())?;
     let url = recordable(&artifact.resolved.url);
