@@ -10,11 +10,12 @@ use crate::report::ColorChoice;
 
 const EXIT_CODES: &str = "\
 Exit codes:
-  0  success (warnings allowed)
-  1  verification failure: a hash differs, an index lied about a digest, --check found changes
-  2  usage or input error: bad flags, a malformed or unpinned requirements file
-  3  verify: retry, this file of a locked release is not recorded; try another artifact
-  4  operational error: network, index or I/O";
+    0  success (warnings allowed)
+    1  verification failure: a hash differs, an index lied about a digest, --check found changes
+    2  usage or input error: bad flags, a malformed or unpinned requirements file
+    3  verify: retry, this file of a locked release is not recorded; try another artifact
+    4  operational error: network, index or I/O
+  130  interrupted (Ctrl-C or SIGTERM): pip and hooks stopped, temporary files removed";
 
 /// Pin the exact bytes of every Python package a project installs.
 ///

@@ -3,7 +3,7 @@
 //! The statuses are part of the interface and the same for every command:
 //! `0` success (warnings allowed), `1` verification failure, `2` usage or input error,
 //! `3` the verify hook's "retry" (try another artifact), `4` operational error (network,
-//! index, I/O).
+//! index, I/O), `130` interrupted (Ctrl-C or SIGTERM).
 
 use std::process::ExitCode;
 
@@ -27,6 +27,9 @@ pub(crate) enum Status {
     Retry = 3,
     /// Network, index or I/O trouble.
     Error = 4,
+    /// Stopped by Ctrl-C (SIGINT) or SIGTERM: 128 + SIGINT's number, as a shell reports a
+    /// process Ctrl-C ended. Children stopped, temporary files removed, lockfiles as they were.
+    Interrupted = 130,
 }
 
 impl From<Status> for ExitCode {

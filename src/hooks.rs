@@ -54,7 +54,7 @@
 use std::fmt::Write as _;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Command, ExitStatus, Stdio};
 use std::sync::mpsc::{self, Receiver};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
@@ -63,6 +63,7 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Deserializer};
 
 use crate::env_vars::EnvVars;
+use crate::interrupt;
 use crate::safe_url::redact_str;
 use crate::shell_words::{SplitError, split_command};
 
@@ -88,9 +89,6 @@ pub(crate) const HASHPIN_SHA256: &str = "HASHPIN_SHA256";
 /// written before the exit is already in the pipe; only a background process that inherited
 /// the pipe can hold it open longer, and its output is not worth hanging for.
 const OUTPUT_GRACE: Duration = Duration::from_millis(500);
-
-/// The longest sleep between two checks on a running hook.
-const MAX_POLL_INTERVAL: Duration = Duration::from_millis(20);
 
 /// One configured hook.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -237,6 +235,19 @@ pub(crate) fn load(
     env: &dyn Fn(&str) -> Option<String>,
     cli_hooks: &[String],
 ) -> Result<Vec<Hook>, HookConfigError> {
+    // The command line first: a `--hook` value that does not split is a usage error, whatever
+    // the files hold.
+    let cli_commands = cli_hooks
+        .iter()
+        .map(|value| {
+            split_command(value)
+                .map(|command| (value, command))
+                .map_err(|reason| HookConfigError::CliHook {
+                    value: value.clone(),
+                    reason,
+                })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     let mut hooks = Vec::new();
     // The `hook-timeout` of the nearest file that sets one, for `--hook` values; later files
     // are nearer to the project, so each one that sets it overwrites the last.
@@ -274,11 +285,7 @@ pub(crate) fn load(
         }
     }
 
-    for value in cli_hooks {
-        let command = split_command(value).map_err(|reason| HookConfigError::CliHook {
-            value: value.clone(),
-            reason,
-        })?;
+    for (value, command) in cli_commands {
         hooks.push(Hook {
             name: value.clone(),
             command,
@@ -423,8 +430,9 @@ pub(crate) struct HookRun {
 /// panics. Credentials in `url` are replaced by `****` before it is passed on: a command line
 /// is visible to every user of the machine.
 ///
-/// On Unix the hook runs in a process group of its own, so that a timeout kills whatever it
-/// started as well. A side effect: a terminal's Ctrl-C reaches hashpin but not the hook.
+/// On Unix the hook runs in a process group of its own ([`interrupt::spawn`]), so that a timeout
+/// kills whatever it started as well. A terminal's Ctrl-C reaches hashpin alone, which stops the
+/// hook's group in turn.
 pub(crate) fn run(hook: &Hook, artifact: &Path, url: &str, info: &ArtifactInfo<'_>) -> HookRun {
     let started = Instant::now();
     let Some((program, arguments)) = hook.command.split_first() else {
@@ -449,14 +457,8 @@ pub(crate) fn run(hook: &Hook, artifact: &Path, url: &str, info: &ArtifactInfo<'
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    #[cfg(unix)]
-    {
-        use std::os::unix::process::CommandExt as _;
-        // Group id = the hook's pid, so a timeout can kill its children too (see `kill`).
-        command.process_group(0);
-    }
 
-    let mut child = match command.spawn() {
+    let mut child = match interrupt::spawn(&mut command) {
         Ok(child) => child,
         Err(error) => {
             return HookRun {
@@ -476,19 +478,18 @@ pub(crate) fn run(hook: &Hook, artifact: &Path, url: &str, info: &ArtifactInfo<'
 
     // A timeout too large for the clock (say `Duration::MAX`) means no deadline at all.
     let deadline = started.checked_add(hook.timeout);
-    let outcome = match wait_until(&mut child, deadline) {
-        Waited::Exited(status) => judge(status),
-        Waited::TimedOut => {
-            kill(&mut child);
+    let outcome = match child.wait_until(deadline) {
+        Ok(Some(status)) => judge(status),
+        Ok(None) => {
+            child.kill();
             HookOutcome::Fail {
                 reason: format!("timed out after {}", format_seconds(hook.timeout)),
             }
         }
-        Waited::Failed(error) => {
+        Err(error) => {
             // The child may have been reaped elsewhere (SIGCHLD ignored), so its pid may be
             // free for reuse: signal no group, only what std still considers ours.
-            let _ = child.kill();
-            let _ = child.wait();
+            child.kill_alone();
             HookOutcome::Fail {
                 reason: format!("could not wait for the hook: {error}"),
             }
@@ -500,37 +501,6 @@ pub(crate) fn run(hook: &Hook, artifact: &Path, url: &str, info: &ArtifactInfo<'
         stdout: stdout.map_or_else(String::new, |capture| capture.finish(output_deadline)),
         stderr: stderr.map_or_else(String::new, |capture| capture.finish(output_deadline)),
         elapsed: started.elapsed(),
-    }
-}
-
-/// How waiting for a hook ended.
-enum Waited {
-    /// It exited, normally or by a signal.
-    Exited(ExitStatus),
-    /// It was still running at the deadline.
-    TimedOut,
-    /// The operating system would not say.
-    Failed(io::Error),
-}
-
-/// Polls the child until it exits or the deadline (if any) passes. Short sleeps first, so that
-/// a quick hook costs a millisecond rather than a whole poll interval.
-fn wait_until(child: &mut Child, deadline: Option<Instant>) -> Waited {
-    let mut interval = Duration::from_millis(1);
-    loop {
-        match child.try_wait() {
-            Ok(Some(status)) => return Waited::Exited(status),
-            Ok(None) => {}
-            Err(error) => return Waited::Failed(error),
-        }
-        let now = Instant::now();
-        let remaining = match deadline {
-            Some(deadline) if now >= deadline => return Waited::TimedOut,
-            Some(deadline) => deadline - now,
-            None => MAX_POLL_INTERVAL,
-        };
-        thread::sleep(interval.min(remaining));
-        interval = (interval * 2).min(MAX_POLL_INTERVAL);
     }
 }
 
@@ -571,35 +541,6 @@ fn spawn_failure(program: &str, error: &io::Error) -> String {
     } else {
         format!("could not start `{program}`: {error}")
     }
-}
-
-/// Kills a hook that has not been reaped, and everything in its process group, then reaps it.
-fn kill(child: &mut Child) {
-    #[cfg(unix)]
-    kill_process_group(child);
-    // The group kill may not have run (no `/bin/sh`); the child itself is always killed. An
-    // error means it has already exited, which is what we want.
-    let _ = child.kill();
-    let _ = child.wait();
-}
-
-/// Sends SIGKILL to the hook's process group. std cannot signal a group and this crate has
-/// no unsafe code, so `/bin/sh`'s `kill` builtin does it; the group id goes in as an argument,
-/// never into the script text. This is safe only because the child is not yet reaped: until
-/// then its pid, which is the group id, cannot be reused by an unrelated process.
-#[cfg(unix)]
-fn kill_process_group(child: &Child) {
-    let _ = Command::new("/bin/sh")
-        .args([
-            "-c",
-            "kill -s KILL -- \"-$1\"",
-            "hashpin-hook-kill",
-            &child.id().to_string(),
-        ])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status();
 }
 
 /// `60s`, `0.2s`, `1.25s`.

@@ -891,8 +891,8 @@ fn text_diff(label: &str, recorded: Option<&str>, observed: Option<&str>) -> Opt
 
 /// Escapes characters that could drive a terminal or reorder text on screen: control
 /// characters and Unicode bidirectional controls ("Trojan Source"). Member paths and metadata
-/// come from whoever published the archive.
-fn escape_for_terminal(text: &str) -> Cow<'_, str> {
+/// come from whoever published the archive; a hook's output, from whatever the hook ran.
+pub(crate) fn escape_for_terminal(text: &str) -> Cow<'_, str> {
     if !text.chars().any(is_unsafe_for_terminal) {
         return Cow::Borrowed(text);
     }
@@ -909,7 +909,7 @@ fn escape_for_terminal(text: &str) -> Cow<'_, str> {
 
 /// [`escape_for_terminal`] for multi-line text: keeps tabs and line breaks (`\n`, `\r\n`) but
 /// escapes a lone `\r`, which could overwrite a line on screen.
-fn escape_text_for_terminal(text: &str) -> Cow<'_, str> {
+pub(crate) fn escape_text_for_terminal(text: &str) -> Cow<'_, str> {
     let needs_escaping = |character: char| {
         !matches!(character, '\n' | '\r' | '\t') && is_unsafe_for_terminal(character)
     };

@@ -16,6 +16,7 @@ mod hash;
 mod hooks;
 mod index;
 mod inspect;
+mod interrupt;
 mod judge;
 mod lockfile;
 mod name;
@@ -46,6 +47,7 @@ pub fn main() -> ExitCode {
     quiet_caught_panics();
     let cli = Cli::parse();
     let printer = Printer::new(cli.color, cli.quiet, &env_vars::var);
+    interrupt::handle_signals(printer.clone());
     match run(&cli, printer.clone()) {
         Ok(status) => status.into(),
         Err(error) if is_broken_pipe(&error) => Status::Success.into(),

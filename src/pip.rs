@@ -16,6 +16,7 @@ use serde::Deserialize;
 use url::Url;
 
 use crate::env_vars::EnvVars;
+use crate::interrupt::{self, Temporary};
 use crate::lockfile::PinIndex;
 use crate::name::PackageName;
 use crate::report::Printer;
@@ -90,7 +91,8 @@ impl Interpreter {
     }
 
     fn output(&self, command: &mut Command, step: &'static str) -> Result<Output, PipError> {
-        let output = command.output().map_err(|source| PipError::Spawn {
+        // Through `interrupt`: Ctrl-C stops pip, and whatever pip started, too.
+        let output = interrupt::output(command).map_err(|source| PipError::Spawn {
             python: self.python.display().to_string(),
             source,
         })?;
@@ -115,10 +117,12 @@ impl Interpreter {
         requirement_files: &[PathBuf],
         extra_args: &[String],
     ) -> Result<Resolution, PipError> {
-        let report = tempfile::Builder::new()
-            .prefix("hashpin-report-")
-            .suffix(".json")
-            .tempfile()?;
+        let report = interrupt::temporary(|| {
+            tempfile::Builder::new()
+                .prefix("hashpin-report-")
+                .suffix(".json")
+                .tempfile()
+        })?;
         let mut command = self.pip();
         command.args([
             "install",
@@ -160,15 +164,17 @@ impl Interpreter {
         pip_args: &[String],
         output_to_stderr: bool,
     ) -> Result<(), PipError> {
-        let mut requirements = tempfile::Builder::new()
-            .prefix("hashpin-verified-")
-            .suffix(".txt")
-            .tempfile()?;
+        let mut requirements = interrupt::temporary(|| {
+            tempfile::Builder::new()
+                .prefix("hashpin-verified-")
+                .suffix(".txt")
+                .tempfile()
+        })?;
         let text: String = verified
             .iter()
             .map(|(path, hash)| format!("{} --hash={hash}\n", path.display()))
             .collect();
-        std::io::Write::write_all(&mut requirements, text.as_bytes())?;
+        std::io::Write::write_all(&mut *requirements, text.as_bytes())?;
         let mut command = self.pip();
         command
             .args([
@@ -190,10 +196,8 @@ impl Interpreter {
         if output_to_stderr {
             command.stdout(std::io::stderr());
         }
-        let status = command
-            .stdin(Stdio::null())
-            .status()
-            .map_err(|source| PipError::Spawn {
+        let status =
+            interrupt::status(command.stdin(Stdio::null())).map_err(|source| PipError::Spawn {
                 python: self.python.display().to_string(),
                 source,
             })?;
@@ -376,7 +380,7 @@ fn resolution_input(
     loaded: &[Loaded],
     local_copies: &LocalCopies,
     mode: Mode,
-) -> Result<tempfile::NamedTempFile, PipError> {
+) -> Result<Temporary<tempfile::NamedTempFile>, PipError> {
     let mut text = String::new();
     for (document, option) in options_in_pip_order(loaded) {
         let directory = document.path.parent().unwrap_or(Path::new("."));
@@ -436,11 +440,13 @@ fn resolution_input(
     if !wheels_only.is_empty() {
         let _ = writeln!(text, "--only-binary {}", wheels_only.join(","));
     }
-    let mut file = tempfile::Builder::new()
-        .prefix("hashpin-resolve-")
-        .suffix(".txt")
-        .tempfile()?;
-    std::io::Write::write_all(&mut file, text.as_bytes())?;
+    let mut file = interrupt::temporary(|| {
+        tempfile::Builder::new()
+            .prefix("hashpin-resolve-")
+            .suffix(".txt")
+            .tempfile()
+    })?;
+    std::io::Write::write_all(&mut *file, text.as_bytes())?;
     Ok(file)
 }
 

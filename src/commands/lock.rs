@@ -40,13 +40,18 @@ pub(crate) fn run(args: &LockArgs, context: &Context) -> Result<Status> {
     lock_loaded(args, &loaded, &on_disk, update.as_ref(), context)
 }
 
-/// Takes the advisory lock of each file, saying so when another hashpin holds one.
+/// Takes the advisory lock of each file, saying so when another hashpin holds one. A file
+/// named twice (`r.txt ./r.txt`) is locked once: a second lock on it would wait for the first.
+/// Then removes what a killed hashpin left beside each file (see
+/// [`persist::remove_stale_temporaries`]).
 pub(crate) fn lock_files(
     files: &[PathBuf],
     printer: &crate::report::Printer,
 ) -> Result<Vec<persist::FileLock>> {
-    files
+    let mut seen = BTreeSet::new();
+    let locks = files
         .iter()
+        .filter(|path| seen.insert(fs_err::canonicalize(path).unwrap_or_else(|_| (*path).clone())))
         .map(|path| {
             persist::lock(path, || {
                 printer.info(&format!(
@@ -56,7 +61,22 @@ pub(crate) fn lock_files(
             })
             .with_context(|| format!("cannot lock `{}`", path.display()))
         })
-        .collect()
+        .collect::<Result<Vec<_>>>()?;
+    let directories: BTreeSet<PathBuf> = files
+        .iter()
+        .map(|path| persist::directory_of(path))
+        .collect();
+    for directory in directories {
+        let removed = persist::remove_stale_temporaries(&directory);
+        if removed > 0 {
+            printer.info(&format!(
+                "removed {removed} stale temporary {} left in `{}` by an interrupted hashpin",
+                plural(removed, "file", "files"),
+                directory.display()
+            ));
+        }
+    }
+    Ok(locks)
 }
 
 /// Locks loaded documents: lists, downloads, judges, and writes each document whose text
@@ -243,6 +263,18 @@ fn save(
     }
     let elapsed = context.started.elapsed().as_secs_f64();
     let mut status = Status::Success;
+    // A write puts every file in place or none (see `persist::commit`), so what it says waits
+    // until then; `--dry-run` and `--check` write nothing and say it as they go.
+    let writes = !(args.dry_run || args.check);
+    let mut prepared = Vec::new();
+    let mut said = Vec::new();
+    let mut say = |line: String| {
+        if writes {
+            said.push(line);
+        } else {
+            printer.info(&line);
+        }
+    };
     for (document_index, item) in loaded.iter().enumerate() {
         let Some(&(requirements, artifacts)) = counts.get(&document_index) else {
             continue;
@@ -260,25 +292,28 @@ fn save(
         );
         let old_text = &on_disk[document_index];
         if new_text == *old_text {
-            printer.info(&format!("`{shown}` is up to date ({summary})"));
+            say(format!("`{shown}` is up to date ({summary})"));
             continue;
         }
-        if args.dry_run || args.check {
+        if !writes {
             printer.out(&printer.diff(true, &shown, old_text, &new_text))?;
             if args.check {
                 status = Status::Failure;
             }
-            printer.info(&format!(
+            say(format!(
                 "`{shown}` would change ({summary}); nothing written"
             ));
             continue;
         }
-        persist::write_atomically(&document.path, &new_text)
-            .with_context(|| format!("cannot write `{shown}`"))?;
-        printer.info(&format!(
+        prepared.push(persist::prepare(&document.path, old_text, &new_text)?);
+        say(format!(
             "{} `{shown}` ({summary}) in {elapsed:.2}s",
             printer.err_style(Style::Green, "locked")
         ));
+    }
+    persist::commit(prepared)?;
+    for line in said {
+        printer.info(&line);
     }
     Ok(status)
 }

@@ -199,15 +199,17 @@ fn resolve(
         .into_iter()
         .filter(|constraints| !constraints.is_empty())
     {
-        let mut file = tempfile::Builder::new()
-            .prefix("hashpin-constraints-")
-            .suffix(".txt")
-            .tempfile()?;
+        let mut file = crate::interrupt::temporary(|| {
+            tempfile::Builder::new()
+                .prefix("hashpin-constraints-")
+                .suffix(".txt")
+                .tempfile()
+        })?;
         let text: String = constraints
             .iter()
             .map(|(project, version)| format!("{project}=={version}\n"))
             .collect();
-        std::io::Write::write_all(&mut file, text.as_bytes())?;
+        std::io::Write::write_all(&mut *file, text.as_bytes())?;
         let mut args = index_args.clone();
         args.extend([
             "--constraint".to_string(),

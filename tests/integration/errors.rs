@@ -209,10 +209,11 @@ fn help_lists_the_exit_codes() {
               Retries after a connection error, a 5xx or a 429 (default 5)
 
     Exit codes:
-      0  success (warnings allowed)
-      1  verification failure: a hash differs, an index lied about a digest, --check found changes
-      2  usage or input error: bad flags, a malformed or unpinned requirements file
-      3  verify: retry, this file of a locked release is not recorded; try another artifact
-      4  operational error: network, index or I/O
+        0  success (warnings allowed)
+        1  verification failure: a hash differs, an index lied about a digest, --check found changes
+        2  usage or input error: bad flags, a malformed or unpinned requirements file
+        3  verify: retry, this file of a locked release is not recorded; try another artifact
+        4  operational error: network, index or I/O
+      130  interrupted (Ctrl-C or SIGTERM): pip and hooks stopped, temporary files removed
     ");
 }

@@ -29,3 +29,9 @@ mod hostile;
 mod mutation;
 // Real pip accepts what hashpin writes.
 mod pip;
+// Locks, leftovers, edits during a run, and Ctrl-C: what a run shares and leaves behind.
+mod process;
+// A stand-in for pip, for tests of what hashpin does around it.
+mod fake_pip;
+// `hashpin install`'s hooks as the terminal sees them.
+mod hooks;

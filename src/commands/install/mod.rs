@@ -96,6 +96,9 @@ pub(crate) fn run(args: &InstallArgs, context: &Context) -> Result<Status> {
 
 fn install(args: &InstallArgs, context: &Context, json: &mut InstallJson) -> Result<Status> {
     let printer = &context.printer;
+    // Hooks first: a `--hook` value that does not split is a usage error (exit 2), and must not
+    // wait for a lock or fail on anything operational before it is seen.
+    let hooks = hooks::load(Path::new("."), &*context.env, &args.hooks)?;
     let files = survey::requirement_files(&args.requirements, "install")?;
     let _locks = if args.frozen {
         Vec::new()
@@ -104,14 +107,14 @@ fn install(args: &InstallArgs, context: &Context, json: &mut InstallJson) -> Res
     };
     let loaded = load(&files, &*context.env)?;
     refuse_editables(&loaded)?;
-    let hooks = hooks::load(Path::new("."), &*context.env, &args.hooks)?;
     let interpreter = Interpreter::find(args.python.as_deref(), &*context.env);
 
     // Unpinned lines would leave pip a lockfile it refuses: stop here, as lock does.
     let pins = PinIndex::new(&loaded);
     survey::plan_entries(&pins, &loaded, printer)?;
     let client = survey::open_client(&args.index, &loaded, &*context.env)?;
-    let scratch = tempfile::tempdir().context("cannot create a temporary directory")?;
+    let scratch = crate::interrupt::temporary(tempfile::tempdir)
+        .context("cannot create a temporary directory")?;
     let cache = if args.download.no_cache {
         Cache::at(scratch.path().join("cache"))
     } else {

@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 
-use anyhow::{Context as _, Result};
+use anyhow::Result;
 use url::Url;
 
 use crate::artifact::same_artifact;
@@ -189,15 +189,18 @@ pub(super) fn write_records(
             text: format!("{separator}{appended}"),
         });
     }
+    // Every file in place or none (see `persist::commit`).
+    let mut prepared = Vec::new();
+    let mut written = Vec::new();
     for (document_index, splices) in splices {
         let document = &loaded[document_index].document;
         let text = apply(&document.source, splices);
-        persist::write_atomically(&document.path, &text)
-            .with_context(|| format!("cannot write `{}`", document.path.display()))?;
-        printer.info(&format!(
-            "recorded new artifacts in `{}`",
-            document.path.display()
-        ));
+        prepared.push(persist::prepare(&document.path, &document.source, &text)?);
+        written.push(&document.path);
+    }
+    persist::commit(prepared)?;
+    for path in written {
+        printer.info(&format!("recorded new artifacts in `{}`", path.display()));
     }
     Ok(())
 }

@@ -8,6 +8,7 @@ use crate::artifact::ArtifactName;
 use crate::cache::Cache;
 use crate::fetch::{FetchRequest, fetch};
 use crate::hooks::{self, ArtifactInfo, Hook, HookOutcome};
+use crate::inspect::{escape_for_terminal, escape_text_for_terminal};
 use crate::judge::{Policy, Recording, Scope, Sighting, judge};
 use crate::lockfile::Record;
 use crate::pip::{Interpreter, Resolved};
@@ -109,14 +110,19 @@ fn run_hooks_once(
         sha256: &sha256,
     };
     // Hooks get the file under its own name, never the cache's hash-named path.
-    let staging = tempfile::tempdir().map_err(|error| error.to_string())?;
+    let staging =
+        crate::interrupt::temporary(tempfile::tempdir).map_err(|error| error.to_string())?;
     let staged = staging.path().join(&artifact.resolved.filename);
     fs_err::copy(path, &staged).map_err(|error| error.to_string())?;
     let url = recordable(&artifact.resolved.url);
     for hook in hooks {
         let run = hooks::run(hook, &staged, &url, &info);
+        // A hook's output is shown as text, never passed to the terminal raw: escape
+        // sequences could clear the screen, retitle the window, or move the cursor to print
+        // over hashpin's own lines (issue 8).
+        let name = escape_for_terminal(&hook.name);
         for line in run.stdout.lines().chain(run.stderr.lines()) {
-            printer.info(&format!("  [{}] {line}", hook.name));
+            printer.info(&format!("  [{name}] {}", escape_text_for_terminal(line)));
         }
         match run.outcome {
             HookOutcome::Pass => {}
