@@ -161,14 +161,14 @@ fn entry_line_ending<'a>(document: &'a Document, line: &Line) -> &'a str {
 /// The indentation of the entry's second physical line, else four spaces.
 fn continuation_indent(document: &Document, line: &Line) -> String {
     let body = document.text(&line.span);
-    body.split('\n')
-        .nth(1)
-        .map(|second| {
-            second
-                .chars()
-                .take_while(|c| *c == ' ' || *c == '\t')
-                .collect::<String>()
-        })
+    // The second physical line, whatever break ends the first.
+    let second = body.char_indices().find_map(|(offset, _)| {
+        super::span::break_length(&body[offset..]).map(|length| &body[offset + length..])
+    });
+    // Spaces only: pip splits options from the requirement at spaces, so `--hash` after a tab
+    // would be read as part of the requirement (found by the fuzz loop).
+    second
+        .map(|second| second.chars().take_while(|c| *c == ' ').collect::<String>())
         .filter(|indent| !indent.is_empty())
         .unwrap_or_else(|| "    ".to_string())
 }
@@ -301,6 +301,18 @@ mod tests {
             assert!(once.contains(" \\\n\n    # hashpin: a.whl"), "{once:?}");
             assert_eq!(given(&once).pin("flask", &[SHA_A], &["a.whl"]), once);
         }
+    }
+
+    #[test]
+    fn indentation_is_spaces_whatever_the_user_put() {
+        let out = given("flask==3.0.0 \\\n  \t# note\n").pin("flask", &[SHA_A], &[]);
+        assert!(out.contains("\n  --hash="), "{out:?}");
+        let reparsed = parse(Path::new("r.txt"), out.clone(), &|_| None).unwrap();
+        assert_eq!(
+            reparsed.entries().next().unwrap().2.hashes.len(),
+            1,
+            "{out:?}"
+        );
     }
 
     #[test]
