@@ -73,9 +73,18 @@ pub(crate) fn physical_lines(source: &str) -> Vec<PhysicalLine> {
     lines
 }
 
+/// The largest character boundary at or before `offset` (and within the source).
+fn char_floor(source: &str, offset: usize) -> usize {
+    let mut offset = offset.min(source.len());
+    while !source.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    offset
+}
+
 /// 1-based line and column of a byte offset, counting lines as pip does.
 pub(crate) fn line_column(source: &str, offset: usize) -> (usize, usize) {
-    let offset = offset.min(source.len());
+    let offset = char_floor(source, offset);
     let lines = physical_lines(source);
     let index = lines
         .iter()
@@ -106,6 +115,9 @@ pub(crate) struct ParseError {
 impl ParseError {
     /// Builds an error for `span` of `source`.
     pub(crate) fn new(path: impl Into<PathBuf>, source: &str, span: Span, message: String) -> Self {
+        // A span computed inside expanded or odd text may land inside a character (found by the
+        // fuzz loop): it points at that whole character instead.
+        let span = char_floor(source, span.start)..char_floor(source, span.end);
         let (line, column) = line_column(source, span.start);
         let physical = physical_lines(source)
             .get(line - 1)
@@ -203,5 +215,13 @@ mod tests {
             error.to_string(),
             "bad\n --> r.txt:2:14\n  |\n2 | bé==2 --hash=md5:x\n  |              ^^^"
         );
+    }
+
+    #[test]
+    fn a_span_inside_a_character_points_at_the_character() {
+        // Found by the fuzz loop.
+        let source = "--hash=\u{fffd}sha256:00\n";
+        let error = ParseError::new("r.txt", source, 8..9, "bad".into());
+        assert_eq!((error.line, error.column), (1, 8));
     }
 }
