@@ -121,6 +121,10 @@ pub(crate) struct Client {
     retry: RetryPolicy,
     settings: IndexSettings,
     find_links_pages: Mutex<HashMap<Url, Arc<Page>>>,
+    /// The PEP 700 size each listing declared for a file URL: a download of that URL is held
+    /// to it. Kept here because every listing is read and every artifact downloaded through
+    /// this one client, whichever command asks.
+    declared_sizes: Mutex<HashMap<Url, u64>>,
 }
 
 /// Whether plain http to this URL is acceptable: loopback, or a host the user trusts.
@@ -244,12 +248,40 @@ impl Client {
             },
             settings,
             find_links_pages: Mutex::new(HashMap::new()),
+            declared_sizes: Mutex::new(HashMap::new()),
         })
     }
 
     /// The settings this client was built with.
     pub(crate) fn settings(&self) -> &IndexSettings {
         &self.settings
+    }
+
+    /// The size a listing declared for the file at `url` (PEP 700), if any listing read so far
+    /// declared one. Where two listings disagree, the smaller counts: a body past either is
+    /// more than one of them promised.
+    pub(crate) fn declared_size(&self, url: &Url) -> Option<u64> {
+        self.declared_sizes
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(url)
+            .copied()
+    }
+
+    /// Remembers the sizes a listing declares, for the downloads that follow.
+    fn remember_sizes(&self, files: &[IndexFile]) {
+        let mut sizes = self
+            .declared_sizes
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        for file in files {
+            if let Some(size) = file.size {
+                sizes
+                    .entry(file.url.clone())
+                    .and_modify(|known| *known = (*known).min(size))
+                    .or_insert(size);
+            }
+        }
     }
 
     /// The retry policy, for downloads that retry a broken body.
@@ -358,6 +390,7 @@ impl Client {
                 }
             }
         }
+        self.remember_sizes(&listing.files);
         Ok(listing)
     }
 
@@ -770,6 +803,7 @@ mod tests {
             cert: None,
             timeout: Duration::from_secs(10),
             retries: 3,
+            max_artifact_size: config::DEFAULT_MAX_ARTIFACT_SIZE,
         };
         Client::new(settings, None, Duration::from_millis(1)).unwrap()
     }

@@ -208,6 +208,12 @@ fn help_lists_the_exit_codes() {
           --retries <N>
               Retries after a connection error, a 5xx or a 429 (default 5)
 
+          --max-artifact-size <SIZE>
+              The most bytes one artifact may have: a larger download stops there and fails (default 16
+              GiB; units `KiB`, `MiB`, `GiB`, `TiB`, or `KB`, `MB`, `GB`, `TB`)
+              
+              [env: HASHPIN_MAX_ARTIFACT_SIZE=]
+
     Exit codes:
       0  success (warnings allowed)
       1  verification failure: a hash differs, an index lied about a digest, --check found changes

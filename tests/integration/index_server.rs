@@ -43,6 +43,9 @@ const JSON_V1: &str = "application/vnd.pypi.simple.v1+json";
 const JSON_LATEST: &str = "application/vnd.pypi.simple.latest+json";
 /// Upper bound for a request head; anything larger is answered with 400.
 const MAX_REQUEST_HEAD: usize = 64 * 1024;
+/// An "endless" body stops here, far past any limit a test sets, so that a client without
+/// limits fails its test instead of filling the disk.
+pub(crate) const ENDLESS_BODY_CAP: u64 = 256 * 1024 * 1024;
 
 /// A PyPI-like index on a loopback port, serving `testdata/index`.
 ///
@@ -71,6 +74,13 @@ struct ServedFile {
     requires_python: Option<String>,
     /// Send only this many body bytes, then close the connection.
     truncate_at: Option<usize>,
+    /// What listings declare as the PEP 700 `size`: `None` for the real size, `Some(None)` for
+    /// no size at all.
+    declared_size: Option<Option<u64>>,
+    /// `Content-Length` names this many bytes, whatever the body is.
+    stated_length: Option<usize>,
+    /// The body never ends: chunked, one chunk after another, until the client hangs up.
+    endless: bool,
 }
 
 impl ServedFile {
@@ -84,7 +94,15 @@ impl ServedFile {
             yanked: Yanked::No,
             requires_python: None,
             truncate_at: None,
+            declared_size: None,
+            stated_length: None,
+            endless: false,
         }
+    }
+
+    /// The PEP 700 size listings declare, if any.
+    fn listed_size(&self) -> Option<u64> {
+        self.declared_size.unwrap_or(Some(self.bytes.len() as u64))
     }
 
     /// The sha256 that listings declare for this file.
@@ -287,6 +305,32 @@ impl IndexServer {
         file.truncate_at = Some(keep);
     }
 
+    /// Listings declare `size` as the PEP 700 size of `filename` (JSON `"size"`), or no size at
+    /// all for `None`; the bytes are unchanged.
+    pub(crate) fn declare_size(&self, filename: &str, size: Option<u64>) {
+        self.lock().file_mut(filename).declared_size = Some(size);
+    }
+
+    /// Downloads of `filename` announce a `Content-Length` of `stated` bytes but send the whole
+    /// body after it. Panics unless `stated` is less than the file's size.
+    pub(crate) fn understate_content_length(&self, filename: &str, stated: usize) {
+        let mut state = self.lock();
+        let file = state.file_mut(filename);
+        assert!(
+            stated < file.bytes.len(),
+            "understate_content_length({filename:?}, {stated}) would not understate a {}-byte file",
+            file.bytes.len()
+        );
+        file.stated_length = Some(stated);
+    }
+
+    /// Downloads of `filename` never end: a chunked body with no `Content-Length`, one 64 KiB
+    /// chunk after another until the client hangs up (or [`ENDLESS_BODY_CAP`] bytes, so that a
+    /// client that never stops cannot take the test machine down with it).
+    pub(crate) fn endless_body(&self, filename: &str) {
+        self.lock().file_mut(filename).endless = true;
+    }
+
     /// The next `times` requests whose path contains `path_contains` are
     /// answered with `status` (e.g. 500, 503, 429) and a short text body.
     /// Applies to every route. Faults queue up in call order; one request
@@ -413,6 +457,10 @@ struct Response {
     body: Arc<Vec<u8>>,
     /// Send only this many body bytes (Content-Length stays the full size).
     truncate_at: Option<usize>,
+    /// Announce this `Content-Length` instead of the body's.
+    stated_length: Option<usize>,
+    /// Send a chunked body that never ends instead.
+    endless: bool,
 }
 
 impl Response {
@@ -422,6 +470,8 @@ impl Response {
             headers: vec![("Content-Type", content_type.to_owned())],
             body: Arc::new(body),
             truncate_at: None,
+            stated_length: None,
+            endless: false,
         }
     }
 
@@ -517,16 +567,26 @@ fn read_request(stream: &mut TcpStream) -> Result<Option<Request>, ()> {
 }
 
 fn write_response(stream: &mut TcpStream, response: &Response) -> std::io::Result<()> {
+    let framing = if response.endless {
+        "Transfer-Encoding: chunked".to_owned()
+    } else {
+        format!(
+            "Content-Length: {}",
+            response.stated_length.unwrap_or(response.body.len())
+        )
+    };
     let mut head = format!(
-        "HTTP/1.1 {} {}\r\nContent-Length: {}\r\nConnection: close\r\n",
+        "HTTP/1.1 {} {}\r\n{framing}\r\nConnection: close\r\n",
         response.status,
         reason_phrase(response.status),
-        response.body.len()
     );
     for (name, value) in &response.headers {
         let _ = write!(head, "{name}: {value}\r\n");
     }
     head.push_str("\r\n");
+    if response.endless {
+        return write_endless(stream, head.as_bytes());
+    }
     let body = match response.truncate_at {
         Some(keep) => &response.body[..keep.min(response.body.len())],
         None => &response.body[..],
@@ -535,6 +595,22 @@ fn write_response(stream: &mut TcpStream, response: &Response) -> std::io::Resul
     let mut out = head.into_bytes();
     out.extend_from_slice(body);
     stream.write_all(&out)?;
+    stream.flush()
+}
+
+/// A chunked body of 64 KiB chunks, until the client hangs up or [`ENDLESS_BODY_CAP`] is sent.
+fn write_endless(stream: &mut TcpStream, head: &[u8]) -> std::io::Result<()> {
+    stream.write_all(head)?;
+    let chunk = vec![b'x'; 64 * 1024];
+    let mut framed = format!("{:x}\r\n", chunk.len()).into_bytes();
+    framed.extend_from_slice(&chunk);
+    framed.extend_from_slice(b"\r\n");
+    let mut sent = 0;
+    while sent < ENDLESS_BODY_CAP {
+        stream.write_all(&framed)?;
+        sent += chunk.len() as u64;
+    }
+    stream.write_all(b"0\r\n\r\n")?;
     stream.flush()
 }
 
@@ -576,6 +652,8 @@ fn respond(state: &Mutex<State>, request: &Request) -> Response {
                         let mut response = Response::new(200, "application/octet-stream", vec![]);
                         response.body = Arc::clone(&file.bytes);
                         response.truncate_at = file.truncate_at;
+                        response.stated_length = file.stated_length;
+                        response.endless = file.endless;
                         response
                     }
                     None => Response::text(404),
@@ -633,8 +711,10 @@ fn project_json(state: &State, project: &str, up: &str) -> Response {
                     Yanked::Reason(reason) => serde_json::Value::String(reason.clone()),
                 },
                 "core-metadata": false,
-                "size": file.bytes.len(),
             });
+            if let Some(size) = file.listed_size() {
+                entry["size"] = size.into();
+            }
             if let Some(spec) = &file.requires_python {
                 entry["requires-python"] = spec.clone().into();
             }

@@ -474,6 +474,70 @@ fn truncate_body_sends_fewer_bytes_than_content_length() {
 }
 
 #[test]
+fn declare_size_changes_or_removes_the_listed_size() {
+    let server = IndexServer::start();
+    let page_url = format!("{}tinyproj/", server.simple_url());
+    let real = server.bytes(TINY_WHEEL).len();
+    let page = get_json(&page_url).json();
+    assert_eq!(json_file(&page, TINY_WHEEL).unwrap()["size"], real);
+
+    server.declare_size(TINY_WHEEL, Some(100));
+    let page = get_json(&page_url).json();
+    assert_eq!(json_file(&page, TINY_WHEEL).unwrap()["size"], 100);
+    assert_eq!(get(&server.file_url(TINY_WHEEL)).body.len(), real);
+
+    server.declare_size(TINY_WHEEL, None);
+    let page = get_json(&page_url).json();
+    assert!(json_file(&page, TINY_WHEEL).unwrap().get("size").is_none());
+    // Other files keep their real size.
+    let sdist = json_file(&page, TINY_SDIST).unwrap();
+    assert_eq!(sdist["size"], server.bytes(TINY_SDIST).len());
+}
+
+#[test]
+fn understate_content_length_sends_more_than_it_announces() {
+    let server = IndexServer::start();
+    let full = server.bytes(TINY_SDIST);
+    server.understate_content_length(TINY_SDIST, 100);
+    // This client reads until the server closes, so it sees everything that was sent.
+    let response = get(&server.file_url(TINY_SDIST));
+    assert_eq!(response.status, 200);
+    assert_eq!(response.content_length(), 100);
+    assert_eq!(response.body, full);
+}
+
+#[test]
+fn endless_body_streams_chunks_until_the_client_leaves() {
+    let server = IndexServer::start();
+    server.endless_body(TINY_WHEEL);
+    let url = Url::parse(&server.file_url(TINY_WHEEL)).unwrap();
+    let mut stream = TcpStream::connect((url.host_str().unwrap(), url.port().unwrap())).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    write!(
+        stream,
+        "GET {} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        url.path()
+    )
+    .unwrap();
+    // Far more than the file, and still coming: read 4 MiB, then hang up.
+    let mut received = vec![0; 4 * 1024 * 1024];
+    stream.read_exact(&mut received).unwrap();
+    let head_end = received.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+    let head = String::from_utf8_lossy(&received[..head_end]).to_ascii_lowercase();
+    assert!(head.contains("transfer-encoding: chunked"), "{head}");
+    assert!(!head.contains("content-length"), "{head}");
+    assert!(received[head_end + 4..].starts_with(b"10000\r\nxxxx"));
+    drop(stream);
+    // The server is still well.
+    assert_eq!(
+        get(&server.file_url(TINY_SDIST)).body,
+        server.bytes(TINY_SDIST)
+    );
+}
+
+#[test]
 fn replace_bytes_changes_bytes_and_declared_hash() {
     let server = IndexServer::start();
     let page_url = format!("{}tinyproj/", server.simple_url());

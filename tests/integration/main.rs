@@ -25,5 +25,8 @@ mod install;
 mod judge;
 // A hostile index and hostile lockfile edits.
 mod hostile;
+// What arrives instead of an artifact (too much, an error page, a wrong digest), and network
+// failures that must fail fast.
+mod downloads;
 // Real pip accepts what hashpin writes.
 mod pip;

@@ -1,0 +1,183 @@
+//! What a hostile or broken index sends instead of an artifact, end to end against the loopback
+//! index: bodies past every size limit. Each must stop the command with exit 4, name the URL,
+//! the limit and what arrived, and leave nothing recorded and nothing in the cache.
+//! See: https://github.com/hashpin/hashpin/issues/8
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use crate::harness::TestContext;
+
+const TINY_WHEEL: &str = "tinyproj-1.0.0-py3-none-any.whl";
+const TINY_SDIST: &str = "tinyproj-1.0.0.tar.gz";
+const UNLOCKED: &str = "tinyproj==1.0.0\n";
+
+/// A temp dir pinning tinyproj 1.0.0 with nothing recorded, and an index that declares no
+/// digests: the case where hashpin records whatever arrives.
+fn unlocked() -> TestContext {
+    let context = TestContext::new();
+    context.write("requirements.txt", UNLOCKED);
+    context.server.omit_hashes(true);
+    context
+}
+
+/// Every file under the cache directory, relative to it.
+fn cached_files(context: &TestContext) -> Vec<String> {
+    fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) {
+        let Ok(entries) = fs_err::read_dir(dir) else {
+            return;
+        };
+        for entry in entries {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(root, &path, out);
+            } else {
+                out.push(path.strip_prefix(root).unwrap().display().to_string());
+            }
+        }
+    }
+    let root = context.path("cache");
+    let mut files = Vec::new();
+    walk(&root, &root, &mut files);
+    files.sort();
+    files
+}
+
+/// Whether the cache holds a copy of what the index serves for `filename`.
+fn is_cached(context: &TestContext, filename: &str) -> bool {
+    let sha256 = context.server.sha256(filename);
+    context
+        .path("cache/sha256")
+        .join(&sha256[..2])
+        .join(&sha256)
+        .exists()
+}
+
+#[test]
+fn a_body_larger_than_the_declared_size_is_refused_before_it_is_read() {
+    // See: https://github.com/hashpin/hashpin/issues/8
+    let context = unlocked();
+    context.server.declare_size(TINY_WHEEL, Some(100));
+    let run = context.lock(&[]);
+    insta::assert_snapshot!(run.snapshot(), @"
+    exit code: 4
+    ----- stdout -----
+    ----- stderr -----
+    error: refusing `[INDEX]/files/tinyproj-1.0.0-py3-none-any.whl`: `Content-Length` announces 1083 bytes, more than the 100 bytes the index declares as its PEP 700 `size`; nothing was downloaded
+    hint: the index's listing and the file it serves disagree: a broken mirror, or an index not to be trusted
+    nothing written: 1 problem
+    ");
+    assert_eq!(context.read("requirements.txt"), UNLOCKED);
+    assert!(!is_cached(&context, TINY_WHEEL));
+}
+
+#[test]
+fn a_chunked_body_is_cut_at_the_declared_size() {
+    // See: https://github.com/hashpin/hashpin/issues/8
+    let context = unlocked();
+    context.server.declare_size(TINY_WHEEL, Some(1000));
+    context.server.endless_body(TINY_WHEEL);
+    let run = context.lock(&[]);
+    insta::assert_snapshot!(run.snapshot(), @"
+    exit code: 4
+    ----- stdout -----
+    ----- stderr -----
+    error: stopped downloading `[INDEX]/files/tinyproj-1.0.0-py3-none-any.whl`: the body ran past the 1000 bytes the index declares as its PEP 700 `size` and had not ended; nothing was kept
+    hint: the index's listing and the file it serves disagree: a broken mirror, or an index not to be trusted
+    nothing written: 1 problem
+    ");
+    assert_eq!(context.read("requirements.txt"), UNLOCKED);
+    assert_eq!(cached_files(&context), [sdist_in_cache(&context)]);
+}
+
+#[test]
+fn a_body_that_runs_past_its_content_length_is_not_read() {
+    // See: https://github.com/hashpin/hashpin/issues/8
+    let context = unlocked();
+    // 100 bytes announced, the whole sdist sent: only the 100 may be read, and they are not
+    // the 10263 bytes the index declares.
+    context.server.understate_content_length(TINY_SDIST, 100);
+    let run = context.lock(&[]);
+    insta::assert_snapshot!(run.snapshot(), @"
+    exit code: 4
+    ----- stdout -----
+    ----- stderr -----
+    error: download of `[INDEX]/files/tinyproj-1.0.0.tar.gz` ended after 100 bytes, but the index declares 10263 bytes as its PEP 700 `size`; nothing was kept
+    hint: the index's listing and the file it serves disagree: a broken mirror, or an index not to be trusted
+    nothing written: 1 problem
+    ");
+    assert_eq!(context.read("requirements.txt"), UNLOCKED);
+    assert!(!is_cached(&context, TINY_SDIST));
+}
+
+#[test]
+fn an_endless_body_is_cut_at_the_maximum_artifact_size() {
+    // See: https://github.com/hashpin/hashpin/issues/8
+    let context = unlocked();
+    context.server.declare_size(TINY_WHEEL, None);
+    context.server.endless_body(TINY_WHEEL);
+    let started = Instant::now();
+    let run = context.lock(&["--max-artifact-size", "64KiB"]);
+    let elapsed = started.elapsed();
+    insta::assert_snapshot!(run.snapshot(), @"
+    exit code: 4
+    ----- stdout -----
+    ----- stderr -----
+    error: stopped downloading `[INDEX]/files/tinyproj-1.0.0-py3-none-any.whl`: the body ran past the 64 KiB maximum per artifact of `--max-artifact-size` and had not ended; nothing was kept
+    hint: if the artifact really is that large, raise `--max-artifact-size` (or `HASHPIN_MAX_ARTIFACT_SIZE`)
+    nothing written: 1 problem
+    ");
+    assert!(elapsed < Duration::from_secs(10), "{elapsed:?}");
+    assert_eq!(context.read("requirements.txt"), UNLOCKED);
+    // The sdist is cached; of the endless body nothing is left, not even a temporary file.
+    assert_eq!(cached_files(&context), [sdist_in_cache(&context)]);
+
+    // The same limit from the environment.
+    let index = context.server.simple_url();
+    let vars = [("HASHPIN_MAX_ARTIFACT_SIZE", "64KiB")];
+    let run = context.run_with_env(&["lock", "-i", &index], &vars);
+    assert_eq!(run.code, 4, "{}", run.stderr);
+    assert!(run.stderr.contains("64 KiB maximum"), "{}", run.stderr);
+}
+
+#[test]
+fn check_holds_its_downloads_to_the_same_limits() {
+    // See: https://github.com/hashpin/hashpin/issues/8
+    let context = unlocked();
+    assert_eq!(context.lock(&[]).code, 0);
+    context.server.declare_size(TINY_WHEEL, None);
+    context.server.endless_body(TINY_WHEEL);
+    let index = context.server.simple_url();
+    let vars = [("HASHPIN_MAX_ARTIFACT_SIZE", "64KiB")];
+    let run = context.run_with_env(&["check", "-i", &index], &vars);
+    assert_eq!(run.code, 4, "{}", run.snapshot());
+    assert!(
+        run.stderr
+            .contains("the body ran past the 64 KiB maximum per artifact of `--max-artifact-size`"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_content_length_past_the_maximum_is_refused_before_downloading() {
+    // See: https://github.com/hashpin/hashpin/issues/8
+    let context = unlocked();
+    let run = context.lock(&["--max-artifact-size", "2000"]);
+    insta::assert_snapshot!(run.snapshot(), @"
+    exit code: 4
+    ----- stdout -----
+    ----- stderr -----
+    error: refusing `[INDEX]/files/tinyproj-1.0.0.tar.gz`: the index declares 10263 bytes as its PEP 700 `size`, more than the 2000 bytes maximum per artifact of `--max-artifact-size`; nothing was downloaded
+    hint: if the artifact really is that large, raise `--max-artifact-size` (or `HASHPIN_MAX_ARTIFACT_SIZE`)
+    nothing written: 1 problem
+    ");
+    assert_eq!(context.read("requirements.txt"), UNLOCKED);
+    assert!(!is_cached(&context, TINY_SDIST));
+}
+
+/// The cache path of the sdist as served, relative to the cache.
+fn sdist_in_cache(context: &TestContext) -> String {
+    let sha256 = context.server.sha256(TINY_SDIST);
+    format!("sha256/{}/{sha256}", &sha256[..2])
+}
