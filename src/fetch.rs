@@ -12,6 +12,12 @@
 //! is written to disk the file system must have room for what is announced with
 //! [`KEEP_FREE`] to spare, and a body of unknown length checks again as it grows. Nothing of a
 //! refused download is kept.
+//!
+//! Asked to ([`fetch_examined`]), a download is also examined before it is handed back: whether
+//! its bytes are the archive its filename promises ([`crate::inspect::examine`]), so that the
+//! judge can refuse to record an error page or a body cut short (issue 8). The bytes are read
+//! from the cached copy, or, without a cache, from a private temporary file removed afterwards.
+//! Bytes that are not an archive are not kept in the cache.
 
 use std::fmt;
 use std::io::{Read, Write};
@@ -21,9 +27,10 @@ use std::time::Duration;
 use url::Url;
 
 use crate::cache::Cache;
-use crate::hash::{Digests, HashAlgorithm, Hasher};
+use crate::hash::{Digests, HashAlgorithm, HashDigest, Hasher};
 use crate::index::retry::{self, Attempt};
 use crate::index::{Client, IndexError, with_effort};
+use crate::inspect::{self, Shape};
 use crate::safe_url::Redacted;
 use crate::size::Size;
 
@@ -43,13 +50,30 @@ pub(crate) struct FetchRequest {
     pub(crate) algorithms: Vec<HashAlgorithm>,
 }
 
+/// What to examine a download for once its bytes are in.
+#[derive(Debug, Clone)]
+pub(crate) struct Examine {
+    /// The filename the bytes are listed under, which promises what they are.
+    pub(crate) filename: String,
+    /// Hashes already recorded for the file: bytes that have one of them add nothing to a
+    /// lockfile, so they need no examination.
+    pub(crate) recorded: Vec<HashDigest>,
+    /// Whether what the examination says could only explain a refusal, never prevent a record
+    /// (every entry that lists the file records it by name, and none re-records): then, with
+    /// no cache, the bytes are not copied to a temporary file just to be examined.
+    pub(crate) only_explains: bool,
+}
+
 /// A downloaded artifact.
 #[derive(Debug, Clone)]
 pub(crate) struct Fetched {
     /// Its digests and size.
     pub(crate) digests: Digests,
-    /// Where its bytes are kept, when a cache was used.
+    /// Where its bytes are kept, when a cache was used (never for bytes that are not an
+    /// archive).
     pub(crate) cached: Option<PathBuf>,
+    /// What the bytes turned out to be, when they were examined.
+    pub(crate) shape: Shape,
 }
 
 /// The most bytes a download may have, and who says so.
@@ -256,10 +280,32 @@ pub(crate) fn fetch(
     cache: Option<&Cache>,
     request: &FetchRequest,
 ) -> Result<Fetched, FetchError> {
+    fetch_with(client, cache, request, None)
+}
+
+/// Downloads and hashes one artifact, and examines what arrived: whether it is the archive
+/// `examine.filename` promises. Without a cache the bytes go to a private temporary file for
+/// that, removed afterwards, unless the examination could only explain a refusal.
+pub(crate) fn fetch_examined(
+    client: &Client,
+    cache: Option<&Cache>,
+    request: &FetchRequest,
+    examine: &Examine,
+) -> Result<Fetched, FetchError> {
+    fetch_with(client, cache, request, Some(examine))
+}
+
+fn fetch_with(
+    client: &Client,
+    cache: Option<&Cache>,
+    request: &FetchRequest,
+    examine: Option<&Examine>,
+) -> Result<Fetched, FetchError> {
     let limits = Limits::for_url(client, &request.url);
     let shown = Redacted(&request.url).to_string();
+    let examine = examine.filter(|examine| cache.is_some() || !examine.only_explains);
     if request.url.scheme() == "file" {
-        return fetch_local(cache, request, limits, &shown);
+        return fetch_local(cache, request, examine, limits, &shown);
     }
     // A listing that declares more than the maximum needs no request to be refused.
     if let Some(declared) = limits.declared
@@ -290,7 +336,7 @@ pub(crate) fn fetch(
                 bound,
             }));
         }
-        let mut spool = match cache.map(Spool::in_cache).transpose() {
+        let mut spool = match Spool::for_download(cache, examine.is_some()) {
             Ok(spool) => spool,
             Err(error) => return Attempt::Done(Err(cache_error(cache, error))),
         };
@@ -341,7 +387,7 @@ pub(crate) fn fetch(
                 declared,
             }));
         }
-        Attempt::Done(keep(cache, spool, digests))
+        Attempt::Done(keep(cache, spool, digests, examine, None))
     });
     outcome.result.map_err(|error| match error {
         FetchError::Index(error) => {
@@ -362,21 +408,50 @@ pub(crate) fn fetch(
     })
 }
 
-/// The fetched artifact, its copy moved into the cache under its sha256.
+/// The fetched artifact: examined when asked (from the spool, else from `original`, a local
+/// file), and its copy moved into the cache under its sha256 unless it is not an archive. A
+/// spool not kept is removed as it is dropped.
 fn keep(
     cache: Option<&Cache>,
     spool: Option<Spool>,
     digests: Digests,
+    examine: Option<&Examine>,
+    original: Option<&Path>,
 ) -> Result<Fetched, FetchError> {
+    let already_recorded = |examine: &Examine| {
+        examine
+            .recorded
+            .iter()
+            .any(|hash| digests.get(hash.algorithm) == Some(hash))
+    };
+    let shape = match examine {
+        Some(examine) if !already_recorded(examine) => {
+            let path = spool.as_ref().map(|spool| spool.file.path()).or(original);
+            match path {
+                Some(path) => {
+                    inspect::examine(path, &examine.filename).map_err(|source| FetchError::Io {
+                        path: path.display().to_string(),
+                        source,
+                    })?
+                }
+                None => Shape::Unexamined,
+            }
+        }
+        _ => Shape::Unexamined,
+    };
     let cached = match (cache, spool) {
-        (Some(cache), Some(spool)) => Some(
+        (Some(cache), Some(spool)) if !matches!(shape, Shape::NotAnArchive(_)) => Some(
             cache
                 .store(spool.file, digests.sha256())
                 .map_err(|error| cache_error(Some(cache), error))?,
         ),
         _ => None,
     };
-    Ok(Fetched { digests, cached })
+    Ok(Fetched {
+        digests,
+        cached,
+        shape,
+    })
 }
 
 /// A cache that could not be written, as a download error.
@@ -444,6 +519,31 @@ struct Spool {
 }
 
 impl Spool {
+    /// Where a download is copied: into the cache when there is one, else, when its bytes must
+    /// be examined, into a private temporary file (mode 0600, in `TMPDIR`); else nowhere.
+    fn for_download(cache: Option<&Cache>, examined: bool) -> std::io::Result<Option<Self>> {
+        match cache {
+            Some(cache) => Self::in_cache(cache).map(Some),
+            None if examined => Self::private().map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// A private temporary file, removed when dropped.
+    fn private() -> std::io::Result<Self> {
+        let file = tempfile::Builder::new()
+            .prefix("hashpin-download-")
+            .tempfile()?;
+        Ok(Self {
+            directory: file
+                .path()
+                .parent()
+                .map_or_else(std::env::temp_dir, Path::to_path_buf),
+            file,
+            available: |path| fs4::available_space(path),
+        })
+    }
+
     /// A temporary file inside the cache, on the file system of its final place.
     fn in_cache(cache: &Cache) -> std::io::Result<Self> {
         let file = cache.temporary()?;
@@ -524,6 +624,7 @@ fn stream(
 fn fetch_local(
     cache: Option<&Cache>,
     request: &FetchRequest,
+    examine: Option<&Examine>,
     limits: Limits,
     shown: &str,
 ) -> Result<Fetched, FetchError> {
@@ -558,7 +659,8 @@ fn fetch_local(
         StreamError::Read(error) => io(error),
         other => other.into_fetch_error(shown, cache),
     })?;
-    keep(cache, spool, digests)
+    // A local file is examined where it is; only a cache needs a copy.
+    keep(cache, spool, digests, examine, Some(&path))
 }
 
 /// Downloads every request on at most `jobs` threads; results come back in request order.

@@ -118,6 +118,16 @@ pub(crate) fn headline(judged: &Judged, about: &About) -> String {
                 format!(", and `{file}` has exactly those bytes")
             }
         ),
+        Status::NotAnArchive => format!(
+            "`{file}` cannot be recorded: `{}` sent {}, not {}",
+            judged.url,
+            judged.arrived.as_deref().unwrap_or("something else"),
+            if file.to_ascii_lowercase().ends_with(".whl") {
+                "a wheel"
+            } else {
+                "an sdist"
+            }
+        ),
         Status::Unrecordable if about.location.is_some() => {
             format!("`{requirement}` records no hashes, so `{file}` cannot be checked")
         }
@@ -153,6 +163,9 @@ pub(crate) fn why(judged: &Judged) -> Option<&'static str> {
             "a `--hash` that no `# hashpin:` line names, in an entry that records where each hash came from: the lockfile was edited"
         }
         (Status::Renamed, _) => "the bytes the lockfile records for another filename",
+        (Status::NotAnArchive, _) => {
+            "the index answered with something other than the file (an error page, a cut-off transfer); nothing was recorded"
+        }
         _ => return None,
     })
 }
@@ -171,6 +184,12 @@ pub(crate) fn details(printer: &Printer, judged: &Judged, about: Option<&About>)
         && judged.status != Status::Moved
     {
         lines.push(("now at", current.clone()));
+    }
+    // Said in the headline of a refusal to record; for a changed file it is news.
+    if let Some(arrived) = &judged.arrived
+        && judged.status != Status::NotAnArchive
+    {
+        lines.push(("arrived", arrived.clone()));
     }
     for (index, hash) in judged.recorded.iter().enumerate() {
         let label = if index == 0 { "recorded" } else { "" };
@@ -280,6 +299,7 @@ pub(crate) fn refusal_counts(verdicts: &[&Verdict]) -> String {
     let edited = count(&[Status::Inconsistent]);
     let lied = count(&[Status::IndexMismatch]);
     let unrecorded = count(&[Status::NotRecorded, Status::Unrecordable]);
+    let not_archives = count(&[Status::NotAnArchive]);
     let mut parts = Vec::new();
     if changed > 0 {
         parts.push(format!(
@@ -303,6 +323,12 @@ pub(crate) fn refusal_counts(verdicts: &[&Verdict]) -> String {
         parts.push(format!(
             "{unrecorded} {} not recorded",
             plural(unrecorded, "artifact", "artifacts")
+        ));
+    }
+    if not_archives > 0 {
+        parts.push(format!(
+            "{not_archives} {} not an archive",
+            plural(not_archives, "download", "downloads")
         ));
     }
     parts.join(", ")

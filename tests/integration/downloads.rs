@@ -1,9 +1,11 @@
 //! What a hostile or broken index sends instead of an artifact, end to end against the loopback
-//! index: bodies past every size limit. Each must stop the command with exit 4, name the URL,
-//! the limit and what arrived, and leave nothing recorded and nothing in the cache.
+//! index: bodies past every size limit, error pages and bodies cut short. Each must stop the
+//! command with exit 4, name the URL (and the limit) and what arrived, and leave nothing
+//! recorded and nothing in the cache.
 //! See: https://github.com/hashpin/hashpin/issues/8
 
 use std::path::Path;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use crate::harness::TestContext;
@@ -180,4 +182,148 @@ fn a_content_length_past_the_maximum_is_refused_before_downloading() {
 fn sdist_in_cache(context: &TestContext) -> String {
     let sha256 = context.server.sha256(TINY_SDIST);
     format!("sha256/{}/{sha256}", &sha256[..2])
+}
+
+/// What a broken mirror or a captive portal answers with, status 200 and all.
+const ERROR_PAGE: &[u8] = b"<!DOCTYPE html>\n<html><head><title>Service Unavailable</title></head><body><h1>Please try again later</h1></body></html>\n";
+
+#[test]
+fn lock_refuses_to_record_an_error_page() {
+    // See: https://github.com/hashpin/hashpin/issues/8
+    let context = unlocked();
+    context
+        .server
+        .replace_bytes(TINY_WHEEL, ERROR_PAGE.to_vec());
+    let run = context.lock(&[]);
+    insta::assert_snapshot!(run.snapshot(), @"
+    exit code: 4
+    ----- stdout -----
+    ----- stderr -----
+    error: `tinyproj-1.0.0-py3-none-any.whl` cannot be recorded: `[INDEX]/files/tinyproj-1.0.0-py3-none-any.whl` sent an HTML page of 121 bytes, not a wheel
+    hint: the index answered with something other than the file (an error page, a cut-off transfer); nothing was recorded; try again later, or ask the index's operator
+    nothing written: 1 problem
+    ");
+    assert_eq!(context.read("requirements.txt"), UNLOCKED);
+    assert!(
+        !is_cached(&context, TINY_WHEEL),
+        "an error page is not kept"
+    );
+
+    // Without the cache the page is examined from a private temporary file, removed after.
+    let temporary = context.path("tmp");
+    fs_err::create_dir_all(&temporary).unwrap();
+    let index = context.server.simple_url();
+    let vars = [("TMPDIR", temporary.to_str().unwrap())];
+    let run = context.run_with_env(&["lock", "--no-cache", "-i", &index], &vars);
+    assert_eq!(run.code, 4, "{}", run.snapshot());
+    assert!(
+        run.stderr.contains("sent an HTML page of 121 bytes"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(context.read("requirements.txt"), UNLOCKED);
+    let left: Vec<String> = fs_err::read_dir(&temporary)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.starts_with("hashpin-download-"))
+        .collect();
+    assert_eq!(left, Vec::<String>::new());
+}
+
+#[test]
+fn lock_refuses_to_record_bodies_cut_short_without_a_content_length() {
+    // See: https://github.com/hashpin/hashpin/issues/8
+    let context = unlocked();
+    for (filename, keep) in [(TINY_WHEEL, 500), (TINY_SDIST, 5000)] {
+        context.server.declare_size(filename, None);
+        context.server.omit_content_length(filename);
+        context.server.truncate_body(filename, keep);
+    }
+    let run = context.lock(&[]);
+    insta::assert_snapshot!(run.snapshot(), @"
+    exit code: 4
+    ----- stdout -----
+    ----- stderr -----
+    error: `tinyproj-1.0.0-py3-none-any.whl` cannot be recorded: `[INDEX]/files/tinyproj-1.0.0-py3-none-any.whl` sent a zip archive cut short after 500 bytes, not a wheel
+    hint: the index answered with something other than the file (an error page, a cut-off transfer); nothing was recorded; try again later, or ask the index's operator
+    error: `tinyproj-1.0.0.tar.gz` cannot be recorded: `[INDEX]/files/tinyproj-1.0.0.tar.gz` sent a gzip'd tar archive cut short after 5000 bytes, not an sdist
+    hint: the index answered with something other than the file (an error page, a cut-off transfer); nothing was recorded; try again later, or ask the index's operator
+    nothing written: 2 problems
+    ");
+    assert_eq!(context.read("requirements.txt"), UNLOCKED);
+    assert_eq!(cached_files(&context), Vec::<String>::new());
+}
+
+#[test]
+fn a_recorded_file_now_served_as_an_error_page_is_changed_as_before() {
+    // See: https://github.com/hashpin/hashpin/issues/8
+    let context = unlocked();
+    assert_eq!(context.lock(&[]).code, 0);
+    let locked = context.read("requirements.txt");
+    context
+        .server
+        .replace_bytes(TINY_WHEEL, ERROR_PAGE.to_vec());
+    let run = context.lock(&[]);
+    assert_eq!(run.code, 1, "{}", run.snapshot());
+    assert!(
+        run.stderr
+            .contains(&format!("`{TINY_WHEEL}` changed since it was locked")),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("arrived:     an HTML page of 121 bytes"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(context.read("requirements.txt"), locked);
+    // A deliberate re-record does not take the page either.
+    let run = context.lock(&["--update"]);
+    assert_eq!(run.code, 1, "{}", run.snapshot());
+    assert!(
+        run.stderr
+            .contains("sent an HTML page of 121 bytes, not a wheel"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(context.read("requirements.txt"), locked);
+}
+
+#[test]
+fn install_refuses_to_record_an_error_page() {
+    // See: https://github.com/hashpin/hashpin/issues/8
+    let context = unlocked();
+    context.server.declare_size(TINY_WHEEL, None);
+    // pip's resolution gets the wheel; hashpin's own download, the one it would record, the page.
+    context
+        .server
+        .replace_bytes_after(TINY_WHEEL, 1, ERROR_PAGE.to_vec());
+    let python = context.venv("venv");
+    let index = context.server.simple_url();
+    let run = context.run(&[
+        "install",
+        "--python",
+        python.to_str().unwrap(),
+        "-i",
+        &index,
+    ]);
+    insta::assert_snapshot!(run.snapshot(), @"
+    exit code: 4
+    ----- stdout -----
+    ----- stderr -----
+    pip resolved 1 package
+    error: `tinyproj-1.0.0-py3-none-any.whl` cannot be recorded: `[INDEX]/files/tinyproj-1.0.0-py3-none-any.whl` sent an HTML page of 121 bytes, not a wheel
+      requirement: tinyproj==1.0.0 (requirements.txt:1)
+      url:         [INDEX]/files/tinyproj-1.0.0-py3-none-any.whl
+      observed:    sha256:0099be7553fb32ffbdc37f0461c58df3c486a0bf7349344ccb16f89fd77be0fe
+    hint: the index answered with something other than the file (an error page, a cut-off transfer); nothing was recorded; try again later, or ask the index's operator
+    refused: 1 artifact refused, 0 verified; nothing installed, the lockfile unchanged
+    ");
+    assert_eq!(context.read("requirements.txt"), UNLOCKED);
+    let imported = Command::new(&python)
+        .args(["-c", "import tinyproj"])
+        .output()
+        .unwrap();
+    assert!(!imported.status.success(), "nothing is installed");
 }

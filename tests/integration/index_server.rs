@@ -81,6 +81,11 @@ struct ServedFile {
     stated_length: Option<usize>,
     /// The body never ends: chunked, one chunk after another, until the client hangs up.
     endless: bool,
+    /// No `Content-Length`: the body ends where the connection closes.
+    close_delimited: bool,
+    /// After this many more downloads, downloads get these bytes instead (listings still
+    /// describe `bytes`).
+    later: Option<(usize, Arc<Vec<u8>>)>,
 }
 
 impl ServedFile {
@@ -97,6 +102,8 @@ impl ServedFile {
             declared_size: None,
             stated_length: None,
             endless: false,
+            close_delimited: false,
+            later: None,
         }
     }
 
@@ -331,6 +338,19 @@ impl IndexServer {
         self.lock().file_mut(filename).endless = true;
     }
 
+    /// Downloads of `filename` carry no `Content-Length`: the body ends where the connection
+    /// closes (HTTP/1.1 allows it), so a cut-off transfer cannot be told from a complete one.
+    pub(crate) fn omit_content_length(&self, filename: &str) {
+        self.lock().file_mut(filename).close_delimited = true;
+    }
+
+    /// The next `after` downloads of `filename` get its bytes; every download after them gets
+    /// `bytes`, while listings go on describing the original (a mirror that breaks between
+    /// pip's resolution and hashpin's own download).
+    pub(crate) fn replace_bytes_after(&self, filename: &str, after: usize, bytes: Vec<u8>) {
+        self.lock().file_mut(filename).later = Some((after, Arc::new(bytes)));
+    }
+
     /// The next `times` requests whose path contains `path_contains` are
     /// answered with `status` (e.g. 500, 503, 429) and a short text body.
     /// Applies to every route. Faults queue up in call order; one request
@@ -461,6 +481,8 @@ struct Response {
     stated_length: Option<usize>,
     /// Send a chunked body that never ends instead.
     endless: bool,
+    /// Send no `Content-Length`: the body ends where the connection closes.
+    close_delimited: bool,
 }
 
 impl Response {
@@ -472,6 +494,7 @@ impl Response {
             truncate_at: None,
             stated_length: None,
             endless: false,
+            close_delimited: false,
         }
     }
 
@@ -568,15 +591,17 @@ fn read_request(stream: &mut TcpStream) -> Result<Option<Request>, ()> {
 
 fn write_response(stream: &mut TcpStream, response: &Response) -> std::io::Result<()> {
     let framing = if response.endless {
-        "Transfer-Encoding: chunked".to_owned()
+        "Transfer-Encoding: chunked\r\n".to_owned()
+    } else if response.close_delimited {
+        String::new()
     } else {
         format!(
-            "Content-Length: {}",
+            "Content-Length: {}\r\n",
             response.stated_length.unwrap_or(response.body.len())
         )
     };
     let mut head = format!(
-        "HTTP/1.1 {} {}\r\n{framing}\r\nConnection: close\r\n",
+        "HTTP/1.1 {} {}\r\n{framing}Connection: close\r\n",
         response.status,
         reason_phrase(response.status),
     );
@@ -647,10 +672,18 @@ fn respond(state: &Mutex<State>, request: &Request) -> Response {
             } else if let Some(rest) = path.strip_prefix("/pypi/") {
                 release_json(&state, rest)
             } else if let Some(filename) = path.strip_prefix("/files/") {
-                match state.files.get(filename) {
+                match state.files.get_mut(filename) {
                     Some(file) => {
                         let mut response = Response::new(200, "application/octet-stream", vec![]);
                         response.body = Arc::clone(&file.bytes);
+                        if let Some((after, later)) = &mut file.later {
+                            if *after == 0 {
+                                response.body = Arc::clone(later);
+                            } else {
+                                *after -= 1;
+                            }
+                        }
+                        response.close_delimited = file.close_delimited;
                         response.truncate_at = file.truncate_at;
                         response.stated_length = file.stated_length;
                         response.endless = file.endless;

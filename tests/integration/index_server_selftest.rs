@@ -507,6 +507,31 @@ fn understate_content_length_sends_more_than_it_announces() {
 }
 
 #[test]
+fn omit_content_length_ends_the_body_with_the_connection() {
+    let server = IndexServer::start();
+    let full = server.bytes(TINY_WHEEL);
+    server.omit_content_length(TINY_WHEEL);
+    server.truncate_body(TINY_WHEEL, 100);
+    let response = get(&server.file_url(TINY_WHEEL));
+    assert_eq!(response.status, 200);
+    assert_eq!(response.header("content-length"), None);
+    assert_eq!(response.header("transfer-encoding"), None);
+    assert_eq!(response.body, full[..100]);
+}
+
+#[test]
+fn replace_bytes_after_serves_the_original_first() {
+    let server = IndexServer::start();
+    let original = server.bytes(TINY_WHEEL);
+    server.replace_bytes_after(TINY_WHEEL, 1, b"<html>oops</html>".to_vec());
+    assert_eq!(get(&server.file_url(TINY_WHEEL)).body, original);
+    assert_eq!(get(&server.file_url(TINY_WHEEL)).body, b"<html>oops</html>");
+    assert_eq!(get(&server.file_url(TINY_WHEEL)).body, b"<html>oops</html>");
+    // Listings still describe the original.
+    assert_eq!(server.sha256(TINY_WHEEL), sha256_hex(&original));
+}
+
+#[test]
 fn endless_body_streams_chunks_until_the_client_leaves() {
     let server = IndexServer::start();
     server.endless_body(TINY_WHEEL);
