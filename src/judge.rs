@@ -689,6 +689,7 @@ fn judge_record(
     let lying = sighting.lying_declarations();
     if !lying.is_empty() {
         judged.status = Status::IndexMismatch;
+        judged.observed = observed_for(sighting, &lying);
         judged.declared = lying;
         return Some(judged);
     }
@@ -716,6 +717,15 @@ fn judge_record(
     Some(judged)
 }
 
+/// The digest of the bytes to show beside declarations they do not have: in the algorithm of
+/// the first, so that a wrong md5 is shown against the md5 of the bytes.
+fn observed_for(sighting: &Sighting, lying: &[HashDigest]) -> Option<HashDigest> {
+    lying
+        .first()
+        .and_then(|declared| sighting.digest(declared.algorithm))
+        .cloned()
+}
+
 /// The judgement of a shown file that no record names.
 fn judge_unrecorded(record: &Record, index: usize, sighting: &Sighting, policy: Policy) -> Judged {
     let file = &sighting.file;
@@ -737,6 +747,7 @@ fn judge_unrecorded(record: &Record, index: usize, sighting: &Sighting, policy: 
         .as_ref()
         .is_some_and(|(filename, _)| same_artifact(filename, &file.filename));
     judged.status = if !judged.declared.is_empty() {
+        judged.observed = observed_for(sighting, &judged.declared);
         Status::IndexMismatch
     } else if let Some(hash) = stray {
         judged.recorded = vec![hash.clone()];
@@ -1629,5 +1640,31 @@ mod tests {
             let verdict = judge(&record, std::slice::from_ref(&renamed), policy);
             assert_eq!(verdict.pins.hashes, record.hashes, "{policy:?}");
         }
+    }
+
+    #[test]
+    fn a_wrong_digest_in_any_algorithm_is_a_lie() {
+        // See: https://github.com/hashpin/hashpin/issues/8
+        let mut hasher = Hasher::new([HashAlgorithm::Sha256, HashAlgorithm::Md5]);
+        hasher.update(b"other");
+        let wrong_md5 = hasher.finish().get(HashAlgorithm::Md5).unwrap().clone();
+        let mut hasher = Hasher::new([HashAlgorithm::Sha256, HashAlgorithm::Md5]);
+        hasher.update(b"s");
+        let bytes = hasher.finish();
+        let mut lying = Sighting::given(SDIST, &url(SDIST), bytes.clone());
+        lying.file.declared = vec![sha(b"s"), wrong_md5.clone()];
+        for record in [Record::default(), record(&[(SDIST, b"s")])] {
+            let verdict = judge(&record, std::slice::from_ref(&lying), LOCK);
+            assert_eq!(statuses(&verdict), [(Status::IndexMismatch, SDIST)]);
+            let judged = &verdict.artifacts[0];
+            assert_eq!(judged.declared, std::slice::from_ref(&wrong_md5));
+            // Shown against the md5 of the bytes.
+            assert_eq!(judged.observed.as_ref(), bytes.get(HashAlgorithm::Md5));
+        }
+        // A right md5 is no finding, and is never recorded.
+        lying.file.declared = vec![bytes.get(HashAlgorithm::Md5).unwrap().clone()];
+        let verdict = judge(&Record::default(), &[lying], LOCK);
+        assert_eq!(statuses(&verdict), [(Status::RecordedNow, SDIST)]);
+        assert_eq!(verdict.pins.hashes, [sha(b"s")]);
     }
 }

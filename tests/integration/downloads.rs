@@ -1,7 +1,8 @@
 //! What a hostile or broken index sends instead of an artifact, end to end against the loopback
 //! index: bodies past every size limit, error pages and bodies cut short. Each must stop the
 //! command with exit 4, name the URL (and the limit) and what arrived, and leave nothing
-//! recorded and nothing in the cache.
+//! recorded and nothing in the cache. And digests an index declares in any algorithm hashpin
+//! can compute, md5 included: a wrong one is refused (exit 1) as a wrong sha256 is.
 //! See: https://github.com/hashpin/hashpin/issues/8
 
 use std::path::Path;
@@ -326,4 +327,67 @@ fn install_refuses_to_record_an_error_page() {
         .output()
         .unwrap();
     assert!(!imported.status.success(), "nothing is installed");
+}
+
+#[test]
+fn a_wrong_md5_fragment_is_refused_as_a_wrong_sha256_is() {
+    // See: https://github.com/hashpin/hashpin/issues/8
+    let context = TestContext::new();
+    context.write("requirements.txt", UNLOCKED);
+    let html = context.server.html_simple_url();
+    context.server.declare_md5(TINY_WHEEL, false);
+    let run = context.run(&["lock", "-i", &html]);
+    insta::assert_snapshot!(run.snapshot(), @r"
+    exit code: 1
+    ----- stdout -----
+    ----- stderr -----
+    error: the index declares a digest that `tinyproj-1.0.0-py3-none-any.whl` does not have
+      requirement: tinyproj==1.0.0 (requirements.txt:1)
+      url:         [INDEX]/files/tinyproj-1.0.0-py3-none-any.whl
+      declared:    md5:91c002495c153c42d18a6a4236059587
+      observed:    md5:1b99e59c20d335e27016fef4045cf2b6
+    --- a/requirements.txt
+    +++ b/requirements.txt
+    @@ -1 +1,5 @@
+    -tinyproj==1.0.0
+    +tinyproj==1.0.0 \
+    +    --hash=sha256:579a70f4d94e0634fed025f489280c121ab96de425a53cda9af7ae4db6619ba4 \
+    +    --hash=sha256:69a25f6130fbe75b3c1c0aabddbed8a3b47df9f288022c9c27370d4d5d7f84ff
+    +    # hashpin: tinyproj-1.0.0-py3-none-any.whl sha256:579a70f4d94e0634fed025f489280c121ab96de425a53cda9af7ae4db6619ba4 [INDEX]/files/tinyproj-1.0.0-py3-none-any.whl
+    +    # hashpin: tinyproj-1.0.0.tar.gz sha256:69a25f6130fbe75b3c1c0aabddbed8a3b47df9f288022c9c27370d4d5d7f84ff [INDEX]/files/tinyproj-1.0.0.tar.gz
+    refused: 1 declared digest wrong; nothing written
+    ");
+    assert_eq!(context.read("requirements.txt"), UNLOCKED);
+
+    // A right one is fine, and is never recorded: pip takes no md5 after `--hash`.
+    context.server.declare_md5(TINY_WHEEL, true);
+    let run = context.run(&["lock", "-i", &html]);
+    assert_eq!(run.code, 0, "{}", run.snapshot());
+    let locked = context.read("requirements.txt");
+    assert!(!locked.contains("md5"), "{locked}");
+
+    // `check` downloads what it audits, and refuses the wrong md5 too.
+    context.server.declare_md5(TINY_WHEEL, false);
+    let run = context.run(&["check", "-i", &html]);
+    assert_eq!(run.code, 1, "{}", run.snapshot());
+    assert!(run.stdout.contains("index-mismatch"), "{}", run.stdout);
+}
+
+#[test]
+fn a_wrong_md5_beside_a_right_sha256_in_json_is_refused() {
+    // See: https://github.com/hashpin/hashpin/issues/8
+    let context = TestContext::new();
+    context.write("requirements.txt", UNLOCKED);
+    context.server.declare_md5(TINY_SDIST, false);
+    let run = context.lock(&[]);
+    assert_eq!(run.code, 1, "{}", run.snapshot());
+    assert!(
+        run.stderr.contains(&format!(
+            "error: the index declares a digest that `{TINY_SDIST}` does not have"
+        )),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("declared:    md5:"), "{}", run.stderr);
+    assert_eq!(context.read("requirements.txt"), UNLOCKED);
 }

@@ -70,6 +70,9 @@ struct ServedFile {
     wrong_hash: bool,
     /// When set, the PyPI-style JSON API declares a wrong `blake2b_256`.
     wrong_blake2b: bool,
+    /// When set, simple pages declare an md5 too (HTML: as the `#md5=` fragment, instead of
+    /// sha256), right or wrong; the JSON API's md5 is wrong when it is.
+    md5: Option<bool>,
     yanked: Yanked,
     requires_python: Option<String>,
     /// Send only this many body bytes, then close the connection.
@@ -96,6 +99,7 @@ impl ServedFile {
             bytes: Arc::new(bytes),
             wrong_hash: false,
             wrong_blake2b: false,
+            md5: None,
             yanked: Yanked::No,
             requires_python: None,
             truncate_at: None,
@@ -104,6 +108,15 @@ impl ServedFile {
             endless: false,
             close_delimited: false,
             later: None,
+        }
+    }
+
+    /// The md5 declared for this file: its bytes', unless declared wrong on purpose.
+    fn declared_md5(&self) -> String {
+        if self.md5 == Some(false) {
+            md5_hex(b"hashpin test index: deliberately wrong md5")
+        } else {
+            md5_hex(&self.bytes)
         }
     }
 
@@ -279,6 +292,13 @@ impl IndexServer {
     /// its bytes; the bytes themselves are unchanged.
     pub(crate) fn declare_wrong_hash(&self, filename: &str) {
         self.lock().file_mut(filename).wrong_hash = true;
+    }
+
+    /// Simple pages declare an md5 for `filename`, the right one or a wrong one: PEP 503 HTML
+    /// as its only fragment (`#md5=<hex>`, as old indexes do), PEP 691 JSON in `hashes` beside
+    /// the sha256. A wrong one is also what the JSON API declares as `md5`.
+    pub(crate) fn declare_md5(&self, filename: &str, right: bool) {
+        self.lock().file_mut(filename).md5 = Some(right);
     }
 
     /// Makes the PyPI-style JSON API (`/pypi/<name>/<version>/json`) declare a
@@ -733,6 +753,9 @@ fn project_json(state: &State, project: &str, up: &str) -> Response {
             let mut hashes = serde_json::Map::new();
             if !state.omit_hashes {
                 hashes.insert("sha256".into(), file.declared_sha256().into());
+                if file.md5.is_some() {
+                    hashes.insert("md5".into(), file.declared_md5().into());
+                }
             }
             let mut entry = serde_json::json!({
                 "filename": filename,
@@ -767,7 +790,14 @@ fn project_json(state: &State, project: &str, up: &str) -> Response {
 fn anchor(state: &State, filename: &str, file: &ServedFile, href_prefix: &str) -> String {
     let mut href = format!("{href_prefix}{}", encode_path_segment(filename));
     if !state.omit_hashes {
-        let _ = write!(href, "#sha256={}", file.declared_sha256());
+        match file.md5 {
+            Some(_) => {
+                let _ = write!(href, "#md5={}", file.declared_md5());
+            }
+            None => {
+                let _ = write!(href, "#sha256={}", file.declared_sha256());
+            }
+        }
     }
     let mut a = format!("<a href=\"{}\"", html_escape(&href));
     if let Some(spec) = &file.requires_python {
@@ -887,7 +917,7 @@ impl VersionKey {
 }
 
 /// `/pypi/<name>/<version>/json`: PyPI's JSON API for one release, with the
-/// `sha256`, `blake2b_256` and `md5`-shaped digests of each file.
+/// `sha256`, `blake2b_256` and `md5` digests of each file.
 fn release_json(state: &State, rest: &str) -> Response {
     let parts: Vec<&str> = rest.split('/').collect();
     let [name, version, "json"] = parts[..] else {
@@ -909,7 +939,7 @@ fn release_json(state: &State, rest: &str) -> Response {
                 serde_json::json!({
                     "sha256": file.declared_sha256(),
                     "blake2b_256": blake2b,
-                    "md5": "00000000000000000000000000000000",
+                    "md5": file.declared_md5(),
                 })
             };
             serde_json::json!({
@@ -933,6 +963,11 @@ fn blake2b_256_hex(bytes: &[u8]) -> String {
     hex::encode(blake2::Blake2b::<blake2::digest::consts::U32>::digest(
         bytes,
     ))
+}
+
+fn md5_hex(bytes: &[u8]) -> String {
+    use md5::Digest as _;
+    hex::encode(md5::Md5::digest(bytes))
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {

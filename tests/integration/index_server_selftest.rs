@@ -697,6 +697,56 @@ fn yanked_and_requires_python_are_declared() {
 }
 
 #[test]
+fn declare_md5_adds_a_right_or_wrong_md5() {
+    use md5::Digest as _;
+    let server = IndexServer::start();
+    let page_url = format!("{}tinyproj/", server.simple_url());
+    let html_url = format!("{}tinyproj/", server.html_simple_url());
+    let right = hex::encode(md5::Md5::digest(server.bytes(TINY_WHEEL)));
+    let api = format!("{}/pypi/tinyproj/1.0.0/json", server.base_url());
+    let api_md5 = |response: HttpResponse| {
+        response.json()["urls"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|file| file["filename"] == TINY_WHEEL)
+            .unwrap()["digests"]["md5"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    // The JSON API always declares the right md5; simple pages none.
+    assert_eq!(api_md5(get(&api)), right);
+    assert!(!get(&html_url).text().contains("#md5="));
+
+    server.declare_md5(TINY_WHEEL, true);
+    let page = get_json(&page_url).json();
+    assert_eq!(
+        json_file(&page, TINY_WHEEL).unwrap()["hashes"]["md5"],
+        right
+    );
+    let anchor = anchor_for(&get(&html_url).text(), TINY_WHEEL).unwrap();
+    assert!(anchor.contains(&format!("#md5={right}")), "{anchor}");
+    assert!(!anchor.contains("sha256"), "{anchor}");
+
+    server.declare_md5(TINY_WHEEL, false);
+    let page = get_json(&page_url).json();
+    let wrong = json_file(&page, TINY_WHEEL).unwrap()["hashes"]["md5"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(wrong.len(), 32);
+    assert_ne!(wrong, right);
+    assert!(get(&html_url).text().contains(&format!("#md5={wrong}")));
+    assert_eq!(api_md5(get(&api)), wrong);
+    // The sha256 and the bytes stay true.
+    assert_eq!(
+        json_file(&page, TINY_WHEEL).unwrap()["hashes"]["sha256"],
+        server.sha256(TINY_WHEEL)
+    );
+}
+
+#[test]
 fn omit_hashes_removes_every_declared_hash() {
     let server = IndexServer::start();
     let page_url = format!("{}tinyproj/", server.simple_url());

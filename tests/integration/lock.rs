@@ -579,7 +579,7 @@ fn blake2b_from_the_json_api_is_checked_against_the_bytes() {
       requirement: tinyproj==1.0.0 (requirements.txt:1)
       url:         [INDEX]/files/tinyproj-1.0.0-py3-none-any.whl
       declared:    blake2b_256:86b069c92e9bc7e128e4259e5620c557f422809c7c76f34b94c7933bb4b609f5
-      observed:    sha256:579a70f4d94e0634fed025f489280c121ab96de425a53cda9af7ae4db6619ba4
+      observed:    blake2b_256:4550e1c8d6744bed80bd1c8a5f7fdea6181c440052549fcaf51daaab857373f2
     --- a/requirements.txt
     +++ b/requirements.txt
     @@ -1 +1,5 @@
