@@ -267,7 +267,8 @@ pub(crate) struct IndexOptions {
     /// Network timeout in seconds (default 15).
     #[arg(long, value_name = "SECONDS")]
     pub(crate) timeout: Option<f64>,
-    /// Retries after a connection error, a 5xx or a 429 (default 5).
+    /// Retries after a connection error, a 5xx or a 429 (default 5; a refused connection is
+    /// retried once, a TLS failure never).
     #[arg(long, value_name = "N")]
     pub(crate) retries: Option<u32>,
     /// The most bytes one artifact may have: a larger download stops there and fails (default

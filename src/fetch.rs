@@ -29,7 +29,7 @@ use url::Url;
 use crate::cache::Cache;
 use crate::hash::{Digests, HashAlgorithm, HashDigest, Hasher};
 use crate::index::retry::{self, Attempt};
-use crate::index::{Client, IndexError, with_effort};
+use crate::index::{Client, IndexError, Reply, with_effort};
 use crate::inspect::{self, Shape};
 use crate::safe_url::Redacted;
 use crate::size::Size;
@@ -74,6 +74,27 @@ pub(crate) struct Fetched {
     pub(crate) cached: Option<PathBuf>,
     /// What the bytes turned out to be, when they were examined.
     pub(crate) shape: Shape,
+}
+
+/// A file that is not there, and who said so.
+#[derive(Debug)]
+pub(crate) struct Absent {
+    /// The URL (redacted) or local path.
+    pub(crate) location: String,
+    /// The HTTP status that said so (404 or 410); `None` for a local path.
+    pub(crate) status: Option<u16>,
+}
+
+impl fmt::Display for Absent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let location = &self.location;
+        match self.status {
+            Some(404) => write!(f, "`{location}` answered 404 Not Found"),
+            Some(410) => write!(f, "`{location}` answered 410 Gone"),
+            Some(status) => write!(f, "`{location}` answered HTTP {status}"),
+            None => write!(f, "`{location}` does not exist"),
+        }
+    }
 }
 
 /// The most bytes a download may have, and who says so.
@@ -186,9 +207,9 @@ pub(crate) enum FetchError {
     /// The request failed.
     #[error(transparent)]
     Index(#[from] IndexError),
-    /// The server says the file is not there.
-    #[error("`{0}` answered 404 Not Found")]
-    NotFound(String),
+    /// The file is not there: the server said so (404 or 410), or a local path does not exist.
+    #[error("{0}")]
+    NotFound(Absent),
     /// The transfer ended early, every time it was tried.
     #[error("download of `{url}` ended after {received} of {expected} bytes{}", retries_text(*.retries))]
     Truncated {
@@ -319,12 +340,18 @@ fn fetch_with(
     }
     let outcome = retry::run(client.retry_policy(), || {
         let response = match client.get_once(&request.url, "*/*") {
-            Attempt::Done(Ok(Some(response))) => response,
-            Attempt::Done(Ok(None)) => {
-                return Attempt::Done(Err(FetchError::NotFound(shown.clone())));
+            Attempt::Done(Ok(Reply::Found(response))) => response,
+            Attempt::Done(Ok(Reply::Absent(status))) => {
+                return Attempt::Done(Err(FetchError::NotFound(Absent {
+                    location: shown.clone(),
+                    status: Some(status),
+                })));
             }
             Attempt::Done(Err(error)) => return Attempt::Done(Err(error.into())),
             Attempt::Retry(error, after) => return Attempt::Retry(error.into(), after),
+            Attempt::RetryAtMost(error, at_most) => {
+                return Attempt::RetryAtMost(error.into(), at_most);
+            }
         };
         let announced = response.content_length();
         if let Some(announced) = announced
@@ -354,6 +381,7 @@ fn fetch_with(
                     FetchError::Index(IndexError::Network {
                         url: shown.clone(),
                         message: format!("transfer broke off: {error}"),
+                        hint: None,
                         retries: 0,
                         elapsed: Duration::ZERO,
                     }),
@@ -628,10 +656,12 @@ fn fetch_local(
     limits: Limits,
     shown: &str,
 ) -> Result<Fetched, FetchError> {
-    let path = request
-        .url
-        .to_file_path()
-        .map_err(|()| FetchError::NotFound(request.url.to_string()))?;
+    let path = request.url.to_file_path().map_err(|()| {
+        FetchError::NotFound(Absent {
+            location: request.url.to_string(),
+            status: None,
+        })
+    })?;
     let io = |source: std::io::Error| FetchError::Io {
         path: path.display().to_string(),
         source,
@@ -639,7 +669,10 @@ fn fetch_local(
     let file = match fs_err::File::open(&path) {
         Ok(file) => file,
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
-            return Err(FetchError::NotFound(path.display().to_string()));
+            return Err(FetchError::NotFound(Absent {
+                location: path.display().to_string(),
+                status: None,
+            }));
         }
         Err(error) => return Err(io(error)),
     };

@@ -90,7 +90,7 @@ pub(crate) fn headline(judged: &Judged, about: &About) -> String {
         }
         Status::Missing => match judged.why {
             Some(Why::NotFound | Why::NewUrlNotFound) => {
-                format!("`{file}` is recorded, but its URL answers 404 Not Found")
+                format!("`{file}` is recorded, but its URL answers 404 Not Found or 410 Gone")
             }
             _ => format!("`{file}` is recorded but no longer listed; its hash is kept"),
         },
@@ -141,9 +141,9 @@ pub(crate) fn headline(judged: &Judged, about: &About) -> String {
 pub(crate) fn why(judged: &Judged) -> Option<&'static str> {
     Some(match (judged.status, judged.why) {
         (Status::Missing, Some(Why::GoneFromListing)) => "gone from the index's listing",
-        (Status::Missing, Some(Why::NotFound)) => "its URL answers 404 Not Found",
+        (Status::Missing, Some(Why::NotFound)) => "its URL answers 404 Not Found or 410 Gone",
         (Status::Missing, Some(Why::NewUrlNotFound)) => {
-            "the index lists it at a new URL that answers 404 Not Found"
+            "the index lists it at a new URL that answers 404 Not Found or 410 Gone"
         }
         (Status::Moved, Some(Why::RecordedUrlGone)) => {
             "the recorded URL answers 404; the index serves the same bytes elsewhere"

@@ -2,11 +2,15 @@
 //! index: bodies past every size limit, error pages and bodies cut short. Each must stop the
 //! command with exit 4, name the URL (and the limit) and what arrived, and leave nothing
 //! recorded and nothing in the cache. And digests an index declares in any algorithm hashpin
-//! can compute, md5 included: a wrong one is refused (exit 1) as a wrong sha256 is.
+//! can compute, md5 included: a wrong one is refused (exit 1) as a wrong sha256 is. And network
+//! failures that retrying cannot mend: they must fail at once, with a clear error.
 //! See: https://github.com/hashpin/hashpin/issues/8
 
+use std::net::TcpListener;
 use std::path::Path;
 use std::process::Command;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::harness::TestContext;
@@ -389,5 +393,158 @@ fn a_wrong_md5_beside_a_right_sha256_in_json_is_refused() {
         run.stderr
     );
     assert!(run.stderr.contains("declared:    md5:"), "{}", run.stderr);
+    assert_eq!(context.read("requirements.txt"), UNLOCKED);
+}
+
+/// The retry delay hashpin uses outside the tests (the harness makes it 5 ms): with it, the five
+/// retries a network error gets take 15 s.
+const REAL_RETRY_DELAY: (&str, &str) = ("HASHPIN_RETRY_DELAY_MS", "500");
+
+/// A loopback server that accepts connections on `serve` and counts them: its port and the
+/// count.
+fn listener(serve: impl Fn(std::net::TcpStream) + Send + 'static) -> (u16, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let connections = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&connections);
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(stream) = stream else { continue };
+            counter.fetch_add(1, Ordering::SeqCst);
+            serve(stream);
+        }
+    });
+    (port, connections)
+}
+
+/// A TLS server whose certificate no CA vouches for (self-signed, `testdata/tls`).
+fn self_signed_server() -> (u16, Arc<AtomicUsize>) {
+    use rustls::pki_types::pem::PemObject as _;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let directory = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/tls");
+    let certificate = CertificateDer::from_pem_file(directory.join("cert.pem")).unwrap();
+    let key = PrivateKeyDer::from_pem_file(directory.join("key.pem")).unwrap();
+    let config = Arc::new(
+        rustls::ServerConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![certificate], key)
+        .unwrap(),
+    );
+    listener(move |mut stream| {
+        let mut connection = rustls::ServerConnection::new(Arc::clone(&config)).unwrap();
+        // The client gives up on the certificate half way through the handshake.
+        let _ = connection.complete_io(&mut stream);
+    })
+}
+
+/// `text` with the port and the time a run took replaced, for snapshots.
+fn without_port_and_time(text: &str, port: u16) -> String {
+    let text = text.replace(&port.to_string(), "[PORT]");
+    match text.find(" retry, ").or_else(|| text.find(" retries, ")) {
+        Some(start) => {
+            let from = text[start..].find(", ").unwrap() + start + 2;
+            let to = text[from..].find("s)").unwrap() + from + 1;
+            format!("{}[TIME]{}", &text[..from], &text[to..])
+        }
+        None => text,
+    }
+}
+
+#[test]
+fn a_certificate_no_ca_vouches_for_fails_at_once() {
+    // See: https://github.com/hashpin/hashpin/issues/8
+    let context = TestContext::new();
+    context.write("requirements.txt", UNLOCKED);
+    let (port, connections) = self_signed_server();
+    let index = format!("https://127.0.0.1:{port}/simple/");
+    let started = Instant::now();
+    let run = context.run_with_env(&["lock", "-i", &index], &[REAL_RETRY_DELAY]);
+    let elapsed = started.elapsed();
+    insta::assert_snapshot!(without_port_and_time(&run.snapshot(), port), @"
+    exit code: 4
+    ----- stdout -----
+    ----- stderr -----
+    error: GET `https://127.0.0.1:[PORT]/simple/tinyproj/` failed: invalid peer certificate: UnknownIssuer
+    hint: if a proxy or mirror uses its own CA, pass `--cert <bundle.pem>` or set `PIP_CERT`
+    nothing written: 1 problem
+    ");
+    assert_eq!(connections.load(Ordering::SeqCst), 1, "no retries");
+    assert!(elapsed < Duration::from_secs(1), "{elapsed:?}");
+}
+
+#[test]
+fn https_to_a_plain_http_server_fails_at_once() {
+    // See: https://github.com/hashpin/hashpin/issues/8
+    let context = TestContext::new();
+    context.write("requirements.txt", UNLOCKED);
+    let (port, connections) = listener(|mut stream| {
+        let mut hello = [0; 512];
+        let _ = std::io::Read::read(&mut stream, &mut hello);
+        let _ = std::io::Write::write_all(
+            &mut stream,
+            b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+        );
+    });
+    let index = format!("https://127.0.0.1:{port}/simple/");
+    let started = Instant::now();
+    let run = context.run_with_env(&["lock", "-i", &index], &[REAL_RETRY_DELAY]);
+    let elapsed = started.elapsed();
+    insta::assert_snapshot!(without_port_and_time(&run.snapshot(), port), @"
+    exit code: 4
+    ----- stdout -----
+    ----- stderr -----
+    error: GET `https://127.0.0.1:[PORT]/simple/tinyproj/` failed: received corrupt message of type InvalidContentType
+    hint: the server does not seem to speak TLS at this address; if it is a plain-http index on a network you trust, use its `http://` URL with `--trusted-host`
+    nothing written: 1 problem
+    ");
+    assert_eq!(connections.load(Ordering::SeqCst), 1, "no retries");
+    assert!(elapsed < Duration::from_secs(1), "{elapsed:?}");
+}
+
+#[test]
+fn a_refused_connection_fails_after_one_quick_retry() {
+    // See: https://github.com/hashpin/hashpin/issues/8
+    let context = TestContext::new();
+    context.write("requirements.txt", UNLOCKED);
+    // A port nothing listens on: bound, then let go.
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let index = format!("http://127.0.0.1:{port}/simple/");
+    let started = Instant::now();
+    let run = context.run_with_env(&["lock", "-i", &index], &[REAL_RETRY_DELAY]);
+    let elapsed = started.elapsed();
+    insta::assert_snapshot!(without_port_and_time(&run.snapshot(), port), @"
+    exit code: 4
+    ----- stdout -----
+    ----- stderr -----
+    error: GET `http://127.0.0.1:[PORT]/simple/tinyproj/` failed: Connection refused (os error 111) (after 1 retry, [TIME])
+    hint: nothing accepts connections there: check the URL and its port, and that the index is running
+    nothing written: 1 problem
+    ");
+    assert!(elapsed < Duration::from_secs(2), "{elapsed:?}");
+}
+
+#[test]
+fn a_410_is_reported_as_gone() {
+    // See: https://github.com/hashpin/hashpin/issues/8
+    let context = unlocked();
+    context
+        .server
+        .fail_times(&format!("/files/{TINY_WHEEL}"), 410, 1);
+    let run = context.lock(&[]);
+    insta::assert_snapshot!(run.snapshot(), @"
+    exit code: 4
+    ----- stdout -----
+    ----- stderr -----
+    error: `[INDEX]/files/tinyproj-1.0.0-py3-none-any.whl` answered 410 Gone
+    nothing written: 1 problem
+    ");
     assert_eq!(context.read("requirements.txt"), UNLOCKED);
 }

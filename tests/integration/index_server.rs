@@ -1033,6 +1033,7 @@ fn reason_phrase(status: u16) -> &'static str {
         403 => "Forbidden",
         404 => "Not Found",
         405 => "Method Not Allowed",
+        410 => "Gone",
         408 => "Request Timeout",
         429 => "Too Many Requests",
         500 => "Internal Server Error",
