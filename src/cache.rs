@@ -33,6 +33,11 @@ impl Cache {
         Self { root }
     }
 
+    /// The directory the cache lives in.
+    pub(crate) fn root(&self) -> &Path {
+        &self.root
+    }
+
     fn path_for(&self, sha256: &HashDigest) -> PathBuf {
         self.root
             .join("sha256")

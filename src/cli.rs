@@ -268,14 +268,21 @@ pub(crate) struct IndexOptions {
     /// Network timeout in seconds (default 15).
     #[arg(long, value_name = "SECONDS")]
     pub(crate) timeout: Option<f64>,
-    /// Retries after a connection error, a 5xx or a 429 (default 5).
+    /// Retries after a connection error, a 5xx or a 429 (default 5; a refused connection is
+    /// retried once, a TLS failure never).
     #[arg(long, value_name = "N")]
     pub(crate) retries: Option<u32>,
+    /// The most bytes one artifact may have: a larger download stops there and fails (default
+    /// 16 GiB; units `KiB`, `MiB`, `GiB`, `TiB`, or `KB`, `MB`, `GB`, `TB`).
+    #[arg(long, value_name = "SIZE", env = EnvVars::HASHPIN_MAX_ARTIFACT_SIZE, value_parser = crate::size::parse)]
+    pub(crate) max_artifact_size: Option<u64>,
 }
 
 impl IndexOptions {
     /// The options as given, for pip's command line, so that pip applies its own precedence
-    /// to them, its environment and its configuration (as it does for the user).
+    /// to them, its environment and its configuration (as it does for the user). pip has no
+    /// `--max-artifact-size`: hashpin downloads every artifact pip installs itself, so its own
+    /// limit holds for them.
     pub(crate) fn to_pip_args(&self) -> Vec<String> {
         let mut args = Vec::new();
         let mut pair = |flag: &str, value: String| args.extend([flag.to_string(), value]);
@@ -317,6 +324,7 @@ impl IndexOptions {
             cert: self.cert.clone(),
             timeout: self.timeout,
             retries: self.retries,
+            max_artifact_size: self.max_artifact_size,
         }
     }
 }

@@ -13,6 +13,8 @@ impl EnvVars {
     pub(crate) const HASHPIN_NO_CACHE: &'static str = "HASHPIN_NO_CACHE";
     /// How many artifacts to download at once.
     pub(crate) const HASHPIN_JOBS: &'static str = "HASHPIN_JOBS";
+    /// The most bytes one artifact may have (`--max-artifact-size`).
+    pub(crate) const HASHPIN_MAX_ARTIFACT_SIZE: &'static str = "HASHPIN_MAX_ARTIFACT_SIZE";
     /// The first delay between retries, in milliseconds (doubling each time).
     pub(crate) const HASHPIN_RETRY_DELAY_MS: &'static str = "HASHPIN_RETRY_DELAY_MS";
     /// Disables color when set to anything non-empty (<https://no-color.org>).

@@ -2,7 +2,9 @@
 //!
 //! A [`HashDigest`] is what pip writes after `--hash=`: `sha256:<hex>`. Only the algorithms pip
 //! accepts as pins (`sha256`, `sha384`, `sha512`) can be parsed from a requirements file; md5 and
-//! sha1 are refused outright. `blake2b-256` exists only to cross-check what an index declares.
+//! sha1 are refused outright. `blake2b-256`, `md5` and `sha1` exist only to check what an index
+//! declares (PEP 503 allows an `#md5=` fragment, and pip refuses a file that does not match
+//! it): they are computed for that comparison and never recorded.
 //!
 //! Non-goal: hashing in parallel within one file. One file is hashed by one thread, in a single
 //! pass over its bytes; parallelism comes from hashing several files at once.
@@ -27,6 +29,11 @@ pub(crate) enum HashAlgorithm {
     Sha512,
     /// BLAKE2b with a 256-bit digest, as PyPI's JSON API declares it; never a pin.
     Blake2b256,
+    /// MD5, as old indexes declare it in `#md5=` fragments and PyPI's JSON API in `md5`; broken
+    /// for collisions, so only ever compared with a declaration, never a pin.
+    Md5,
+    /// SHA-1, which PEP 503 allows a fragment to name; only ever compared, never a pin.
+    Sha1,
 }
 
 impl HashAlgorithm {
@@ -40,6 +47,8 @@ impl HashAlgorithm {
             Self::Sha384 => "sha384",
             Self::Sha512 => "sha512",
             Self::Blake2b256 => "blake2b_256",
+            Self::Md5 => "md5",
+            Self::Sha1 => "sha1",
         }
     }
 
@@ -49,6 +58,8 @@ impl HashAlgorithm {
             Self::Sha256 | Self::Blake2b256 => 64,
             Self::Sha384 => 96,
             Self::Sha512 => 128,
+            Self::Md5 => 32,
+            Self::Sha1 => 40,
         }
     }
 
@@ -60,13 +71,16 @@ impl HashAlgorithm {
     /// Looks an algorithm up by the name an index or a user gives it.
     ///
     /// Accepts `blake2b_256` and `blake2b-256` (PyPI's JSON API uses the former); `None` for
-    /// anything hashpin does not compute (md5, sha1, sha224, ...).
+    /// anything hashpin does not compute (sha224, sha3_256, ...). Whether a user may pin it is
+    /// [`HashAlgorithm::is_pinnable`]'s question.
     pub(crate) fn from_name(name: &str) -> Option<Self> {
         match name.to_ascii_lowercase().as_str() {
             "sha256" => Some(Self::Sha256),
             "sha384" => Some(Self::Sha384),
             "sha512" => Some(Self::Sha512),
             "blake2b_256" | "blake2b-256" => Some(Self::Blake2b256),
+            "md5" => Some(Self::Md5),
+            "sha1" => Some(Self::Sha1),
             _ => None,
         }
     }
@@ -157,7 +171,8 @@ impl FromStr for HashDigest {
         let (name, hex) = value
             .split_once(':')
             .ok_or_else(|| HashError::MissingSeparator(value.to_string()))?;
-        if name.bytes().any(|b| b.is_ascii_uppercase()) && HashAlgorithm::from_name(name).is_some()
+        if name.bytes().any(|b| b.is_ascii_uppercase())
+            && HashAlgorithm::from_name(name).is_some_and(HashAlgorithm::is_pinnable)
         {
             return Err(HashError::NotLowercase(name.to_string()));
         }
@@ -183,6 +198,8 @@ enum State {
     Sha384(sha2::Sha384),
     Sha512(sha2::Sha512),
     Blake2b256(Blake2b<U32>),
+    Md5(md5::Md5),
+    Sha1(sha1::Sha1),
 }
 
 impl State {
@@ -192,6 +209,8 @@ impl State {
             HashAlgorithm::Sha384 => Self::Sha384(sha2::Sha384::new()),
             HashAlgorithm::Sha512 => Self::Sha512(sha2::Sha512::new()),
             HashAlgorithm::Blake2b256 => Self::Blake2b256(Blake2b::<U32>::new()),
+            HashAlgorithm::Md5 => Self::Md5(md5::Md5::new()),
+            HashAlgorithm::Sha1 => Self::Sha1(sha1::Sha1::new()),
         }
     }
 
@@ -201,6 +220,8 @@ impl State {
             Self::Sha384(state) => state.update(bytes),
             Self::Sha512(state) => state.update(bytes),
             Self::Blake2b256(state) => state.update(bytes),
+            Self::Md5(state) => state.update(bytes),
+            Self::Sha1(state) => state.update(bytes),
         }
     }
 
@@ -210,6 +231,8 @@ impl State {
             Self::Sha384(state) => hex::encode(state.finalize()),
             Self::Sha512(state) => hex::encode(state.finalize()),
             Self::Blake2b256(state) => hex::encode(state.finalize()),
+            Self::Md5(state) => hex::encode(state.finalize()),
+            Self::Sha1(state) => hex::encode(state.finalize()),
         }
     }
 }
@@ -307,6 +330,8 @@ mod tests {
             HashAlgorithm::Sha256,
             HashAlgorithm::Sha512,
             HashAlgorithm::Blake2b256,
+            HashAlgorithm::Md5,
+            HashAlgorithm::Sha1,
         ]);
         hasher.update(b"abc");
         let digests = hasher.finish();
@@ -326,6 +351,15 @@ mod tests {
                 .hex
                 .starts_with("ddaf35a1")
         );
+        // RFC 1321 and FIPS 180-1 test vectors.
+        assert_eq!(
+            digests.get(HashAlgorithm::Md5).unwrap().hex,
+            "900150983cd24fb0d6963f7d28e17f72"
+        );
+        assert_eq!(
+            digests.get(HashAlgorithm::Sha1).unwrap().hex,
+            "a9993e364706816aba3e25717850c26c9cd0d89d"
+        );
     }
 
     #[test]
@@ -344,6 +378,12 @@ mod tests {
             "md5:d41d8cd98f00b204e9800998ecf8427e".parse::<HashDigest>(),
             Err(HashError::UnsupportedAlgorithm("md5".into()))
         );
+        // Computed to compare with an index, but never a pin, in any spelling.
+        assert_eq!(
+            "MD5:d41d8cd98f00b204e9800998ecf8427e".parse::<HashDigest>(),
+            Err(HashError::UnsupportedAlgorithm("MD5".into()))
+        );
+        assert!(!HashAlgorithm::Md5.is_pinnable() && !HashAlgorithm::Sha1.is_pinnable());
         assert!(
             "sha1:da39a3ee5e6b4b0d3255bfef95601890afd80709"
                 .parse::<HashDigest>()

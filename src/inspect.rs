@@ -11,6 +11,10 @@
 //! more than [`MAX_MEMBERS`] members or more than [`MAX_DECOMPRESSED_BYTES`] of decompressed
 //! data is refused.
 //!
+//! Before bytes are ever recorded, [`examine`] says whether they are the archive their filename
+//! promises at all (issue 8): an index without digests could otherwise have an HTML error page
+//! or a body cut short recorded as the artifact.
+//!
 //! Non-goals: deciding whether a change is malicious (this module shows where to look, a person
 //! decides); formats other than zip (wheels, `.zip` sdists) and gzip'd tar (`.tar.gz`/`.tgz`
 //! sdists), so no `.tar.bz2`, `.tar.xz` or eggs; line diffs of members other than the core
@@ -32,6 +36,7 @@ use zip::result::ZipError;
 
 use crate::artifact::ArtifactName;
 use crate::name::PackageName;
+use crate::size::Size;
 
 /// The most members (directories included) an archive may list before it is refused.
 pub(crate) const MAX_MEMBERS: u64 = 100_000;
@@ -989,6 +994,81 @@ pub(crate) fn render(changes: &ArchiveChanges) -> String {
     out
 }
 
+/// What downloaded bytes turned out to be, before anything is recorded from them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Shape {
+    /// Not looked at: nobody asked, or the bytes are already recorded and add nothing.
+    Unexamined,
+    /// The archive the filename promises: a readable zip with its `*.dist-info/METADATA` for a
+    /// wheel, a readable zip or gzip'd tar for an sdist. Also a format this module does not
+    /// read (`.tar.bz2`, `.egg`) whose first bytes are not a page, a document or text, and an
+    /// archive too large to read to its end, whose structure did open.
+    Archive,
+    /// Not the archive the filename promises; what arrived, in words ("an HTML page of 135
+    /// bytes", "a zip archive cut short after 500 bytes").
+    NotAnArchive(String),
+}
+
+/// Says whether the bytes at `path` are the archive `filename` promises, reading them the way
+/// [`summarize`] does, so that what a command records is what `check` and pip can read. The
+/// file is read whole, once; nothing is extracted.
+///
+/// # Errors
+///
+/// The file itself could not be read (the disk, not the bytes).
+pub(crate) fn examine(path: &Path, filename: &str) -> io::Result<Shape> {
+    let size = Size(fs_err::metadata(path)?.len());
+    if size.0 == 0 {
+        return Ok(Shape::NotAnArchive("an empty body".to_string()));
+    }
+    if ArchiveKind::from_filename(filename).is_none() {
+        // A format not read here: refuse only what is plainly not an archive at all.
+        let looks_like = sniff(path);
+        return Ok(
+            if [
+                "an HTML page",
+                "an XML document",
+                "a JSON document",
+                "plain text",
+            ]
+            .contains(&looks_like.as_str())
+            {
+                Shape::NotAnArchive(format!("{looks_like} of {size}"))
+            } else {
+                Shape::Archive
+            },
+        );
+    }
+    Ok(match summarize(path, filename) {
+        Ok(summary)
+            if summary.distribution == Distribution::Wheel && summary.metadata.is_none() =>
+        {
+            Shape::NotAnArchive(format!(
+                "a zip archive of {size} without `*.dist-info/METADATA`"
+            ))
+        }
+        // Too large to read to its end (or to be worth it), but it opened as an archive.
+        Ok(_) | Err(InspectError::TooLarge { .. }) => Shape::Archive,
+        Err(InspectError::NotAnArchive { .. }) => {
+            Shape::NotAnArchive(format!("{} of {size}", sniff(path)))
+        }
+        Err(InspectError::Truncated { kind, .. }) => {
+            Shape::NotAnArchive(format!("a {kind} cut short after {size}"))
+        }
+        Err(InspectError::MalformedZip { .. }) => {
+            Shape::NotAnArchive(format!("a damaged zip archive of {size}"))
+        }
+        Err(InspectError::MalformedTarGz { .. }) => {
+            Shape::NotAnArchive(format!("a damaged gzip'd tar archive of {size}"))
+        }
+        Err(InspectError::DuplicateMembers { .. }) => Shape::NotAnArchive(
+            "a zip archive that lists a member path twice, so installers may disagree about its contents".to_string(),
+        ),
+        Err(InspectError::Io { source, .. }) => return Err(source),
+        Err(InspectError::UnsupportedFilename { .. }) => Shape::Archive,
+    })
+}
+
 /// Why two byte strings under one filename differ, judged from the bytes themselves.
 #[derive(Debug)]
 pub(crate) enum Difference {
@@ -1279,6 +1359,77 @@ mod tests {
     fn replace(members: &mut [(&str, String)], name: &str, content: &str) {
         let member = members.iter_mut().find(|(path, _)| *path == name).unwrap();
         member.1 = content.to_string();
+    }
+
+    #[test]
+    fn examine_accepts_archives_and_names_what_else_arrived() {
+        let directory = tempfile::tempdir().unwrap();
+        let wheel = write_zip(
+            &directory,
+            "w.whl",
+            &wheel_members(),
+            CompressionMethod::Deflated,
+            2020,
+        );
+        assert_eq!(examine(&wheel, WHEEL).unwrap(), Shape::Archive);
+        let sdist = write_tar_gz(
+            &directory,
+            "s.tar.gz",
+            &[("demo-1.0/PKG-INFO", METADATA.to_string())],
+        );
+        assert_eq!(examine(&sdist, SDIST).unwrap(), Shape::Archive);
+
+        let shape = |name: &str, bytes: &[u8], filename: &str| {
+            examine(&write_bytes(&directory, name, bytes), filename).unwrap()
+        };
+        let page = b"<!DOCTYPE html><html><body>502 Bad Gateway</body></html>";
+        assert_eq!(
+            shape("page.whl", page, WHEEL),
+            Shape::NotAnArchive("an HTML page of 56 bytes".into())
+        );
+        assert_eq!(
+            shape("page.tar.gz", page, SDIST),
+            Shape::NotAnArchive("an HTML page of 56 bytes".into())
+        );
+        assert_eq!(
+            shape("empty.whl", b"", WHEEL),
+            Shape::NotAnArchive("an empty body".into())
+        );
+        // A body cut short: a zip without its end record, a gzip stream that stops early.
+        let whole = fs_err::read(&wheel).unwrap();
+        assert_eq!(
+            shape("cut.whl", &whole[..200], WHEEL),
+            Shape::NotAnArchive("a zip archive cut short after 200 bytes".into())
+        );
+        let whole = fs_err::read(&sdist).unwrap();
+        assert!(
+            matches!(shape("cut.tar.gz", &whole[..whole.len() / 2], SDIST), Shape::NotAnArchive(what) if what.contains("gzip'd tar archive")),
+        );
+        // A zip without `.dist-info/METADATA` is no wheel; as an sdist it is fine.
+        let bare = write_zip(
+            &directory,
+            "bare.zip",
+            &[("demo/__init__.py", String::new())],
+            CompressionMethod::Stored,
+            2020,
+        );
+        assert!(
+            matches!(examine(&bare, WHEEL).unwrap(), Shape::NotAnArchive(what) if what.ends_with("without `*.dist-info/METADATA`"))
+        );
+        assert_eq!(examine(&bare, "demo-1.0.zip").unwrap(), Shape::Archive);
+        // Formats not read here are refused only when they are plainly something else.
+        assert_eq!(
+            shape(
+                "s.tar.bz2",
+                b"BZh91AY&SY\x8a\x01\x00\xff",
+                "demo-1.0.tar.bz2"
+            ),
+            Shape::Archive
+        );
+        assert_eq!(
+            shape("p.tar.bz2", b"Not Found", "demo-1.0.tar.bz2"),
+            Shape::NotAnArchive("plain text of 9 bytes".into())
+        );
     }
 
     #[test]

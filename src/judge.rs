@@ -19,6 +19,9 @@
 //!   it. If such a hash matches no file while a file is served with a hash nobody recorded, that
 //!   file was most likely republished.
 //! - Nothing recorded is dropped or replaced, except by [`Recording::Update`].
+//! - Bytes that are not the archive their filename promises (an error page, a body cut short)
+//!   never put a hash into the lockfile ([`Status::NotAnArchive`]); judged against what is
+//!   already recorded, they are judged like any bytes (a recorded file is [`Status::Changed`]).
 
 use url::Url;
 
@@ -64,6 +67,10 @@ impl Candidate {
 pub(crate) enum Bytes {
     /// Downloaded and hashed here.
     Downloaded(Digests),
+    /// Downloaded and hashed here, and not the archive the filename promises: what arrived, in
+    /// words ("an HTML page of 135 bytes"). Held against records like any bytes; never
+    /// recorded.
+    NotAnArchive(Digests, String),
     /// Not downloaded: the index declares exactly the digests recorded for this file. Only
     /// ever confirms those records; it never supplies a hash.
     ConfirmedByIndex(Vec<HashDigest>),
@@ -98,7 +105,7 @@ impl Sighting {
     /// The digest of the bytes in `algorithm`, when known.
     pub(crate) fn digest(&self, algorithm: HashAlgorithm) -> Option<&HashDigest> {
         match &self.bytes {
-            Bytes::Downloaded(digests) => digests.get(algorithm),
+            Bytes::Downloaded(digests) | Bytes::NotAnArchive(digests, _) => digests.get(algorithm),
             Bytes::ConfirmedByIndex(hashes) => {
                 hashes.iter().find(|hash| hash.algorithm == algorithm)
             }
@@ -106,12 +113,25 @@ impl Sighting {
         }
     }
 
+    /// The digests of bytes downloaded here, archive or not.
+    fn downloaded(&self) -> Option<&Digests> {
+        match &self.bytes {
+            Bytes::Downloaded(digests) | Bytes::NotAnArchive(digests, _) => Some(digests),
+            _ => None,
+        }
+    }
+
+    /// What arrived, when it is not the archive the filename promises.
+    fn not_an_archive(&self) -> Option<&str> {
+        match &self.bytes {
+            Bytes::NotAnArchive(_, arrived) => Some(arrived),
+            _ => None,
+        }
+    }
+
     /// Whether anything is known of the bytes.
     fn seen(&self) -> bool {
-        matches!(
-            self.bytes,
-            Bytes::Downloaded(_) | Bytes::ConfirmedByIndex(_)
-        )
+        self.downloaded().is_some() || matches!(self.bytes, Bytes::ConfirmedByIndex(_))
     }
 
     /// Whether the bytes have this hash.
@@ -121,7 +141,7 @@ impl Sighting {
 
     /// Digests the index declares that the downloaded bytes do not have.
     fn lying_declarations(&self) -> Vec<HashDigest> {
-        let Bytes::Downloaded(digests) = &self.bytes else {
+        let Some(digests) = self.downloaded() else {
             return Vec::new();
         };
         self.file
@@ -209,7 +229,10 @@ impl Policy {
             | Status::Republished
             | Status::NothingMatches
             | Status::Inconsistent => Outcome::Fail,
-            Status::IndexMismatch | Status::NoMatch | Status::Unrecordable => Outcome::Fail,
+            Status::IndexMismatch
+            | Status::NoMatch
+            | Status::Unrecordable
+            | Status::NotAnArchive => Outcome::Fail,
             Status::NotRecorded if self.scope == Scope::Files => Outcome::Retry,
             // With `--update` these are simply what the entry records now.
             Status::NotRecorded
@@ -281,6 +304,18 @@ pub(crate) enum Status {
     /// entry records provenance, or a provenance line whose hash no `--hash` carries. Someone
     /// edited the lockfile; which bytes are meant cannot be known.
     Inconsistent,
+    /// Bytes that would be recorded now are not the archive the filename promises: the index
+    /// answered with an error page, or the body was cut short. Nothing is recorded.
+    NotAnArchive,
+}
+
+impl Status {
+    /// Whether a refusal says that the index failed to serve the file at all, rather than that
+    /// the bytes it served differ from a record or a declaration: an operational error (exit 4),
+    /// as a download that failed is, where the other refusals are verification failures (1).
+    pub(crate) fn is_operational(self) -> bool {
+        self == Self::NotAnArchive
+    }
 }
 
 /// Why a file is missing or moved, where the sightings tell.
@@ -332,6 +367,8 @@ pub(crate) struct Judged {
     pub(crate) why: Option<Why>,
     /// PEP 592 reason, when the file is yanked.
     pub(crate) yanked: Option<String>,
+    /// What arrived, when the bytes are not the archive the filename promises.
+    pub(crate) arrived: Option<String>,
     /// The sighting whose bytes decided, by position in what the judge was shown.
     pub(crate) sighting: Option<usize>,
 }
@@ -351,6 +388,7 @@ impl Judged {
             served_as: None,
             why: None,
             yanked: None,
+            arrived: None,
             sighting: None,
         }
     }
@@ -420,6 +458,23 @@ fn corresponds(record: &Provenance, sighting: &Sighting) -> bool {
         record.url == sighting.file.recorded_url()
             && same_artifact(&record.filename, &sighting.file.filename)
     }
+}
+
+/// Whether new bytes of a listed file can only ever be held against records, never recorded,
+/// unless the entry is re-recorded on purpose: the entry records that very file (by name,
+/// however spelled), so a sighting of it is judged against its records ([`Status::Changed`]
+/// when they differ) and is never a first sighting or an adoption. Whether such bytes are an
+/// archive then only explains a refusal.
+pub(crate) fn records_file(record: &Record, file: &Candidate) -> bool {
+    let listed = Sighting {
+        file: file.clone(),
+        listed: true,
+        bytes: Bytes::Unread,
+    };
+    record
+        .files
+        .iter()
+        .any(|provenance| corresponds(provenance, &listed))
 }
 
 /// The recorded hashes an index confirms for a listed file: when the entry records that file
@@ -534,13 +589,20 @@ pub(crate) fn judge(record: &Record, sightings: &[Sighting], policy: Policy) -> 
     }
     artifacts.extend(unrecorded);
 
-    let pins = if policy.recording == Recording::Update {
+    let mut pins = if policy.recording == Recording::Update {
         accepted(record, sightings, policy)
     } else {
         kept_and_new(record, sightings, &artifacts, policy)
     };
+    let mut accepted = accepted(record, sightings, policy);
+    refuse_non_archives(
+        record,
+        sightings,
+        &mut artifacts,
+        [&mut pins, &mut accepted],
+    );
     Verdict {
-        accepted: accepted(record, sightings, policy),
+        accepted,
         artifacts,
         pins,
         policy,
@@ -636,6 +698,7 @@ fn judge_record(
     let lying = sighting.lying_declarations();
     if !lying.is_empty() {
         judged.status = Status::IndexMismatch;
+        judged.observed = observed_for(sighting, &lying);
         judged.declared = lying;
         return Some(judged);
     }
@@ -663,6 +726,15 @@ fn judge_record(
     Some(judged)
 }
 
+/// The digest of the bytes to show beside declarations they do not have: in the algorithm of
+/// the first, so that a wrong md5 is shown against the md5 of the bytes.
+fn observed_for(sighting: &Sighting, lying: &[HashDigest]) -> Option<HashDigest> {
+    lying
+        .first()
+        .and_then(|declared| sighting.digest(declared.algorithm))
+        .cloned()
+}
+
 /// The judgement of a shown file that no record names.
 fn judge_unrecorded(record: &Record, index: usize, sighting: &Sighting, policy: Policy) -> Judged {
     let file = &sighting.file;
@@ -684,6 +756,7 @@ fn judge_unrecorded(record: &Record, index: usize, sighting: &Sighting, policy: 
         .as_ref()
         .is_some_and(|(filename, _)| same_artifact(filename, &file.filename));
     judged.status = if !judged.declared.is_empty() {
+        judged.observed = observed_for(sighting, &judged.declared);
         Status::IndexMismatch
     } else if let Some(hash) = stray {
         judged.recorded = vec![hash.clone()];
@@ -815,6 +888,65 @@ fn explain_unrecorded(
         let mut judged = Judged::new(Status::Unmatched, "", String::new());
         judged.recorded = vec![hash.clone()];
         unrecorded.push(judged);
+    }
+}
+
+/// Bytes that are not the archive their filename promises never put a hash into the lockfile:
+/// the judgement of a file whose bytes would add one becomes [`Status::NotAnArchive`]; what
+/// they would add is taken out of the pins (what the entry records after this run, and what it
+/// would record if everything were accepted: there is nothing to accept), and what the entry
+/// recorded for that file, which a re-record would have replaced, is put back. A hash the entry
+/// already records is not added by
+/// them: a file adopting it gains only its provenance, and bytes someone recorded knowingly
+/// (with pip-compile, say) are theirs to answer for, so the hash match is judged as before.
+/// Every judgement of such bytes says what arrived.
+fn refuse_non_archives(
+    record: &Record,
+    sightings: &[Sighting],
+    artifacts: &mut Vec<Judged>,
+    all_pins: [&mut Pins; 2],
+) {
+    let [pins, accepted] = all_pins;
+    for (index, sighting) in sightings.iter().enumerate() {
+        let Some(arrived) = sighting.not_an_archive() else {
+            continue;
+        };
+        let adds = |hash: &HashDigest| !record.hashes.contains(hash) && sighting.has(hash);
+        let refused = pins.hashes.iter().any(adds);
+        // A refusal of other bytes (a changed file) still shows what accepting them would
+        // write; these would have been recorded, and there is nothing to accept.
+        for pins in [&mut *pins, &mut *accepted] {
+            if !refused {
+                break;
+            }
+            pins.hashes.retain(|hash| !adds(hash));
+            pins.provenance.retain(|provenance| !adds(&provenance.hash));
+            for provenance in record.files.iter().filter(|p| corresponds(p, sighting)) {
+                pins.hashes.push(provenance.hash.clone());
+                pins.provenance.push(provenance.clone());
+            }
+            finish(pins);
+        }
+        let mut judged_here = false;
+        for judged in artifacts
+            .iter_mut()
+            .filter(|judged| judged.sighting == Some(index))
+        {
+            judged_here = true;
+            judged.arrived = Some(arrived.to_string());
+            if refused {
+                judged.status = Status::NotAnArchive;
+                judged.why = None;
+            }
+        }
+        if refused && !judged_here {
+            let file = &sighting.file;
+            let mut judged = Judged::new(Status::NotAnArchive, &file.filename, file.recorded_url());
+            judged.arrived = Some(arrived.to_string());
+            judged.observed = sighting.digest(HashAlgorithm::Sha256).cloned();
+            judged.sighting = Some(index);
+            artifacts.push(judged);
+        }
     }
 }
 
@@ -1439,5 +1571,109 @@ mod tests {
         assert_eq!(verdict.pins.hashes, record.hashes, "nothing rewritten");
         let verdict = judge(&record, &[listed(WHEEL, b"w")], VERIFY);
         assert_eq!(verdict.outcome(), Outcome::Fail);
+    }
+
+    /// A listed file whose bytes are not an archive.
+    fn page(filename: &str, bytes: &[u8]) -> Sighting {
+        let mut sighting = listed(filename, bytes);
+        sighting.bytes = Bytes::NotAnArchive(digests(bytes), "an HTML page of 9 bytes".into());
+        sighting
+    }
+
+    #[test]
+    fn bytes_that_are_not_an_archive_are_never_recorded() {
+        // See: https://github.com/hashpin/hashpin/issues/8
+        let verdict = judge(
+            &Record::default(),
+            &[listed(SDIST, b"s"), page(WHEEL, b"<html>")],
+            LOCK,
+        );
+        assert_eq!(
+            statuses(&verdict),
+            [(Status::RecordedNow, SDIST), (Status::NotAnArchive, WHEEL)]
+        );
+        assert_eq!(verdict.outcome(), Outcome::Fail);
+        assert!(Status::NotAnArchive.is_operational());
+        assert!(!Status::Changed.is_operational());
+        assert_eq!(
+            verdict.artifacts[1].arrived.as_deref(),
+            Some("an HTML page of 9 bytes")
+        );
+        assert!(
+            !verdict.pins.hashes.contains(&sha(b"<html>")),
+            "{verdict:?}"
+        );
+        assert!(verdict.pins.provenance.iter().all(|p| p.filename == SDIST));
+        // Judged alone, as `install` judges pip's choice.
+        let first_use = Policy::new(Scope::Files, Recording::FirstUse);
+        let alone = judge(&Record::default(), &[page(WHEEL, b"<html>")], first_use);
+        assert_eq!(statuses(&alone), [(Status::NotAnArchive, WHEEL)]);
+        // Nor does a deliberate re-record take them.
+        let record = record(&[(WHEEL, b"w")]);
+        let updated = judge(&record, &[page(WHEEL, b"<html>")], UPDATE);
+        assert_eq!(statuses(&updated), [(Status::NotAnArchive, WHEEL)]);
+        assert_eq!(updated.outcome(), Outcome::Fail);
+        assert_eq!(updated.pins.hashes, [sha(b"w")]);
+    }
+
+    #[test]
+    fn bytes_that_are_not_an_archive_are_held_to_records_as_before() {
+        // See: https://github.com/hashpin/hashpin/issues/8
+        let record = record(&[(WHEEL, b"w")]);
+        let verdict = judge(&record, &[page(WHEEL, b"<html>")], LOCK);
+        assert_eq!(statuses(&verdict), [(Status::Changed, WHEEL)]);
+        assert!(!verdict.artifacts[0].status.is_operational());
+        assert_eq!(
+            verdict.artifacts[0].arrived.as_deref(),
+            Some("an HTML page of 9 bytes")
+        );
+        assert_eq!(verdict.pins.hashes, record.hashes);
+        // Bytes someone recorded, even an error page, match their record; a hash recorded
+        // without a filename is adopted: it adds only the provenance line.
+        let verdict = judge(&record, &[page(WHEEL, b"w")], LOCK);
+        assert_eq!(statuses(&verdict), [(Status::Verified, WHEEL)]);
+        let verdict = judge(&bare(&[sha(b"w")]), &[page(WHEEL, b"w")], LOCK);
+        assert_eq!(statuses(&verdict), [(Status::Adopted, WHEEL)]);
+        assert_eq!(verdict.pins.provenance, [provenance(WHEEL, b"w")]);
+    }
+
+    #[test]
+    fn new_bytes_of_a_file_recorded_by_name_are_never_recorded_without_update() {
+        // What `records_file` promises the downloads that skip examining such bytes.
+        let record = record(&[(WHEEL, b"w")]);
+        let renamed = listed("PKG-1.0-py3-none-any.whl", b"<html>");
+        assert!(records_file(&record, &renamed.file));
+        assert!(!records_file(&record, &listed(SDIST, b"s").file));
+        assert!(!records_file(&bare(&[sha(b"w")]), &renamed.file));
+        for policy in [LOCK, CHECK, VERIFY] {
+            let verdict = judge(&record, std::slice::from_ref(&renamed), policy);
+            assert_eq!(verdict.pins.hashes, record.hashes, "{policy:?}");
+        }
+    }
+
+    #[test]
+    fn a_wrong_digest_in_any_algorithm_is_a_lie() {
+        // See: https://github.com/hashpin/hashpin/issues/8
+        let mut hasher = Hasher::new([HashAlgorithm::Sha256, HashAlgorithm::Md5]);
+        hasher.update(b"other");
+        let wrong_md5 = hasher.finish().get(HashAlgorithm::Md5).unwrap().clone();
+        let mut hasher = Hasher::new([HashAlgorithm::Sha256, HashAlgorithm::Md5]);
+        hasher.update(b"s");
+        let bytes = hasher.finish();
+        let mut lying = Sighting::given(SDIST, &url(SDIST), bytes.clone());
+        lying.file.declared = vec![sha(b"s"), wrong_md5.clone()];
+        for record in [Record::default(), record(&[(SDIST, b"s")])] {
+            let verdict = judge(&record, std::slice::from_ref(&lying), LOCK);
+            assert_eq!(statuses(&verdict), [(Status::IndexMismatch, SDIST)]);
+            let judged = &verdict.artifacts[0];
+            assert_eq!(judged.declared, std::slice::from_ref(&wrong_md5));
+            // Shown against the md5 of the bytes.
+            assert_eq!(judged.observed.as_ref(), bytes.get(HashAlgorithm::Md5));
+        }
+        // A right md5 is no finding, and is never recorded.
+        lying.file.declared = vec![bytes.get(HashAlgorithm::Md5).unwrap().clone()];
+        let verdict = judge(&Record::default(), &[lying], LOCK);
+        assert_eq!(statuses(&verdict), [(Status::RecordedNow, SDIST)]);
+        assert_eq!(verdict.pins.hashes, [sha(b"s")]);
     }
 }

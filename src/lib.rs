@@ -28,6 +28,7 @@ mod report;
 mod requirements;
 mod safe_url;
 mod shell_words;
+mod size;
 mod survey;
 #[cfg(test)]
 mod test_http;

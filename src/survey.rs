@@ -4,8 +4,10 @@
 //! The recipe: decide what each entry pins ([`plan_entries`]), open one client with pip's index
 //! settings ([`open_client`]), list every project once and pick each release's files
 //! ([`find_candidates`]), and download what must be hashed ([`download`]). Nothing here writes a
-//! requirements file or decides whether bytes are acceptable; `lockfile` judges, the commands
-//! report.
+//! requirements file or decides whether bytes are acceptable; the judge decides, the commands
+//! report. [`download`] shows the judge each release's downloads as soon as they are in, so
+//! that bytes it refuses to record because they are not an archive (an error page, a body cut
+//! short) are reported with the failed downloads, as the operational problem they are (exit 4).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::mem::ManuallyDrop;
@@ -22,16 +24,20 @@ use crate::cli::{IndexOptions, TargetOptions};
 use crate::commands::EnvLookup;
 use crate::env_vars::EnvVars;
 use crate::error::{NoReleaseFiles, UsageError};
-use crate::fetch::{FetchError, FetchRequest, Fetched, fetch_all};
+use crate::fetch::{Examine, FetchError, FetchRequest, Fetched, fetch_all, fetch_examined};
 use crate::hash::{HashAlgorithm, HashDigest};
 use crate::index::{Client, ProjectListing, config};
-use crate::judge::{Bytes, Candidate, Sighting, algorithms_for, confirmed_by_index};
+use crate::inspect::Shape;
+use crate::judge::{
+    Bytes, Candidate, Policy, Recording, Scope, Sighting, Status, algorithms_for,
+    confirmed_by_index, judge, records_file,
+};
 use crate::lockfile::{Lockable, NotLockable, Pin, PinIndex, PinnedVersion, Record};
 use crate::name::PackageName;
 use crate::platform::TargetFilter;
 use crate::pool;
 use crate::report::Printer;
-use crate::report::verdict::About;
+use crate::report::verdict::{About, headline, why};
 use crate::requirements::load::{Loaded, Role, options_in_pip_order};
 use crate::requirements::{Document, FileOption, Line, ParseError, ParseErrors};
 
@@ -348,14 +354,33 @@ pub(crate) fn download_each(
         .collect()
 }
 
+/// What some plans need downloaded: one request per URL, what to examine each download for,
+/// and what each plan records and lists, for the judge's first look at the downloads.
+pub(crate) struct Wanted {
+    /// One request per URL.
+    pub(crate) requests: Vec<FetchRequest>,
+    /// By URL: the filename its bytes must be the archive of, and the hashes recorded for it.
+    examine: HashMap<Url, Examine>,
+    /// Each plan's record and files.
+    releases: Vec<(Record, Vec<Candidate>, About)>,
+}
+
+impl Wanted {
+    /// Leaves out the requests `skip` says are already downloaded.
+    pub(crate) fn skip(&mut self, skip: impl Fn(&Url) -> bool) {
+        self.requests.retain(|request| !skip(&request.url));
+    }
+}
+
 /// One request per URL that must be downloaded, with every algorithm any entry needs of it.
 /// A file whose records the index confirms is not downloaded, unless `always(plan)`.
 pub(crate) fn fetch_requests(
     plans: &[Plan<'_>],
     algorithm: HashAlgorithm,
     always: impl Fn(&Plan<'_>) -> bool,
-) -> Vec<FetchRequest> {
+) -> Wanted {
     let mut by_url: BTreeMap<String, FetchRequest> = BTreeMap::new();
+    let mut examine: HashMap<Url, Examine> = HashMap::new();
     for plan in plans {
         let record = plan.record();
         let always = always(plan);
@@ -374,20 +399,46 @@ pub(crate) fn fetch_requests(
                 .extend(algorithms_for(record, candidate, algorithm));
             request.algorithms.sort();
             request.algorithms.dedup();
+            let examine = examine
+                .entry(candidate.url.clone())
+                .or_insert_with(|| Examine {
+                    filename: candidate.filename.clone(),
+                    recorded: Vec::new(),
+                    only_explains: true,
+                });
+            examine.recorded.extend(record.hashes.iter().cloned());
+            // `always` is a re-record (or a direct URL): what arrives may be recorded.
+            examine.only_explains &= !always && records_file(record, candidate);
         }
     }
-    by_url.into_values().collect()
+    Wanted {
+        requests: by_url.into_values().collect(),
+        examine,
+        releases: plans
+            .iter()
+            .map(|plan| (plan.record().clone(), plan.candidates.clone(), plan.about()))
+            .collect(),
+    }
 }
 
 /// What is known of each listed file of a plan: its downloaded bytes, or the records the
 /// index confirms for it (files neither downloaded nor confirmed are left out).
 pub(crate) fn sightings(plan: &Plan<'_>, downloaded: &HashMap<Url, Fetched>) -> Vec<Sighting> {
-    plan.candidates
+    sightings_of(plan.record(), &plan.candidates, downloaded)
+}
+
+/// What is known of each of `candidates`, for an entry that records `record`.
+fn sightings_of(
+    record: &Record,
+    candidates: &[Candidate],
+    downloaded: &HashMap<Url, Fetched>,
+) -> Vec<Sighting> {
+    candidates
         .iter()
         .filter_map(|candidate| {
             let bytes = match downloaded.get(&candidate.url) {
-                Some(fetched) => Bytes::Downloaded(fetched.digests.clone()),
-                None => Bytes::ConfirmedByIndex(confirmed_by_index(plan.record(), candidate)?),
+                Some(fetched) => bytes_of(fetched),
+                None => Bytes::ConfirmedByIndex(confirmed_by_index(record, candidate)?),
             };
             Some(Sighting {
                 file: candidate.clone(),
@@ -398,29 +449,93 @@ pub(crate) fn sightings(plan: &Plan<'_>, downloaded: &HashMap<Url, Fetched>) -> 
         .collect()
 }
 
-/// Like [`download_each`], split into what was fetched, by URL, and the failures.
+/// What the judge is told of a download's bytes: their digests, and what arrived when it is
+/// not an archive.
+pub(crate) fn bytes_of(fetched: &Fetched) -> Bytes {
+    match &fetched.shape {
+        Shape::NotAnArchive(arrived) => {
+            Bytes::NotAnArchive(fetched.digests.clone(), arrived.clone())
+        }
+        Shape::Archive | Shape::Unexamined => Bytes::Downloaded(fetched.digests.clone()),
+    }
+}
+
+/// Bytes the judge refuses to record because they are not the archive their filename
+/// promises: the index failed to serve the file, an operational problem (exit 4) like a failed
+/// download.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub(crate) struct NotAnArchive(String);
+
+/// Downloads and hashes every request, examining each download, and splits what was fetched,
+/// by URL, from the failures. Then the judge looks at each release's downloads as a first
+/// sighting would be judged: bytes it refuses to record because they are not an archive are
+/// failures too, and are not handed back.
 pub(crate) fn download(
     client: &Client,
     cache: Option<&Cache>,
-    requests: &[FetchRequest],
+    wanted: &Wanted,
     jobs: usize,
     printer: &Printer,
 ) -> (HashMap<Url, Fetched>, Vec<anyhow::Error>) {
+    let requests = &wanted.requests;
+    let fetched_count = AtomicUsize::new(0);
+    let results = pool::map_bounded(
+        requests,
+        jobs,
+        |request| match wanted.examine.get(&request.url) {
+            Some(examine) => fetch_examined(client, cache, request, examine),
+            None => crate::fetch::fetch(client, cache, request),
+        },
+        &|_| {
+            let done = fetched_count.fetch_add(1, Ordering::Relaxed) + 1;
+            printer.progress(&format!("hashing {done}/{} artifacts", requests.len()));
+        },
+    );
+    printer.clear_progress();
     let mut downloaded = HashMap::new();
     let mut problems = Vec::new();
-    let mut results = download_each(client, cache, requests, jobs, printer);
     // In request order, so the same failures are always reported in the same order.
-    for request in requests {
-        let Some(result) = results.remove(&request.url) else {
-            continue;
-        };
-        let url = request.url.clone();
+    for (request, result) in requests.iter().zip(results) {
         match result {
             Ok(fetched) => {
-                downloaded.insert(url, fetched);
+                downloaded.insert(request.url.clone(), fetched);
             }
             Err(error) => problems.push(anyhow::Error::from(error)),
         }
+    }
+    let first_use = Policy::new(Scope::Release, Recording::FirstUse);
+    let mut refused: BTreeSet<String> = BTreeSet::new();
+    for (record, candidates, about) in &wanted.releases {
+        let sightings = sightings_of(record, candidates, &downloaded);
+        if !sightings
+            .iter()
+            .any(|sighting| matches!(sighting.bytes, Bytes::NotAnArchive(..)))
+        {
+            continue;
+        }
+        let verdict = judge(record, &sightings, first_use);
+        for judged in &verdict.artifacts {
+            if judged.status != Status::NotAnArchive || !refused.insert(judged.url.clone()) {
+                continue;
+            }
+            let hint = why(judged).unwrap_or_default();
+            problems.push(
+                NotAnArchive(format!(
+                    "{}\nhint: {hint}; try again later, or ask the index's operator",
+                    headline(judged, about)
+                ))
+                .into(),
+            );
+        }
+    }
+    let refused_urls: Vec<Url> = downloaded
+        .keys()
+        .filter(|url| refused.contains(&crate::safe_url::recordable(url)))
+        .cloned()
+        .collect();
+    for url in refused_urls {
+        downloaded.remove(&url);
     }
     (downloaded, problems)
 }

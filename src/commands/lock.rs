@@ -15,7 +15,7 @@ use crate::cli::LockArgs;
 use crate::commands::Context;
 use crate::error::{Status, UsageError, status_of};
 use crate::hash::HashAlgorithm;
-use crate::judge::{Policy, Recording, Scope, Verdict, judge};
+use crate::judge::{Outcome, Policy, Recording, Scope, Verdict, judge};
 use crate::lockfile::{Lockable, PinIndex};
 use crate::name::PackageName;
 use crate::persist;
@@ -135,7 +135,18 @@ pub(crate) fn lock_loaded(
 
     if verdicts.iter().any(Verdict::refuses) {
         report_refusal(&plans, &verdicts, loaded, printer);
-        return Ok(Status::Failure);
+        // What arrived was not the file (an error page, a body cut short): the index failed,
+        // which is operational (4), not a verdict on recorded bytes (1).
+        let operational = verdicts.iter().any(|verdict| {
+            verdict
+                .with_outcome(Outcome::Fail)
+                .any(|judged| judged.status.is_operational())
+        });
+        return Ok(if operational {
+            Status::Error
+        } else {
+            Status::Failure
+        });
     }
     for (plan, verdict) in plans.iter().zip(&verdicts) {
         report::verdict::print_lock_warnings(printer, &plan.about(), verdict, &plan.update_name());

@@ -25,6 +25,17 @@ use crate::requirements::{Document, FileOption, Spanned};
 /// PyPI's simple API, pip's default index.
 pub(crate) const DEFAULT_INDEX_URL: &str = "https://pypi.org/simple/";
 
+/// The most bytes one artifact may have unless `--max-artifact-size` says otherwise: 16 GiB.
+///
+/// No real wheel comes near it. PyPI refuses files over 100 MB unless a project is granted
+/// more, and its maintainers have refused limits above about 1 GB ("What to do about GPUs?",
+/// discuss.python.org, 2021); the largest wheels anywhere are GPU builds on vendor indexes,
+/// such as PyTorch's CUDA wheels at about 2.5 GB and ROCm builds at a few GB. 16 GiB leaves
+/// several times that, while an endless body from a hostile index still stops after a few
+/// minutes at most on a fast link rather than never (and the free-space check guards the disk
+/// long before that).
+pub(crate) const DEFAULT_MAX_ARTIFACT_SIZE: u64 = 16 << 30;
+
 /// Index options given on the command line.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct IndexArgs {
@@ -44,6 +55,8 @@ pub(crate) struct IndexArgs {
     pub(crate) timeout: Option<f64>,
     /// `--retries`.
     pub(crate) retries: Option<u32>,
+    /// `--max-artifact-size` (or `HASHPIN_MAX_ARTIFACT_SIZE`), bytes.
+    pub(crate) max_artifact_size: Option<u64>,
 }
 
 /// A `--find-links` location.
@@ -70,6 +83,8 @@ pub(crate) struct IndexSettings {
     pub(crate) timeout: Duration,
     /// Retries after a connection error, a 5xx or a 429.
     pub(crate) retries: u32,
+    /// The most bytes one artifact may have.
+    pub(crate) max_artifact_size: u64,
 }
 
 /// Why the settings could not be assembled.
@@ -375,6 +390,7 @@ pub(crate) fn resolve(
             reason = "clamped to a small count"
         )]
         retries: retries.clamp(0.0, 50.0) as u32,
+        max_artifact_size: args.max_artifact_size.unwrap_or(DEFAULT_MAX_ARTIFACT_SIZE),
     })
 }
 

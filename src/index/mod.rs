@@ -29,6 +29,14 @@ use simple::{IndexFile, Page};
 /// What the simple API is asked for: JSON first, HTML as a fallback (PEP 691).
 const ACCEPT: &str = "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01";
 
+/// Retries for a refused connection. A refusal is the host's immediate, definite answer that
+/// nothing listens on that port: most often a wrong URL or port, which no retry mends, and
+/// sometimes a server restarting, which is back within moments or not for minutes. One retry,
+/// after the first back-off delay (0.5 s), covers the moment at a cost under a second; pip and
+/// uv give a refusal their whole budget (5 and 3 retries with back-off), which spends about 15 s
+/// before saying what the first attempt said.
+const REFUSED_RETRIES: u32 = 1;
+
 /// At most this many bytes of an index's root page are read. PyPI's lists every project and
 /// is tens of MB; a page past this bound is refused rather than held in memory for what is only
 /// a suggestion.
@@ -60,12 +68,14 @@ pub(crate) enum IndexError {
         elapsed: Duration,
     },
     /// The connection failed or broke.
-    #[error("GET `{url}` failed: {message}{}", effort(*.retries, *.elapsed))]
+    #[error("GET `{url}` failed: {message}{}{}", effort(*.retries, *.elapsed), hint_line(.hint.as_deref()))]
     Network {
         /// The URL, redacted.
         url: String,
         /// What went wrong.
         message: String,
+        /// What to do about it, when something can be said.
+        hint: Option<String>,
         /// Retries made.
         retries: u32,
         /// Time spent.
@@ -92,6 +102,12 @@ pub(crate) enum IndexError {
     },
 }
 
+/// `\nhint: …`, or nothing.
+fn hint_line(hint: Option<&str>) -> String {
+    hint.map(|hint| format!("\nhint: {hint}"))
+        .unwrap_or_default()
+}
+
 fn effort(retries: u32, elapsed: Duration) -> String {
     if retries == 0 {
         String::new()
@@ -101,6 +117,72 @@ fn effort(retries: u32, elapsed: Duration) -> String {
             if retries == 1 { "retry" } else { "retries" },
             elapsed.as_secs_f64()
         )
+    }
+}
+
+/// What one GET found.
+pub(crate) enum Reply {
+    /// A success: the body is the caller's to read.
+    Found(reqwest::blocking::Response),
+    /// 404 Not Found or 410 Gone: nothing there. The status says which.
+    Absent(u16),
+}
+
+/// What kind of failure a request met, which decides whether asking again can help.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Failure {
+    /// The server's certificate was refused: it will be refused again.
+    Certificate,
+    /// The TLS handshake failed otherwise, most often because the server does not speak TLS
+    /// there: it will fail again.
+    Handshake,
+    /// Nothing accepts connections at the address.
+    Refused,
+    /// Anything else (a timeout, a reset, a name that did not resolve): maybe transient.
+    Other,
+}
+
+impl Failure {
+    /// Classifies a request's error by its causes. rustls errors arrive wrapped in `io::Error`s
+    /// (two deep, seen with reqwest 0.13), whose `source()` skips what they wrap, so every
+    /// `io::Error` is looked inside as well as past.
+    fn of(error: &reqwest::Error) -> Self {
+        let mut refused = false;
+        let mut pending: Vec<&(dyn std::error::Error + 'static)> = vec![error];
+        while let Some(current) = pending.pop() {
+            match current.downcast_ref::<rustls::Error>() {
+                Some(rustls::Error::InvalidCertificate(_)) => return Self::Certificate,
+                Some(_) => return Self::Handshake,
+                None => {}
+            }
+            if let Some(io) = current.downcast_ref::<std::io::Error>() {
+                refused |= io.kind() == std::io::ErrorKind::ConnectionRefused;
+                if let Some(inner) = io.get_ref() {
+                    pending.push(inner);
+                }
+            }
+            pending.extend(current.source());
+        }
+        if refused { Self::Refused } else { Self::Other }
+    }
+
+    /// What a person can do about it.
+    fn hint(self) -> Option<String> {
+        match self {
+            Self::Certificate => Some(
+                "if a proxy or mirror uses its own CA, pass `--cert <bundle.pem>` or set `PIP_CERT`"
+                    .to_string(),
+            ),
+            Self::Handshake => Some(
+                "the server does not seem to speak TLS at this address; if it is a plain-http index on a network you trust, use its `http://` URL with `--trusted-host`"
+                    .to_string(),
+            ),
+            Self::Refused => Some(
+                "nothing accepts connections there: check the URL and its port, and that the index is running"
+                    .to_string(),
+            ),
+            Self::Other => None,
+        }
     }
 }
 
@@ -121,6 +203,10 @@ pub(crate) struct Client {
     retry: RetryPolicy,
     settings: IndexSettings,
     find_links_pages: Mutex<HashMap<Url, Arc<Page>>>,
+    /// The PEP 700 size each listing declared for a file URL: a download of that URL is held
+    /// to it. Kept here because every listing is read and every artifact downloaded through
+    /// this one client, whichever command asks.
+    declared_sizes: Mutex<HashMap<Url, u64>>,
 }
 
 /// Whether plain http to this URL is acceptable: loopback, or a host the user trusts.
@@ -217,7 +303,11 @@ impl Client {
                 .as_ref()
                 .map(|cert| format!(" (is `{}` a valid PEM bundle?)", cert.display()))
                 .unwrap_or_default();
-            IndexError::Setup(format!("{}{cert}", describe(&error)))
+            let message = describe(&error);
+            let hint = hint_line(message.contains("certificate").then_some(
+                "`--cert` (or `PIP_CERT`, pip.conf `cert`) takes a PEM bundle of CA certificates",
+            ));
+            IndexError::Setup(format!("{message}{cert}{hint}"))
         })?;
         let credentials = Credentials::new(
             settings
@@ -244,6 +334,7 @@ impl Client {
             },
             settings,
             find_links_pages: Mutex::new(HashMap::new()),
+            declared_sizes: Mutex::new(HashMap::new()),
         })
     }
 
@@ -252,18 +343,43 @@ impl Client {
         &self.settings
     }
 
+    /// The size a listing declared for the file at `url` (PEP 700), if any listing read so far
+    /// declared one. Where two listings disagree, the smaller counts: a body past either is
+    /// more than one of them promised.
+    pub(crate) fn declared_size(&self, url: &Url) -> Option<u64> {
+        self.declared_sizes
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(url)
+            .copied()
+    }
+
+    /// Remembers the sizes a listing declares, for the downloads that follow.
+    fn remember_sizes(&self, files: &[IndexFile]) {
+        let mut sizes = self
+            .declared_sizes
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        for file in files {
+            if let Some(size) = file.size {
+                sizes
+                    .entry(file.url.clone())
+                    .and_modify(|known| *known = (*known).min(size))
+                    .or_insert(size);
+            }
+        }
+    }
+
     /// The retry policy, for downloads that retry a broken body.
     pub(crate) fn retry_policy(&self) -> RetryPolicy {
         self.retry
     }
 
-    /// One GET, no retries: `Ok(None)` for 404 and 410, a retryable error for 5xx, 429 and
-    /// connection failures.
-    pub(crate) fn get_once(
-        &self,
-        url: &Url,
-        accept: &str,
-    ) -> Attempt<Option<reqwest::blocking::Response>, IndexError> {
+    /// One GET, no retries: [`Reply::Absent`] for 404 and 410; a retryable error for 5xx, 429
+    /// and connection failures (a refused connection deserves [`REFUSED_RETRIES`]); a final one
+    /// for a TLS failure, since the same server answers the same way again, and for anything
+    /// else.
+    pub(crate) fn get_once(&self, url: &Url, accept: &str) -> Attempt<Reply, IndexError> {
         if let Err(error) = check_transport(url, &self.trusted_hosts) {
             return Attempt::Done(Err(error));
         }
@@ -284,9 +400,9 @@ impl Client {
             Ok(response) => {
                 let status = response.status().as_u16();
                 if response.status().is_success() {
-                    Attempt::Done(Ok(Some(response)))
+                    Attempt::Done(Ok(Reply::Found(response)))
                 } else if status == 404 || status == 410 {
-                    Attempt::Done(Ok(None))
+                    Attempt::Done(Ok(Reply::Absent(status)))
                 } else {
                     let error = IndexError::Status {
                         url: shown,
@@ -308,17 +424,21 @@ impl Client {
                 }
             }
             Err(error) => {
-                let error_text = describe(&error);
+                let failure = Failure::of(&error);
                 let network = IndexError::Network {
                     url: shown,
-                    message: error_text,
+                    message: describe(&error),
+                    hint: failure.hint(),
                     retries: 0,
                     elapsed: Duration::ZERO,
                 };
                 if error.is_redirect() || error.is_builder() {
-                    Attempt::Done(Err(network))
-                } else {
-                    Attempt::Retry(network, None)
+                    return Attempt::Done(Err(network));
+                }
+                match failure {
+                    Failure::Certificate | Failure::Handshake => Attempt::Done(Err(network)),
+                    Failure::Refused => Attempt::RetryAtMost(network, REFUSED_RETRIES),
+                    Failure::Other => Attempt::Retry(network, None),
                 }
             }
         }
@@ -331,9 +451,11 @@ impl Client {
         accept: &str,
     ) -> Result<Option<reqwest::blocking::Response>, IndexError> {
         let outcome = retry::run(self.retry, || self.get_once(url, accept));
-        outcome
-            .result
-            .map_err(|error| with_effort(error, outcome.retries, outcome.elapsed))
+        match outcome.result {
+            Ok(Reply::Found(response)) => Ok(Some(response)),
+            Ok(Reply::Absent(_)) => Ok(None),
+            Err(error) => Err(with_effort(error, outcome.retries, outcome.elapsed)),
+        }
     }
 
     /// Every file of `project` on every index and find-links location.
@@ -358,6 +480,7 @@ impl Client {
                 }
             }
         }
+        self.remember_sizes(&listing.files);
         Ok(listing)
     }
 
@@ -380,7 +503,8 @@ impl Client {
             let Ok(api) = index.join(&format!("{root}pypi/{project}/{version}/json")) else {
                 continue;
             };
-            let Attempt::Done(Ok(Some(mut response))) = self.get_once(&api, "application/json")
+            let Attempt::Done(Ok(Reply::Found(mut response))) =
+                self.get_once(&api, "application/json")
             else {
                 continue;
             };
@@ -448,9 +572,11 @@ impl Client {
             message,
         };
         let response = match self.get_once(&root, ACCEPT) {
-            Attempt::Done(Ok(Some(response))) => response,
-            Attempt::Done(Ok(None)) => return Ok(Vec::new()),
-            Attempt::Done(Err(error)) | Attempt::Retry(error, _) => return Err(error),
+            Attempt::Done(Ok(Reply::Found(response))) => response,
+            Attempt::Done(Ok(Reply::Absent(_))) => return Ok(Vec::new()),
+            Attempt::Done(Err(error))
+            | Attempt::Retry(error, _)
+            | Attempt::RetryAtMost(error, _) => return Err(error),
         };
         let content_type = content_type(&response);
         let body = read_bounded(response, ROOT_PAGE_LIMIT)
@@ -647,9 +773,6 @@ fn describe(error: &reqwest::Error) -> String {
         message = cause.to_string();
         source = cause.source();
     }
-    if message.contains("UnknownIssuer") || message.contains("certificate") {
-        message.push_str("\nhint: if a proxy or mirror uses its own CA, pass `--cert <bundle.pem>` or set `PIP_CERT`");
-    }
     message
 }
 
@@ -662,9 +785,12 @@ pub(crate) fn with_effort(error: IndexError, retries: u32, elapsed: Duration) ->
             retries,
             elapsed,
         },
-        IndexError::Network { url, message, .. } => IndexError::Network {
+        IndexError::Network {
+            url, message, hint, ..
+        } => IndexError::Network {
             url,
             message,
+            hint,
             retries,
             elapsed,
         },
@@ -770,6 +896,7 @@ mod tests {
             cert: None,
             timeout: Duration::from_secs(10),
             retries: 3,
+            max_artifact_size: config::DEFAULT_MAX_ARTIFACT_SIZE,
         };
         Client::new(settings, None, Duration::from_millis(1)).unwrap()
     }

@@ -1,5 +1,9 @@
 //! Retrying transient failures: connection errors, timeouts, 5xx and 429, with exponential
 //! backoff. Each failure report says how many retries were made and how long it all took.
+//!
+//! Not every failure deserves the whole budget: the caller says so with
+//! [`Attempt::RetryAtMost`] (a refused connection gets one quick retry), or does not retry at
+//! all (a TLS failure, which asking again cannot mend).
 
 use std::time::{Duration, Instant};
 
@@ -34,6 +38,8 @@ pub(crate) enum Attempt<T, E> {
     Done(Result<T, E>),
     /// A transient failure; try again if retries remain, after at least this long.
     Retry(E, Option<Duration>),
+    /// A failure worth this many retries at most, fewer than the policy may allow.
+    RetryAtMost(E, u32),
 }
 
 /// The outcome of [`run`], with the effort it took.
@@ -54,7 +60,9 @@ pub(crate) fn run<T, E>(
     let start = Instant::now();
     let mut retries = 0;
     loop {
-        match attempt() {
+        let pending = attempt();
+        let limit = budget(policy, &pending);
+        match pending {
             Attempt::Done(result) => {
                 return Outcome {
                     result,
@@ -62,18 +70,30 @@ pub(crate) fn run<T, E>(
                     elapsed: start.elapsed(),
                 };
             }
-            Attempt::Retry(error, retry_after) => {
-                if retries >= policy.retries {
-                    return Outcome {
-                        result: Err(error),
-                        retries,
-                        elapsed: start.elapsed(),
-                    };
-                }
+            Attempt::Retry(error, _) | Attempt::RetryAtMost(error, _) if retries >= limit => {
+                return Outcome {
+                    result: Err(error),
+                    retries,
+                    elapsed: start.elapsed(),
+                };
+            }
+            Attempt::Retry(_, retry_after) => {
                 std::thread::sleep(policy.delay(retries, retry_after));
                 retries += 1;
             }
+            Attempt::RetryAtMost(..) => {
+                std::thread::sleep(policy.delay(retries, None));
+                retries += 1;
+            }
         }
+    }
+}
+
+/// How many retries in all an attempt's failure allows.
+fn budget<T, E>(policy: RetryPolicy, attempt: &Attempt<T, E>) -> u32 {
+    match attempt {
+        Attempt::RetryAtMost(_, at_most) => policy.retries.min(*at_most),
+        _ => policy.retries,
     }
 }
 
@@ -108,5 +128,26 @@ mod tests {
             }
         });
         assert_eq!(outcome.result, Ok(2));
+    }
+
+    #[test]
+    fn some_failures_get_fewer_retries() {
+        let policy = RetryPolicy {
+            retries: 5,
+            base_delay: Duration::from_millis(1),
+        };
+        let mut calls = 0;
+        let outcome: Outcome<(), &str> = run(policy, || {
+            calls += 1;
+            Attempt::RetryAtMost("refused", 1)
+        });
+        assert_eq!((calls, outcome.retries), (2, 1));
+        // Never more than the policy allows.
+        let none = RetryPolicy {
+            retries: 0,
+            ..policy
+        };
+        let outcome: Outcome<(), &str> = run(none, || Attempt::RetryAtMost("refused", 1));
+        assert_eq!(outcome.retries, 0);
     }
 }

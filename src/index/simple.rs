@@ -1,7 +1,8 @@
 //! Reading simple-repository pages: PEP 691 JSON and PEP 503 HTML.
 //!
 //! Both yield the same [`IndexFile`]s: an absolute URL (relative links resolved against the
-//! page, or its `<base href>`), declared digests (JSON `hashes`, or a `#sha256=` fragment),
+//! page, or its `<base href>`), declared digests (JSON `hashes`, or a `#<algorithm>=` fragment,
+//! in every algorithm hashpin computes: sha256, sha384, sha512, blake2b-256, md5, sha1),
 //! `requires-python`, PEP 592 yanking and the PEP 700 size. A filename that could act as a path
 //! is refused here, before anything else sees it.
 //!
@@ -23,7 +24,8 @@ pub(crate) struct IndexFile {
     pub(crate) filename: String,
     /// Where to download it, absolute, without a fragment (may carry credentials).
     pub(crate) url: Url,
-    /// Digests the listing declares, for the algorithms hashpin computes.
+    /// Digests the listing declares, for the algorithms hashpin computes (md5 and sha1 among
+    /// them, to be compared with the bytes; never recorded).
     pub(crate) declared: Vec<HashDigest>,
     /// PEP 345 `Requires-Python`, as declared.
     pub(crate) requires_python: Option<String>,
@@ -403,12 +405,13 @@ mod tests {
         let html = format!(
             r#"<html><body>
             <a href="../../files/pkg-1.0.tar.gz#sha256={SHA}" data-requires-python="&gt;=3.8" data-dist-info-metadata="sha256={SHA}">pkg-1.0.tar.gz</a>
-            <a href='https://cdn.example/p/pkg-1.0-py3-none-any.whl#md5=00' data-yanked>w</a>
+            <a href='https://cdn.example/p/pkg-1.0-py3-none-any.whl#md5=900150983cd24fb0d6963f7d28e17f72' data-yanked>w</a>
+            <a href='https://cdn.example/p/pkg-1.0-py2-none-any.whl#md5=00'>too short to be one</a>
             <a href="../../files/..%2F..%2Fetc%2Fpasswd.whl">evil</a>
             </body></html>"#
         );
         let parsed = parse_html(&html, &page).unwrap();
-        assert_eq!(parsed.files.len(), 2);
+        assert_eq!(parsed.files.len(), 3);
         let sdist = &parsed.files[0];
         assert_eq!(
             sdist.url.as_str(),
@@ -418,7 +421,13 @@ mod tests {
         assert_eq!(sdist.requires_python.as_deref(), Some(">=3.8"));
         assert_eq!(sdist.core_metadata, Some(format!("sha256={SHA}")));
         assert_eq!(parsed.files[1].yanked.as_deref(), Some(""));
-        assert!(parsed.files[1].declared.is_empty(), "md5 is never used");
+        // An md5 is read, to be checked against the bytes (never recorded); a malformed one
+        // declares nothing.
+        assert_eq!(
+            parsed.files[1].declared,
+            [HashDigest::new(HashAlgorithm::Md5, "900150983cd24fb0d6963f7d28e17f72").unwrap()]
+        );
+        assert!(parsed.files[2].declared.is_empty());
         assert_eq!(parsed.refused, ["../../etc/passwd.whl"]);
     }
 

@@ -57,9 +57,13 @@ impl CheckStatus {
             | Status::Inconsistent => Self::Changed,
             Status::IndexMismatch => Self::IndexMismatch,
             Status::Missing | Status::Unmatched => Self::Missing,
-            Status::NotRecorded | Status::Renamed | Status::RecordedNow | Status::Unrecordable => {
-                Self::Added
-            }
+            // `check` records nothing, so bytes it would refuse to record never arise there; a
+            // file about to be recorded is one the lockfile does not record.
+            Status::NotRecorded
+            | Status::Renamed
+            | Status::RecordedNow
+            | Status::Unrecordable
+            | Status::NotAnArchive => Self::Added,
             Status::Moved => Self::Moved,
         }
     }

@@ -90,7 +90,7 @@ pub(crate) fn headline(judged: &Judged, about: &About) -> String {
         }
         Status::Missing => match judged.why {
             Some(Why::NotFound | Why::NewUrlNotFound) => {
-                format!("`{file}` is recorded, but its URL answers 404 Not Found")
+                format!("`{file}` is recorded, but its URL answers 404 Not Found or 410 Gone")
             }
             _ => format!("`{file}` is recorded but no longer listed; its hash is kept"),
         },
@@ -121,6 +121,16 @@ pub(crate) fn headline(judged: &Judged, about: &About) -> String {
                 format!(", and `{file}` has exactly those bytes")
             }
         ),
+        Status::NotAnArchive => format!(
+            "`{file}` cannot be recorded: `{}` sent {}, not {}",
+            judged.url,
+            judged.arrived.as_deref().unwrap_or("something else"),
+            if file.to_ascii_lowercase().ends_with(".whl") {
+                "a wheel"
+            } else {
+                "an sdist"
+            }
+        ),
         Status::Unrecordable if about.location.is_some() => {
             format!("`{requirement}` records no hashes, so `{file}` cannot be checked")
         }
@@ -134,9 +144,9 @@ pub(crate) fn headline(judged: &Judged, about: &About) -> String {
 pub(crate) fn why(judged: &Judged) -> Option<&'static str> {
     Some(match (judged.status, judged.why) {
         (Status::Missing, Some(Why::GoneFromListing)) => "gone from the index's listing",
-        (Status::Missing, Some(Why::NotFound)) => "its URL answers 404 Not Found",
+        (Status::Missing, Some(Why::NotFound)) => "its URL answers 404 Not Found or 410 Gone",
         (Status::Missing, Some(Why::NewUrlNotFound)) => {
-            "the index lists it at a new URL that answers 404 Not Found"
+            "the index lists it at a new URL that answers 404 Not Found or 410 Gone"
         }
         (Status::Moved, Some(Why::RecordedUrlGone)) => {
             "the recorded URL answers 404; the index serves the same bytes elsewhere"
@@ -159,6 +169,9 @@ pub(crate) fn why(judged: &Judged) -> Option<&'static str> {
             "a `--hash` that no `# hashpin:` line names, in an entry that records where each hash came from: the lockfile was edited"
         }
         (Status::Renamed, _) => "the bytes the lockfile records for another filename",
+        (Status::NotAnArchive, _) => {
+            "the index answered with something other than the file (an error page, a cut-off transfer); nothing was recorded"
+        }
         _ => return None,
     })
 }
@@ -177,6 +190,12 @@ pub(crate) fn details(printer: &Printer, judged: &Judged, about: Option<&About>)
         && judged.status != Status::Moved
     {
         lines.push(("now at", current.clone()));
+    }
+    // Said in the headline of a refusal to record; for a changed file it is news.
+    if let Some(arrived) = &judged.arrived
+        && judged.status != Status::NotAnArchive
+    {
+        lines.push(("arrived", arrived.clone()));
     }
     for (index, hash) in judged.recorded.iter().enumerate() {
         let label = if index == 0 { "recorded" } else { "" };
@@ -286,6 +305,7 @@ pub(crate) fn refusal_counts(verdicts: &[&Verdict]) -> String {
     let edited = count(&[Status::Inconsistent]);
     let lied = count(&[Status::IndexMismatch]);
     let unrecorded = count(&[Status::NotRecorded, Status::Unrecordable]);
+    let not_archives = count(&[Status::NotAnArchive]);
     let mut parts = Vec::new();
     if changed > 0 {
         parts.push(format!(
@@ -309,6 +329,12 @@ pub(crate) fn refusal_counts(verdicts: &[&Verdict]) -> String {
         parts.push(format!(
             "{unrecorded} {} not recorded",
             plural(unrecorded, "artifact", "artifacts")
+        ));
+    }
+    if not_archives > 0 {
+        parts.push(format!(
+            "{not_archives} {} not an archive",
+            plural(not_archives, "download", "downloads")
         ));
     }
     parts.join(", ")

@@ -206,7 +206,14 @@ fn help_lists_the_exit_codes() {
               Network timeout in seconds (default 15)
 
           --retries <N>
-              Retries after a connection error, a 5xx or a 429 (default 5)
+              Retries after a connection error, a 5xx or a 429 (default 5; a refused connection is
+              retried once, a TLS failure never)
+
+          --max-artifact-size <SIZE>
+              The most bytes one artifact may have: a larger download stops there and fails (default 16
+              GiB; units `KiB`, `MiB`, `GiB`, `TiB`, or `KB`, `MB`, `GB`, `TB`)
+              
+              [env: HASHPIN_MAX_ARTIFACT_SIZE=]
 
     Exit codes:
         0  success (warnings allowed)

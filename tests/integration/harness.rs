@@ -13,6 +13,7 @@ const CLEARED: &[&str] = &[
     "HASHPIN_NO_CACHE",
     "HASHPIN_JOBS",
     "HASHPIN_RETRY_DELAY_MS",
+    "HASHPIN_MAX_ARTIFACT_SIZE",
     "NO_COLOR",
     "FORCE_COLOR",
     "PIP_INDEX_URL",
@@ -119,6 +120,17 @@ impl TestContext {
     /// Runs `hashpin ARGS...`.
     pub(crate) fn run(&self, args: &[&str]) -> Run {
         let output = self.command().args(args).output().expect("hashpin runs");
+        self.finish(&output)
+    }
+
+    /// Runs `hashpin ARGS...` with these environment variables set as well.
+    pub(crate) fn run_with_env(&self, args: &[&str], vars: &[(&str, &str)]) -> Run {
+        let mut command = self.command();
+        command.args(args);
+        for (name, value) in vars {
+            command.env(name, value);
+        }
+        let output = command.output().expect("hashpin runs");
         self.finish(&output)
     }
 

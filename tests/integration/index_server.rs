@@ -43,6 +43,9 @@ const JSON_V1: &str = "application/vnd.pypi.simple.v1+json";
 const JSON_LATEST: &str = "application/vnd.pypi.simple.latest+json";
 /// Upper bound for a request head; anything larger is answered with 400.
 const MAX_REQUEST_HEAD: usize = 64 * 1024;
+/// An "endless" body stops here, far past any limit a test sets, so that a client without
+/// limits fails its test instead of filling the disk.
+pub(crate) const ENDLESS_BODY_CAP: u64 = 256 * 1024 * 1024;
 
 /// A PyPI-like index on a loopback port, serving `testdata/index`.
 ///
@@ -67,10 +70,25 @@ struct ServedFile {
     wrong_hash: bool,
     /// When set, the PyPI-style JSON API declares a wrong `blake2b_256`.
     wrong_blake2b: bool,
+    /// When set, simple pages declare an md5 too (HTML: as the `#md5=` fragment, instead of
+    /// sha256), right or wrong; the JSON API's md5 is wrong when it is.
+    md5: Option<bool>,
     yanked: Yanked,
     requires_python: Option<String>,
     /// Send only this many body bytes, then close the connection.
     truncate_at: Option<usize>,
+    /// What listings declare as the PEP 700 `size`: `None` for the real size, `Some(None)` for
+    /// no size at all.
+    declared_size: Option<Option<u64>>,
+    /// `Content-Length` names this many bytes, whatever the body is.
+    stated_length: Option<usize>,
+    /// The body never ends: chunked, one chunk after another, until the client hangs up.
+    endless: bool,
+    /// No `Content-Length`: the body ends where the connection closes.
+    close_delimited: bool,
+    /// After this many more downloads, downloads get these bytes instead (listings still
+    /// describe `bytes`).
+    later: Option<(usize, Arc<Vec<u8>>)>,
 }
 
 impl ServedFile {
@@ -81,10 +99,30 @@ impl ServedFile {
             bytes: Arc::new(bytes),
             wrong_hash: false,
             wrong_blake2b: false,
+            md5: None,
             yanked: Yanked::No,
             requires_python: None,
             truncate_at: None,
+            declared_size: None,
+            stated_length: None,
+            endless: false,
+            close_delimited: false,
+            later: None,
         }
+    }
+
+    /// The md5 declared for this file: its bytes', unless declared wrong on purpose.
+    fn declared_md5(&self) -> String {
+        if self.md5 == Some(false) {
+            md5_hex(b"hashpin test index: deliberately wrong md5")
+        } else {
+            md5_hex(&self.bytes)
+        }
+    }
+
+    /// The PEP 700 size listings declare, if any.
+    fn listed_size(&self) -> Option<u64> {
+        self.declared_size.unwrap_or(Some(self.bytes.len() as u64))
     }
 
     /// The sha256 that listings declare for this file.
@@ -256,6 +294,13 @@ impl IndexServer {
         self.lock().file_mut(filename).wrong_hash = true;
     }
 
+    /// Simple pages declare an md5 for `filename`, the right one or a wrong one: PEP 503 HTML
+    /// as its only fragment (`#md5=<hex>`, as old indexes do), PEP 691 JSON in `hashes` beside
+    /// the sha256. A wrong one is also what the JSON API declares as `md5`.
+    pub(crate) fn declare_md5(&self, filename: &str, right: bool) {
+        self.lock().file_mut(filename).md5 = Some(right);
+    }
+
     /// Makes the PyPI-style JSON API (`/pypi/<name>/<version>/json`) declare a
     /// `blake2b_256` digest that is not the bytes' (the simple API stays honest).
     pub(crate) fn declare_wrong_blake2b(&self, filename: &str) {
@@ -285,6 +330,45 @@ impl IndexServer {
             file.bytes.len()
         );
         file.truncate_at = Some(keep);
+    }
+
+    /// Listings declare `size` as the PEP 700 size of `filename` (JSON `"size"`), or no size at
+    /// all for `None`; the bytes are unchanged.
+    pub(crate) fn declare_size(&self, filename: &str, size: Option<u64>) {
+        self.lock().file_mut(filename).declared_size = Some(size);
+    }
+
+    /// Downloads of `filename` announce a `Content-Length` of `stated` bytes but send the whole
+    /// body after it. Panics unless `stated` is less than the file's size.
+    pub(crate) fn understate_content_length(&self, filename: &str, stated: usize) {
+        let mut state = self.lock();
+        let file = state.file_mut(filename);
+        assert!(
+            stated < file.bytes.len(),
+            "understate_content_length({filename:?}, {stated}) would not understate a {}-byte file",
+            file.bytes.len()
+        );
+        file.stated_length = Some(stated);
+    }
+
+    /// Downloads of `filename` never end: a chunked body with no `Content-Length`, one 64 KiB
+    /// chunk after another until the client hangs up (or [`ENDLESS_BODY_CAP`] bytes, so that a
+    /// client that never stops cannot take the test machine down with it).
+    pub(crate) fn endless_body(&self, filename: &str) {
+        self.lock().file_mut(filename).endless = true;
+    }
+
+    /// Downloads of `filename` carry no `Content-Length`: the body ends where the connection
+    /// closes (HTTP/1.1 allows it), so a cut-off transfer cannot be told from a complete one.
+    pub(crate) fn omit_content_length(&self, filename: &str) {
+        self.lock().file_mut(filename).close_delimited = true;
+    }
+
+    /// The next `after` downloads of `filename` get its bytes; every download after them gets
+    /// `bytes`, while listings go on describing the original (a mirror that breaks between
+    /// pip's resolution and hashpin's own download).
+    pub(crate) fn replace_bytes_after(&self, filename: &str, after: usize, bytes: Vec<u8>) {
+        self.lock().file_mut(filename).later = Some((after, Arc::new(bytes)));
     }
 
     /// The next `times` requests whose path contains `path_contains` are
@@ -413,6 +497,12 @@ struct Response {
     body: Arc<Vec<u8>>,
     /// Send only this many body bytes (Content-Length stays the full size).
     truncate_at: Option<usize>,
+    /// Announce this `Content-Length` instead of the body's.
+    stated_length: Option<usize>,
+    /// Send a chunked body that never ends instead.
+    endless: bool,
+    /// Send no `Content-Length`: the body ends where the connection closes.
+    close_delimited: bool,
 }
 
 impl Response {
@@ -422,6 +512,9 @@ impl Response {
             headers: vec![("Content-Type", content_type.to_owned())],
             body: Arc::new(body),
             truncate_at: None,
+            stated_length: None,
+            endless: false,
+            close_delimited: false,
         }
     }
 
@@ -517,16 +610,28 @@ fn read_request(stream: &mut TcpStream) -> Result<Option<Request>, ()> {
 }
 
 fn write_response(stream: &mut TcpStream, response: &Response) -> std::io::Result<()> {
+    let framing = if response.endless {
+        "Transfer-Encoding: chunked\r\n".to_owned()
+    } else if response.close_delimited {
+        String::new()
+    } else {
+        format!(
+            "Content-Length: {}\r\n",
+            response.stated_length.unwrap_or(response.body.len())
+        )
+    };
     let mut head = format!(
-        "HTTP/1.1 {} {}\r\nContent-Length: {}\r\nConnection: close\r\n",
+        "HTTP/1.1 {} {}\r\n{framing}Connection: close\r\n",
         response.status,
         reason_phrase(response.status),
-        response.body.len()
     );
     for (name, value) in &response.headers {
         let _ = write!(head, "{name}: {value}\r\n");
     }
     head.push_str("\r\n");
+    if response.endless {
+        return write_endless(stream, head.as_bytes());
+    }
     let body = match response.truncate_at {
         Some(keep) => &response.body[..keep.min(response.body.len())],
         None => &response.body[..],
@@ -535,6 +640,22 @@ fn write_response(stream: &mut TcpStream, response: &Response) -> std::io::Resul
     let mut out = head.into_bytes();
     out.extend_from_slice(body);
     stream.write_all(&out)?;
+    stream.flush()
+}
+
+/// A chunked body of 64 KiB chunks, until the client hangs up or [`ENDLESS_BODY_CAP`] is sent.
+fn write_endless(stream: &mut TcpStream, head: &[u8]) -> std::io::Result<()> {
+    stream.write_all(head)?;
+    let chunk = vec![b'x'; 64 * 1024];
+    let mut framed = format!("{:x}\r\n", chunk.len()).into_bytes();
+    framed.extend_from_slice(&chunk);
+    framed.extend_from_slice(b"\r\n");
+    let mut sent = 0;
+    while sent < ENDLESS_BODY_CAP {
+        stream.write_all(&framed)?;
+        sent += chunk.len() as u64;
+    }
+    stream.write_all(b"0\r\n\r\n")?;
     stream.flush()
 }
 
@@ -571,11 +692,21 @@ fn respond(state: &Mutex<State>, request: &Request) -> Response {
             } else if let Some(rest) = path.strip_prefix("/pypi/") {
                 release_json(&state, rest)
             } else if let Some(filename) = path.strip_prefix("/files/") {
-                match state.files.get(filename) {
+                match state.files.get_mut(filename) {
                     Some(file) => {
                         let mut response = Response::new(200, "application/octet-stream", vec![]);
                         response.body = Arc::clone(&file.bytes);
+                        if let Some((after, later)) = &mut file.later {
+                            if *after == 0 {
+                                response.body = Arc::clone(later);
+                            } else {
+                                *after -= 1;
+                            }
+                        }
+                        response.close_delimited = file.close_delimited;
                         response.truncate_at = file.truncate_at;
+                        response.stated_length = file.stated_length;
+                        response.endless = file.endless;
                         response
                     }
                     None => Response::text(404),
@@ -622,6 +753,9 @@ fn project_json(state: &State, project: &str, up: &str) -> Response {
             let mut hashes = serde_json::Map::new();
             if !state.omit_hashes {
                 hashes.insert("sha256".into(), file.declared_sha256().into());
+                if file.md5.is_some() {
+                    hashes.insert("md5".into(), file.declared_md5().into());
+                }
             }
             let mut entry = serde_json::json!({
                 "filename": filename,
@@ -633,8 +767,10 @@ fn project_json(state: &State, project: &str, up: &str) -> Response {
                     Yanked::Reason(reason) => serde_json::Value::String(reason.clone()),
                 },
                 "core-metadata": false,
-                "size": file.bytes.len(),
             });
+            if let Some(size) = file.listed_size() {
+                entry["size"] = size.into();
+            }
             if let Some(spec) = &file.requires_python {
                 entry["requires-python"] = spec.clone().into();
             }
@@ -654,7 +790,14 @@ fn project_json(state: &State, project: &str, up: &str) -> Response {
 fn anchor(state: &State, filename: &str, file: &ServedFile, href_prefix: &str) -> String {
     let mut href = format!("{href_prefix}{}", encode_path_segment(filename));
     if !state.omit_hashes {
-        let _ = write!(href, "#sha256={}", file.declared_sha256());
+        match file.md5 {
+            Some(_) => {
+                let _ = write!(href, "#md5={}", file.declared_md5());
+            }
+            None => {
+                let _ = write!(href, "#sha256={}", file.declared_sha256());
+            }
+        }
     }
     let mut a = format!("<a href=\"{}\"", html_escape(&href));
     if let Some(spec) = &file.requires_python {
@@ -774,7 +917,7 @@ impl VersionKey {
 }
 
 /// `/pypi/<name>/<version>/json`: PyPI's JSON API for one release, with the
-/// `sha256`, `blake2b_256` and `md5`-shaped digests of each file.
+/// `sha256`, `blake2b_256` and `md5` digests of each file.
 fn release_json(state: &State, rest: &str) -> Response {
     let parts: Vec<&str> = rest.split('/').collect();
     let [name, version, "json"] = parts[..] else {
@@ -796,7 +939,7 @@ fn release_json(state: &State, rest: &str) -> Response {
                 serde_json::json!({
                     "sha256": file.declared_sha256(),
                     "blake2b_256": blake2b,
-                    "md5": "00000000000000000000000000000000",
+                    "md5": file.declared_md5(),
                 })
             };
             serde_json::json!({
@@ -820,6 +963,11 @@ fn blake2b_256_hex(bytes: &[u8]) -> String {
     hex::encode(blake2::Blake2b::<blake2::digest::consts::U32>::digest(
         bytes,
     ))
+}
+
+fn md5_hex(bytes: &[u8]) -> String {
+    use md5::Digest as _;
+    hex::encode(md5::Md5::digest(bytes))
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
@@ -885,6 +1033,7 @@ fn reason_phrase(status: u16) -> &'static str {
         403 => "Forbidden",
         404 => "Not Found",
         405 => "Method Not Allowed",
+        410 => "Gone",
         408 => "Request Timeout",
         429 => "Too Many Requests",
         500 => "Internal Server Error",

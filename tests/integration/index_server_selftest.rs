@@ -474,6 +474,95 @@ fn truncate_body_sends_fewer_bytes_than_content_length() {
 }
 
 #[test]
+fn declare_size_changes_or_removes_the_listed_size() {
+    let server = IndexServer::start();
+    let page_url = format!("{}tinyproj/", server.simple_url());
+    let real = server.bytes(TINY_WHEEL).len();
+    let page = get_json(&page_url).json();
+    assert_eq!(json_file(&page, TINY_WHEEL).unwrap()["size"], real);
+
+    server.declare_size(TINY_WHEEL, Some(100));
+    let page = get_json(&page_url).json();
+    assert_eq!(json_file(&page, TINY_WHEEL).unwrap()["size"], 100);
+    assert_eq!(get(&server.file_url(TINY_WHEEL)).body.len(), real);
+
+    server.declare_size(TINY_WHEEL, None);
+    let page = get_json(&page_url).json();
+    assert!(json_file(&page, TINY_WHEEL).unwrap().get("size").is_none());
+    // Other files keep their real size.
+    let sdist = json_file(&page, TINY_SDIST).unwrap();
+    assert_eq!(sdist["size"], server.bytes(TINY_SDIST).len());
+}
+
+#[test]
+fn understate_content_length_sends_more_than_it_announces() {
+    let server = IndexServer::start();
+    let full = server.bytes(TINY_SDIST);
+    server.understate_content_length(TINY_SDIST, 100);
+    // This client reads until the server closes, so it sees everything that was sent.
+    let response = get(&server.file_url(TINY_SDIST));
+    assert_eq!(response.status, 200);
+    assert_eq!(response.content_length(), 100);
+    assert_eq!(response.body, full);
+}
+
+#[test]
+fn omit_content_length_ends_the_body_with_the_connection() {
+    let server = IndexServer::start();
+    let full = server.bytes(TINY_WHEEL);
+    server.omit_content_length(TINY_WHEEL);
+    server.truncate_body(TINY_WHEEL, 100);
+    let response = get(&server.file_url(TINY_WHEEL));
+    assert_eq!(response.status, 200);
+    assert_eq!(response.header("content-length"), None);
+    assert_eq!(response.header("transfer-encoding"), None);
+    assert_eq!(response.body, full[..100]);
+}
+
+#[test]
+fn replace_bytes_after_serves_the_original_first() {
+    let server = IndexServer::start();
+    let original = server.bytes(TINY_WHEEL);
+    server.replace_bytes_after(TINY_WHEEL, 1, b"<html>oops</html>".to_vec());
+    assert_eq!(get(&server.file_url(TINY_WHEEL)).body, original);
+    assert_eq!(get(&server.file_url(TINY_WHEEL)).body, b"<html>oops</html>");
+    assert_eq!(get(&server.file_url(TINY_WHEEL)).body, b"<html>oops</html>");
+    // Listings still describe the original.
+    assert_eq!(server.sha256(TINY_WHEEL), sha256_hex(&original));
+}
+
+#[test]
+fn endless_body_streams_chunks_until_the_client_leaves() {
+    let server = IndexServer::start();
+    server.endless_body(TINY_WHEEL);
+    let url = Url::parse(&server.file_url(TINY_WHEEL)).unwrap();
+    let mut stream = TcpStream::connect((url.host_str().unwrap(), url.port().unwrap())).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    write!(
+        stream,
+        "GET {} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        url.path()
+    )
+    .unwrap();
+    // Far more than the file, and still coming: read 4 MiB, then hang up.
+    let mut received = vec![0; 4 * 1024 * 1024];
+    stream.read_exact(&mut received).unwrap();
+    let head_end = received.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+    let head = String::from_utf8_lossy(&received[..head_end]).to_ascii_lowercase();
+    assert!(head.contains("transfer-encoding: chunked"), "{head}");
+    assert!(!head.contains("content-length"), "{head}");
+    assert!(received[head_end + 4..].starts_with(b"10000\r\nxxxx"));
+    drop(stream);
+    // The server is still well.
+    assert_eq!(
+        get(&server.file_url(TINY_SDIST)).body,
+        server.bytes(TINY_SDIST)
+    );
+}
+
+#[test]
 fn replace_bytes_changes_bytes_and_declared_hash() {
     let server = IndexServer::start();
     let page_url = format!("{}tinyproj/", server.simple_url());
@@ -605,6 +694,56 @@ fn yanked_and_requires_python_are_declared() {
     assert!(!tag.contains("data-requires-python"), "{tag}");
     let tag = anchor_for(&html, "depb-1.0.0.tar.gz").unwrap();
     assert!(!tag.contains("data-yanked"), "{tag}");
+}
+
+#[test]
+fn declare_md5_adds_a_right_or_wrong_md5() {
+    use md5::Digest as _;
+    let server = IndexServer::start();
+    let page_url = format!("{}tinyproj/", server.simple_url());
+    let html_url = format!("{}tinyproj/", server.html_simple_url());
+    let right = hex::encode(md5::Md5::digest(server.bytes(TINY_WHEEL)));
+    let api = format!("{}/pypi/tinyproj/1.0.0/json", server.base_url());
+    let api_md5 = |response: HttpResponse| {
+        response.json()["urls"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|file| file["filename"] == TINY_WHEEL)
+            .unwrap()["digests"]["md5"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    // The JSON API always declares the right md5; simple pages none.
+    assert_eq!(api_md5(get(&api)), right);
+    assert!(!get(&html_url).text().contains("#md5="));
+
+    server.declare_md5(TINY_WHEEL, true);
+    let page = get_json(&page_url).json();
+    assert_eq!(
+        json_file(&page, TINY_WHEEL).unwrap()["hashes"]["md5"],
+        right
+    );
+    let anchor = anchor_for(&get(&html_url).text(), TINY_WHEEL).unwrap();
+    assert!(anchor.contains(&format!("#md5={right}")), "{anchor}");
+    assert!(!anchor.contains("sha256"), "{anchor}");
+
+    server.declare_md5(TINY_WHEEL, false);
+    let page = get_json(&page_url).json();
+    let wrong = json_file(&page, TINY_WHEEL).unwrap()["hashes"]["md5"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(wrong.len(), 32);
+    assert_ne!(wrong, right);
+    assert!(get(&html_url).text().contains(&format!("#md5={wrong}")));
+    assert_eq!(api_md5(get(&api)), wrong);
+    // The sha256 and the bytes stay true.
+    assert_eq!(
+        json_file(&page, TINY_WHEEL).unwrap()["hashes"]["sha256"],
+        server.sha256(TINY_WHEEL)
+    );
 }
 
 #[test]

@@ -113,8 +113,12 @@ fn a_republished_artifact_is_refused_with_a_diff_and_the_file_untouched() {
     let locked = context.read("requirements.txt");
     let recorded = pip_hash(&testdata_artifact("tinyproj", TINY_SDIST));
 
+    // Still a readable gzip'd tar (a second gzip member after the first, which pip's
+    // `tarfile` reads too), so that `--update` may take it below.
     let mut evil = context.server.bytes(TINY_SDIST);
-    evil.extend_from_slice(b"\0tampered");
+    let mut member = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut member, b"tampered").unwrap();
+    evil.extend_from_slice(&member.finish().unwrap());
     context.server.replace_bytes(TINY_SDIST, evil);
     let observed = format!("sha256:{}", context.server.sha256(TINY_SDIST));
 
@@ -148,18 +152,19 @@ fn a_republished_artifact_is_refused_with_a_diff_and_the_file_untouched() {
       requirement: tinyproj==1.0.0 (requirements.txt:2)
       url:         [INDEX]/files/tinyproj-1.0.0.tar.gz
       recorded:    sha256:69a25f6130fbe75b3c1c0aabddbed8a3b47df9f288022c9c27370d4d5d7f84ff
-      observed:    sha256:a4b5525b9e5d67b4d808048306e59d443205b8f31807e4f0d2cd34dde2cc79f1
+      observed:    sha256:0f9e133c0890762983095095336298961a7b0f68fd66e3931a312e7e8b80c3c6
     --- a/requirements.txt
     +++ b/requirements.txt
     @@ -1,6 +1,6 @@
      # pinned
      tinyproj==1.0.0 \
-         --hash=sha256:579a70f4d94e0634fed025f489280c121ab96de425a53cda9af7ae4db6619ba4 \
+    -    --hash=sha256:579a70f4d94e0634fed025f489280c121ab96de425a53cda9af7ae4db6619ba4 \
     -    --hash=sha256:69a25f6130fbe75b3c1c0aabddbed8a3b47df9f288022c9c27370d4d5d7f84ff
-    +    --hash=sha256:a4b5525b9e5d67b4d808048306e59d443205b8f31807e4f0d2cd34dde2cc79f1
+    +    --hash=sha256:0f9e133c0890762983095095336298961a7b0f68fd66e3931a312e7e8b80c3c6 \
+    +    --hash=sha256:579a70f4d94e0634fed025f489280c121ab96de425a53cda9af7ae4db6619ba4
          # hashpin: tinyproj-1.0.0-py3-none-any.whl sha256:579a70f4d94e0634fed025f489280c121ab96de425a53cda9af7ae4db6619ba4 [INDEX]/files/tinyproj-1.0.0-py3-none-any.whl
     -    # hashpin: tinyproj-1.0.0.tar.gz sha256:69a25f6130fbe75b3c1c0aabddbed8a3b47df9f288022c9c27370d4d5d7f84ff [INDEX]/files/tinyproj-1.0.0.tar.gz
-    +    # hashpin: tinyproj-1.0.0.tar.gz sha256:a4b5525b9e5d67b4d808048306e59d443205b8f31807e4f0d2cd34dde2cc79f1 [INDEX]/files/tinyproj-1.0.0.tar.gz
+    +    # hashpin: tinyproj-1.0.0.tar.gz sha256:0f9e133c0890762983095095336298961a7b0f68fd66e3931a312e7e8b80c3c6 [INDEX]/files/tinyproj-1.0.0.tar.gz
     hint: re-record only if you know why the bytes changed: `hashpin lock --update tinyproj`
     refused: 1 recorded artifact changed; nothing written
     ");
@@ -574,7 +579,7 @@ fn blake2b_from_the_json_api_is_checked_against_the_bytes() {
       requirement: tinyproj==1.0.0 (requirements.txt:1)
       url:         [INDEX]/files/tinyproj-1.0.0-py3-none-any.whl
       declared:    blake2b_256:86b069c92e9bc7e128e4259e5620c557f422809c7c76f34b94c7933bb4b609f5
-      observed:    sha256:579a70f4d94e0634fed025f489280c121ab96de425a53cda9af7ae4db6619ba4
+      observed:    blake2b_256:4550e1c8d6744bed80bd1c8a5f7fdea6181c440052549fcaf51daaab857373f2
     --- a/requirements.txt
     +++ b/requirements.txt
     @@ -1 +1,5 @@

@@ -27,6 +27,9 @@ mod judge;
 mod hostile;
 // Every single-line mutation of a locked entry is caught.
 mod mutation;
+// What arrives instead of an artifact (too much, an error page, a wrong digest), and network
+// failures that must fail fast.
+mod downloads;
 // Real pip accepts what hashpin writes.
 mod pip;
 // Locks, leftovers, edits during a run, and Ctrl-C: what a run shares and leaves behind.

@@ -61,6 +61,7 @@ fn a_direct_url_fragment_does_not_vouch_for_changed_bytes() {
     error: `tinyproj-1.0.0.tar.gz` changed since it was locked
       requirement: tinyproj @ [INDEX]/files/tinyproj-1.0.0.tar.gz#sha256=69a25f6130fbe75b3c1c0aabddbed8a3b47df9f288022c9c27370d4d5d7f84ff (requirements.txt:1)
       url:         [INDEX]/files/tinyproj-1.0.0.tar.gz
+      arrived:     plain text of 20 bytes
       recorded:    sha256:69a25f6130fbe75b3c1c0aabddbed8a3b47df9f288022c9c27370d4d5d7f84ff
       observed:    sha256:ad1b9d2c1b53d0ad388bd603908b91407d77bb350cb3a619990b8c2c765d16be
     --- a/requirements.txt
@@ -180,6 +181,7 @@ fn a_republished_file_under_pip_compile_hashes_is_refused() {
     error: `tinyproj-1.0.0.tar.gz` is served with a hash the lockfile does not record, while a recorded hash matches no file: it was probably republished
       requirement: tinyproj==1.0.0 (requirements.txt:1)
       url:         [INDEX]/files/tinyproj-1.0.0.tar.gz
+      arrived:     plain text of 11 bytes
       recorded:    sha256:69a25f6130fbe75b3c1c0aabddbed8a3b47df9f288022c9c27370d4d5d7f84ff
       observed:    sha256:bee67f05049ea7c3f616ec2b6b63c18bc86b46503a4464b55a23273b972e00b7
     --- a/requirements.txt
@@ -316,6 +318,7 @@ fn a_changed_file_cannot_escape_its_record_by_a_rename() {
       requirement: tinyproj==1.0.0 (requirements.txt:1)
       url:         [INDEX]/files/tinyproj-1.0.0-py3-none-any.whl
       now at:      [INDEX]/files/TinyProj-1.0-py3-none-any.whl
+      arrived:     plain text of 11 bytes
       recorded:    sha256:579a70f4d94e0634fed025f489280c121ab96de425a53cda9af7ae4db6619ba4
       observed:    sha256:a3ead5eedad5df82318c51685dbc1c147a36d1ff8584fc82de6b08d0bf63a795
     --- a/requirements.txt

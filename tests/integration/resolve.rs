@@ -137,6 +137,7 @@ fn a_kept_pins_changed_sdist_is_refused_before_pip_builds_it() {
     error: `depb-1.0.0.tar.gz` changed since it was locked
       requirement: depb==1.0.0 (requirements.txt:3)
       url:         [INDEX]/files/depb-1.0.0.tar.gz
+      arrived:     plain text of 15 bytes
       recorded:    sha256:38df003bf7bb4568cf4926a38eeb86cffdfe22ce62ced70809badf21db9cfbe2
       observed:    sha256:8d7dbd6310986de7d3ab8a942ac379d71a619dca45060c538b64756613955a98
     hint: pip could build these sdists to resolve; review them, then re-record: `hashpin lock --resolve requirements.in --update depb`

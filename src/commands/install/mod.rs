@@ -27,9 +27,11 @@ use crate::cache::Cache;
 use crate::cli::{InstallArgs, OutputFormat};
 use crate::commands::Context;
 use crate::error::{Status, UsageError};
-use crate::fetch::{FetchRequest, Fetched, fetch};
+use crate::fetch::{Examine, FetchRequest, Fetched, fetch_examined};
 use crate::hooks::{self};
-use crate::judge::{Outcome, Policy, Recording, Scope, Sighting, Status as Judgement, judge_among};
+use crate::judge::{
+    Candidate, Outcome, Policy, Recording, Scope, Sighting, Status as Judgement, judge_among,
+};
 use crate::lockfile::{Lookup, Pin, PinIndex, Record};
 use crate::pip::{Interpreter, PipError, Resolved};
 use crate::report::install::{self as view, ArtifactJson, InstallJson, Refusal};
@@ -159,6 +161,8 @@ fn install(args: &InstallArgs, context: &Context, json: &mut InstallJson) -> Res
     ));
 
     // 2. hashpin downloads and hashes every artifact itself, and asks the judge about it.
+    // Bytes a record already has need no examination; any others may be recorded now, and
+    // must first be found to be the archive their filename promises.
     let downloads = crate::pool::map_bounded(
         &resolution.items,
         jobs,
@@ -167,13 +171,23 @@ fn install(args: &InstallArgs, context: &Context, json: &mut InstallJson) -> Res
                 .for_project(&item.project)
                 .flat_map(|pin| pin.record.algorithms())
                 .collect();
-            fetch(
+            let examine = Examine {
+                filename: item.filename.clone(),
+                recorded: pins
+                    .for_project(&item.project)
+                    .flat_map(|pin| pin.record.hashes.iter().cloned())
+                    .collect(),
+                // install always has a cache (a scratch one with `--no-cache`).
+                only_explains: false,
+            };
+            fetch_examined(
                 &client,
                 Some(&cache),
                 &FetchRequest {
                     url: item.url.clone(),
                     algorithms,
                 },
+                &examine,
             )
         },
         &|_| {},
@@ -271,7 +285,7 @@ fn install(args: &InstallArgs, context: &Context, json: &mut InstallJson) -> Res
     }
     if !refusals.is_empty() {
         view::print_refusals(printer, &refusals, accepted.len(), &loaded);
-        return Ok(Status::Failure);
+        return Ok(refusal_status(&refusals));
     }
 
     // 4. The user's hooks look at every verified file.
@@ -343,6 +357,23 @@ fn install(args: &InstallArgs, context: &Context, json: &mut InstallJson) -> Res
     Ok(Status::Success)
 }
 
+/// The status refusals end install with: 4 when the index failed to serve a file at all (the
+/// judge refused to record what arrived, which is not an archive), as when a download fails;
+/// otherwise 1, a verification failure.
+fn refusal_status(refusals: &[Refusal]) -> Status {
+    let operational = refusals.iter().any(|refusal| {
+        refusal
+            .judged
+            .as_ref()
+            .is_some_and(|judged| judged.status.is_operational())
+    });
+    if operational {
+        Status::Error
+    } else {
+        Status::Failure
+    }
+}
+
 /// Asks the judge about one artifact pip chose, against every entry that pins its release.
 fn judge_item<'p>(
     pins: &'p PinIndex<'p>,
@@ -389,7 +420,11 @@ fn judge_item<'p>(
             Some(found[0]),
         ),
         Lookup::Pinned(found) => {
-            let sighting = Sighting::given(&item.filename, &item.url, fetched.digests.clone());
+            let sighting = Sighting {
+                file: Candidate::given(&item.filename, &item.url),
+                listed: true,
+                bytes: survey::bytes_of(fetched),
+            };
             let policy = Policy::new(Scope::Files, recording);
             let Some((pin, verdict)) = judge_among(&found, &sighting, policy) else {
                 return Judgment::RecordRelease(None);
@@ -423,7 +458,7 @@ fn judge_item<'p>(
                         Judgement::Changed => Some(format!(
                             "re-record only if you know why the bytes changed: `hashpin lock --update {project}`"
                         )),
-                        _ => None,
+                        _ => record::not_an_archive_hint(judged),
                     };
                     refusal.judged = Some(judged.clone());
                     refusal.observed = Some(observed.clone());

@@ -10,7 +10,7 @@ use url::Url;
 
 use crate::artifact::same_artifact;
 use crate::cache::Cache;
-use crate::fetch::{FetchRequest, Fetched};
+use crate::fetch::Fetched;
 use crate::hash::HashAlgorithm;
 use crate::judge::{Candidate, Outcome, Policy, Recording, Scope, Verdict, judge};
 use crate::lockfile::{Lockable, Pin, PinnedVersion};
@@ -53,12 +53,9 @@ pub(super) fn record_releases<'p>(
         }
         downloaded.insert(item.url.clone(), fetched.clone());
     }
-    let requests: Vec<FetchRequest> =
-        survey::fetch_requests(&plans, HashAlgorithm::Sha256, |_| true)
-            .into_iter()
-            .filter(|request| !downloaded.contains_key(&request.url))
-            .collect();
-    let (more, failed) = survey::download(client, Some(cache), &requests, jobs, printer);
+    let mut wanted = survey::fetch_requests(&plans, HashAlgorithm::Sha256, |_| true);
+    wanted.skip(|url| downloaded.contains_key(url));
+    let (more, failed) = survey::download(client, Some(cache), &wanted, jobs, printer);
     downloaded.extend(more);
     problems.extend(failed);
     let policy = Policy::new(Scope::Release, Recording::FirstUse);
@@ -138,12 +135,23 @@ pub(super) fn release_refusals(
                     refusal.resolved.url = file.url.clone();
                 }
             }
+            refusal.hint = not_an_archive_hint(judged);
             refusal.judged = Some(judged.clone());
             refusal.observed.clone_from(&judged.observed);
             refusal.about = Some(about);
             refusal
         })
         .collect()
+}
+
+/// What to do about bytes the judge would not record because they are not an archive.
+pub(super) fn not_an_archive_hint(judged: &crate::judge::Judged) -> Option<String> {
+    (judged.status == crate::judge::Status::NotAnArchive).then(|| {
+        format!(
+            "{}; try again later, or ask the index's operator",
+            crate::report::verdict::why(judged).unwrap_or_default()
+        )
+    })
 }
 
 /// Writes what was recorded now, the same lines `lock` writes: into the entry of a release
