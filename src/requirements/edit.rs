@@ -74,14 +74,32 @@ pub(crate) fn pin(document: &Document, line: &Line, entry: &Entry, pins: &Pins) 
 
     let mut text = document.source[line.span.start..entry.requirement.span.end].to_string();
     let separator = format!(" \\{eol}{indent}");
-    for option in &entry.other_options {
+    let options: Vec<&str> = entry
+        .other_options
+        .iter()
+        .map(|option| document.text(option))
+        .collect();
+    let hash_options: Vec<String> = hashes.iter().map(|hash| format!("--hash={hash}")).collect();
+    // pip starts the options at the first word beginning with `-`: an option written with an
+    // escape or a quote (`\-e…`, found by the fuzz loop) must come after a `--hash`, or it
+    // would be read as part of the requirement.
+    let plain = options.iter().all(|option| option.starts_with('-'));
+    let ordered: Vec<&str> = if plain {
+        options
+            .iter()
+            .copied()
+            .chain(hash_options.iter().map(String::as_str))
+            .collect()
+    } else {
+        hash_options
+            .iter()
+            .map(String::as_str)
+            .chain(options.iter().copied())
+            .collect()
+    };
+    for option in ordered {
         text.push_str(&separator);
-        text.push_str(document.text(option));
-    }
-    for hash in &hashes {
-        text.push_str(&separator);
-        text.push_str("--hash=");
-        text.push_str(&hash.to_string());
+        text.push_str(option);
     }
     if let Some(comment) = &line.comment {
         text.push_str(comment_gap(document, comment));
@@ -301,6 +319,17 @@ mod tests {
             assert!(once.contains(" \\\n\n    # hashpin: a.whl"), "{once:?}");
             assert_eq!(given(&once).pin("flask", &[SHA_A], &["a.whl"]), once);
         }
+    }
+
+    #[test]
+    fn an_escaped_option_stays_among_the_options() {
+        // Found by the fuzz loop: `\-e…` is an option to pip only after the options began.
+        let text = format!("six==1.16.0 --hash={SHA_A} \\-e--x\n");
+        let out = given(&text).pin("six", &[SHA_B], &[]);
+        let reparsed = parse(Path::new("r.txt"), out.clone(), &|_| None).unwrap();
+        let entry = reparsed.entries().next().unwrap().2;
+        assert_eq!(entry.requirement.value, "six==1.16.0", "{out:?}");
+        assert_eq!(entry.other_options.len(), 1, "{out:?}");
     }
 
     #[test]
