@@ -1046,10 +1046,12 @@ fn finish(pins: &mut Pins) {
     pins.provenance.dedup();
 }
 
-/// Judges one file against every entry that pins its release (several under different
-/// markers): any entry that records the release and passes it passes it; otherwise a failure
-/// outranks a retry, since it says more. Entries that record nothing count only when none
-/// records anything. `None` when there is no entry.
+/// Judges one file against every entry that pins its release (several, under different
+/// markers or repeated). pip holds a file to every line of a project that applies (it
+/// intersects their hashes), and markers are not evaluated here, so a file must pass every
+/// entry that records the release: one line added beside a locked entry cannot vouch for other
+/// bytes. Entries that record nothing count only when none records anything. The gravest
+/// verdict is returned (a failure before a retry, since it says more); `None` without entries.
 pub(crate) fn judge_among<'p, 'a>(
     pins: &[&'p Pin<'a>],
     sighting: &Sighting,
@@ -1057,20 +1059,26 @@ pub(crate) fn judge_among<'p, 'a>(
 ) -> Option<(&'p Pin<'a>, Verdict)> {
     let rank = |outcome: Outcome| match outcome {
         Outcome::Pass | Outcome::Warn => 0,
-        Outcome::Fail => 1,
-        Outcome::Retry => 2,
+        Outcome::Retry => 1,
+        Outcome::Fail => 2,
     };
-    // Markers are not evaluated here, so an entry that records nothing (say, for another
-    // platform) must not outvote one that records this release: it is only asked when no entry
-    // records anything.
     let any_recorded = pins.iter().any(|pin| !pin.record.hashes.is_empty());
-    pins.iter()
+    let mut verdicts = pins
+        .iter()
         .filter(|pin| !any_recorded || !pin.record.hashes.is_empty())
         .map(|pin| {
             let verdict = judge(&pin.record, std::slice::from_ref(sighting), policy);
             (*pin, verdict)
-        })
-        .min_by_key(|(_, verdict)| rank(verdict.outcome()))
+        });
+    let first = verdicts.next()?;
+    // The first of the gravest: with every entry passing, the first entry decides.
+    Some(verdicts.fold(first, |gravest, next| {
+        if rank(next.1.outcome()) > rank(gravest.1.outcome()) {
+            next
+        } else {
+            gravest
+        }
+    }))
 }
 
 #[cfg(test)]
@@ -1675,5 +1683,35 @@ mod tests {
         let verdict = judge(&Record::default(), &[lying], LOCK);
         assert_eq!(statuses(&verdict), [(Status::RecordedNow, SDIST)]);
         assert_eq!(verdict.pins.hashes, [sha(b"s")]);
+    }
+
+    #[test]
+    fn a_line_added_beside_a_locked_entry_cannot_vouch_for_other_bytes() {
+        // See: https://github.com/hashpin/hashpin/issues/8 (found in review)
+        use crate::lockfile::{Lookup, PinIndex};
+        use crate::requirements::load::{Loaded, Role};
+        let text = format!(
+            "pkg==1.0 --hash={w}\n    # hashpin: {WHEEL} {w} {}\npkg==1.0 --hash={evil}\n",
+            url(WHEEL),
+            w = sha(b"w"),
+            evil = sha(b"evil"),
+        );
+        let loaded = vec![Loaded {
+            document: crate::requirements::parse(std::path::Path::new("r.txt"), text, &|_| None)
+                .unwrap(),
+            role: Role::Requirements,
+            includes: Vec::new(),
+            root: Some(0),
+        }];
+        let pins = PinIndex::new(&loaded);
+        let Lookup::Pinned(found) = pins.lookup(&crate::name::PackageName::new("pkg"), "1.0")
+        else {
+            panic!("both entries pin 1.0");
+        };
+        let (_, verdict) = judge_among(&found, &listed(WHEEL, b"evil"), VERIFY).unwrap();
+        assert_eq!(verdict.outcome(), Outcome::Fail);
+        // The genuine file fails the added line too: the lockfile contradicts itself.
+        let (_, verdict) = judge_among(&found, &listed(WHEEL, b"w"), VERIFY).unwrap();
+        assert_eq!(verdict.outcome(), Outcome::Fail);
     }
 }

@@ -188,3 +188,16 @@ fn inputs_the_fuzz_loop_found_are_input_errors_not_crashes() {
     let run = context.lock(&["--check"]);
     assert_eq!(run.code, 0, "{}\n{once}", run.stdout);
 }
+
+#[test]
+fn a_line_added_beside_a_locked_entry_cannot_vouch_for_a_tampered_wheel() {
+    // Found in review: pip intersects the hashes of repeated lines; so must hashpin.
+    let context = locked();
+    let evil = tampered_wheel();
+    let mut text = context.read("requirements.txt");
+    text.push_str(&format!("tinyproj==1.0.0 --hash={}\n", sha256(&evil)));
+    context.write("requirements.txt", &text);
+    context.server.replace_bytes(TINY_WHEEL, evil);
+    let everyone = every_command(&context, TINY_WHEEL);
+    assert_eq!(codes(&everyone), [1, 1, 1, 1], "{}", everyone.install.stderr);
+}

@@ -5,7 +5,7 @@
 
 use std::process::Command;
 
-use crate::harness::TestContext;
+use crate::harness::{TestContext, tampered_wheel};
 
 /// One mutation: what it did, and the lockfile text it gives.
 struct Mutant {
@@ -28,8 +28,9 @@ fn flip(digit: u8) -> char {
 }
 
 /// Every single-line mutation of `text`, without those that change nothing pip or hashpin reads
-/// (two `--hash` options swapped are the same set).
-fn mutants(text: &str) -> Vec<Mutant> {
+/// (two `--hash` options swapped are the same set). `foreign` is the hex digest an added or
+/// replaced hash carries.
+fn mutants(text: &str, foreign: &str) -> Vec<Mutant> {
     let lines: Vec<&str> = text.lines().collect();
     let hashed: Vec<usize> = (0..lines.len())
         .filter(|&index| hex_span(lines[index]).is_some())
@@ -74,7 +75,6 @@ fn mutants(text: &str) -> Vec<Mutant> {
             });
         }
     }
-    let foreign = "ab".repeat(32);
     let first_option = hashed[0];
     let mut added = owned();
     added.insert(first_option + 1, format!("    --hash=sha256:{foreign} \\"));
@@ -90,7 +90,7 @@ fn mutants(text: &str) -> Vec<Mutant> {
     let mut added = owned();
     added.insert(
         first_record + 1,
-        lines[first_record].replace(&lines[first_record][start..end], &foreign),
+        lines[first_record].replace(&lines[first_record][start..end], foreign),
     );
     mutants.push(Mutant {
         name: "add a foreign provenance line".into(),
@@ -106,23 +106,32 @@ fn mutants(text: &str) -> Vec<Mutant> {
             });
         }
     }
+    // A line added beside the entry: a second pin of the same release with only that hash.
+    mutants.push(Mutant {
+        name: "add a line pinning the release to a foreign hash".into(),
+        text: format!("{text}tinyproj==1.0.0 --hash=sha256:{foreign}\n"),
+    });
+    // Every hash replaced by the foreign one, line by line.
+    for &index in &hashed {
+        let (start, end) = hex_span(lines[index]).unwrap();
+        let mut changed = owned();
+        changed[index].replace_range(start..end, foreign);
+        mutants.push(Mutant {
+            name: format!("replace the hash of line {} by a foreign one", index + 1),
+            text: join(&changed),
+        });
+    }
     mutants.retain(|mutant| mutant.text != text);
     mutants
 }
 
-#[test]
-fn every_single_line_mutation_of_a_locked_entry_is_caught_by_every_command() {
-    let context = TestContext::new();
-    context.write("requirements.txt", "tinyproj==1.0.0\n");
-    assert_eq!(context.lock(&[]).code, 0);
-    let locked = context.read("requirements.txt");
+/// What the three commands made of every mutant; the mutants any of them let through.
+fn survivors(context: &TestContext, mutants: &[Mutant]) -> Vec<String> {
     let index = context.server.simple_url();
     let python = context.venv("venv");
     let python = python.to_str().unwrap();
-    let mutants = mutants(&locked);
-    assert!(mutants.len() >= 18, "{} mutants", mutants.len());
     let mut survivors = Vec::new();
-    for mutant in &mutants {
+    for mutant in mutants {
         context.write("requirements.txt", &mutant.text);
         let lock = context.lock(&["--check"]);
         let check = context.run(&["check", "-i", &index]);
@@ -154,6 +163,45 @@ fn every_single_line_mutation_of_a_locked_entry_is_caught_by_every_command() {
             mutant.name
         );
     }
+    survivors
+}
+
+#[test]
+fn every_single_line_mutation_of_a_locked_entry_is_caught_by_every_command() {
+    let context = TestContext::new();
+    context.write("requirements.txt", "tinyproj==1.0.0\n");
+    assert_eq!(context.lock(&[]).code, 0);
+    let locked = context.read("requirements.txt");
+    let mutants = mutants(&locked, &"ab".repeat(32));
+    assert_eq!(mutants.len(), 25, "the count the README gives");
+    let survivors = survivors(&context, &mutants);
+    assert!(
+        survivors.is_empty(),
+        "{} of {} mutants survived:\n{}",
+        survivors.len(),
+        mutants.len(),
+        survivors.join("\n")
+    );
+}
+
+#[test]
+fn every_mutation_toward_a_tampered_wheel_the_index_serves_is_caught() {
+    // The real attack: the mutated hash is that of a tampered wheel, and the index serves it.
+    let context = TestContext::new();
+    context.write("requirements.txt", "tinyproj==1.0.0\n");
+    assert_eq!(context.lock(&[]).code, 0);
+    let locked = context.read("requirements.txt");
+    let evil = tampered_wheel();
+    let foreign = {
+        use sha2::Digest as _;
+        hex::encode(sha2::Sha256::digest(&evil))
+    };
+    context
+        .server
+        .replace_bytes("tinyproj-1.0.0-py3-none-any.whl", evil);
+    let mutants = mutants(&locked, &foreign);
+    assert_eq!(mutants.len(), 25, "the count the README gives");
+    let survivors = survivors(&context, &mutants);
     assert!(
         survivors.is_empty(),
         "{} of {} mutants survived:\n{}",
