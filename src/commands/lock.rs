@@ -21,7 +21,7 @@ use crate::name::PackageName;
 use crate::persist;
 use crate::report::{self, Printer, Style};
 use crate::requirements::edit::{Pins, Splice, apply, pin as pin_edit};
-use crate::requirements::load::{Loaded, load};
+use crate::requirements::load::{Loaded, Role, load};
 use crate::survey::{self, Plan, plural};
 
 /// Runs `hashpin lock`.
@@ -31,8 +31,7 @@ pub(crate) fn run(args: &LockArgs, context: &Context) -> Result<Status> {
         return crate::commands::resolve::run(args, &files, context);
     }
     let files = survey::requirement_files(&files, "lock")?;
-    let _locks = lock_files(&files, &context.printer)?;
-    let loaded = load(&files, &*context.env)?;
+    let (_locks, loaded) = lock_and_load(&files, context)?;
     let on_disk: Vec<String> = loaded
         .iter()
         .map(|item| item.document.source.clone())
@@ -48,10 +47,19 @@ pub(crate) fn lock_files(
     files: &[PathBuf],
     printer: &crate::report::Printer,
 ) -> Result<Vec<persist::FileLock>> {
-    let mut seen = BTreeSet::new();
-    let locks = files
+    // Always in the same order (by canonical path), so that two runs locking overlapping sets
+    // of files can never wait on each other; a file named twice is locked once.
+    let by_canonical: BTreeMap<PathBuf, &PathBuf> = files
         .iter()
-        .filter(|path| seen.insert(fs_err::canonicalize(path).unwrap_or_else(|_| (*path).clone())))
+        .map(|path| {
+            (
+                fs_err::canonicalize(path).unwrap_or_else(|_| path.clone()),
+                path,
+            )
+        })
+        .collect();
+    let locks = by_canonical
+        .values()
         .map(|path| {
             persist::lock(path, || {
                 printer.info(&format!(
@@ -77,6 +85,36 @@ pub(crate) fn lock_files(
         }
     }
     Ok(locks)
+}
+
+/// Locks the files named and every file they include with `-r` (all of which a run may write),
+/// and loads them. The includes are only known once the files are read, so when they add to
+/// the set, every lock is let go and the whole set taken again in order, then read again.
+pub(crate) fn lock_and_load(
+    files: &[PathBuf],
+    context: &Context,
+) -> Result<(Vec<persist::FileLock>, Vec<Loaded>)> {
+    let mut wanted: Vec<PathBuf> = files.to_vec();
+    for _ in 0..4 {
+        let locks = lock_files(&wanted, &context.printer)?;
+        let loaded = load(files, &*context.env)?;
+        let canonical =
+            |path: &PathBuf| fs_err::canonicalize(path).unwrap_or_else(|_| path.clone());
+        let held: BTreeSet<PathBuf> = wanted.iter().map(canonical).collect();
+        let written: Vec<PathBuf> = loaded
+            .iter()
+            .filter(|item| item.role == Role::Requirements)
+            .map(|item| item.document.path.clone())
+            .collect();
+        if written.iter().all(|path| held.contains(&canonical(path))) {
+            return Ok((locks, loaded));
+        }
+        drop(locks);
+        wanted.extend(written);
+    }
+    Err(anyhow::anyhow!(
+        "the files included with `-r` kept changing while hashpin read them\nhint: run again"
+    ))
 }
 
 /// Locks loaded documents: lists, downloads, judges, and writes each document whose text

@@ -199,5 +199,10 @@ fn a_line_added_beside_a_locked_entry_cannot_vouch_for_a_tampered_wheel() {
     context.write("requirements.txt", &text);
     context.server.replace_bytes(TINY_WHEEL, evil);
     let everyone = every_command(&context, TINY_WHEEL);
-    assert_eq!(codes(&everyone), [1, 1, 1, 1], "{}", everyone.install.stderr);
+    assert_eq!(
+        codes(&everyone),
+        [1, 1, 1, 1],
+        "{}",
+        everyone.install.stderr
+    );
 }

@@ -661,3 +661,90 @@ fn ctrl_c_while_a_hook_runs_stops_the_hook() {
         &[".tmp"],
     );
 }
+
+// Found in review: files were locked in the order named, so two runs could wait on each other.
+#[test]
+fn runs_locking_the_same_files_in_another_order_never_wait_on_each_other() {
+    let context = TestContext::new();
+    context.write("a.txt", "tinyproj==1.0.0\n");
+    context.write("b.txt", "depb==1.2.0\n");
+    // A third holder makes both runs queue on `b.txt` at once, the order that could deadlock.
+    let mut holder = Command::new("python3")
+        .args([
+            "-c",
+            "import fcntl, sys, time\nf = open('b.txt')\nfcntl.flock(f, fcntl.LOCK_EX)\nprint('held', flush=True)\ntime.sleep(2)",
+        ])
+        .current_dir(context.temp.path())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut held = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(holder.stdout.as_mut().unwrap()),
+        &mut held,
+    )
+    .unwrap();
+    let index = context.server.simple_url();
+    let mut runs: Vec<Child> = [["b.txt", "a.txt"], ["a.txt", "b.txt"]]
+        .iter()
+        .map(|files| {
+            context
+                .command()
+                .arg("lock")
+                .args(files)
+                .args(["--index-url", &index])
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for run in &mut runs {
+        let status = wait_or_kill(run, Duration::from_secs(60));
+        assert_eq!(
+            status.and_then(|status| status.code()),
+            Some(0),
+            "a run hung"
+        );
+    }
+    holder.wait().unwrap();
+    assert!(context.read("a.txt").contains("--hash=sha256:"));
+    assert!(context.read("b.txt").contains("--hash=sha256:"));
+}
+
+// Found in review: files included with `-r` were written without a lock.
+#[test]
+fn an_included_file_is_locked_like_the_files_named() {
+    let context = TestContext::new();
+    context.write("common.txt", "tinyproj==1.0.0\n");
+    context.write("a.txt", "-r common.txt\n");
+    context.write("b.txt", "-r common.txt\n");
+    let stalled = GatedIndex::start(&context.server.base_url());
+    let mut first = context
+        .command()
+        .args(["lock", "a.txt", "--index-url", &stalled.url()])
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    stalled.wait_for_a_connection();
+    let mut second = context
+        .command()
+        .args(["lock", "b.txt", "--index-url", &context.server.simple_url()])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = Lines::of(&mut second);
+    assert!(
+        lines.wait_for(
+            "waiting for another hashpin to finish with `common.txt`",
+            Duration::from_secs(20)
+        ),
+        "{:?}",
+        lines.seen
+    );
+    first.kill().unwrap();
+    first.wait().unwrap();
+    let status = wait_or_kill(&mut second, Duration::from_secs(30));
+    let stderr = lines.all();
+    assert_eq!(status.and_then(|status| status.code()), Some(0), "{stderr}");
+    assert!(context.read("common.txt").contains("--hash=sha256:"));
+}

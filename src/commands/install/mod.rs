@@ -102,12 +102,11 @@ fn install(args: &InstallArgs, context: &Context, json: &mut InstallJson) -> Res
     // wait for a lock or fail on anything operational before it is seen.
     let hooks = hooks::load(Path::new("."), &*context.env, &args.hooks)?;
     let files = survey::requirement_files(&args.requirements, "install")?;
-    let _locks = if args.frozen {
-        Vec::new()
+    let (_locks, loaded) = if args.frozen {
+        (Vec::new(), load(&files, &*context.env)?)
     } else {
-        crate::commands::lock::lock_files(&files, printer)?
+        crate::commands::lock::lock_and_load(&files, context)?
     };
-    let loaded = load(&files, &*context.env)?;
     refuse_editables(&loaded)?;
     let interpreter = Interpreter::find(args.python.as_deref(), &*context.env);
 
