@@ -11,6 +11,31 @@ use std::path::{Path, PathBuf};
 use crate::env_vars::EnvVars;
 use crate::hash::{HashAlgorithm, HashDigest, Hasher};
 
+/// How long a partial download in the cache's `tmp` may sit untouched before a later run
+/// takes it for the leftover of a killed one. A download in progress writes all the time, and
+/// one that stalls for this long has long given up (the read timeout is seconds).
+const STALE_AFTER: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Removes regular files in `directory` (the cache's own `tmp`) untouched for `age`.
+fn remove_stale(directory: &Path, age: std::time::Duration) {
+    let Ok(entries) = fs_err::read_dir(directory) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let Ok(metadata) = entry.path().symlink_metadata() else {
+            continue;
+        };
+        let stale = metadata
+            .modified()
+            .ok()
+            .and_then(|modified| modified.elapsed().ok())
+            .is_some_and(|elapsed| elapsed >= age);
+        if metadata.is_file() && stale {
+            let _ = fs_err::remove_file(entry.path());
+        }
+    }
+}
+
 /// The artifact store.
 #[derive(Debug, Clone)]
 pub(crate) struct Cache {
@@ -45,10 +70,13 @@ impl Cache {
             .join(&sha256.hex)
     }
 
-    /// A temporary file inside the cache, on the same file system as its final place.
+    /// A temporary file inside the cache, on the same file system as its final place. The
+    /// first one a run makes sweeps away what a killed run left there.
     pub(crate) fn temporary(&self) -> std::io::Result<tempfile::NamedTempFile> {
         let directory = self.root.join("tmp");
         fs_err::create_dir_all(&directory)?;
+        static SWEPT: std::sync::Once = std::sync::Once::new();
+        SWEPT.call_once(|| remove_stale(&directory, STALE_AFTER));
         tempfile::NamedTempFile::new_in(directory)
     }
 
@@ -102,5 +130,19 @@ mod tests {
         fs_err::write(&path, b"abd").unwrap();
         assert_eq!(cache.get(&sha), None, "a corrupted entry is not trusted");
         assert!(!path.exists());
+    }
+
+    #[test]
+    fn partial_downloads_a_killed_run_left_are_swept() {
+        let directory = tempfile::tempdir().unwrap();
+        let old = directory.path().join(".tmpOLD");
+        fs_err::write(&old, b"partial").unwrap();
+        let fresh = directory.path().join(".tmpNEW");
+        fs_err::write(&fresh, b"in progress").unwrap();
+        remove_stale(directory.path(), std::time::Duration::ZERO);
+        assert!(!old.exists() && !fresh.exists());
+        fs_err::write(&fresh, b"in progress").unwrap();
+        remove_stale(directory.path(), std::time::Duration::from_secs(3600));
+        assert!(fresh.exists(), "a file written just now stays");
     }
 }

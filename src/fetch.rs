@@ -468,11 +468,15 @@ fn keep(
         _ => Shape::Unexamined,
     };
     let cached = match (cache, spool) {
-        (Some(cache), Some(spool)) if !matches!(shape, Shape::NotAnArchive(_)) => Some(
-            cache
-                .store(spool.file, digests.sha256())
-                .map_err(|error| cache_error(Some(cache), error))?,
-        ),
+        (Some(cache), Some(spool)) if !matches!(shape, Shape::NotAnArchive(_)) => {
+            // Registered until it has moved: an interrupt before then removes it.
+            let (file, _registration) = spool.file.into_parts();
+            Some(
+                cache
+                    .store(file, digests.sha256())
+                    .map_err(|error| cache_error(Some(cache), error))?,
+            )
+        }
         _ => None,
     };
     Ok(Fetched {
@@ -538,8 +542,9 @@ impl StreamError {
 
 /// A file a download is copied into as it streams, and a watch on the room left beside it.
 struct Spool {
-    /// The copy; removed when dropped unless it is moved into the cache.
-    file: tempfile::NamedTempFile,
+    /// The copy; removed when dropped unless it is moved into the cache, and by an interrupt
+    /// (Ctrl-C) in the middle of a download.
+    file: crate::interrupt::Temporary<tempfile::NamedTempFile>,
     /// The directory it is in, whose file system's free space is checked.
     directory: PathBuf,
     /// Bytes free on a path's file system (`fs4::available_space`; a test passes its own).
@@ -559,9 +564,11 @@ impl Spool {
 
     /// A private temporary file, removed when dropped.
     fn private() -> std::io::Result<Self> {
-        let file = tempfile::Builder::new()
-            .prefix("hashpin-download-")
-            .tempfile()?;
+        let file = crate::interrupt::temporary(|| {
+            tempfile::Builder::new()
+                .prefix("hashpin-download-")
+                .tempfile()
+        })?;
         Ok(Self {
             directory: file
                 .path()
@@ -574,7 +581,7 @@ impl Spool {
 
     /// A temporary file inside the cache, on the file system of its final place.
     fn in_cache(cache: &Cache) -> std::io::Result<Self> {
-        let file = cache.temporary()?;
+        let file = crate::interrupt::temporary(|| cache.temporary())?;
         Ok(Self {
             directory: file
                 .path()
@@ -724,7 +731,8 @@ mod tests {
     /// A spool in a temporary directory whose file system reports `available` bytes free.
     fn spool(directory: &Path, available: fn(&Path) -> std::io::Result<u64>) -> Spool {
         Spool {
-            file: tempfile::NamedTempFile::new_in(directory).unwrap(),
+            file: crate::interrupt::temporary(|| tempfile::NamedTempFile::new_in(directory))
+                .unwrap(),
             directory: directory.to_path_buf(),
             available,
         }

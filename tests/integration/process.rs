@@ -748,3 +748,100 @@ fn an_included_file_is_locked_like_the_files_named() {
     assert_eq!(status.and_then(|status| status.code()), Some(0), "{stderr}");
     assert!(context.read("common.txt").contains("--hash=sha256:"));
 }
+
+/// A one-project index that lists one wheel, without a digest, and sends only the first bytes
+/// of it before it stalls: a download hashpin is in the middle of.
+fn stalling_index() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { break };
+            thread::spawn(move || {
+                let mut head = Vec::new();
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut line = String::new();
+                while reader.read_line(&mut line).is_ok_and(|read| read > 2) {
+                    head.extend_from_slice(line.as_bytes());
+                    line.clear();
+                }
+                let head = String::from_utf8_lossy(&head).into_owned();
+                let write = |stream: &mut TcpStream, text: String| {
+                    let _ = std::io::Write::write_all(stream, text.as_bytes());
+                };
+                if head.starts_with("GET /simple/tinyproj/") {
+                    let body = r#"<a href="/files/tinyproj-1.0.0-py3-none-any.whl">tinyproj-1.0.0-py3-none-any.whl</a>"#;
+                    write(
+                        &mut stream,
+                        format!(
+                            "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                            body.len()
+                        ),
+                    );
+                } else if head.starts_with("GET /files/") {
+                    write(
+                        &mut stream,
+                        "HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\n\r\n".to_string()
+                            + &"x".repeat(1000),
+                    );
+                    thread::sleep(Duration::from_secs(30));
+                } else {
+                    write(
+                        &mut stream,
+                        "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                            .to_string(),
+                    );
+                }
+            });
+        }
+    });
+    format!("{base}/simple/")
+}
+
+// Found in review: a partial download outlived an interrupt.
+#[test]
+fn ctrl_c_in_the_middle_of_a_download_removes_the_partial_copy() {
+    for no_cache in [false, true] {
+        let context = TestContext::new();
+        context.write("requirements.txt", "tinyproj==1.0.0\n");
+        let tmp = context.path("tmp");
+        fs_err::create_dir(&tmp).unwrap();
+        let mut command = context.command();
+        command
+            .args(["lock", "--index-url", &stalling_index()])
+            .env("TMPDIR", &tmp)
+            .stderr(Stdio::piped());
+        if no_cache {
+            command.arg("--no-cache");
+        }
+        let mut run = command.spawn().unwrap();
+        // Wait until the partial copy exists, wherever this run keeps it.
+        let spool_directory = if no_cache {
+            tmp.clone()
+        } else {
+            context.path("cache/tmp")
+        };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !spool_directory.is_dir() || names_in(&spool_directory).is_empty() {
+            assert!(Instant::now() < deadline, "no partial download appeared");
+            thread::sleep(Duration::from_millis(20));
+        }
+        let status = Command::new("kill")
+            .args(["-INT", &run.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let exit = wait_or_kill(&mut run, Duration::from_secs(10));
+        assert_eq!(
+            exit.and_then(|exit| exit.code()),
+            Some(130),
+            "no_cache: {no_cache}"
+        );
+        assert_eq!(
+            names_in(&spool_directory),
+            Vec::<String>::new(),
+            "no_cache: {no_cache}"
+        );
+        assert_eq!(context.read("requirements.txt"), "tinyproj==1.0.0\n");
+    }
+}
