@@ -1022,7 +1022,15 @@ pub(crate) fn examine(path: &Path, filename: &str) -> io::Result<Shape> {
         return Ok(Shape::NotAnArchive("an empty body".to_string()));
     }
     if ArchiveKind::from_filename(filename).is_none() {
-        // A format not read here: refuse only what is plainly not an archive at all.
+        // A format not read here (`.tar.bz2`, `.tar.xz`, `.tar`, ...): it must at least start
+        // as that format does, and an xz stream must end as one does (found in review: a cut
+        // `.tar.bz2` was recorded). A bz2 stream's end is not byte-aligned, so a cut one is
+        // only caught by a digest the index declares.
+        match foreign_format_refusal(path, filename, size)? {
+            Some(Some(refusal)) => return Ok(Shape::NotAnArchive(refusal)),
+            Some(None) => return Ok(Shape::Archive),
+            None => {}
+        }
         let looks_like = sniff(path);
         return Ok(
             if [
@@ -1047,7 +1055,15 @@ pub(crate) fn examine(path: &Path, filename: &str) -> io::Result<Shape> {
                 "a zip archive of {size} without `*.dist-info/METADATA`"
             ))
         }
-        // Too large to read to its end (or to be worth it), but it opened as an archive.
+        // Too large to read to its end (or to be worth it), but it opened as an archive; a
+        // wheel still needs its metadata, which its zip directory names without reading.
+        Err(InspectError::TooLarge { .. })
+            if filename.to_ascii_lowercase().ends_with(".whl") && !wheel_lists_metadata(path) =>
+        {
+            Shape::NotAnArchive(format!(
+                "a zip archive of {size} without `*.dist-info/METADATA`"
+            ))
+        }
         Ok(_) | Err(InspectError::TooLarge { .. }) => Shape::Archive,
         Err(InspectError::NotAnArchive { .. }) => {
             Shape::NotAnArchive(format!("{} of {size}", sniff(path)))
@@ -1067,6 +1083,68 @@ pub(crate) fn examine(path: &Path, filename: &str) -> io::Result<Shape> {
         Err(InspectError::Io { source, .. }) => return Err(source),
         Err(InspectError::UnsupportedFilename { .. }) => Shape::Archive,
     })
+}
+
+/// Whether a wheel's zip directory names a `*.dist-info/METADATA`, read without inflating
+/// anything.
+fn wheel_lists_metadata(path: &Path) -> bool {
+    let Ok(file) = fs_err::File::open(path) else {
+        return false;
+    };
+    let Ok(archive) = ZipArchive::new(BufReader::new(file)) else {
+        return false;
+    };
+    archive.file_names().any(|name| {
+        name.is_ok_and(|name| {
+            name.split_once('/')
+                .is_some_and(|(top, rest)| top.ends_with(".dist-info") && rest == "METADATA")
+        })
+    })
+}
+
+/// For a format `summarize` does not read, why the bytes are not one: they do not start with
+/// its magic number, or (xz) do not end with its footer. `Some(None)` when they may be one,
+/// `None` when the format is not known here at all.
+fn foreign_format_refusal(
+    path: &Path,
+    filename: &str,
+    size: Size,
+) -> io::Result<Option<Option<String>>> {
+    let lower = filename.to_ascii_lowercase();
+    let (format, magic, offset): (&str, &[u8], u64) =
+        if lower.ends_with(".tar.bz2") || lower.ends_with(".tbz") {
+            ("bzip2", b"BZh", 0)
+        } else if lower.ends_with(".tar.xz") || lower.ends_with(".txz") {
+            ("xz", b"\xfd7zXZ\x00", 0)
+        } else if lower.ends_with(".tar") {
+            ("tar", b"ustar", 257)
+        } else if lower.ends_with(".egg") {
+            ("zip", b"PK", 0)
+        } else {
+            return Ok(None);
+        };
+    let mut file = fs_err::File::open(path)?;
+    let mut head = vec![0_u8; magic.len()];
+    let starts_right = file.seek(SeekFrom::Start(offset)).is_ok()
+        && file.read_exact(&mut head).is_ok()
+        && head == magic;
+    if !starts_right {
+        return Ok(Some(Some(format!(
+            "{} of {size}, not a {format} archive",
+            sniff(path)
+        ))));
+    }
+    if format == "xz" {
+        let mut tail = [0_u8; 2];
+        let ends_right = size.0 >= 2
+            && file.seek(SeekFrom::End(-2)).is_ok()
+            && file.read_exact(&mut tail).is_ok()
+            && &tail == b"YZ";
+        if !ends_right {
+            return Ok(Some(Some(format!("an xz stream cut short after {size}"))));
+        }
+    }
+    Ok(Some(None))
 }
 
 /// Why two byte strings under one filename differ, judged from the bytes themselves.
@@ -1428,7 +1506,7 @@ mod tests {
         );
         assert_eq!(
             shape("p.tar.bz2", b"Not Found", "demo-1.0.tar.bz2"),
-            Shape::NotAnArchive("plain text of 9 bytes".into())
+            Shape::NotAnArchive("plain text of 9 bytes, not a bzip2 archive".into())
         );
     }
 
@@ -1958,5 +2036,43 @@ mod tests {
             summarize(&path, SDIST),
             Err(InspectError::DuplicateMembers { .. })
         ));
+    }
+
+    #[test]
+    fn formats_not_read_must_still_start_and_end_as_they_should() {
+        // Found in review: a cut `.tar.bz2` was recorded.
+        let directory = tempfile::tempdir().unwrap();
+        let write = |name: &str, bytes: &[u8]| {
+            let path = directory.path().join(name);
+            fs_err::write(&path, bytes).unwrap();
+            path
+        };
+        let shape = |name: &str, bytes: &[u8]| examine(&write(name, bytes), name).unwrap();
+        assert_eq!(shape("p-1.0.tar.bz2", b"BZh91AY&SY..."), Shape::Archive);
+        assert!(matches!(
+            shape("p-1.0.tar.bz2", b"<html>oops</html>"),
+            Shape::NotAnArchive(_)
+        ));
+        assert_eq!(shape("p-1.0.tar.xz", b"\xfd7zXZ\x00....YZ"), Shape::Archive);
+        assert!(matches!(
+            shape("p-1.0.tar.xz", b"\xfd7zXZ\x00....cut"),
+            Shape::NotAnArchive(reason) if reason.contains("cut short")
+        ));
+        // A wheel's zip directory is read without inflating anything.
+        let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        zip.start_file(
+            "p-1.0.dist-info/METADATA",
+            zip::write::SimpleFileOptions::default(),
+        )
+        .unwrap();
+        let wheel = zip.finish().unwrap().into_inner();
+        assert!(wheel_lists_metadata(&write(
+            "p-1.0-py3-none-any.whl",
+            &wheel
+        )));
+        assert!(!wheel_lists_metadata(&write(
+            "q-1.0-py3-none-any.whl",
+            b"PK not a zip"
+        )));
     }
 }
