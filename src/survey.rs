@@ -28,16 +28,13 @@ use crate::fetch::{Examine, FetchError, FetchRequest, Fetched, fetch_all, fetch_
 use crate::hash::{HashAlgorithm, HashDigest};
 use crate::index::{Client, ProjectListing, config};
 use crate::inspect::Shape;
-use crate::judge::{
-    Bytes, Candidate, Policy, Recording, Scope, Sighting, Status, algorithms_for,
-    confirmed_by_index, judge, records_file,
-};
+use crate::judge::{Bytes, Candidate, Sighting, algorithms_for, confirmed_by_index, records_file};
 use crate::lockfile::{Lockable, NotLockable, Pin, PinIndex, PinnedVersion, Record};
 use crate::name::PackageName;
 use crate::platform::TargetFilter;
 use crate::pool;
 use crate::report::Printer;
-use crate::report::verdict::{About, headline, why};
+use crate::report::verdict::About;
 use crate::requirements::load::{Loaded, Role, options_in_pip_order};
 use crate::requirements::{Document, FileOption, Line, ParseError, ParseErrors};
 
@@ -354,15 +351,13 @@ pub(crate) fn download_each(
         .collect()
 }
 
-/// What some plans need downloaded: one request per URL, what to examine each download for,
-/// and what each plan records and lists, for the judge's first look at the downloads.
+/// What some plans need downloaded: one request per URL, and what to examine each download
+/// for.
 pub(crate) struct Wanted {
     /// One request per URL.
     pub(crate) requests: Vec<FetchRequest>,
     /// By URL: the filename its bytes must be the archive of, and the hashes recorded for it.
     examine: HashMap<Url, Examine>,
-    /// Each plan's record and files.
-    releases: Vec<(Record, Vec<Candidate>, About)>,
 }
 
 impl Wanted {
@@ -414,10 +409,6 @@ pub(crate) fn fetch_requests(
     Wanted {
         requests: by_url.into_values().collect(),
         examine,
-        releases: plans
-            .iter()
-            .map(|plan| (plan.record().clone(), plan.candidates.clone(), plan.about()))
-            .collect(),
     }
 }
 
@@ -460,17 +451,9 @@ pub(crate) fn bytes_of(fetched: &Fetched) -> Bytes {
     }
 }
 
-/// Bytes the judge refuses to record because they are not the archive their filename
-/// promises: the index failed to serve the file, an operational problem (exit 4) like a failed
-/// download.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub(crate) struct NotAnArchive(String);
-
 /// Downloads and hashes every request, examining each download, and splits what was fetched,
-/// by URL, from the failures. Then the judge looks at each release's downloads as a first
-/// sighting would be judged: bytes it refuses to record because they are not an archive are
-/// failures too, and are not handed back.
+/// by URL, from the failures. Bytes that are not the archive their filename promises come back
+/// too, marked so: whether they may be recorded is the judge's to say.
 pub(crate) fn download(
     client: &Client,
     cache: Option<&Cache>,
@@ -503,39 +486,6 @@ pub(crate) fn download(
             }
             Err(error) => problems.push(anyhow::Error::from(error)),
         }
-    }
-    let first_use = Policy::new(Scope::Release, Recording::FirstUse);
-    let mut refused: BTreeSet<String> = BTreeSet::new();
-    for (record, candidates, about) in &wanted.releases {
-        let sightings = sightings_of(record, candidates, &downloaded);
-        if !sightings
-            .iter()
-            .any(|sighting| matches!(sighting.bytes, Bytes::NotAnArchive(..)))
-        {
-            continue;
-        }
-        let verdict = judge(record, &sightings, first_use);
-        for judged in &verdict.artifacts {
-            if judged.status != Status::NotAnArchive || !refused.insert(judged.url.clone()) {
-                continue;
-            }
-            let hint = why(judged).unwrap_or_default();
-            problems.push(
-                NotAnArchive(format!(
-                    "{}\nhint: {hint}; try again later, or ask the index's operator",
-                    headline(judged, about)
-                ))
-                .into(),
-            );
-        }
-    }
-    let refused_urls: Vec<Url> = downloaded
-        .keys()
-        .filter(|url| refused.contains(&crate::safe_url::recordable(url)))
-        .cloned()
-        .collect();
-    for url in refused_urls {
-        downloaded.remove(&url);
     }
     (downloaded, problems)
 }

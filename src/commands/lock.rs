@@ -174,11 +174,12 @@ pub(crate) fn lock_loaded(
     if verdicts.iter().any(Verdict::refuses) {
         report_refusal(&plans, &verdicts, loaded, printer);
         // What arrived was not the file (an error page, a body cut short): the index failed,
-        // which is operational (4), not a verdict on recorded bytes (1).
-        let operational = verdicts.iter().any(|verdict| {
+        // which is operational (4). A verdict on bytes (1) outranks it, and is never hidden.
+        let operational = verdicts.iter().all(|verdict| {
             verdict
                 .with_outcome(Outcome::Fail)
-                .any(|judged| judged.status.is_operational())
+                .chain(verdict.with_outcome(Outcome::Retry))
+                .all(|judged| judged.status.is_operational())
         });
         return Ok(if operational {
             Status::Error

@@ -365,6 +365,16 @@ pub(crate) fn print_refusal_summary(
             names.join(" ")
         ));
     }
+    let not_archives = verdicts.iter().any(|verdict| {
+        verdict
+            .with_outcome(Outcome::Fail)
+            .any(|judged| judged.status == Status::NotAnArchive)
+    });
+    if not_archives {
+        printer.hint(
+            "the index answered with something other than the file (an error page, a cut-off transfer); try again later, or ask the index's operator",
+        );
+    }
     printer.refused(&format!("{}; {tail}", refusal_counts(verdicts)));
 }
 

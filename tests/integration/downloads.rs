@@ -200,13 +200,23 @@ fn lock_refuses_to_record_an_error_page() {
         .server
         .replace_bytes(TINY_WHEEL, ERROR_PAGE.to_vec());
     let run = context.lock(&[]);
-    insta::assert_snapshot!(run.snapshot(), @"
+    insta::assert_snapshot!(run.snapshot(), @r"
     exit code: 4
     ----- stdout -----
     ----- stderr -----
     error: `tinyproj-1.0.0-py3-none-any.whl` cannot be recorded: `[INDEX]/files/tinyproj-1.0.0-py3-none-any.whl` sent an HTML page of 121 bytes, not a wheel
-    hint: the index answered with something other than the file (an error page, a cut-off transfer); nothing was recorded; try again later, or ask the index's operator
-    nothing written: 1 problem
+      requirement: tinyproj==1.0.0 (requirements.txt:1)
+      url:         [INDEX]/files/tinyproj-1.0.0-py3-none-any.whl
+      observed:    sha256:0099be7553fb32ffbdc37f0461c58df3c486a0bf7349344ccb16f89fd77be0fe
+    --- a/requirements.txt
+    +++ b/requirements.txt
+    @@ -1 +1,3 @@
+    -tinyproj==1.0.0
+    +tinyproj==1.0.0 \
+    +    --hash=sha256:69a25f6130fbe75b3c1c0aabddbed8a3b47df9f288022c9c27370d4d5d7f84ff
+    +    # hashpin: tinyproj-1.0.0.tar.gz sha256:69a25f6130fbe75b3c1c0aabddbed8a3b47df9f288022c9c27370d4d5d7f84ff [INDEX]/files/tinyproj-1.0.0.tar.gz
+    hint: the index answered with something other than the file (an error page, a cut-off transfer); try again later, or ask the index's operator
+    refused: 1 download not an archive; nothing written
     ");
     assert_eq!(context.read("requirements.txt"), UNLOCKED);
     assert!(
@@ -250,10 +260,15 @@ fn lock_refuses_to_record_bodies_cut_short_without_a_content_length() {
     ----- stdout -----
     ----- stderr -----
     error: `tinyproj-1.0.0-py3-none-any.whl` cannot be recorded: `[INDEX]/files/tinyproj-1.0.0-py3-none-any.whl` sent a zip archive cut short after 500 bytes, not a wheel
-    hint: the index answered with something other than the file (an error page, a cut-off transfer); nothing was recorded; try again later, or ask the index's operator
+      requirement: tinyproj==1.0.0 (requirements.txt:1)
+      url:         [INDEX]/files/tinyproj-1.0.0-py3-none-any.whl
+      observed:    sha256:a847d6e162c921eb0c6c80474b18b7b1ee6a27e2315b060fc673f8f2c29126d2
     error: `tinyproj-1.0.0.tar.gz` cannot be recorded: `[INDEX]/files/tinyproj-1.0.0.tar.gz` sent a gzip'd tar archive cut short after 5000 bytes, not an sdist
-    hint: the index answered with something other than the file (an error page, a cut-off transfer); nothing was recorded; try again later, or ask the index's operator
-    nothing written: 2 problems
+      requirement: tinyproj==1.0.0 (requirements.txt:1)
+      url:         [INDEX]/files/tinyproj-1.0.0.tar.gz
+      observed:    sha256:916ffa46878051d6e060c410cdde825505eeacb4af47a888d22c14ae7d72d6c0
+    hint: the index answered with something other than the file (an error page, a cut-off transfer); try again later, or ask the index's operator
+    refused: 2 downloads not an archive; nothing written
     ");
     assert_eq!(context.read("requirements.txt"), UNLOCKED);
     assert_eq!(cached_files(&context), Vec::<String>::new());

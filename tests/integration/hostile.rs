@@ -206,3 +206,27 @@ fn a_line_added_beside_a_locked_entry_cannot_vouch_for_a_tampered_wheel() {
         everyone.install.stderr
     );
 }
+
+#[test]
+fn an_error_page_elsewhere_cannot_hide_a_changed_file() {
+    // Found in review: a failed download (exit 4) used to stop lock before it judged the rest.
+    let context = locked();
+    context.server.replace_bytes(TINY_WHEEL, tampered_wheel());
+    let mut text = context.read("requirements.txt");
+    text.push_str("depa==1.0.0\n");
+    context.write("requirements.txt", &text);
+    context.server.replace_bytes(
+        "depa-1.0.0-py3-none-any.whl",
+        b"<!DOCTYPE html><html><body>502 Bad Gateway</body></html>".to_vec(),
+    );
+    context.server.omit_hashes(true);
+    let run = context.lock(&[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    for expected in [
+        "`tinyproj-1.0.0-py3-none-any.whl` changed since it was locked",
+        "`depa-1.0.0-py3-none-any.whl` cannot be recorded",
+    ] {
+        assert!(run.stderr.contains(expected), "{}", run.stderr);
+    }
+    assert_eq!(context.read("requirements.txt"), text);
+}

@@ -360,13 +360,15 @@ fn install(args: &InstallArgs, context: &Context, json: &mut InstallJson) -> Res
 /// judge refused to record what arrived, which is not an archive), as when a download fails;
 /// otherwise 1, a verification failure.
 fn refusal_status(refusals: &[Refusal]) -> Status {
-    let operational = refusals.iter().any(|refusal| {
+    // A verdict on bytes (1) says more than an index that failed to serve a file (4), and must
+    // not hide behind it: 4 only when every refusal is operational.
+    let all_operational = refusals.iter().all(|refusal| {
         refusal
             .judged
             .as_ref()
             .is_some_and(|judged| judged.status.is_operational())
     });
-    if operational {
+    if all_operational {
         Status::Error
     } else {
         Status::Failure
