@@ -390,11 +390,23 @@ impl<'a> PinIndex<'a> {
         let mut projects: Vec<&PackageName> = self.by_project.keys().collect();
         projects.sort();
         for project in projects {
-            let releases: Vec<(&Pin<'a>, &PinnedVersion)> = self
+            // A direct URL pins the version its filename names (found in review: `a==1` beside
+            // `a @ …/a-2-….whl` passed).
+            let releases: Vec<(&Pin<'a>, PinnedVersion)> = self
                 .for_project(project)
                 .filter_map(|pin| match pin.lockable() {
-                    Some(Lockable::Release { version, .. }) => Some((pin, version)),
-                    _ => None,
+                    Some(Lockable::Release { version, .. }) => Some((pin, version.clone())),
+                    Some(Lockable::Url { filename, .. }) => {
+                        let artifact = ArtifactName::parse(filename, Some(project)).ok()?;
+                        let version = match artifact.version {
+                            Some(version) => PinnedVersion::Equal(
+                                pep440_rs::VersionSpecifier::equals_version(version),
+                            ),
+                            None => PinnedVersion::Arbitrary(artifact.version_text),
+                        };
+                        Some((pin, version))
+                    }
+                    None => None,
                 })
                 .collect();
             for (later, (pin, version)) in releases.iter().enumerate() {
@@ -578,5 +590,10 @@ mod tests {
             1
         );
         assert_eq!(found("a==1\na[x]==2\n").len(), 1);
+        assert_eq!(
+            found("a==1\na @ https://h/a-2.0-py3-none-any.whl\n").len(),
+            1
+        );
+        assert!(found("a==2\na @ https://h/a-2.0-py3-none-any.whl\n").is_empty());
     }
 }

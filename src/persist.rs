@@ -123,13 +123,14 @@ pub(crate) fn lock(path: &Path, on_wait: impl FnOnce()) -> io::Result<FileLock> 
     }
 }
 
-/// The temporary files a write leaves while it runs: `.hashpin-XXXXXX.tmp` beside the lockfile,
-/// the `X`s letters and digits.
-const TEMPORARY_PREFIX: &str = ".hashpin-";
+/// The temporary files a write leaves while it runs: `.hashpin-write-XXXXXXXXXXXXXXXX.tmp`
+/// beside the lockfile, the sixteen `X`s letters and digits: a name no person gives a file of
+/// their own (found in review: `.hashpin-backup.tmp` matched the six-letter pattern before).
+const TEMPORARY_PREFIX: &str = ".hashpin-write-";
 /// See [`TEMPORARY_PREFIX`].
 const TEMPORARY_SUFFIX: &str = ".tmp";
 /// See [`TEMPORARY_PREFIX`].
-const TEMPORARY_RANDOM_CHARACTERS: usize = 6;
+const TEMPORARY_RANDOM_CHARACTERS: usize = 16;
 
 /// How old a temporary file must be before another run may call it stale. Its writer locks it
 /// the moment it is created, and the lock, not the age, is what tells a live write from a
@@ -401,15 +402,20 @@ mod tests {
 
     #[test]
     fn only_names_write_atomically_makes_are_temporary_names() {
-        for name in [".hashpin-a1B2c3.tmp", ".hashpin-zzzzzz.tmp"] {
+        for name in [
+            ".hashpin-write-a1B2c3d4e5f6g7h8.tmp",
+            ".hashpin-write-zzzzzzzzzzzzzzzz.tmp",
+        ] {
             assert!(is_temporary_name(name), "{name}");
         }
         for name in [
-            ".hashpin-a1B2c.tmp",
-            ".hashpin-a1B2c34.tmp",
-            ".hashpin-a1-2c3.tmp",
-            ".hashpin-a1B2c3.tmp.bak",
-            "hashpin-a1B2c3.tmp",
+            ".hashpin-write-a1B2c3d4e5f6g7h.tmp",
+            ".hashpin-write-a1B2c3d4e5f6g7h8i.tmp",
+            ".hashpin-write-a1B2c3d4e5f6g7-8.tmp",
+            ".hashpin-write-a1B2c3d4e5f6g7h8.tmp.bak",
+            "hashpin-write-a1B2c3d4e5f6g7h8.tmp",
+            ".hashpin-backup.tmp",
+            ".hashpin-a1B2c3.tmp",
             ".hashpin-notes.txt",
             "requirements.txt",
         ] {
@@ -432,17 +438,21 @@ mod tests {
     fn only_stale_temporary_files_of_hashpin_are_removed() {
         let dir = tempfile::tempdir().unwrap();
         let hour = Duration::from_secs(3600);
-        let stale = leftover(dir.path(), ".hashpin-Stale1.tmp", hour);
-        let fresh = leftover(dir.path(), ".hashpin-Fresh1.tmp", Duration::ZERO);
-        let someone_elses = leftover(dir.path(), ".hashpin-notes.tmp", hour);
+        let stale = leftover(dir.path(), ".hashpin-write-Stale1234567890a.tmp", hour);
+        let fresh = leftover(
+            dir.path(),
+            ".hashpin-write-Fresh1234567890a.tmp",
+            Duration::ZERO,
+        );
+        let someone_elses = leftover(dir.path(), ".hashpin-backup.tmp", hour);
         // A writer that is alive (suspended with Ctrl-Z, say) holds its file's lock.
-        let live = leftover(dir.path(), ".hashpin-Live12.tmp", hour);
+        let live = leftover(dir.path(), ".hashpin-write-Live12345678901a.tmp", hour);
         let writer = File::open(&live).unwrap();
         writer.lock().unwrap();
         let target = leftover(dir.path(), "old-target", hour);
-        let link = dir.path().join(".hashpin-Link12.tmp");
+        let link = dir.path().join(".hashpin-write-Link12345678901a.tmp");
         std::os::unix::fs::symlink(&target, &link).unwrap();
-        let directory = dir.path().join(".hashpin-Dir123.tmp");
+        let directory = dir.path().join(".hashpin-write-Dir123456789012a.tmp");
         fs_err::create_dir(&directory).unwrap();
 
         assert_eq!(remove_stale_temporaries(dir.path()), 1);

@@ -429,7 +429,10 @@ fn a_temporary_file_a_killed_run_left_is_removed_by_the_next() {
     let context = TestContext::new();
     context.write("requirements.txt", "tinyproj==1.0.0\n");
     // What `kill -9` during a write leaves: a temporary file nobody holds, older than a minute.
-    let leftover = context.write(".hashpin-k9Ab3Z.tmp", "tinyproj==1.0.0 \\\n    --hash=sha");
+    let leftover = context.write(
+        ".hashpin-write-k9Ab3Zq8Wm2Lx7Pc.tmp",
+        "tinyproj==1.0.0 \\\n    --hash=sha",
+    );
     fs_err::File::options()
         .write(true)
         .open(&leftover)
@@ -554,7 +557,8 @@ fn interrupt_while_a_child_runs(
     );
     assert!(is_gone(child), "the child {child} still runs");
     assert!(
-        stopped_after < Duration::from_secs(1),
+        // The grace period is 0.5 s; the bound is generous for a loaded CI runner.
+        stopped_after < Duration::from_secs(3),
         "the child took {stopped_after:?} to stop"
     );
     assert_eq!(names_in(&tmp), Vec::<String>::new(), "left in TMPDIR");
