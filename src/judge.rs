@@ -1198,9 +1198,8 @@ mod tests {
         assert_eq!(updated.pins.hashes, [sha(b"evil")]);
     }
 
-    #[test]
-    fn every_hash_recorded_for_a_file_must_match() {
-        // A right sha256 does not excuse a wrong sha512 recorded for the same file.
+    /// The wheel recorded right in sha256 and wrong in sha512, each with its provenance line.
+    fn wheel_with_a_wrong_sha512() -> (Record, HashDigest) {
         let mut record = record(&[(WHEEL, b"w")]);
         let wrong = digests(b"other")
             .get(HashAlgorithm::Sha512)
@@ -1211,6 +1210,13 @@ mod tests {
             hash: wrong.clone(),
             ..provenance(WHEEL, b"w")
         });
+        (record, wrong)
+    }
+
+    #[test]
+    fn every_hash_recorded_for_a_file_must_match() {
+        // A right sha256 does not excuse a wrong sha512 recorded for the same file.
+        let (record, wrong) = wheel_with_a_wrong_sha512();
         let verdict = judge(&record, &[listed(WHEEL, b"w")], LOCK);
         assert!(
             verdict.artifacts.iter().any(
@@ -1425,16 +1431,7 @@ mod tests {
     #[test]
     fn every_record_of_a_file_holds_whatever_their_order() {
         // Right first, wrong second: a command judging one file must still refuse it.
-        let mut record = record(&[(WHEEL, b"w")]);
-        let wrong = digests(b"other")
-            .get(HashAlgorithm::Sha512)
-            .unwrap()
-            .clone();
-        record.hashes.push(wrong.clone());
-        record.files.push(Provenance {
-            hash: wrong.clone(),
-            ..provenance(WHEEL, b"w")
-        });
+        let (record, wrong) = wheel_with_a_wrong_sha512();
         let verdict = judge(&record, &[listed(WHEEL, b"w")], VERIFY);
         assert_eq!(verdict.outcome(), Outcome::Fail);
         let gravest = verdict.gravest().unwrap();

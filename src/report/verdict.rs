@@ -306,37 +306,22 @@ pub(crate) fn refusal_counts(verdicts: &[&Verdict]) -> String {
     let lied = count(&[Status::IndexMismatch]);
     let unrecorded = count(&[Status::NotRecorded, Status::Unrecordable]);
     let not_archives = count(&[Status::NotAnArchive]);
-    let mut parts = Vec::new();
-    if changed > 0 {
-        parts.push(format!(
-            "{changed} recorded {} changed",
-            plural(changed, "artifact", "artifacts")
-        ));
-    }
-    if edited > 0 {
-        parts.push(format!(
-            "{edited} recorded {} inconsistent",
-            plural(edited, "hash", "hashes")
-        ));
-    }
-    if lied > 0 {
-        parts.push(format!(
-            "{lied} declared {} wrong",
-            plural(lied, "digest", "digests")
-        ));
-    }
-    if unrecorded > 0 {
-        parts.push(format!(
-            "{unrecorded} {} not recorded",
-            plural(unrecorded, "artifact", "artifacts")
-        ));
-    }
-    if not_archives > 0 {
-        parts.push(format!(
-            "{not_archives} {} not an archive",
-            plural(not_archives, "download", "downloads")
-        ));
-    }
+    let parts: Vec<String> = [
+        (
+            changed,
+            "recorded artifact",
+            "recorded artifacts",
+            "changed",
+        ),
+        (edited, "recorded hash", "recorded hashes", "inconsistent"),
+        (lied, "declared digest", "declared digests", "wrong"),
+        (unrecorded, "artifact", "artifacts", "not recorded"),
+        (not_archives, "download", "downloads", "not an archive"),
+    ]
+    .into_iter()
+    .filter(|(count, ..)| *count > 0)
+    .map(|(count, one, many, what)| format!("{count} {} {what}", plural(count, one, many)))
+    .collect();
     parts.join(", ")
 }
 
