@@ -41,6 +41,10 @@ pub(crate) struct Cli {
 pub(crate) enum Command {
     /// Print `--hash=` lines for local files, exactly as `pip hash` does.
     Hash(HashArgs),
+    /// Print what hashpin reads in requirements files, as pip reads them, without asking any
+    /// index: every requirement and option with its file and line, or every error.
+    #[command(after_help = EXIT_CODES)]
+    Parse(ParseArgs),
     /// Record the hashes and source URLs of every artifact of each pinned requirement.
     ///
     /// Every file of each pinned release (`name==version`) is downloaded and hashed, and its
@@ -156,6 +160,17 @@ pub(crate) struct VerifyArgs {
     /// The URL it was downloaded from.
     #[arg(value_name = "URL")]
     pub(crate) url: String,
+}
+
+/// Arguments of `hashpin parse`.
+#[derive(Debug, Args)]
+pub(crate) struct ParseArgs {
+    /// Requirements files (default: `requirements.txt`), with the files they include.
+    #[arg(value_name = "FILE")]
+    pub(crate) files: Vec<PathBuf>,
+    /// Output format: `json` prints one `hashpin-parse/1` document on stdout, errors included.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub(crate) format: OutputFormat,
 }
 
 /// Arguments of `hashpin hash`.

@@ -82,6 +82,7 @@ fn run(cli: &Cli, printer: Printer) -> anyhow::Result<Status> {
     };
     match &cli.command {
         Command::Hash(args) => commands::hash::run(args, &context),
+        Command::Parse(args) => commands::parse::run(args, &context),
         Command::Lock(args) => commands::lock::run(args, &context),
         Command::Check(args) => commands::check::run(args, &context),
         Command::Verify(args) => commands::verify::run(args, &context),

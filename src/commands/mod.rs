@@ -4,6 +4,7 @@ pub(crate) mod check;
 pub(crate) mod hash;
 pub(crate) mod install;
 pub(crate) mod lock;
+pub(crate) mod parse;
 pub(crate) mod resolve;
 pub(crate) mod verify;
 

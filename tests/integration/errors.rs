@@ -134,6 +134,9 @@ fn help_lists_the_exit_codes() {
               Resolve loose requirements (`requirements.in`) with pip into a fully pinned and hashed
               lockfile, as `pip-compile --generate-hashes` does
 
+      -o, --output <FILE>
+              With `--resolve`: the lockfile to write (default: the input with `.in` replaced by `.txt`)
+
           --color <COLOR>
               When to color output
 
@@ -144,12 +147,6 @@ fn help_lists_the_exit_codes() {
               
               [default: auto]
 
-      -o, --output <FILE>
-              With `--resolve`: the lockfile to write (default: the input with `.in` replaced by `.txt`)
-
-      -q, --quiet
-              Print only warnings and errors
-
           --upgrade [<NAME>...]
               With `--resolve`: let pip pick new versions, for the named projects or all; without it,
               the pins already in the output are kept
@@ -157,6 +154,9 @@ fn help_lists_the_exit_codes() {
           --python <PATH>
               With `--resolve`: the interpreter to resolve for (default: the active virtual
               environment's, else `python3`)
+
+      -q, --quiet
+              Print only warnings and errors
 
       -j, --jobs <JOBS>
               How many downloads to run at once

@@ -30,6 +30,8 @@ mod mutation;
 // What arrives instead of an artifact (too much, an error page, a wrong digest), and network
 // failures that must fail fast.
 mod downloads;
+// `hashpin parse`: what hashpin reads, without an index.
+mod parse;
 // Real pip accepts what hashpin writes.
 mod pip;
 // Locks, leftovers, edits during a run, and Ctrl-C: what a run shares and leaves behind.
