@@ -105,7 +105,9 @@ pub(crate) fn classify(entry: &Entry, directory: &Path) -> Result<Lockable, NotL
         Target::Pep508(requirement) => match &requirement.version_or_url {
             Some(VersionOrUrl::Url(url)) => classify_url(&url.to_url(), directory),
             Some(VersionOrUrl::VersionSpecifier(specifiers)) => {
-                let only = specifiers.iter().next().filter(|_| specifiers.len() == 1);
+                // `name == 1.0, == 1.0` is one pin to pip: the same specifier twice counts once.
+                let first = specifiers.iter().next();
+                let only = first.filter(|first| specifiers.iter().all(|other| other == *first));
                 match only.map(|specifier| (specifier.operator(), specifier)) {
                     Some((Operator::Equal, specifier)) => Ok(Lockable::Release {
                         project: PackageName::new(requirement.name.as_ref()),
@@ -113,7 +115,15 @@ pub(crate) fn classify(entry: &Entry, directory: &Path) -> Result<Lockable, NotL
                     }),
                     Some((Operator::ExactEqual, specifier)) => Ok(Lockable::Release {
                         project: PackageName::new(requirement.name.as_ref()),
-                        version: PinnedVersion::Arbitrary(specifier.version().to_string()),
+                        // `===` compares strings, which need not be versions: the string as
+                        // written, not the stand-in pep508_rs was given.
+                        version: PinnedVersion::Arbitrary(
+                            crate::requirements::arbitrary_equality(&entry.requirement.value)
+                                .map_or_else(
+                                    || specifier.version().to_string(),
+                                    |(_, value)| value,
+                                ),
+                        ),
                     }),
                     _ => Err(NotLockable::Unpinned(format!(
                         "`{}` is not pinned to one version (expected `{}==<version>`)",

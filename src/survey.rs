@@ -148,11 +148,12 @@ pub(crate) fn plan_entries<'p>(
     let mut malformed = pins.contradictions();
     for pin in pins.iter() {
         let (document, line, entry) = (pin.document, pin.line, pin.entry);
+        // A trailing comment that ends in `\` joins the next line into itself (pip joins
+        // before it strips comments), so that line is never read: refused, unless what it
+        // swallows is blank. A full-line comment ending in `\` joins nothing: pip ends a
+        // continuation at a comment line.
         if let Some(comment) = &line.comment
-            && document
-                .text(comment)
-                .lines()
-                .any(|part| part.trim_end().ends_with('\\'))
+            && swallows_a_line(document.text(comment))
         {
             malformed.push(ParseError::new(
                 &document.path,
@@ -200,6 +201,18 @@ pub(crate) fn plan_entries<'p>(
         "{count} {} not pinned to one version\nhint: pin each as `name==version`; `hashpin lock` records the files of one release",
         if count == 1 { "requirement is" } else { "requirements are" }
     )))
+}
+
+/// Whether a comment's text joins a non-blank line into itself: a part ending in `\` with more
+/// than white space after it.
+fn swallows_a_line(comment: &str) -> bool {
+    let parts: Vec<&str> = comment.lines().collect();
+    parts.iter().enumerate().any(|(index, part)| {
+        part.trim_end().ends_with('\\')
+            && parts[index + 1..]
+                .iter()
+                .any(|later| !later.trim().is_empty())
+    })
 }
 
 /// The target interpreter the user described, if any.

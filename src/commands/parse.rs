@@ -10,7 +10,7 @@ use crate::commands::Context;
 use crate::error::Status;
 use crate::report::parse::{self as view, OptionView, ParseReport, RequirementView};
 use crate::requirements::load::{LoadError, Loaded, Role, load};
-use crate::requirements::{FileOption, LineKind, Target};
+use crate::requirements::{FileOption, LineKind, Target, arbitrary_equality};
 use crate::survey;
 
 /// Runs `hashpin parse`.
@@ -66,7 +66,15 @@ fn report(loaded: &[Loaded]) -> ParseReport {
                                 requirement.extras.iter().map(ToString::to_string).collect();
                             match &requirement.version_or_url {
                                 Some(pep508_rs::VersionOrUrl::VersionSpecifier(specifiers)) => {
-                                    view.specifier = Some(specifiers.to_string());
+                                    let mut specifier = specifiers.to_string();
+                                    // `===` takes any string; the parser read a stand-in.
+                                    if let Some((_, value)) =
+                                        arbitrary_equality(&entry.requirement.value)
+                                    {
+                                        specifier =
+                                            specifier.replacen("===0", &format!("==={value}"), 1);
+                                    }
+                                    view.specifier = Some(specifier);
                                 }
                                 Some(pep508_rs::VersionOrUrl::Url(url)) => {
                                     view.url = Some(crate::safe_url::redact_text(&url.to_string()));

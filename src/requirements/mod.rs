@@ -19,7 +19,7 @@ use std::path::PathBuf;
 use pep508_rs::{Requirement, VerbatimUrl};
 
 use crate::hash::HashDigest;
-pub(crate) use parse::parse;
+pub(crate) use parse::{arbitrary_equality, parse};
 pub(crate) use span::{ParseError, ParseErrors, Span, Spanned};
 
 /// The prefix of the comment lines that record an artifact's provenance.

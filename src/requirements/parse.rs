@@ -15,7 +15,9 @@
 //! Supported options: `-i/--index-url`, `--extra-index-url`, `--no-index`, `-f/--find-links`,
 //! `--trusted-host`, `-r/--requirement`, `-c/--constraint`, `-e/--editable`, `--pre`,
 //! `--prefer-binary`, `--require-hashes`, `--only-binary`, `--no-binary`, `--use-feature`, and per
-//! requirement `--hash`, `--config-settings`, `--global-option`, `--install-option`.
+//! requirement `--hash`, `-C/--config-settings`; as pip 26 reads them, `--pypi-url`,
+//! `--no-require-hashes`, `--all-releases`, `--only-final`, and any unambiguous prefix of a long
+//! option (optparse's rule). pip 26 no longer takes `--global-option` or `--install-option`.
 //! Unlike pip, a stray word among options is an error rather than silently ignored: pip drops
 //! the second digest of `--hash sha256:a sha256:b` without a word.
 
@@ -311,18 +313,28 @@ const OPTIONS: &[OptionSpec] = &[
         takes_value: true,
     },
     OptionSpec {
-        short: None,
+        short: Some("-C"),
         long: "--config-settings",
         takes_value: true,
     },
     OptionSpec {
         short: None,
-        long: "--global-option",
+        long: "--pypi-url",
         takes_value: true,
     },
     OptionSpec {
         short: None,
-        long: "--install-option",
+        long: "--no-require-hashes",
+        takes_value: false,
+    },
+    OptionSpec {
+        short: None,
+        long: "--all-releases",
+        takes_value: true,
+    },
+    OptionSpec {
+        short: None,
+        long: "--only-final",
         takes_value: true,
     },
 ];
@@ -440,7 +452,7 @@ impl LineContext<'_> {
             let value = option.value.as_ref().map(|value| value.value.clone());
             let value = || value.clone().unwrap_or_default();
             let file_option = match option.long {
-                "--index-url" => FileOption::IndexUrl(value()),
+                "--index-url" | "--pypi-url" => FileOption::IndexUrl(value()),
                 "--extra-index-url" => FileOption::ExtraIndexUrl(value()),
                 "--no-index" => FileOption::NoIndex,
                 "--find-links" => FileOption::FindLinks(value()),
@@ -534,15 +546,36 @@ impl LineContext<'_> {
                 Some((name, value)) => (name, Some(value)),
                 None => (long, None),
             };
-            let spec = OPTIONS
+            // optparse, which pip reads options with, takes any unambiguous prefix of a long
+            // option (`--ha=` for `--hash=`).
+            let exact = OPTIONS.iter().find(|spec| &spec.long[2..] == name);
+            let prefixed: Vec<&'static OptionSpec> = OPTIONS
                 .iter()
-                .find(|spec| &spec.long[2..] == name)
-                .ok_or_else(|| {
-                    self.error(
+                .filter(|spec| spec.long[2..].starts_with(name) && !name.is_empty())
+                .collect();
+            let spec: &'static OptionSpec = match (exact, &prefixed[..]) {
+                (Some(spec), _) => spec,
+                (None, [spec]) => spec,
+                (None, []) => {
+                    return Err(self.error(
                         &token.span,
                         format!("unknown option `--{name}` in a requirements file"),
-                    )
-                })?;
+                    ));
+                }
+                (None, several) => {
+                    let names: Vec<String> = several
+                        .iter()
+                        .map(|spec| format!("`{}`", spec.long))
+                        .collect();
+                    return Err(self.error(
+                        &token.span,
+                        format!(
+                            "ambiguous option `--{name}`: it could be {}",
+                            names.join(", ")
+                        ),
+                    ));
+                }
+            };
             let inline = inline.map(|value| Spanned {
                 value: value.to_string(),
                 span: token.span.end - value.len().min(token.span.len())..token.span.end,
@@ -580,24 +613,34 @@ impl LineContext<'_> {
         if looks_unnamed(text) {
             return Ok(Target::Unnamed(text.to_string()));
         }
-        // pep508_rs 0.9 panics on a name that ends in `.`, `-` or `_` when more text follows
-        // (`last-=2`); packaging rejects such a name, and so does pip: say so before it is asked.
-        let leading = text.len() - text.trim_start().len();
-        let name_end = text[leading..]
-            .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_')))
-            .map_or(text.len(), |end| leading + end);
-        if let Some(last) = text[leading..name_end].chars().next_back()
-            && matches!(last, '.' | '-' | '_')
-        {
-            // Spans into the expanded text are only exact when nothing was expanded.
-            let at = span.start + name_end - 1;
-            let error_span = if text.len() == span.len() {
-                at..at + 1
+        // pip (`parse_req_from_line`) splits the marker off first, at the first `;`, and reads
+        // the requirement and the marker apart: `name @ https://x/; extra == "y"` is a URL and a
+        // marker to pip, though PEP 508 alone would call the URL's end ambiguous.
+        let (head, marker) = match text.split_once(';') {
+            Some((head, marker)) => (head, Some((head.len() + 1, marker))),
+            None => (text, None),
+        };
+        let exact = text.len() == span.len();
+        // Spans into the expanded text are only exact when nothing was expanded.
+        let at = |offset: usize, length: usize| {
+            if exact {
+                let start = (span.start + offset).min(span.end);
+                start..(start + length.max(1)).min(span.end.max(start + 1))
             } else {
                 span.clone()
-            };
+            }
+        };
+        // pep508_rs 0.9 panics on a name that ends in `.`, `-` or `_` when more text follows
+        // (`last-=2`); packaging rejects such a name, and so does pip: say so before it is asked.
+        let leading = head.len() - head.trim_start().len();
+        let name_end = head[leading..]
+            .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_')))
+            .map_or(head.len(), |end| leading + end);
+        if let Some(last) = head[leading..name_end].chars().next_back()
+            && matches!(last, '.' | '-' | '_')
+        {
             return Err(self.error(
-                &error_span,
+                &at(name_end - 1, 1),
                 format!("invalid requirement: a package name must end with a letter or digit, not `{last}`"),
             ));
         }
@@ -605,25 +648,33 @@ impl LineContext<'_> {
         // where it slices bytes). Outside quoted strings and a URL, PEP 508 is ASCII, and
         // packaging refuses anything else: so does hashpin, before pep508_rs is asked.
         if let Some(offset) = non_ascii_outside_quotes(text) {
-            let at = span.start + offset;
-            let error_span = if text.len() == span.len() {
-                at..at + text[offset..].chars().next().map_or(1, char::len_utf8)
-            } else {
-                span.clone()
-            };
             return Err(self.error(
-                &error_span,
+                &at(
+                    offset,
+                    text[offset..].chars().next().map_or(1, char::len_utf8),
+                ),
                 "invalid requirement: only ASCII may stand outside quoted strings and URLs"
                     .to_string(),
             ));
         }
+        // PEP 440's `===` compares strings: `name===anything` is a pin pip takes, but pep508_rs
+        // wants a version there. It reads a stand-in; the string itself is read from the
+        // requirement's text where it is needed (`arbitrary_equality`).
+        let head = match arbitrary_equality(head) {
+            Some((range, value)) if value.parse::<pep440_rs::Version>().is_err() => {
+                let mut stand_in = head.to_string();
+                stand_in.replace_range(range, "0");
+                std::borrow::Cow::Owned(stand_in)
+            }
+            _ => std::borrow::Cow::Borrowed(head),
+        };
         // pip resolves relative paths in requirement lines against the working directory.
         let working_dir = std::env::current_dir().unwrap_or_else(|_| Path::new(".").to_path_buf());
         // Whatever other input pep508_rs 0.9 still panics on (names of extras ending in `.`,
         // found by the fuzz loop) is an input error too, never a crash. The binary's panic hook
         // keeps that library's panic message off the terminal.
         let parsed = std::panic::catch_unwind(|| {
-            Requirement::<VerbatimUrl>::parse(text, working_dir)
+            Requirement::<VerbatimUrl>::parse(head.trim_end(), working_dir)
         })
         .map_err(|_| {
             self.error(
@@ -632,23 +683,78 @@ impl LineContext<'_> {
                     .to_string(),
             )
         })?;
-        parsed
-            .map(|requirement| Target::Pep508(Box::new(requirement)))
-            .map_err(|error| {
-                // Spans into the expanded text are only exact when nothing was expanded.
-                let raw_len = span.len();
-                let error_span = if text.len() == raw_len {
-                    let start = (span.start + error.start).min(span.end);
-                    start..(start + error.len.max(1)).min(span.end.max(start + 1))
-                } else {
-                    span.clone()
-                };
-                self.error(
-                    &error_span,
-                    format!("invalid requirement: {}", error.message),
-                )
-            })
+        let mut requirement = parsed.map_err(|error| {
+            self.error(
+                &at(error.start, error.len),
+                format!("invalid requirement: {}", error.message),
+            )
+        })?;
+        if let Some((offset, marker)) = marker
+            && !marker.trim().is_empty()
+        {
+            // pip reads `and(…)` and `)or(`; pep508_rs wants a space at a parenthesis.
+            let spaced = space_parentheses(marker);
+            let tree = std::panic::catch_unwind(|| pep508_rs::MarkerTree::parse_str::<VerbatimUrl>(spaced.trim()))
+                .map_err(|_| self.error(&at(offset, marker.len()), "invalid marker".to_string()))?
+                .map_err(|error| {
+                    // A `;` inside a URL is where pip starts the marker.
+                    let hint = if head.contains('@') {
+                        "\nhint: pip reads everything after the first `;` as a marker; write a `;` in a URL as `%3B`"
+                    } else {
+                        ""
+                    };
+                    self.error(
+                        &at(offset, marker.len()),
+                        format!("invalid marker: {}{hint}", error.message),
+                    )
+                })?;
+            requirement.marker = tree;
+        }
+        Ok(Target::Pep508(Box::new(requirement)))
     }
+}
+
+/// A marker with a space on either side of every parenthesis outside quoted strings: the same
+/// marker to packaging, and one pep508_rs 0.9 reads (it wants `and (`, not `and(`).
+fn space_parentheses(marker: &str) -> String {
+    let mut spaced = String::with_capacity(marker.len() + 8);
+    let mut quote = None;
+    for character in marker.chars() {
+        match quote {
+            Some(open) => {
+                if character == open {
+                    quote = None;
+                }
+                spaced.push(character);
+            }
+            None => match character {
+                '\'' | '"' => {
+                    quote = Some(character);
+                    spaced.push(character);
+                }
+                '(' | ')' => {
+                    spaced.push(' ');
+                    spaced.push(character);
+                    spaced.push(' ');
+                }
+                _ => spaced.push(character),
+            },
+        }
+    }
+    spaced
+}
+
+/// Where a requirement's `===` value is, and the value: the string PEP 440's arbitrary
+/// equality compares, up to white space, `,` or `;`.
+pub(crate) fn arbitrary_equality(text: &str) -> Option<(std::ops::Range<usize>, String)> {
+    let operator = text.find("===")?;
+    let after = operator + 3;
+    let rest = &text[after..];
+    let start = after + (rest.len() - rest.trim_start().len());
+    let end = text[start..]
+        .find(|c: char| c.is_whitespace() || matches!(c, ',' | ';'))
+        .map_or(text.len(), |length| start + length);
+    (end > start).then(|| (start..end, text[start..end].to_string()))
 }
 
 /// Where a PEP 508 requirement has a non-ASCII character outside quoted strings and outside the

@@ -32,6 +32,8 @@ mod mutation;
 mod downloads;
 // `hashpin parse`: what hashpin reads, without an index.
 mod parse;
+// Requirements files read exactly as pip reads them.
+mod fidelity;
 // Real pip accepts what hashpin writes.
 mod pip;
 // Locks, leftovers, edits during a run, and Ctrl-C: what a run shares and leaves behind.

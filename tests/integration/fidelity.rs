@@ -1,0 +1,140 @@
+//! Requirements files read exactly as pip reads them: each disagreement issue 9 found, with
+//! what pip 26.3 reads (checked by running it on the same input).
+//! See: https://github.com/hashpin/hashpin/issues/9
+
+use crate::harness::{Run, TestContext};
+
+/// `hashpin parse --format json` of `text`, as a JSON value.
+fn parse(context: &TestContext, text: &str) -> (Run, serde_json::Value) {
+    context.write("requirements.txt", text);
+    let run = context.run(&["parse", "--format", "json"]);
+    let document = serde_json::from_str(&run.stdout).unwrap_or(serde_json::Value::Null);
+    (run, document)
+}
+
+#[test]
+fn a_comment_line_ending_in_a_backslash_ends_the_continuation_as_in_pip() {
+    let context = TestContext::new();
+    // pip: `req1==1.0` and `req2==1.0`; a comment line never continues.
+    let text = "tinyproj==1.0.0 \\\n# comment \\\ndepb==1.2.0\n";
+    let (run, document) = parse(&context, text);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let names: Vec<&str> = document["requirements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|requirement| requirement["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["tinyproj", "depb"]);
+    // And lock takes it: nothing is swallowed, so nothing is refused.
+    let run = context.lock(&[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    // A trailing comment ending in `\` with only a blank line after it swallows nothing.
+    context.write(
+        "requirements.txt",
+        "tinyproj==1.0.0 # note \\\n\ndepb==1.2.0\n",
+    );
+    assert_eq!(context.lock(&[]).code, 0);
+    // One that swallows a requirement is still refused: pip would never read it.
+    context.write(
+        "requirements.txt",
+        "tinyproj==1.0.0 # note \\\ndepb==1.2.0\n",
+    );
+    let run = context.lock(&[]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+}
+
+#[test]
+fn markers_whose_keywords_touch_a_parenthesis_are_read() {
+    let context = TestContext::new();
+    for (text, marker) in [
+        (
+            "a==1 ; sys_platform != 'linux' and(os_name == 'linux')\n",
+            "os_name == 'linux' and sys_platform != 'linux'",
+        ),
+        (
+            "a==1 ; (os_name == 'nt')or(os_name == 'posix')\n",
+            "os_name == 'nt' or os_name == 'posix'",
+        ),
+    ] {
+        let (run, document) = parse(&context, text);
+        assert_eq!(run.code, 0, "{text}: {}", run.stderr);
+        assert_eq!(document["requirements"][0]["marker"], marker, "{text}");
+    }
+}
+
+#[test]
+fn arbitrary_equality_takes_any_string_and_pins_it() {
+    let context = TestContext::new();
+    let (run, document) = parse(&context, "name===arbitrarystring\n");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        document["requirements"][0]["specifier"],
+        "===arbitrarystring"
+    );
+}
+
+#[test]
+fn the_marker_is_split_off_at_the_first_semicolon_as_pip_does() {
+    let context = TestContext::new();
+    // pip: a URL and a marker, though PEP 508 alone calls the URL's end ambiguous.
+    let (run, document) = parse(&context, "name @ https://x.example/; extra == \"y\"\n");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(document["requirements"][0]["url"], "https://x.example/");
+    assert_eq!(document["requirements"][0]["marker"], "extra == 'y'");
+    // pip: "Invalid requirement: 'name@https://host/pkg': Expected a marker variable or quoted
+    // string"; hashpin says the same in its words, and where.
+    let (run, _) = parse(&context, "name@https://host/pkg;v=1.1/?q#frag\n");
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let run = context.lock(&[]);
+    insta::assert_snapshot!(run.snapshot(), @"
+    exit code: 2
+    ----- stdout -----
+    ----- stderr -----
+    error: invalid marker: Expected a quoted string or a valid marker name, found `v`
+    hint: pip reads everything after the first `;` as a marker; write a `;` in a URL as `%3B`
+     --> requirements.txt:1:23
+      |
+    1 | name@https://host/pkg;v=1.1/?q#frag
+      |                       ^^^^^^^^^^^^^
+    ");
+}
+
+#[test]
+fn the_same_pin_twice_is_one_pin() {
+    let context = TestContext::new();
+    context.write("requirements.txt", "tinyproj == 1.0.0 , == 1.0.0\n");
+    let run = context.lock(&[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(context.read("requirements.txt").contains("--hash=sha256:"));
+}
+
+#[test]
+fn long_options_may_be_abbreviated_as_optparse_allows() {
+    let context = TestContext::new();
+    let hash = format!("sha256:{}", "a".repeat(64));
+    let (run, document) = parse(
+        &context,
+        &format!("--extra-index https://x.example/simple/\nsix==1.16.0 --ha={hash} --has {hash}\n"),
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(document["options"][0]["option"], "--extra-index-url");
+    assert_eq!(document["requirements"][0]["hashes"][0], hash);
+    // An abbreviation that fits several options is refused, naming them, as optparse does.
+    let (run, _) = parse(&context, "--pr\nsix==1.16.0\n");
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stdout
+            .contains("ambiguous option `--pr`: it could be `--pre`, `--prefer-binary`"),
+        "{}",
+        run.stdout
+    );
+    // pip 26's own spellings: `-C`, `--pypi-url`.
+    let (run, document) = parse(
+        &context,
+        "--pypi-url https://y.example/simple/\nsix==1.16.0 -C key=value\n",
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(document["options"][0]["option"], "--index-url");
+    assert_eq!(document["requirements"][0]["options"][0], "-C key=value");
+}
