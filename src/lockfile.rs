@@ -138,6 +138,24 @@ pub(crate) fn classify(entry: &Entry, directory: &Path) -> Result<Lockable, NotL
                 requirement.name
             ))),
         },
+        // A URL pep508_rs cannot read: a VCS checkout (the usual case), or one hashpin
+        // cannot download if the `url` crate cannot read it either.
+        Target::NamedUrl { url, .. } => {
+            let scheme = url.split_once("://").map_or("", |(scheme, _)| scheme);
+            if scheme.contains('+') {
+                return Err(NotLockable::Unhashable(format!(
+                    "`{}` is a VCS checkout; pip cannot check hashes of one",
+                    crate::safe_url::redact_text(url)
+                )));
+            }
+            match Url::parse(url) {
+                Ok(url) => classify_url(&url, directory),
+                Err(_) => Err(NotLockable::Unhashable(format!(
+                    "`{}` is not a URL hashpin can download",
+                    crate::safe_url::redact_text(url)
+                ))),
+            }
+        }
         Target::Unnamed(text) => {
             let head = text.split("; ").next().unwrap_or(text).trim();
             match Url::parse(head) {
@@ -346,6 +364,7 @@ impl<'a> PinIndex<'a> {
                 let pinned = classify(entry, Path::new("."));
                 let project = match (&entry.target, &pinned) {
                     (_, Ok(Lockable::Release { project, .. })) => Some(project.clone()),
+                    (Target::NamedUrl { name, .. }, _) => Some(PackageName::new(name)),
                     (Target::Pep508(requirement), _) => {
                         Some(PackageName::new(requirement.name.as_ref()))
                     }

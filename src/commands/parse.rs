@@ -86,6 +86,24 @@ fn report(loaded: &[Loaded]) -> ParseReport {
                                 .contents()
                                 .map(|marker| marker.to_string());
                         }
+                        Target::NamedUrl {
+                            name,
+                            extras,
+                            url,
+                            marker,
+                        } => {
+                            view.name = Some(crate::name::PackageName::new(name).to_string());
+                            view.extras = extras
+                                .iter()
+                                .flat_map(|extras| extras.split(','))
+                                .map(|extra| {
+                                    crate::name::PackageName::new(extra.trim()).to_string()
+                                })
+                                .filter(|extra| !extra.is_empty())
+                                .collect();
+                            view.url = Some(crate::safe_url::redact_text(url));
+                            view.marker.clone_from(marker);
+                        }
                         Target::Unnamed(text) => {
                             view.url = Some(crate::safe_url::redact_text(text));
                         }

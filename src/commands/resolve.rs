@@ -170,6 +170,7 @@ fn input_names(inputs: &[Loaded]) -> Vec<PackageName> {
             crate::requirements::Target::Pep508(requirement) => {
                 Some(PackageName::new(requirement.name.as_ref()))
             }
+            crate::requirements::Target::NamedUrl { name, .. } => Some(PackageName::new(name)),
             crate::requirements::Target::Unnamed(_) => None,
         })
         .collect()

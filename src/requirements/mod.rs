@@ -142,6 +142,18 @@ pub(crate) enum Target {
     Pep508(Box<Requirement<VerbatimUrl>>),
     /// A bare URL or path, which pip also accepts on a line of its own.
     Unnamed(String),
+    /// `name[extras] @ url` with a URL pip takes but pep508_rs cannot read: scp-like
+    /// `git+ssh://git@host:org/repo.git`, or credentials with `%20` in them.
+    NamedUrl {
+        /// The project name, as written.
+        name: String,
+        /// The extras, as written between the brackets, if any.
+        extras: Option<String>,
+        /// The URL, as written.
+        url: String,
+        /// The marker, as written after the first `;`, if any.
+        marker: Option<String>,
+    },
 }
 
 /// An option line's option, with its value expanded.

@@ -683,12 +683,27 @@ impl LineContext<'_> {
                     .to_string(),
             )
         })?;
-        let mut requirement = parsed.map_err(|error| {
-            self.error(
-                &at(error.start, error.len),
-                format!("invalid requirement: {}", error.message),
-            )
-        })?;
+        let mut requirement = match parsed {
+            Ok(requirement) => requirement,
+            Err(error) => {
+                // pip takes some URLs PEP 508's parser here cannot (scp-like VCS URLs,
+                // credentials with `%20`): a name and a URL are kept as written.
+                if let Some((name, extras, url)) = named_url(&head) {
+                    return Ok(Target::NamedUrl {
+                        name,
+                        extras,
+                        url,
+                        marker: marker
+                            .map(|(_, marker)| marker.trim().to_string())
+                            .filter(|marker| !marker.is_empty()),
+                    });
+                }
+                return Err(self.error(
+                    &at(error.start, error.len),
+                    format!("invalid requirement: {}", error.message),
+                ));
+            }
+        };
         if let Some((offset, marker)) = marker
             && !marker.trim().is_empty()
         {
@@ -712,6 +727,38 @@ impl LineContext<'_> {
         }
         Ok(Target::Pep508(Box::new(requirement)))
     }
+}
+
+/// `name[extras] @ url` split up, when the name is a valid project name and the URL has a
+/// scheme and no white space: the form pip takes, whatever pep508_rs makes of the URL.
+fn named_url(head: &str) -> Option<(String, Option<String>, String)> {
+    let (before, url) = head.split_once('@')?;
+    let url = url.trim();
+    let scheme = url.split_once("://")?.0;
+    if url.is_empty()
+        || url.contains(char::is_whitespace)
+        || scheme.is_empty()
+        || !scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+    {
+        return None;
+    }
+    let before = before.trim();
+    let (name, extras) = match before.split_once('[') {
+        Some((name, rest)) => (
+            name.trim(),
+            Some(rest.strip_suffix(']')?.trim().to_string()),
+        ),
+        None => (before, None),
+    };
+    let valid = !name.is_empty()
+        && name.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && name.ends_with(|c: char| c.is_ascii_alphanumeric())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'));
+    valid.then(|| (name.to_string(), extras, url.to_string()))
 }
 
 /// A marker with a space on either side of every parenthesis outside quoted strings: the same

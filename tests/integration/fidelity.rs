@@ -138,3 +138,40 @@ fn long_options_may_be_abbreviated_as_optparse_allows() {
     assert_eq!(document["options"][0]["option"], "--index-url");
     assert_eq!(document["requirements"][0]["options"][0], "-C key=value");
 }
+
+#[test]
+fn urls_pip_takes_are_read_even_where_pep508_would_not() {
+    let context = TestContext::new();
+    for (text, name, url) in [
+        (
+            "name @ git+ssh://git@host.example:org/repo.git\n",
+            "name",
+            "git+ssh://****@host.example:org/repo.git",
+        ),
+        (
+            "name[x] @ ssh://us%20er:pa%20ss@host.example/repo.tar.gz\n",
+            "name",
+            "ssh://us%20er:****@host.example/repo.tar.gz",
+        ),
+    ] {
+        let (run, document) = parse(&context, text);
+        assert_eq!(run.code, 0, "{text}: {}", run.stderr);
+        assert_eq!(document["requirements"][0]["name"], name, "{text}");
+        assert_eq!(document["requirements"][0]["url"], url, "{text}");
+    }
+    // A VCS URL is read, then not locked, with the reason.
+    context.write(
+        "requirements.txt",
+        "name @ git+ssh://git@host.example:org/repo.git\ntinyproj==1.0.0\n",
+    );
+    let run = context.lock(&[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.contains("is a VCS checkout"), "{}", run.stderr);
+    // A local wheel path with extras is a path to pip: its extras do not make it a name.
+    let (run, document) = parse(&context, "./pkg-1.0-py3-none-any.whl[extra]\n");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        document["requirements"][0]["url"],
+        "./pkg-1.0-py3-none-any.whl[extra]"
+    );
+}

@@ -110,6 +110,22 @@ pub(super) fn verify_direct_urls(
                     .map_or_else(|()| local.display().to_string(), |url| url.to_string());
                 format!("{}{extras} @ {file_url}{marker}", requirement.name)
             }
+            Target::NamedUrl {
+                name,
+                extras,
+                marker,
+                ..
+            } => {
+                let file_url = Url::from_file_path(&local)
+                    .map_or_else(|()| local.display().to_string(), |url| url.to_string());
+                let extras = extras
+                    .as_ref()
+                    .map_or_else(String::new, |extras| format!("[{extras}]"));
+                let marker = marker
+                    .as_ref()
+                    .map_or_else(String::new, |marker| format!(" ; {marker}"));
+                format!("{name}{extras} @ {file_url}{marker}")
+            }
             // The marker stays: pip must skip the line where it skipped the original.
             Target::Unnamed(text) => match text.split_once(';') {
                 Some((_, marker)) => format!("{} ; {}", local.display(), marker.trim()),
