@@ -162,7 +162,7 @@ pub(crate) enum PersistError {
 
 /// Refuses, with [`PersistError::Changed`], when `path` no longer holds `read` (a file that does
 /// not exist holds nothing).
-fn ensure_unchanged(path: &Path, read: &str) -> Result<(), PersistError> {
+fn ensure_unchanged(path: &Path, read: &[u8]) -> Result<(), PersistError> {
     let now = match fs_err::read(path) {
         Ok(bytes) => bytes,
         Err(error) if error.kind() == io::ErrorKind::NotFound => Vec::new(),
@@ -173,7 +173,7 @@ fn ensure_unchanged(path: &Path, read: &str) -> Result<(), PersistError> {
             });
         }
     };
-    if now == read.as_bytes() {
+    if now == read {
         Ok(())
     } else {
         Err(PersistError::Changed {
@@ -185,23 +185,19 @@ fn ensure_unchanged(path: &Path, read: &str) -> Result<(), PersistError> {
 /// A lockfile's new text, written and synced to a temporary file beside it, waiting for
 /// [`commit`] to put it in place. Dropped instead, it leaves nothing behind.
 #[derive(Debug)]
-pub(crate) struct Prepared<'a> {
+pub(crate) struct Prepared {
     /// The lockfile, as named.
     path: PathBuf,
-    /// What it held when it was read.
-    read: &'a str,
+    /// The bytes it held when it was read.
+    read: Vec<u8>,
     /// The new text, locked by this process until the rename (see
     /// [`remove_stale_temporaries`]) and removed by an interrupt.
     temporary: Temporary<NamedTempFile>,
 }
 
-/// Writes `text`, meant to replace `path` (which held `read` when it was read), to a temporary
+/// Writes `bytes`, meant to replace `path` (which held `read` when it was read), to a temporary
 /// file in the same directory, with the file's permissions, and syncs it.
-pub(crate) fn prepare<'a>(
-    path: &Path,
-    read: &'a str,
-    text: &str,
-) -> Result<Prepared<'a>, PersistError> {
+pub(crate) fn prepare(path: &Path, read: Vec<u8>, bytes: &[u8]) -> Result<Prepared, PersistError> {
     let failed = |source| PersistError::Write {
         path: path.to_path_buf(),
         source,
@@ -218,7 +214,7 @@ pub(crate) fn prepare<'a>(
     // Held until the rename, so another run can tell this live write from the leftovers of a
     // killed one (see `remove_stale_temporaries`).
     temporary.as_file().lock().map_err(failed)?;
-    temporary.write_all(text.as_bytes()).map_err(failed)?;
+    temporary.write_all(bytes).map_err(failed)?;
     temporary.as_file().sync_all().map_err(failed)?;
     if let Ok(metadata) = fs_err::metadata(path) {
         fs_err::set_permissions(temporary.path(), metadata.permissions()).map_err(failed)?;
@@ -235,7 +231,7 @@ pub(crate) fn prepare<'a>(
 /// take hashpin's lock, so an edit made while hashpin worked would otherwise be lost without a
 /// word), checked as late as can be. The renames run where an interrupt cannot fall between
 /// them, so Ctrl-C leaves every lockfile as it was, or every one written.
-pub(crate) fn commit(prepared: Vec<Prepared<'_>>) -> Result<(), PersistError> {
+pub(crate) fn commit(prepared: Vec<Prepared>) -> Result<(), PersistError> {
     let mut registrations = Vec::new();
     let mut directories = BTreeSet::new();
     let mut files = Vec::new();
@@ -330,7 +326,11 @@ mod tests {
 
     /// Replaces one file, as `lock` does.
     fn write_atomically(path: &Path, read: &str, text: &str) -> Result<(), PersistError> {
-        commit(vec![prepare(path, read, text)?])
+        commit(vec![prepare(
+            path,
+            read.as_bytes().to_vec(),
+            text.as_bytes(),
+        )?])
     }
 
     #[test]

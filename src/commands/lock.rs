@@ -355,7 +355,11 @@ fn save(
             ));
             continue;
         }
-        prepared.push(persist::prepare(&document.path, old_text, &new_text)?);
+        prepared.push(persist::prepare(
+            &document.path,
+            document.encode(old_text)?,
+            &document.encode(&new_text)?,
+        )?);
         say(format!(
             "{} `{shown}` ({summary}) in {elapsed:.2}s",
             printer.err_style(Style::Green, "locked")

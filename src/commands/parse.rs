@@ -8,7 +8,7 @@ use anyhow::Result;
 use crate::cli::{OutputFormat, ParseArgs};
 use crate::commands::Context;
 use crate::error::Status;
-use crate::report::parse::{self as view, OptionView, ParseReport, RequirementView};
+use crate::report::parse::{self as view, FileView, OptionView, ParseReport, RequirementView};
 use crate::requirements::load::{LoadError, Loaded, Role, load};
 use crate::requirements::{FileOption, LineKind, Target, arbitrary_equality};
 use crate::survey;
@@ -39,6 +39,10 @@ fn report(loaded: &[Loaded]) -> ParseReport {
     for item in loaded {
         let document = &item.document;
         let file = document.path.display().to_string();
+        report.files.push(FileView {
+            file: file.clone(),
+            encoding: document.encoding.to_string(),
+        });
         for line in &document.lines {
             match &line.kind {
                 LineKind::Requirement(entry) => {

@@ -61,9 +61,20 @@ pub(crate) struct ErrorView {
     pub(crate) message: String,
 }
 
+/// One file read, with the encoding its bytes were decoded from.
+#[derive(Debug, Serialize)]
+pub(crate) struct FileView {
+    /// The file.
+    pub(crate) file: String,
+    /// `UTF-8`, `UTF-16 LE`, …, `Latin-1`: what an edit writes it back in.
+    pub(crate) encoding: String,
+}
+
 /// What `hashpin parse` found.
 #[derive(Debug, Default, Serialize)]
 pub(crate) struct ParseReport {
+    /// Every file read (`-r` and `-c` includes too), in the order read.
+    pub(crate) files: Vec<FileView>,
     /// Every requirement, in file order.
     pub(crate) requirements: Vec<RequirementView>,
     /// Every option of an option line, in file order.

@@ -78,11 +78,13 @@ pub(crate) enum LoadError {
     /// One or more files did not parse, or an include was wrong.
     #[error("{0}")]
     Parse(ParseErrors),
-    /// A file is not UTF-8: an input error.
-    #[error("`{path}` is not UTF-8 text\nhint: save it as UTF-8; hashpin edits files in place and will not guess an encoding", path = path.display())]
+    /// A file is in no encoding hashpin reads: an input error.
+    #[error("`{path}` cannot be read: {reason}\nhint: save it as UTF-8, or say its encoding in a first line such as `# -*- coding: latin-1 -*-`; hashpin edits files in place and will not guess", path = path.display())]
     NotUtf8 {
         /// The file.
         path: PathBuf,
+        /// What is wrong with its bytes.
+        reason: String,
     },
     /// A file could not be read.
     #[error("cannot read `{path}`: {source}")]
@@ -168,14 +170,15 @@ impl Loader<'_> {
             }
             return Ok(Some(index));
         }
+        // Decoded as pip decodes it (a byte-order mark, a `coding:` line, else UTF-8), and
+        // written back the same way.
+        let mut encoding = super::Encoding::Utf8;
         let bytes = fs_err::read(path).and_then(|bytes| {
-            // pip guesses other encodings; hashpin edits in place and so insists on UTF-8.
-            String::from_utf8(bytes).map_err(|_| {
-                std::io::Error::new(
-                    std::io::ErrorKind::InvalidData,
-                    "not UTF-8 text; save it as UTF-8",
-                )
-            })
+            let (text, found) = super::encoding::decode(&bytes).map_err(|error| {
+                std::io::Error::new(std::io::ErrorKind::InvalidData, error.to_string())
+            })?;
+            encoding = found;
+            Ok(text)
         });
         let source = match bytes {
             Ok(source) => source,
@@ -192,6 +195,7 @@ impl Loader<'_> {
                 if error.kind() == std::io::ErrorKind::InvalidData {
                     return Err(LoadError::NotUtf8 {
                         path: path.to_path_buf(),
+                        reason: error.to_string(),
                     });
                 }
                 return Err(LoadError::Read {
@@ -201,7 +205,10 @@ impl Loader<'_> {
             }
         };
         let document = match parse(path, source, self.env) {
-            Ok(document) => document,
+            Ok(document) => Document {
+                encoding,
+                ..document
+            },
             Err(ParseErrors(errors)) => {
                 self.errors.extend(errors);
                 return Ok(None);

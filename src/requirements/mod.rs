@@ -10,6 +10,7 @@
 //! each hash came from. pip ignores comments, so `pip install --require-hashes -r` accepts the file.
 
 pub(crate) mod edit;
+pub(crate) mod encoding;
 pub(crate) mod load;
 mod parse;
 pub(crate) mod span;
@@ -19,6 +20,7 @@ use std::path::PathBuf;
 use pep508_rs::{Requirement, VerbatimUrl};
 
 use crate::hash::HashDigest;
+pub(crate) use encoding::Encoding;
 pub(crate) use parse::{arbitrary_equality, parse};
 pub(crate) use span::{ParseError, ParseErrors, Span, Spanned};
 
@@ -30,10 +32,12 @@ pub(crate) const PROVENANCE_PREFIX: &str = "# hashpin:";
 pub(crate) struct Document {
     /// The path as the user named it, or as reached through `-r`.
     pub(crate) path: PathBuf,
-    /// The exact bytes of the file.
+    /// The text of the file, decoded as pip decodes it.
     pub(crate) source: String,
     /// Logical lines, in order; together their spans and line endings cover the whole source.
     pub(crate) lines: Vec<Line>,
+    /// How the file's bytes stand for `source`; it is written back the same way.
+    pub(crate) encoding: Encoding,
 }
 
 /// One logical line: one or more physical lines joined by `\` continuations.
@@ -190,6 +194,22 @@ pub(crate) enum FileOption {
 }
 
 impl Document {
+    /// `text` (this document's source, or an edit of it) as the bytes of this document's
+    /// encoding; an error names the file when a character cannot be written in it.
+    pub(crate) fn encode(&self, text: &str) -> std::io::Result<Vec<u8>> {
+        encoding::encode(text, self.encoding).ok_or_else(|| {
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!(
+                    "`{}` is {}, and the new text has a character {} cannot hold",
+                    self.path.display(),
+                    self.encoding,
+                    self.encoding
+                ),
+            )
+        })
+    }
+
     /// The requirement entries with their line numbers.
     pub(crate) fn entries(&self) -> impl Iterator<Item = (usize, &Line, &Entry)> {
         self.lines

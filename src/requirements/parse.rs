@@ -69,6 +69,7 @@ pub(crate) fn parse(
         path: path.to_path_buf(),
         source,
         lines,
+        encoding: super::Encoding::Utf8,
     })
 }
 

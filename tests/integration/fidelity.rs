@@ -7,6 +7,11 @@ use crate::harness::{Run, TestContext};
 /// `hashpin parse --format json` of `text`, as a JSON value.
 fn parse(context: &TestContext, text: &str) -> (Run, serde_json::Value) {
     context.write("requirements.txt", text);
+    parse_file(context)
+}
+
+/// `hashpin parse --format json` of the `requirements.txt` already written.
+fn parse_file(context: &TestContext) -> (Run, serde_json::Value) {
     let run = context.run(&["parse", "--format", "json"]);
     let document = serde_json::from_str(&run.stdout).unwrap_or(serde_json::Value::Null);
     (run, document)
@@ -174,4 +179,121 @@ fn urls_pip_takes_are_read_even_where_pep508_would_not() {
         document["requirements"][0]["url"],
         "./pkg-1.0-py3-none-any.whl[extra]"
     );
+}
+
+/// The file's text in UTF-16 LE, byte-order mark first.
+fn utf16le(text: &str) -> Vec<u8> {
+    let mut bytes = vec![0xff, 0xfe];
+    bytes.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+    bytes
+}
+
+#[test]
+fn files_pip_decodes_are_read_and_written_back_in_their_own_encoding() {
+    let context = TestContext::new();
+    let python = context.venv("venv");
+
+    // A byte-order mark: pip decodes UTF-16; so does hashpin, and the lock stays UTF-16.
+    let path = context.path("requirements.txt");
+    fs_err::write(&path, utf16le("# zürich team\ntinyproj==1.0.0\n")).unwrap();
+    let (run, document) = parse_file(&context);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(document["files"][0]["encoding"], "UTF-16 LE");
+    assert_eq!(document["requirements"][0]["name"], "tinyproj");
+    let run = context.lock(&[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let bytes = fs_err::read(&path).unwrap();
+    assert_eq!(&bytes[..2], [0xff, 0xfe], "the mark is kept");
+    let units: Vec<u16> = bytes[2..]
+        .chunks(2)
+        .map(|pair| u16::from_le_bytes([pair[0], pair[1]]))
+        .collect();
+    let text = String::from_utf16(&units).expect("still UTF-16 LE");
+    assert!(
+        text.starts_with("# zürich team\ntinyproj==1.0.0 \\\n"),
+        "{text}"
+    );
+    assert!(text.contains("--hash=sha256:"), "{text}");
+    context.assert_pip_accepts(&python, "requirements.txt");
+    let index = context.server.simple_url();
+    let run = context.run(&["check", "--index-url", &index]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+
+    // A PEP 263 line: Latin-1 in, Latin-1 out, the `é` still one byte.
+    let latin1: Vec<u8> = "# -*- coding: latin-1 -*-\n# café\ntinyproj==1.0.0\n"
+        .chars()
+        .map(|character| u8::try_from(u32::from(character)).unwrap())
+        .collect();
+    fs_err::write(&path, &latin1).unwrap();
+    assert_eq!(parse_file(&context).1["files"][0]["encoding"], "Latin-1");
+    let run = context.lock(&[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let bytes = fs_err::read(&path).unwrap();
+    assert!(bytes.starts_with(b"# -*- coding: latin-1 -*-\n# caf\xe9\ntinyproj==1.0.0"));
+    assert!(String::from_utf8(bytes).is_err(), "not turned into UTF-8");
+    context.assert_pip_accepts(&python, "requirements.txt");
+
+    // Bytes that are no encoding hashpin reads are refused by name, and left alone.
+    for (bytes, said) in [
+        (&b"# caf\xe9\ntinyproj==1.0.0\n"[..], "not UTF-8 text"),
+        (
+            &b"# coding: cp1252\n# caf\xe9\ntinyproj==1.0.0\n"[..],
+            "declares `coding: cp1252`",
+        ),
+    ] {
+        fs_err::write(&path, bytes).unwrap();
+        let run = context.lock(&[]);
+        assert_eq!(run.code, 2, "{}", run.stderr);
+        assert!(run.stderr.contains("requirements.txt"), "{}", run.stderr);
+        assert!(run.stderr.contains(said), "{}", run.stderr);
+        assert_eq!(fs_err::read(&path).unwrap(), bytes);
+    }
+}
+
+#[test]
+fn each_entry_keeps_its_own_line_break_in_a_file_that_mixes_them() {
+    let context = TestContext::new();
+    // pip splits lines with `str.splitlines`: `\r\n`, `\n` and a lone `\r` all end a line.
+    let text =
+        "# windows\r\ntinyproj==1.0.0\r\n# unix\ndepb==1.2.0\n# old mac\rother-proj==2.0.0\r";
+    context.write("requirements.txt", text);
+    let run = context.lock(&[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let locked = context.read("requirements.txt");
+    let blocks: Vec<&str> = ["tinyproj", "depb", "other-proj"]
+        .iter()
+        .map(|name| {
+            let start = locked.find(&format!("{name}==")).unwrap();
+            let end = locked[start..]
+                .find(" # ")
+                .or_else(|| locked[start..].find("\n#"))
+                .map_or(locked.len(), |offset| start + offset);
+            &locked[start..end]
+        })
+        .collect();
+    assert!(
+        blocks[0].contains(" \\\r\n    --hash=sha256:"),
+        "{locked:?}"
+    );
+    assert!(blocks[1].contains(" \\\n    --hash=sha256:"), "{locked:?}");
+    assert!(!blocks[1].contains('\r'), "{locked:?}");
+    assert!(blocks[2].contains(" \\\r    --hash=sha256:"), "{locked:?}");
+    assert!(!blocks[2].contains('\n'), "{locked:?}");
+    // Every line the user wrote is still there with the break it had.
+    for kept in ["# windows\r\n", "# unix\n", "# old mac\r"] {
+        assert!(locked.contains(kept), "{kept:?} lost from {locked:?}");
+    }
+    // pip reads the same three requirements, each with its hashes.
+    let python = context.venv("venv");
+    context.assert_pip_accepts(&python, "requirements.txt");
+    let (run, document) = parse_file(&context);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let hashed: Vec<usize> = document["requirements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|requirement| requirement["hashes"].as_array().unwrap().len())
+        .collect();
+    assert_eq!(hashed.len(), 3);
+    assert!(hashed.iter().all(|count| *count > 0), "{hashed:?}");
 }

@@ -48,6 +48,7 @@ fn parse_reports_every_error_in_json_with_exit_2() {
     ----- stdout -----
     {
       "schema": "hashpin-parse/1",
+      "files": [],
       "requirements": [],
       "options": [],
       "errors": [

@@ -203,7 +203,11 @@ pub(super) fn write_records(
     for (document_index, splices) in splices {
         let document = &loaded[document_index].document;
         let text = apply(&document.source, splices);
-        prepared.push(persist::prepare(&document.path, &document.source, &text)?);
+        prepared.push(persist::prepare(
+            &document.path,
+            document.encode(&document.source)?,
+            &document.encode(&text)?,
+        )?);
         written.push(&document.path);
     }
     persist::commit(prepared)?;
