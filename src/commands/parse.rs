@@ -85,17 +85,8 @@ fn report(loaded: &[Loaded]) -> ParseReport {
                                 }
                                 None => {}
                             }
-                            view.marker = requirement
-                                .marker
-                                .contents()
-                                .map(|marker| marker.to_string());
                         }
-                        Target::NamedUrl {
-                            name,
-                            extras,
-                            url,
-                            marker,
-                        } => {
+                        Target::NamedUrl { name, extras, url } => {
                             view.name = Some(crate::name::PackageName::new(name).to_string());
                             view.extras = extras
                                 .iter()
@@ -106,12 +97,12 @@ fn report(loaded: &[Loaded]) -> ParseReport {
                                 .filter(|extra| !extra.is_empty())
                                 .collect();
                             view.url = Some(crate::safe_url::redact_text(url));
-                            view.marker.clone_from(marker);
                         }
                         Target::Unnamed(text) => {
                             view.url = Some(crate::safe_url::redact_text(text));
                         }
                     }
+                    view.marker = entry.marker.as_ref().map(ToString::to_string);
                     report.requirements.push(view);
                 }
                 LineKind::Options(options) => {

@@ -12,6 +12,7 @@
 pub(crate) mod edit;
 pub(crate) mod encoding;
 pub(crate) mod load;
+pub(crate) mod marker;
 mod parse;
 pub(crate) mod span;
 
@@ -98,6 +99,8 @@ pub(crate) struct Entry {
     pub(crate) requirement: Spanned<String>,
     /// What the requirement asks for.
     pub(crate) target: Target,
+    /// Its environment marker, as pip reads it (packaging's grammar), if any.
+    pub(crate) marker: Option<marker::Marker>,
     /// `--hash` options, in the order written.
     pub(crate) hashes: Vec<Spanned<HashDigest>>,
     /// Hashes from peep comments just above the requirement.
@@ -144,7 +147,7 @@ impl Entry {
 pub(crate) enum Target {
     /// A PEP 508 requirement: `name[extras] specifiers ; marker` or `name @ url`.
     Pep508(Box<Requirement<VerbatimUrl>>),
-    /// A bare URL or path, which pip also accepts on a line of its own.
+    /// A bare URL or path, which pip also accepts on a line of its own (without its marker).
     Unnamed(String),
     /// `name[extras] @ url` with a URL pip takes but pep508_rs cannot read: scp-like
     /// `git+ssh://git@host:org/repo.git`, or credentials with `%20` in them.
@@ -155,8 +158,6 @@ pub(crate) enum Target {
         extras: Option<String>,
         /// The URL, as written.
         url: String,
-        /// The marker, as written after the first `;`, if any.
-        marker: Option<String>,
     },
 }
 

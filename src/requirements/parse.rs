@@ -25,6 +25,7 @@ use std::path::Path;
 
 use pep508_rs::{Requirement, VerbatimUrl};
 
+use super::marker::Marker;
 use super::span::{ParseError, ParseErrors, Span, Spanned, physical_lines};
 use super::{
     Document, Entry, FileOption, Line as DocumentLine, LineKind, PROVENANCE_PREFIX, Provenance,
@@ -414,7 +415,7 @@ impl LineContext<'_> {
         }
         let requirement_span = base..base + requirement_text.len();
         let expanded = expand_env(requirement_text, self.env);
-        let target = self.parse_target(&expanded, &requirement_span)?;
+        let (target, marker) = self.parse_target(&expanded, &requirement_span)?;
         let mut hashes = Vec::new();
         let mut other_options = Vec::new();
         for option in options {
@@ -439,6 +440,7 @@ impl LineContext<'_> {
                 span: source_span,
             },
             target,
+            marker,
             hashes,
             peep_hashes: Vec::new(),
             provenance: Vec::new(),
@@ -610,17 +612,7 @@ impl LineContext<'_> {
         ))
     }
 
-    fn parse_target(&self, text: &str, span: &Span) -> LineResult<Target> {
-        if looks_unnamed(text) {
-            return Ok(Target::Unnamed(text.to_string()));
-        }
-        // pip (`parse_req_from_line`) splits the marker off first, at the first `;`, and reads
-        // the requirement and the marker apart: `name @ https://x/; extra == "y"` is a URL and a
-        // marker to pip, though PEP 508 alone would call the URL's end ambiguous.
-        let (head, marker) = match text.split_once(';') {
-            Some((head, marker)) => (head, Some((head.len() + 1, marker))),
-            None => (text, None),
-        };
+    fn parse_target(&self, text: &str, span: &Span) -> LineResult<(Target, Option<Marker>)> {
         let exact = text.len() == span.len();
         // Spans into the expanded text are only exact when nothing was expanded.
         let at = |offset: usize, length: usize| {
@@ -631,6 +623,56 @@ impl LineContext<'_> {
                 span.clone()
             }
         };
+        // pip (`parse_req_from_line`) splits the marker off first: at the first `; ` in a URL
+        // (`is_url`), else at the first `;`, and reads the requirement and the marker apart:
+        // `name @ https://x/; extra == "y"` is a URL and a marker to pip, though PEP 508 alone
+        // would call the URL's end ambiguous.
+        let separator = if is_url(text) { "; " } else { ";" };
+        let (head, marker) = match text.split_once(separator) {
+            Some((head, marker)) => (head, Some((head.len() + separator.len(), marker))),
+            None => (text, None),
+        };
+        let marker = match marker {
+            Some((offset, written)) if !written.trim().is_empty() => {
+                let leading = written.len() - written.trim_start().len();
+                let parsed = Marker::parse(written.trim()).map_err(|error| {
+                    // A `;` inside a URL is where pip starts the marker.
+                    let hint = if head.contains('@') || is_url(head) {
+                        "\nhint: pip reads everything after the first `;` as a marker; write a `;` in a URL as `%3B`"
+                    } else {
+                        ""
+                    };
+                    self.error(
+                        &at(offset + leading + error.offset, error.length),
+                        format!("invalid marker: {}{hint}", error.message),
+                    )
+                })?;
+                Some((written.trim(), parsed))
+            }
+            _ => None,
+        };
+        if looks_unnamed(head) {
+            return Ok((
+                Target::Unnamed(head.trim().to_string()),
+                marker.map(|(_, parsed)| parsed),
+            ));
+        }
+        let target = self.parse_named(
+            head,
+            marker.as_ref().map(|(written, _)| *written),
+            span,
+            &at,
+        )?;
+        Ok((target, marker.map(|(_, parsed)| parsed)))
+    }
+
+    fn parse_named(
+        &self,
+        head: &str,
+        marker: Option<&str>,
+        span: &Span,
+        at: &dyn Fn(usize, usize) -> Span,
+    ) -> LineResult<Target> {
         // pep508_rs 0.9 panics on a name that ends in `.`, `-` or `_` when more text follows
         // (`last-=2`); packaging rejects such a name, and so does pip: say so before it is asked.
         let leading = head.len() - head.trim_start().len();
@@ -648,11 +690,11 @@ impl LineContext<'_> {
         // pep508_rs 0.9 also panics on a non-ASCII word among markers (it counts characters
         // where it slices bytes). Outside quoted strings and a URL, PEP 508 is ASCII, and
         // packaging refuses anything else: so does hashpin, before pep508_rs is asked.
-        if let Some(offset) = non_ascii_outside_quotes(text) {
+        if let Some(offset) = non_ascii_outside_quotes(head) {
             return Err(self.error(
                 &at(
                     offset,
-                    text[offset..].chars().next().map_or(1, char::len_utf8),
+                    head[offset..].chars().next().map_or(1, char::len_utf8),
                 ),
                 "invalid requirement: only ASCII may stand outside quoted strings and URLs"
                     .to_string(),
@@ -690,14 +732,7 @@ impl LineContext<'_> {
                 // pip takes some URLs PEP 508's parser here cannot (scp-like VCS URLs,
                 // credentials with `%20`): a name and a URL are kept as written.
                 if let Some((name, extras, url)) = named_url(&head) {
-                    return Ok(Target::NamedUrl {
-                        name,
-                        extras,
-                        url,
-                        marker: marker
-                            .map(|(_, marker)| marker.trim().to_string())
-                            .filter(|marker| !marker.is_empty()),
-                    });
+                    return Ok(Target::NamedUrl { name, extras, url });
                 }
                 return Err(self.error(
                     &at(error.start, error.len),
@@ -705,29 +740,62 @@ impl LineContext<'_> {
                 ));
             }
         };
-        if let Some((offset, marker)) = marker
-            && !marker.trim().is_empty()
-        {
-            // pip reads `and(…)` and `)or(`; pep508_rs wants a space at a parenthesis.
+        // pep508_rs's reading of the marker serves one question only, whether two pins can
+        // both apply (`lockfile`); what pip sees is `Entry::marker`. Where pep508_rs cannot
+        // read a marker packaging takes, it stands for "always", which only ever makes two
+        // pins look more alike. pip reads `and(…)` and `)or(`; pep508_rs wants spaces there.
+        if let Some(marker) = marker {
             let spaced = space_parentheses(marker);
-            let tree = std::panic::catch_unwind(|| pep508_rs::MarkerTree::parse_str::<VerbatimUrl>(spaced.trim()))
-                .map_err(|_| self.error(&at(offset, marker.len()), "invalid marker".to_string()))?
-                .map_err(|error| {
-                    // A `;` inside a URL is where pip starts the marker.
-                    let hint = if head.contains('@') {
-                        "\nhint: pip reads everything after the first `;` as a marker; write a `;` in a URL as `%3B`"
-                    } else {
-                        ""
-                    };
-                    self.error(
-                        &at(offset, marker.len()),
-                        format!("invalid marker: {}{hint}", error.message),
-                    )
-                })?;
-            requirement.marker = tree;
+            if let Ok(Ok(tree)) = std::panic::catch_unwind(|| {
+                pep508_rs::MarkerTree::parse_str::<VerbatimUrl>(spaced.trim())
+            }) {
+                requirement.marker = tree;
+            }
         }
         Ok(Target::Pep508(Box::new(requirement)))
     }
+}
+
+/// pip's `is_url`: the text starts with a scheme (as `urllib.parse.urlsplit` finds one) that
+/// pip downloads or checks out.
+fn is_url(text: &str) -> bool {
+    const SCHEMES: [&str; 26] = [
+        "http",
+        "https",
+        "file",
+        "ftp",
+        "git+http",
+        "git+https",
+        "git+ssh",
+        "git+git",
+        "git+file",
+        "hg+file",
+        "hg+http",
+        "hg+https",
+        "hg+ssh",
+        "hg+static-http",
+        "svn+ssh",
+        "svn+http",
+        "svn+https",
+        "svn+svn",
+        "svn+file",
+        "bzr+http",
+        "bzr+https",
+        "bzr+ssh",
+        "bzr+sftp",
+        "bzr+ftp",
+        "bzr+lp",
+        "bzr+file",
+    ];
+    let text = text.trim_start_matches(|c: char| c <= ' ');
+    let Some((scheme, _)) = text.split_once(':') else {
+        return false;
+    };
+    let valid = scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+    valid && SCHEMES.contains(&scheme.to_ascii_lowercase().as_str())
 }
 
 /// `name[extras] @ url` split up, when the name is a valid project name and the URL has a
@@ -1021,8 +1089,10 @@ mod tests {
             );
         }
         // And a non-ASCII word among markers, which pep508_rs slices mid-character.
+        // The marker is hashpin's own reading now, and refuses such a word without panicking.
         let message = parse_err("a==1 ; python_version >= \"3\" an\u{e9}d os_name == \"nt\"\n");
-        assert!(message.contains("only ASCII"), "{message}");
+        assert!(message.contains("invalid marker"), "{message}");
+        assert!(parse_err("c\u{e9}==1\n").contains("only ASCII"));
         assert!(
             !parse_err(
                 "a==1 ; platform_release == \"\u{e9}\"\nb @ https://h/\u{e9}.whl\nc\u{e9}==1\n"

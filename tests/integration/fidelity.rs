@@ -52,14 +52,15 @@ fn a_comment_line_ending_in_a_backslash_ends_the_continuation_as_in_pip() {
 #[test]
 fn markers_whose_keywords_touch_a_parenthesis_are_read() {
     let context = TestContext::new();
+    // Each marker as pip 26.3 prints it (`str(ireq.markers)`), by packaging's rules.
     for (text, marker) in [
         (
             "a==1 ; sys_platform != 'linux' and(os_name == 'linux')\n",
-            "os_name == 'linux' and sys_platform != 'linux'",
+            r#"sys_platform != "linux" and os_name == "linux""#,
         ),
         (
             "a==1 ; (os_name == 'nt')or(os_name == 'posix')\n",
-            "os_name == 'nt' or os_name == 'posix'",
+            r#"os_name == "nt" or os_name == "posix""#,
         ),
     ] {
         let (run, document) = parse(&context, text);
@@ -86,7 +87,7 @@ fn the_marker_is_split_off_at_the_first_semicolon_as_pip_does() {
     let (run, document) = parse(&context, "name @ https://x.example/; extra == \"y\"\n");
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(document["requirements"][0]["url"], "https://x.example/");
-    assert_eq!(document["requirements"][0]["marker"], "extra == 'y'");
+    assert_eq!(document["requirements"][0]["marker"], r#"extra == "y""#);
     // pip: "Invalid requirement: 'name@https://host/pkg': Expected a marker variable or quoted
     // string"; hashpin says the same in its words, and where.
     let (run, _) = parse(&context, "name@https://host/pkg;v=1.1/?q#frag\n");
@@ -96,12 +97,12 @@ fn the_marker_is_split_off_at_the_first_semicolon_as_pip_does() {
     exit code: 2
     ----- stdout -----
     ----- stderr -----
-    error: invalid marker: Expected a quoted string or a valid marker name, found `v`
+    error: invalid marker: expected a marker variable (such as `python_version`) or a quoted string
     hint: pip reads everything after the first `;` as a marker; write a `;` in a URL as `%3B`
      --> requirements.txt:1:23
       |
     1 | name@https://host/pkg;v=1.1/?q#frag
-      |                       ^^^^^^^^^^^^^
+      |                       ^
     ");
 }
 
@@ -296,4 +297,96 @@ fn each_entry_keeps_its_own_line_break_in_a_file_that_mixes_them() {
         .collect();
     assert_eq!(hashed.len(), 3);
     assert!(hashed.iter().all(|count| *count > 0), "{hashed:?}");
+}
+
+#[test]
+fn markers_are_read_and_handed_to_pip_as_packaging_reads_them() {
+    let context = TestContext::new();
+    // What pip 26.3 prints for each (`str(ireq.markers)`); pep508_rs would drop the first
+    // two, swap the third's sides and refuse the last three.
+    for (text, marker) in [
+        (
+            "a==1 ; '2.7' in python_version\n",
+            r#""2.7" in python_version"#,
+        ),
+        (
+            "a==1 ; python_version >= 'dog' or extra == 'Foo_Bar'\n",
+            r#"python_version >= "dog" or extra == "foo-bar""#,
+        ),
+        (
+            "a==1 ; '1.0' != platform_release\n",
+            r#""1.0" != platform_release"#,
+        ),
+        (
+            "a==1 ; python_version === '3.11'\n",
+            r#"python_version === "3.11""#,
+        ),
+        ("a==1 ; 'Dev' in extras\n", r#""dev" in extras"#),
+        (
+            "a==1 ; os.name == 'nt' and ((python_implementation == 'PyPy'))\n",
+            r#"os_name == "nt" and platform_python_implementation == "PyPy""#,
+        ),
+        (
+            "https://x.example/a-1.0-py3-none-any.whl; python_version > '3'\n",
+            r#"python_version > "3""#,
+        ),
+    ] {
+        let (run, document) = parse(&context, text);
+        assert_eq!(run.code, 0, "{text}: {}", run.stderr);
+        assert_eq!(document["requirements"][0]["marker"], marker, "{text}");
+    }
+    // A bare URL keeps its marker apart from its URL, as pip does.
+    let (_, document) = parse(
+        &context,
+        "https://x.example/a-1.0-py3-none-any.whl; python_version > '3'\n",
+    );
+    assert_eq!(
+        document["requirements"][0]["url"],
+        "https://x.example/a-1.0-py3-none-any.whl"
+    );
+    // What packaging refuses, hashpin refuses, at the marker.
+    for text in [
+        "a==1 ; os_name == 'C:\\'\n",
+        "a==1 ; python_versions < '3'\n",
+        "a==1 ; os_name notin 'posix'\n",
+    ] {
+        let (run, document) = parse(&context, text);
+        assert_eq!(run.code, 2, "{text}: {}", run.stdout);
+        let error = &document["errors"][0];
+        assert!(
+            error["message"]
+                .as_str()
+                .unwrap()
+                .contains("invalid marker"),
+            "{error}"
+        );
+        assert_eq!(error["line"], 1);
+    }
+}
+
+#[test]
+fn install_hands_pip_the_marker_it_was_given() {
+    let context = TestContext::new();
+    // A direct wheel whose marker pep508_rs cannot represent: pip must still skip it here.
+    let wheel = crate::harness::testdata_artifact("tinyproj", "tinyproj-1.0.0-py3-none-any.whl");
+    let url = url::Url::from_file_path(&wheel).unwrap();
+    context.write(
+        "requirements.txt",
+        &format!("tinyproj @ {url} ; '0' in python_version and os_name == 'no-such-os'\n"),
+    );
+    let run = context.lock(&[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let python = context.venv("venv");
+    let index = context.server.simple_url();
+    let run = context.run(&[
+        "install",
+        "--python",
+        python.to_str().unwrap(),
+        "-i",
+        &index,
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let listed = context.pip(&python, &["list", "--format", "freeze"]);
+    let listed = String::from_utf8_lossy(&listed.stdout);
+    assert!(!listed.contains("tinyproj"), "{listed}");
 }

@@ -101,36 +101,24 @@ pub(super) fn verify_direct_urls(
                 } else {
                     format!("[{}]", extras.join(","))
                 };
-                let marker = requirement
-                    .marker
-                    .contents()
-                    .map(|marker| format!(" ; {marker}"))
-                    .unwrap_or_default();
                 let file_url = Url::from_file_path(&local)
                     .map_or_else(|()| local.display().to_string(), |url| url.to_string());
-                format!("{}{extras} @ {file_url}{marker}", requirement.name)
+                format!("{}{extras} @ {file_url}", requirement.name)
             }
-            Target::NamedUrl {
-                name,
-                extras,
-                marker,
-                ..
-            } => {
+            Target::NamedUrl { name, extras, .. } => {
                 let file_url = Url::from_file_path(&local)
                     .map_or_else(|()| local.display().to_string(), |url| url.to_string());
                 let extras = extras
                     .as_ref()
                     .map_or_else(String::new, |extras| format!("[{extras}]"));
-                let marker = marker
-                    .as_ref()
-                    .map_or_else(String::new, |marker| format!(" ; {marker}"));
-                format!("{name}{extras} @ {file_url}{marker}")
+                format!("{name}{extras} @ {file_url}")
             }
-            // The marker stays: pip must skip the line where it skipped the original.
-            Target::Unnamed(text) => match text.split_once(';') {
-                Some((_, marker)) => format!("{} ; {}", local.display(), marker.trim()),
-                None => local.display().to_string(),
-            },
+            Target::Unnamed(_) => local.display().to_string(),
+        };
+        // The marker stays, as written: pip must skip the line where it skipped the original.
+        let text = match &pin.entry.marker {
+            Some(marker) => format!("{text} ; {}", marker.written()),
+            None => text,
         };
         copies.insert(
             (pin.document.path.clone(), pin.entry.requirement.span.start),
