@@ -59,7 +59,13 @@ fn report(loaded: &[Loaded]) -> ParseReport {
                         options: entry
                             .other_options
                             .iter()
-                            .map(|span| document.text(span).to_string())
+                            .filter(|span| !entry.ignored_options.contains(span))
+                            .map(|span| crate::safe_url::redact_text(document.text(span)))
+                            .collect(),
+                        ignored_options: entry
+                            .ignored_options
+                            .iter()
+                            .map(|span| crate::safe_url::redact_text(document.text(span)))
                             .collect(),
                         ..RequirementView::default()
                     };

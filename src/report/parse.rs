@@ -29,8 +29,11 @@ pub(crate) struct RequirementView {
     pub(crate) url: Option<String>,
     /// Every hash it records (`--hash` options and peep comments).
     pub(crate) hashes: Vec<String>,
-    /// Its other per-requirement options, as written.
+    /// Its other per-requirement options (`--config-settings`), as written.
     pub(crate) options: Vec<String>,
+    /// Options written on its line that pip ignores there (`--pre`, `-i URL`: global options
+    /// count on option lines only), as written.
+    pub(crate) ignored_options: Vec<String>,
     /// Whether it comes from a constraints file (`-c`).
     pub(crate) constraint: bool,
 }
@@ -146,6 +149,12 @@ pub(crate) fn print_text(printer: &Printer, report: &ParseReport) -> io::Result<
         }
         if requirement.constraint {
             text.push_str("  (constraint)");
+        }
+        if !requirement.ignored_options.is_empty() {
+            text.push_str(&format!(
+                "  (pip ignores `{}` on a requirement line)",
+                requirement.ignored_options.join(" ")
+            ));
         }
         text.push('\n');
     }

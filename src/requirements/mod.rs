@@ -109,6 +109,9 @@ pub(crate) struct Entry {
     pub(crate) provenance: Vec<Spanned<Provenance>>,
     /// Other per-requirement options (`--config-settings`, ...), kept verbatim.
     pub(crate) other_options: Vec<Span>,
+    /// Those of `other_options` pip ignores on a requirement line (`--pre`, `-i URL`: global
+    /// options count on option lines only).
+    pub(crate) ignored_options: Vec<Span>,
     /// The end of the entry's block: its last provenance line, or the line itself.
     pub(crate) block_end: usize,
 }

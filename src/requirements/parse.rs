@@ -418,6 +418,7 @@ impl LineContext<'_> {
         let (target, marker) = self.parse_target(&expanded, &requirement_span)?;
         let mut hashes = Vec::new();
         let mut other_options = Vec::new();
+        let mut ignored_options = Vec::new();
         for option in options {
             if option.long == "--hash" {
                 let value = option.value.expect("--hash takes a value");
@@ -430,7 +431,11 @@ impl LineContext<'_> {
                     span: self.logical.map(&option.span),
                 });
             } else {
-                other_options.push(self.logical.map(&option.span));
+                let span = self.logical.map(&option.span);
+                if option.long != "--config-settings" {
+                    ignored_options.push(span.clone());
+                }
+                other_options.push(span);
             }
         }
         let source_span = self.logical.map(&requirement_span);
@@ -445,6 +450,7 @@ impl LineContext<'_> {
             peep_hashes: Vec::new(),
             provenance: Vec::new(),
             other_options,
+            ignored_options,
             block_end: self.logical.end,
         })))
     }
@@ -652,6 +658,18 @@ impl LineContext<'_> {
             _ => None,
         };
         if looks_unnamed(head) {
+            // pip reads a wheel's name and version from its filename, and refuses one it
+            // cannot read (`InvalidWheelFilename`).
+            if let Some(filename) = unnamed_wheel_filename(head.trim())
+                && crate::artifact::ArtifactName::parse(&filename, None).is_err()
+            {
+                return Err(self.error(
+                    &at(0, head.trim_end().len()),
+                    format!(
+                        "invalid wheel filename `{filename}` (expected `name-version(-build)?-python-abi-platform.whl`)"
+                    ),
+                ));
+            }
             return Ok((
                 Target::Unnamed(head.trim().to_string()),
                 marker.map(|(_, parsed)| parsed),
@@ -700,6 +718,10 @@ impl LineContext<'_> {
                     .to_string(),
             ));
         }
+        // `name()` and `name[extra] ( )`: an empty specifier in parentheses, which packaging
+        // reads as no specifier and pep508_rs refuses.
+        let without_parentheses = empty_parentheses(head, name_end);
+        let head = without_parentheses.as_deref().unwrap_or(head);
         // PEP 440's `===` compares strings: `name===anything` is a pin pip takes, but pep508_rs
         // wants a version there. It reads a stand-in; the string itself is read from the
         // requirement's text where it is needed (`arbitrary_equality`).
@@ -754,6 +776,58 @@ impl LineContext<'_> {
         }
         Ok(Target::Pep508(Box::new(requirement)))
     }
+}
+
+/// The filename of a bare URL's or path's wheel (pip's `Link.is_wheel`: the last path
+/// segment, percent-decoded, ends in `.whl`), extras after a path taken off.
+fn unnamed_wheel_filename(location: &str) -> Option<String> {
+    let path = if is_url(location) {
+        let url = url::Url::parse(location).ok()?;
+        let last = url.path_segments()?.next_back()?.to_string();
+        percent_decode(&last)
+    } else {
+        let path = match location.rfind('[') {
+            Some(open) if location.ends_with(']') => &location[..open],
+            _ => location,
+        };
+        path.rsplit(['/', '\\']).next()?.to_string()
+    };
+    path.ends_with(".whl").then_some(path)
+}
+
+/// `%xx` escapes decoded, as `urllib.parse.unquote` does (invalid ones kept).
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut index = 0;
+    while index < bytes.len() {
+        if bytes[index] == b'%'
+            && let Some(hex) = text.get(index + 1..index + 3)
+            && let Ok(byte) = u8::from_str_radix(hex, 16)
+        {
+            out.push(byte);
+            index += 3;
+            continue;
+        }
+        out.push(bytes[index]);
+        index += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// `head` without an empty `( )` after its name and extras, when it has one.
+fn empty_parentheses(head: &str, name_end: usize) -> Option<String> {
+    let mut at = name_end;
+    let skip_space = |at: usize| at + (head[at..].len() - head[at..].trim_start().len());
+    at = skip_space(at);
+    if head[at..].starts_with('[') {
+        at += head[at..].find(']')? + 1;
+        at = skip_space(at);
+    }
+    let open = at;
+    let inside = head[open..].strip_prefix('(')?;
+    let after = inside.trim_start().strip_prefix(')')?;
+    after.trim().is_empty().then(|| head[..open].to_string())
 }
 
 /// pip's `is_url`: the text starts with a scheme (as `urllib.parse.urlsplit` finds one) that
@@ -910,18 +984,8 @@ fn non_ascii_outside_quotes(text: &str) -> Option<usize> {
 /// pip accepts a bare URL or archive path as a requirement; PEP 508 does not.
 fn looks_unnamed(text: &str) -> bool {
     let head = text.split(';').next().unwrap_or(text).trim();
-    if let Some((scheme, _)) = head.split_once("://") {
-        let scheme = scheme.to_ascii_lowercase();
-        if !scheme.contains(' ')
-            && !scheme.contains('@')
-            && (matches!(scheme.as_str(), "http" | "https" | "file" | "ftp")
-                || scheme.starts_with("git+")
-                || scheme.starts_with("hg+")
-                || scheme.starts_with("svn+")
-                || scheme.starts_with("bzr+"))
-        {
-            return true;
-        }
+    if is_url(head) {
+        return true;
     }
     let without_extras = head.split('[').next().unwrap_or(head);
     let lower = without_extras.to_ascii_lowercase();

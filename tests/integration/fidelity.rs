@@ -390,3 +390,40 @@ fn install_hands_pip_the_marker_it_was_given() {
     let listed = String::from_utf8_lossy(&listed.stdout);
     assert!(!listed.contains("tinyproj"), "{listed}");
 }
+
+#[test]
+fn requirement_lines_read_as_pip_reads_their_edges() {
+    let context = TestContext::new();
+    // `name()`: an empty specifier in parentheses is no specifier (pip: `name`).
+    let (run, document) = parse(&context, "tinyproj()\n");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(document["requirements"][0]["name"], "tinyproj");
+    assert_eq!(
+        document["requirements"][0]["specifier"],
+        serde_json::Value::Null
+    );
+    // Global options on a requirement line are ignored by pip; only `-C` applies to it.
+    let (run, document) = parse(
+        &context,
+        "tinyproj==1.0.0 --pre -C key=value --index-url https://user:secret@x.example/\n",
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let requirement = &document["requirements"][0];
+    assert_eq!(requirement["options"], serde_json::json!(["-C key=value"]));
+    let ignored = requirement["ignored_options"].as_array().unwrap();
+    assert_eq!(ignored.len(), 2, "{requirement}");
+    assert_eq!(ignored[0], "--pre");
+    assert!(!run.stdout.contains("secret"), "{}", run.stdout);
+    // A wheel whose filename pip cannot read (`InvalidWheelFilename`) is refused at its line.
+    for text in [
+        "./invalid.whl\n",
+        "https://x.example/dist/invalid-1.0.whl\n",
+    ] {
+        let (run, document) = parse(&context, text);
+        assert_eq!(run.code, 2, "{text}: {}", run.stdout);
+        let message = document["errors"][0]["message"].as_str().unwrap();
+        assert!(message.contains("invalid wheel filename"), "{message}");
+    }
+    let (run, _) = parse(&context, "./tinyproj-1.0.0-py3-none-any.whl\n");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+}
