@@ -32,6 +32,8 @@ mod mutation;
 mod downloads;
 // `hashpin parse`: what hashpin reads, without an index.
 mod parse;
+// Issue 9: hashpin and pip itself read the same corpus and its seeded mutations alike.
+mod differential;
 // Real pip accepts what hashpin writes.
 mod pip;
 // Locks, leftovers, edits during a run, and Ctrl-C: what a run shares and leaves behind.
