@@ -8,7 +8,7 @@ use std::process::{Command, Output};
 use crate::index_server::IndexServer;
 
 /// Variables that would let the machine's own setup leak into a test.
-const CLEARED: &[&str] = &[
+pub(crate) const CLEARED: &[&str] = &[
     "HASHPIN_CACHE_DIR",
     "HASHPIN_NO_CACHE",
     "HASHPIN_JOBS",

@@ -32,6 +32,8 @@ mod mutation;
 mod downloads;
 // `hashpin parse`: what hashpin reads, without an index.
 mod parse;
+// Issue 9: hashpin and pip itself read the same corpus and its seeded mutations alike.
+mod differential;
 // Requirements files read exactly as pip reads them.
 mod fidelity;
 // Real pip accepts what hashpin writes.
