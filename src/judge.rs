@@ -449,14 +449,23 @@ impl Verdict {
     }
 }
 
-/// The records a sighting stands for: every record of the same artifact. A file fetched from a
-/// recorded URL without being listed stands for the records of that URL.
-fn corresponds(record: &Provenance, sighting: &Sighting) -> bool {
+/// The records a sighting stands for: every record of the same artifact, however its name is
+/// spelled (`1.0` is `1.0.0`), unless the entry records a file of exactly the sighting's name:
+/// then only that record (a release may list `foo-1.0.tar.gz` and `foo-1.0.0.tar.gz`, two
+/// files). A file fetched from a recorded URL without being listed stands for the records of
+/// that URL.
+fn corresponds(record: &Record, provenance: &Provenance, sighting: &Sighting) -> bool {
+    let filename = &sighting.file.filename;
+    if provenance.filename != *filename
+        && record.files.iter().any(|other| other.filename == *filename)
+    {
+        return false;
+    }
     if sighting.listed {
-        same_artifact(&record.filename, &sighting.file.filename)
+        same_artifact(&provenance.filename, filename)
     } else {
-        record.url == sighting.file.recorded_url()
-            && same_artifact(&record.filename, &sighting.file.filename)
+        provenance.url == sighting.file.recorded_url()
+            && same_artifact(&provenance.filename, filename)
     }
 }
 
@@ -474,7 +483,7 @@ pub(crate) fn records_file(record: &Record, file: &Candidate) -> bool {
     record
         .files
         .iter()
-        .any(|provenance| corresponds(provenance, &listed))
+        .any(|provenance| corresponds(record, provenance, &listed))
 }
 
 /// The recorded hashes an index confirms for a listed file: when the entry records that file
@@ -489,7 +498,7 @@ pub(crate) fn confirmed_by_index(record: &Record, file: &Candidate) -> Option<Ve
     let hashes: Vec<HashDigest> = record
         .files
         .iter()
-        .filter(|provenance| corresponds(provenance, &listed))
+        .filter(|provenance| corresponds(record, provenance, &listed))
         .map(|provenance| provenance.hash.clone())
         .collect();
     // Every recorded digest declared, and nothing else declared in a recorded algorithm: an
@@ -512,10 +521,9 @@ fn vouches_only_for_records(record: &Record, sighting: &Sighting) -> bool {
     };
     !hashes.is_empty()
         && hashes.iter().all(|hash| {
-            record
-                .files
-                .iter()
-                .any(|provenance| provenance.hash == *hash && corresponds(provenance, sighting))
+            record.files.iter().any(|provenance| {
+                provenance.hash == *hash && corresponds(record, provenance, sighting)
+            })
         })
 }
 
@@ -577,7 +585,7 @@ pub(crate) fn judge(record: &Record, sightings: &[Sighting], policy: Policy) -> 
         if record
             .files
             .iter()
-            .any(|provenance| corresponds(provenance, sighting))
+            .any(|provenance| corresponds(record, provenance, sighting))
         {
             continue;
         }
@@ -620,7 +628,7 @@ fn judge_record(
     let mine: Vec<(usize, &Sighting)> = sightings
         .iter()
         .enumerate()
-        .filter(|(_, sighting)| corresponds(provenance, sighting))
+        .filter(|(_, sighting)| corresponds(record, provenance, sighting))
         .collect();
     let listed: Vec<(usize, &Sighting)> = mine
         .iter()
@@ -814,7 +822,7 @@ fn stray_hashes(record: &Record, sightings: &[Sighting]) -> Vec<Judged> {
                     && !record
                         .files
                         .iter()
-                        .any(|provenance| corresponds(provenance, sighting))
+                        .any(|provenance| corresponds(record, provenance, sighting))
             })
         })
         .map(|hash| {
@@ -921,7 +929,11 @@ fn refuse_non_archives(
             }
             pins.hashes.retain(|hash| !adds(hash));
             pins.provenance.retain(|provenance| !adds(&provenance.hash));
-            for provenance in record.files.iter().filter(|p| corresponds(p, sighting)) {
+            for provenance in record
+                .files
+                .iter()
+                .filter(|p| corresponds(record, p, sighting))
+            {
                 pins.hashes.push(provenance.hash.clone());
                 pins.provenance.push(provenance.clone());
             }
@@ -994,7 +1006,7 @@ fn accepted(record: &Record, sightings: &[Sighting], policy: Policy) -> Pins {
             let recorded_in = record
                 .files
                 .iter()
-                .filter(|provenance| corresponds(provenance, sighting))
+                .filter(|provenance| corresponds(record, provenance, sighting))
                 .map(|provenance| provenance.hash.algorithm)
                 .max();
             let algorithm = match recorded_in {
@@ -1013,7 +1025,7 @@ fn accepted(record: &Record, sightings: &[Sighting], policy: Policy) -> Pins {
         let replaced: Vec<&Provenance> = record
             .files
             .iter()
-            .filter(|provenance| sightings.iter().any(|s| corresponds(provenance, s)))
+            .filter(|provenance| sightings.iter().any(|s| corresponds(record, provenance, s)))
             .collect();
         pins.provenance = record
             .files

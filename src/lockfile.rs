@@ -156,12 +156,12 @@ pub(crate) fn classify(entry: &Entry, directory: &Path) -> Result<Lockable, NotL
                 ))),
             }
         }
-        Target::Unnamed(text) => {
-            let head = text.split("; ").next().unwrap_or(text).trim();
+        Target::Unnamed { location, .. } => {
+            let head = location.as_str();
             match Url::parse(head) {
                 Ok(url) if url.scheme().len() > 1 => classify_url(&url, directory),
                 _ => {
-                    let path = directory.join(head.split('[').next().unwrap_or(head));
+                    let path = directory.join(head);
                     let path = std::path::absolute(&path).unwrap_or(path);
                     match Url::from_file_path(&path) {
                         Ok(url) => classify_url(&url, directory),
@@ -368,12 +368,12 @@ impl<'a> PinIndex<'a> {
                     (Target::Pep508(requirement), _) => {
                         Some(PackageName::new(requirement.name.as_ref()))
                     }
-                    (Target::Unnamed(_), Ok(Lockable::Url { filename, .. })) => {
+                    (Target::Unnamed { .. }, Ok(Lockable::Url { filename, .. })) => {
                         ArtifactName::parse(filename, None)
                             .ok()
                             .map(|artifact| artifact.project)
                     }
-                    (Target::Unnamed(_), Err(_)) => None,
+                    (Target::Unnamed { .. }, Err(_)) => None,
                 };
                 let record = Record::of(entry, pinned.as_ref().ok());
                 if let Some(project) = &project {

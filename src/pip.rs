@@ -409,7 +409,7 @@ fn resolution_input(
             FileOption::RequireHashes
             | FileOption::Requirement(_)
             | FileOption::Editable(_)
-            | FileOption::Other(_) => continue,
+            | FileOption::Other { .. } => continue,
         };
         text.push_str(&line);
         text.push('\n');

@@ -54,7 +54,7 @@ pub(crate) enum SplitError {
         /// The byte offset where the word holding the quote starts.
         word_start: usize,
     },
-    /// A backslash at the very end, escaping nothing ([`Dialect::Shell`] only).
+    /// A backslash at the very end, escaping nothing.
     #[error("a trailing backslash escapes nothing")]
     TrailingBackslash,
     /// Nothing but white space, or an empty program ([`split_command`] only).
@@ -66,8 +66,8 @@ pub(crate) enum SplitError {
 ///
 /// # Errors
 ///
-/// [`SplitError::UnclosedQuote`] for a quote that never closes, and, in
-/// [`Dialect::Shell`], [`SplitError::TrailingBackslash`].
+/// [`SplitError::UnclosedQuote`] for a quote that never closes, and
+/// [`SplitError::TrailingBackslash`] for a backslash that escapes nothing.
 pub(crate) fn split(text: &str, dialect: Dialect) -> Result<Vec<Word>, SplitError> {
     let mut words = Vec::new();
     // A word can be empty yet present (`''`), so its start is tracked apart from its text.
@@ -95,12 +95,8 @@ pub(crate) fn split(text: &str, dialect: Dialect) -> Result<Vec<Word>, SplitErro
                     value.push(escaped);
                     after = escaped_index + escaped.len_utf8();
                 }
-                None => match dialect {
-                    Dialect::Shell => return Err(SplitError::TrailingBackslash),
-                    Dialect::Shlex => {
-                        start.get_or_insert(index);
-                    }
-                },
+                // Python's shlex: "No escaped character"; a shell: nothing to escape.
+                None => return Err(SplitError::TrailingBackslash),
             },
             '\'' | '"' => {
                 let word_start = *start.get_or_insert(index);
@@ -279,10 +275,10 @@ mod tests {
                 expect(&[("x", 0..1), ("\ny", 2..5)]),
                 expect(&[("x", 0..1), ("y", 4..5)]),
             ),
-            // A trailing `\` is an empty word to shlex here, an error to a shell.
+            // A trailing `\` escapes nothing: Python's shlex raises, so does a shell.
             (
                 "a \\",
-                expect(&[("a", 0..1), ("", 2..3)]),
+                Err(SplitError::TrailingBackslash),
                 Err(SplitError::TrailingBackslash),
             ),
         ] {

@@ -104,8 +104,9 @@ fn report(loaded: &[Loaded]) -> ParseReport {
                                 .collect();
                             view.url = Some(crate::safe_url::redact_text(url));
                         }
-                        Target::Unnamed(text) => {
-                            view.url = Some(crate::safe_url::redact_text(text));
+                        Target::Unnamed { location, extras } => {
+                            view.url = Some(crate::safe_url::redact_text(location));
+                            view.extras.clone_from(extras);
                         }
                     }
                     view.marker = entry.marker.as_ref().map(ToString::to_string);
@@ -148,6 +149,6 @@ fn describe(option: &FileOption) -> (&'static str, Option<&str>) {
         FileOption::RequireHashes => ("--require-hashes", None),
         FileOption::OnlyBinary(value) => ("--only-binary", Some(value)),
         FileOption::NoBinary(value) => ("--no-binary", Some(value)),
-        FileOption::Other(value) => ("(other)", Some(value)),
+        FileOption::Other { option, value } => (option, value.as_deref()),
     }
 }

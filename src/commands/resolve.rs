@@ -171,7 +171,7 @@ fn input_names(inputs: &[Loaded]) -> Vec<PackageName> {
                 Some(PackageName::new(requirement.name.as_ref()))
             }
             crate::requirements::Target::NamedUrl { name, .. } => Some(PackageName::new(name)),
-            crate::requirements::Target::Unnamed(_) => None,
+            crate::requirements::Target::Unnamed { .. } => None,
         })
         .collect()
 }

@@ -45,7 +45,7 @@ pub(crate) struct OptionView {
     pub(crate) file: String,
     /// Its line.
     pub(crate) line: usize,
-    /// The option's long name (`--index-url`), or `(other)`.
+    /// The option's long name (`--index-url`, `--use-feature`).
     pub(crate) option: String,
     /// Its value, when it takes one (credentials redacted).
     pub(crate) value: Option<String>,

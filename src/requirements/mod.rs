@@ -151,7 +151,12 @@ pub(crate) enum Target {
     /// A PEP 508 requirement: `name[extras] specifiers ; marker` or `name @ url`.
     Pep508(Box<Requirement<VerbatimUrl>>),
     /// A bare URL or path, which pip also accepts on a line of its own (without its marker).
-    Unnamed(String),
+    Unnamed {
+        /// The URL or path, without its marker and, for a path, without its extras.
+        location: String,
+        /// A path's `[extras]`, normalized (pip's `strip_extras`).
+        extras: Vec<String>,
+    },
     /// `name[extras] @ url` with a URL pip takes but pep508_rs cannot read: scp-like
     /// `git+ssh://git@host:org/repo.git`, or credentials with `%20` in them.
     NamedUrl {
@@ -193,8 +198,14 @@ pub(crate) enum FileOption {
     OnlyBinary(String),
     /// `--no-binary`.
     NoBinary(String),
-    /// An option hashpin does not act on (`--use-feature`, per-requirement options on their own).
-    Other(String),
+    /// An option hashpin does not act on (`--use-feature`, `--all-releases`, per-requirement
+    /// options on their own): its long name, and its value when it takes one.
+    Other {
+        /// The long name, `--use-feature`.
+        option: &'static str,
+        /// The value, `fast-deps`.
+        value: Option<String>,
+    },
 }
 
 impl Document {

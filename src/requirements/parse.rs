@@ -456,6 +456,32 @@ impl LineContext<'_> {
     }
 
     fn option_line(&self, options: Vec<ParsedOption>) -> LineResult<LineKind> {
+        // pip opens the first `-r`/`-c` file of a line and ignores everything else on it (the
+        // other files and options): refused, so no option is silently lost.
+        let includes = options
+            .iter()
+            .filter(|option| matches!(option.long, "--requirement" | "--constraint"))
+            .count();
+        if includes > 0 && options.len() > 1 {
+            let extra = options
+                .iter()
+                .filter(|option| matches!(option.long, "--requirement" | "--constraint"))
+                .nth(1)
+                .or_else(|| {
+                    options
+                        .iter()
+                        .find(|option| !matches!(option.long, "--requirement" | "--constraint"))
+                })
+                .expect("a second option");
+            return Err(self.error(
+                &extra.span,
+                format!(
+                    "`{}` shares a line with `-r`/`-c`: pip reads only the first file of such a \
+                     line and ignores the rest; put each option on its own line",
+                    extra.long
+                ),
+            ));
+        }
         let mut parsed = Vec::new();
         for option in options {
             let value = option.value.as_ref().map(|value| value.value.clone());
@@ -474,13 +500,31 @@ impl LineContext<'_> {
                 "--require-hashes" => FileOption::RequireHashes,
                 "--only-binary" => FileOption::OnlyBinary(value()),
                 "--no-binary" => FileOption::NoBinary(value()),
+                // optparse's `choice` type: pip refuses a feature it does not know.
+                "--use-feature" if !PIP_FEATURES.contains(&value().as_str()) => {
+                    return Err(self.error(
+                        &option.span,
+                        format!(
+                            "unknown feature `{}` for `--use-feature` (pip 26.3 knows {})",
+                            value(),
+                            PIP_FEATURES
+                                .iter()
+                                .map(|feature| format!("`{feature}`"))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    ));
+                }
                 "--hash" => {
                     return Err(self.error(
                         &option.span,
                         "`--hash` must follow a requirement on the same logical line".into(),
                     ));
                 }
-                other => FileOption::Other(other.to_string()),
+                other => FileOption::Other {
+                    option: other,
+                    value: option.value.as_ref().map(|value| value.value.clone()),
+                },
             };
             parsed.push(Spanned {
                 value: file_option,
@@ -492,11 +536,13 @@ impl LineContext<'_> {
 
     fn parse_options(&self, text: &str, base: usize) -> LineResult<Vec<ParsedOption>> {
         let words = shell_words::split(text, Dialect::Shlex).map_err(|error| {
-            // An unclosed quote is shown from the word that opens it to the end of the line.
-            // `Shlex` reports nothing else; the whole options part would be the fair culprit.
+            // An unclosed quote is shown from the word that opens it to the end of the line; a
+            // backslash that escapes nothing (`--opt=x\ \` at the end of the file, which pip
+            // strips to `--opt=x\`), where it stands.
             let start = match error {
                 SplitError::UnclosedQuote { word_start, .. } => word_start,
-                SplitError::TrailingBackslash | SplitError::Empty => 0,
+                SplitError::TrailingBackslash => text.len().saturating_sub(1),
+                SplitError::Empty => 0,
             };
             self.error(&(base + start..base + text.len()), error.to_string())
         })?;
@@ -661,17 +707,22 @@ impl LineContext<'_> {
             // pip reads a wheel's name and version from its filename, and refuses one it
             // cannot read (`InvalidWheelFilename`).
             if let Some(filename) = unnamed_wheel_filename(head.trim())
-                && crate::artifact::ArtifactName::parse(&filename, None).is_err()
+                && let Some(problem) = wheel_filename_problem(&filename)
             {
                 return Err(self.error(
                     &at(0, head.trim_end().len()),
                     format!(
-                        "invalid wheel filename `{filename}` (expected `name-version(-build)?-python-abi-platform.whl`)"
+                        "invalid wheel filename `{}`: {problem} (expected `name-version(-build)?-python-abi-platform.whl`)",
+                        filename.escape_debug()
                     ),
                 ));
             }
+            let (location, extras) = split_path_extras(head.trim());
+            if is_url(&location) {
+                self.check_url(&location, &at(0, head.trim_end().len()))?;
+            }
             return Ok((
-                Target::Unnamed(head.trim().to_string()),
+                Target::Unnamed { location, extras },
                 marker.map(|(_, parsed)| parsed),
             ));
         }
@@ -681,7 +732,68 @@ impl LineContext<'_> {
             span,
             &at,
         )?;
+        let url = match &target {
+            Target::Pep508(requirement) => match &requirement.version_or_url {
+                Some(pep508_rs::VersionOrUrl::Url(url)) => {
+                    Some(url.given().unwrap_or(url.as_str()).to_string())
+                }
+                _ => None,
+            },
+            Target::NamedUrl { url, .. } => Some(url.clone()),
+            Target::Unnamed { .. } => None,
+        };
+        if let Some(url) = url {
+            self.check_url(&url, &at(0, head.trim_end().len()))?;
+        }
         Ok((target, marker.map(|(_, parsed)| parsed)))
+    }
+
+    /// What pip refuses in a URL while reading the file: a `file:` URL naming another host
+    /// (`url_to_path`: "non-local file URIs are not supported"), and an `#egg=` value that is
+    /// no project name.
+    fn check_url(&self, url: &str, span: &Span) -> LineResult<()> {
+        if let Some(rest) = url
+            .get(..5)
+            .filter(|scheme| scheme.eq_ignore_ascii_case("file:"))
+            .and(url[5..].strip_prefix("//"))
+        {
+            let host = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
+            if !host.is_empty() && host != "localhost" {
+                return Err(self.error(
+                    span,
+                    format!(
+                        "`file:` URL on host `{host}`: pip reads only local files (`file:///path` or `file://localhost/path`)"
+                    ),
+                ));
+            }
+        }
+        self.check_egg_fragment(url, span)
+    }
+
+    /// pip's `Link` refuses a URL whose first `#egg=`/`&egg=` value is no project name
+    /// (`InvalidEggFragment`), wherever in the URL it stands.
+    fn check_egg_fragment(&self, url: &str, span: &Span) -> LineResult<()> {
+        let Some(at) = url.match_indices("egg=").find_map(|(at, _)| {
+            (at > 0 && matches!(url.as_bytes()[at - 1], b'#' | b'&')).then_some(at)
+        }) else {
+            return Ok(());
+        };
+        let value = &url[at + 4..];
+        let value = &value[..value.find('&').unwrap_or(value.len())];
+        let valid = value.starts_with(|c: char| c.is_ascii_alphanumeric())
+            && value.ends_with(|c: char| c.is_ascii_alphanumeric())
+            && value
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'));
+        if valid {
+            return Ok(());
+        }
+        Err(self.error(
+            span,
+            format!(
+                "invalid `#egg=` fragment `{value}`: pip wants a project name there (letters, digits, `.`, `-`, `_`)"
+            ),
+        ))
     }
 
     fn parse_named(
@@ -795,6 +907,39 @@ fn unnamed_wheel_filename(location: &str) -> Option<String> {
     path.ends_with(".whl").then_some(path)
 }
 
+/// What packaging's `parse_wheel_filename` (which pip asks) refuses in a wheel's filename.
+fn wheel_filename_problem(filename: &str) -> Option<&'static str> {
+    let stem = filename.strip_suffix(".whl")?;
+    let dashes = stem.matches('-').count();
+    if !(dashes == 4 || dashes == 5) {
+        return Some("wrong number of parts");
+    }
+    let parts: Vec<&str> = stem.splitn(dashes - 1, '-').collect();
+    // PEP 427's escaped name: `^[\w._]+$`, without `__`; pip then reads `name==version` as a
+    // requirement, so the name is also a PEP 508 name: ASCII, a letter or digit at each end.
+    let name = parts[0];
+    if name.contains("__")
+        || !name.starts_with(|c: char| c.is_ascii_alphanumeric())
+        || !name.ends_with(|c: char| c.is_ascii_alphanumeric())
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.'))
+    {
+        return Some("invalid project name");
+    }
+    if parts[1].parse::<pep440_rs::Version>().is_err() {
+        return Some("invalid version");
+    }
+    if dashes == 5 && !parts[2].starts_with(|c: char| c.is_ascii_digit()) {
+        return Some("a build tag starts with a digit");
+    }
+    let tags = parts[parts.len() - 1];
+    if tags.split('-').any(|tag| tag.split('.').any(str::is_empty)) {
+        return Some("empty tag");
+    }
+    None
+}
+
 /// `%xx` escapes decoded, as `urllib.parse.unquote` does (invalid ones kept).
 fn percent_decode(text: &str) -> String {
     let bytes = text.as_bytes();
@@ -829,6 +974,41 @@ fn empty_parentheses(head: &str, name_end: usize) -> Option<String> {
     let after = inside.trim_start().strip_prefix(')')?;
     after.trim().is_empty().then(|| head[..open].to_string())
 }
+
+/// A bare location and its extras as pip's `strip_extras` splits them: a path (never a URL)
+/// that ends in `[…]` has extras; they are normalized names.
+fn split_path_extras(location: &str) -> (String, Vec<String>) {
+    if is_url(location) || !location.ends_with(']') {
+        return (location.to_string(), Vec::new());
+    }
+    match location.rfind('[') {
+        // `^(.+)(\[[^\]]+\])$`: something before, something between the brackets.
+        Some(open)
+            if open > 0
+                && open + 2 < location.len()
+                && !location[open + 1..location.len() - 1].contains(']') =>
+        {
+            let extras = location[open + 1..location.len() - 1]
+                .split(',')
+                .map(str::trim)
+                .filter(|extra| !extra.is_empty())
+                .map(|extra| crate::name::PackageName::new(extra).to_string())
+                .collect();
+            (location[..open].trim_end().to_string(), extras)
+        }
+        _ => (location.to_string(), Vec::new()),
+    }
+}
+
+/// The names `--use-feature` takes in pip 26.3 (`cmdoptions.use_new_feature`'s choices).
+const PIP_FEATURES: [&str; 6] = [
+    "fast-deps",
+    "truststore",
+    "no-binary-enable-wheel-cache",
+    "inprocess-build-deps",
+    "venv-isolation",
+    "build-constraint",
+];
 
 /// pip's `is_url`: the text starts with a scheme (as `urllib.parse.urlsplit` finds one) that
 /// pip downloads or checks out.
@@ -877,10 +1057,12 @@ fn is_url(text: &str) -> bool {
 fn named_url(head: &str) -> Option<(String, Option<String>, String)> {
     let (before, url) = head.split_once('@')?;
     let url = url.trim();
-    let scheme = url.split_once("://")?.0;
+    // packaging takes any run of non-space characters as the URL; pip then wants a scheme.
+    let scheme = url.split_once(':')?.0;
+    // packaging's URL token ends at a space or a tab only (a no-break space is part of it).
     if url.is_empty()
-        || url.contains(char::is_whitespace)
-        || scheme.is_empty()
+        || url.contains([' ', '\t'])
+        || !scheme.starts_with(|c: char| c.is_ascii_alphabetic())
         || !scheme
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
@@ -935,14 +1117,14 @@ fn space_parentheses(marker: &str) -> String {
 }
 
 /// Where a requirement's `===` value is, and the value: the string PEP 440's arbitrary
-/// equality compares, up to white space, `,` or `;`.
+/// equality compares, up to white space, `,`, `;` or the `)` of `name (===value)`.
 pub(crate) fn arbitrary_equality(text: &str) -> Option<(std::ops::Range<usize>, String)> {
     let operator = text.find("===")?;
     let after = operator + 3;
     let rest = &text[after..];
     let start = after + (rest.len() - rest.trim_start().len());
     let end = text[start..]
-        .find(|c: char| c.is_whitespace() || matches!(c, ',' | ';'))
+        .find(|c: char| c.is_whitespace() || matches!(c, ',' | ';' | ')'))
         .map_or(text.len(), |length| start + length);
     (end > start).then(|| (start..end, text[start..end].to_string()))
 }
@@ -982,22 +1164,45 @@ fn non_ascii_outside_quotes(text: &str) -> Option<usize> {
 }
 
 /// pip accepts a bare URL or archive path as a requirement; PEP 508 does not.
+/// `parse_req_from_line`: a URL; else the text without its `[extras]` (`_strip_extras`) is a
+/// path when it names an archive (`is_archive_file`), or a directory when the text looks like a
+/// path (`_looks_like_path`; hashpin does not look at the disk and takes it for one), unless
+/// the part before an `@` is a name (`name @ ./x.whl` is PEP 508).
 fn looks_unnamed(text: &str) -> bool {
     let head = text.split(';').next().unwrap_or(text).trim();
     if is_url(head) {
         return true;
     }
-    let without_extras = head.split('[').next().unwrap_or(head);
-    let lower = without_extras.to_ascii_lowercase();
-    let is_archive = [".whl", ".tar.gz", ".zip", ".tar.bz2", ".tgz", ".tar.xz"]
-        .iter()
-        .any(|suffix| lower.ends_with(suffix));
-    let looks_like_path = without_extras.contains('/') || without_extras.starts_with('.');
-    match without_extras.split_once('@') {
-        // `name @ url` is PEP 508, whatever the URL ends with.
-        Some((before, _)) if !(before.contains('/') || before.starts_with('.')) => false,
-        _ => is_archive || (looks_like_path && !without_extras.contains(' ')),
+    let looks_like_path = |text: &str| text.contains('/') || text.starts_with('.');
+    if let Some((before, _)) = head.split_once('@')
+        && !looks_like_path(before)
+    {
+        return false;
     }
+    let (location, _) = split_path_extras(head);
+    is_archive_file(&location) || (looks_like_path(head) && !location.contains(' '))
+}
+
+/// pip's `is_archive_file`: the extensions pip unpacks (`ARCHIVE_EXTENSIONS`).
+fn is_archive_file(path: &str) -> bool {
+    const EXTENSIONS: [&str; 12] = [
+        ".whl",
+        ".zip",
+        ".tar.bz2",
+        ".tbz",
+        ".tar.gz",
+        ".tgz",
+        ".tar",
+        ".tar.xz",
+        ".txz",
+        ".tlz",
+        ".tar.lz",
+        ".tar.lzma",
+    ];
+    let lower = path.to_ascii_lowercase();
+    EXTENSIONS
+        .iter()
+        .any(|extension| lower.ends_with(extension))
 }
 
 /// Recognizes hashpin's provenance comments and peep's hash comments.

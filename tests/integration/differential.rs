@@ -75,15 +75,6 @@ impl Case {
         text
     }
 
-    /// [`Self::all_text`] with the case's `${NAME}` variables expanded.
-    fn expanded_text(&self) -> String {
-        let mut text = self.all_text();
-        for (name, value) in &self.env {
-            text = text.replace(&format!("${{{name}}}"), value);
-        }
-        text
-    }
-
     /// Whether the case's root file is encoded as anything but UTF-8.
     fn not_utf8(&self) -> bool {
         !matches!(self.encoding.as_deref(), None | Some("utf-8" | "utf-8-sig"))
@@ -297,6 +288,34 @@ const OPERATORS: &[&str] = &[
 /// Lines of a text split after each `\n`, each with its ending.
 fn lines_of(text: &str) -> Vec<String> {
     text.split_inclusive('\n').map(str::to_string).collect()
+}
+
+/// What `str.splitlines` breaks a line at (`\r\n` counts once).
+const LINE_BREAKS: [char; 10] = [
+    '\n', '\r', '\u{b}', '\u{c}', '\u{1c}', '\u{1d}', '\u{1e}', '\u{85}', '\u{2028}', '\u{2029}',
+];
+
+/// `text.splitlines(keepends=True)`.
+fn physical_lines(text: &str) -> Vec<&str> {
+    let mut lines = Vec::new();
+    let mut start = 0;
+    let mut characters = text.char_indices().peekable();
+    while let Some((at, character)) = characters.next() {
+        if !LINE_BREAKS.contains(&character) {
+            continue;
+        }
+        let mut end = at + character.len_utf8();
+        if character == '\r' && characters.peek().is_some_and(|(_, next)| *next == '\n') {
+            characters.next();
+            end += 1;
+        }
+        lines.push(&text[start..end]);
+        start = end;
+    }
+    if start < text.len() {
+        lines.push(&text[start..]);
+    }
+    lines
 }
 
 /// A line without its ending, and the ending.
@@ -808,15 +827,6 @@ fn refused_by_pip(disagreement: &Disagreement, words: &[&str]) -> bool {
         if words.iter().any(|word| error.contains(word)))
 }
 
-fn lock_failed(disagreement: &Disagreement, words: &[&str]) -> bool {
-    matches!(disagreement, Disagreement::Lock { detail, .. }
-        if words.iter().any(|word| detail.contains(word)))
-}
-
-fn field_is(disagreement: &Disagreement, name: &str) -> bool {
-    matches!(disagreement, Disagreement::Field { field, .. } if field == name)
-}
-
 /// Whether two option lists hold the same facts, however often each.
 fn same_facts(pip: &Value, hashpin: &Value) -> bool {
     let set = |value: &Value| -> BTreeSet<String> {
@@ -826,20 +836,6 @@ fn same_facts(pip: &Value, hashpin: &Value) -> bool {
             .unwrap_or_default()
     };
     set(pip) == set(hashpin)
-}
-
-fn mutated_with(case: &Case, operators: &[&str]) -> bool {
-    case.mutations
-        .iter()
-        .any(|applied| operators.contains(&applied.as_str()))
-}
-
-/// pip's `str.splitlines` breaks lines at these too; hashpin at `\n` only.
-fn has_other_line_break(case: &Case) -> bool {
-    let text = case.all_text();
-    text.replace("\r\n", "\n").contains('\r')
-        || text.contains(['\u{b}', '\u{c}', '\u{1c}', '\u{1d}', '\u{1e}', '\u{85}'])
-        || text.contains(['\u{2028}', '\u{2029}'])
 }
 
 /// The one table of known differences. A row that matches nothing is reported, not failed:
@@ -905,7 +901,17 @@ const KNOWN: &[Known] = &[
         id: "no-disk",
         reason: "deliberate: parsing does not look at the disk; pip refuses a local directory \
                  that is not a project, or a path-like word that names no file",
-        matches: |_, d| refused_by_pip(d, &["is not installable", "It looks like a path"]),
+        matches: |_, d| {
+            refused_by_pip(
+                d,
+                &[
+                    "is not installable",
+                    "It looks like a path",
+                    // A path-like word that is no directory: pip then reads it as a name.
+                    "Expected package name at the start",
+                ],
+            )
+        },
     },
     Known {
         id: "newer-packaging",
@@ -913,259 +919,39 @@ const KNOWN: &[Known] = &[
                  does (pypa/packaging#469); pip 26.3 vendors packaging 26.3, which accepts them",
         matches: |_, d| refused_by_hashpin(d, &["only ASCII"]),
     },
-    // --- Bugs issue 9 lists, being fixed on main.
     Known {
-        id: "i9-marker-parenthesis",
-        reason: "bug: issue 9, to fix: a marker keyword touching a parenthesis (`and(`, `)or(`)",
-        matches: |_, d| refused_by_hashpin(d, &["expected 'and', 'or'"]),
-    },
-    Known {
-        id: "i9-arbitrary-equality",
-        reason: "bug: issue 9, to fix: `===` with a string that is not a version",
-        matches: |case, d| {
-            case.all_text().contains("===")
-                && refused_by_hashpin(d, &["invalid requirement"])
-                && !refused_by_hashpin(d, &["marker"])
-        },
-    },
-    Known {
-        id: "i9-url-forms",
-        reason: "bug: issue 9, to fix: URLs pip takes that pep508_rs does not (scp-like \
-                 `git@host:org/repo`, `%20` in credentials, `gopher:/x`)",
-        matches: |_, d| refused_by_hashpin(d, &["invalid port number", "missing scheme"]),
-    },
-    Known {
-        id: "i9-url-semicolon",
-        reason: "bug: issue 9, to fix: pip ends `name @ url` at the first `;` (a marker follows); \
-                 hashpin keeps `;v=1.1` in the URL, or wants a space before the `;`",
-        matches: |case, d| {
-            case.all_text().contains('@')
-                && (refused_by_hashpin(d, &["Missing space before ';'"])
-                    || refused_by_pip(d, &["Expected a marker variable or quoted string"]))
-        },
-    },
-    Known {
-        id: "i9-path-extras",
-        reason: "bug: issue 9, to fix: a local path or wheel followed by `[extras]`: pip reads the \
-                 extras, hashpin keeps them in the path or refuses",
-        matches: |case, d| {
-            let text = case.expanded_text();
-            (text.contains(".whl") && text.contains('[')) || text.contains(".[")
-        } && (field_is(d, "extras")
-            || field_is(d, "url")
-            || refused_by_hashpin(d, &["must end with a letter", "URL requirement must be preceded"])),
-    },
-    Known {
-        id: "i9-repeated-pin",
-        reason: "bug: issue 9, to fix: `name == 1.0 , == 1.0` is one pin to pip; lock calls it \
-                 unpinned",
-        matches: |case, d| {
-            case.all_text().contains(", ==") && lock_failed(d, &["is not pinned to one version"])
-        },
-    },
-    Known {
-        id: "i9-continuation-at-eof",
-        reason: "bug: issue 9, to fix: a last entry ending in `\\` at the end of the file: the \
-                 second lock adds another provenance line",
-        matches: |case, d| {
-            case.text.trim_end_matches(['\n', '\r']).ends_with('\\')
-                && matches!(d, Disagreement::Lock { step, .. } if step.contains("second lock"))
-        },
-    },
-    Known {
-        id: "i9-mixed-line-endings",
-        reason: "bug: issue 9, to fix: in a file with mixed line endings, the lines lock inserts \
-                 into an entry take the file's first ending, not the entry's",
-        matches: |_, d| matches!(d, Disagreement::Lock { step, .. } if step.contains("two ways")),
-    },
-    Known {
-        id: "i9-encoding",
-        reason: "bug: issue 9, to fix: pip decodes BOM'd UTF-16/UTF-32 and PEP 263 `coding:` \
-                 headers; hashpin refuses anything but UTF-8",
-        matches: |_, d| refused_by_hashpin(d, &["is not UTF-8 text"]),
-    },
-    Known {
-        id: "i9-abbreviations",
-        reason: "bug: issue 9, to fix: option abbreviations optparse accepts (`--ha=`, \
-                 `--extra-index`)",
-        matches: |case, d| {
-            let text = case.all_text();
-            (text.contains("--ha=") || text.contains("--has=") || text.contains("--extra-index "))
-                && refused_by_hashpin(d, &["unknown option"])
-        },
-    },
-    Known {
-        id: "i9-pip-26-options",
-        reason: "bug: issue 9, to fix: pip 26's options `--all-releases`, `--only-final`, \
-                 `--no-require-hashes`",
+        id: "comment-swallows-line",
+        reason: "deliberate: lock refuses a requirement whose comment ends in `\\`: pip joins \
+                 the next line into the comment and never reads it (often the `--hash` meant \
+                 for it); `hashpin parse` reads the file as pip does",
         matches: |_, d| {
-            refused_by_hashpin(
-                d,
-                &[
-                    "unknown option `--all-releases`",
-                    "unknown option `--only-final`",
-                    "unknown option `--no-require-hashes`",
-                ],
-            )
+            matches!(d, Disagreement::Lock { detail, .. }
+                if detail.contains("this comment ends with `\\`"))
         },
     },
     Known {
-        id: "i9-comment-continuation",
-        reason: "bug: issue 9, to fix: a full-line comment ending in `\\` inside a continuation \
-                 ends it in pip",
-        matches: |_, d| {
-            refused_by_hashpin(d, &["this comment ends with"])
-                || lock_failed(d, &["this comment ends with"])
-        },
-    },
-    // --- Bugs this test found: reported for issue 9.
-    Known {
-        id: "line-breaks",
-        reason: "bug: found by this test: pip splits lines with `str.splitlines`, at a lone `\\r` \
-                 and at \\v \\f \\x1c-\\x1e \\x85 \\u2028 \\u2029 too; hashpin only at `\\n`",
-        matches: |case, _| has_other_line_break(case),
-    },
-    Known {
-        id: "empty-env-var",
-        reason: "bug: found by this test: pip leaves `${NAME}` as written when NAME is set but \
-                 empty; hashpin expands it to nothing",
-        matches: |case, _| {
-            case.env.values().any(String::is_empty) && mutated_with(case, &["env-var-empty"])
-        },
-    },
-    Known {
-        id: "marker-dropped",
-        reason: "bug: found by this test: pep508_rs drops marker expressions it cannot represent \
-                 (`'2.7' in python_version`, `python_version >= 'dog'`, `extra > 'a'`, `~=` on \
-                 a string); hashpin then reports no marker, and `install` passes none to pip",
-        matches: |_, d| {
-            matches!(d, Disagreement::Field { field, hashpin, .. }
-                if field == "marker" && hashpin.is_null())
-        },
-    },
-    Known {
-        id: "marker-sides-swapped",
-        reason: "bug: found by this test: pep508_rs writes `'1.0' != platform_release` as \
-                 `platform_release != '1.0'`, which packaging evaluates differently where the \
-                 value is no version",
-        matches: |case, d| {
-            field_is(d, "marker")
-                && case
-                    .all_text()
-                    .split(';')
-                    .nth(1)
-                    .is_some_and(|marker| marker.trim_start().starts_with(['\'', '"']))
-        },
-    },
-    Known {
-        id: "marker-grammar",
-        reason: "bug: found by this test: markers packaging 26 takes and pep508_rs refuses: `===`, \
-                 a string before `~=`, the `extras` and `dependency_groups` variables",
-        matches: |_, d| {
-            refused_by_hashpin(
-                d,
-                &[
-                    "found `===`",
-                    "not a PEP 508 requirement",
-                    "found `extras`",
-                    "found `dependency_groups`",
-                    "invalid marker",
-                ],
-            )
-        },
-    },
-    Known {
-        id: "marker-backslash",
-        reason: "bug: found by this test: packaging 26 refuses a backslash in a marker's quoted \
-                 string (`os_name == \"C:\\\"`); hashpin accepts it",
-        matches: |_, d| refused_by_pip(d, &["Invalid quoted string"]),
-    },
-    Known {
-        id: "empty-parentheses",
-        reason: "bug: found by this test: `name()` is a requirement with no specifier to pip",
-        matches: |case, d| {
-            case.all_text().contains("()") && refused_by_hashpin(d, &["expected operator"])
-        },
-    },
-    Known {
-        id: "bare-url-marker",
-        reason: "bug: found by this test: a bare URL's `; marker` is reported as part of its URL, \
-                 and no marker",
-        matches: |case, d| {
-            let text = case.all_text();
-            text.contains("://")
-                && text.contains(';')
-                && (field_is(d, "url") || refused_by_pip(d, &["marker"]))
-        },
-    },
-    Known {
-        id: "not-a-requirement",
-        reason: "bug: found by this test: words pip refuses that hashpin takes for a bare path or \
-                 URL (`this/path/does/not/exist`, `/path/to/simple==0.1`, `invalid.whl`, \
-                 `file://.`)",
-        matches: |_, d| {
-            refused_by_pip(
-                d,
-                &[
-                    "Expected package name at the start",
-                    "Expected semicolon (after name with no version specifier)",
-                    "Invalid wheel filename",
-                    "InvalidWheelFilename",
-                    "non-local file URIs",
-                ],
-            )
-        },
-    },
-    Known {
-        id: "use-feature",
-        reason: "bug: found by this test: `--use-feature` takes only pip's feature names; \
-                 hashpin takes any",
-        matches: |_, d| refused_by_pip(d, &["--use-feature"]),
-    },
-    Known {
-        id: "option-value-lost",
-        reason: "bug: found by this test: `hashpin parse` reports an option it does not act on \
-                 (`--use-feature`, pip 26's `--all-releases`, ...) as `(other)` with the option's \
-                 name for its value, and loses the value",
-        matches: |_, d| {
-            matches!(d, Disagreement::Options { hashpin, .. }
-                if hashpin.to_string().contains("\"unparsable\""))
-        },
+        id: "include-line",
+        reason: "deliberate: hashpin refuses other options on a `-r`/`-c` line; pip opens only \
+                 the line's first file and silently ignores the rest",
+        matches: |_, d| refused_by_hashpin(d, &["shares a line with `-r`/`-c`"]),
     },
     Known {
         id: "editable-unchecked",
-        reason: "bug: found by this test: pip refuses an `-e` value that is neither a local \
-                 project nor a VCS URL; hashpin does not look at it (it never locks editables)",
+        reason: "deliberate: hashpin never locks an editable (`-e`), so it does not look at its \
+                 value; pip refuses one that is neither a local project nor a VCS URL",
         matches: |_, d| refused_by_pip(d, &["is not a valid editable requirement"]),
     },
     Known {
-        id: "ignored-option",
-        reason: "bug: found by this test: a global option on a requirement line (`req --pre`, \
-                 often through a `\\` before an option line) is ignored by pip; hashpin reports \
-                 it as the requirement's option",
-        matches: |_, d| {
-            matches!(d, Disagreement::Field { field, pip, hashpin }
-                if field == "options" && pip.as_array().is_some_and(|pip| {
-                    pip.iter().all(|fact| hashpin.as_array().is_some_and(|ours| ours.contains(fact)))
-                }))
-        },
-    },
-    Known {
-        id: "empty-marker",
-        reason: "bug: found by this test: pip reads `name;` with nothing after the `;` as no \
-                 marker; hashpin refuses it",
-        matches: |_, d| refused_by_hashpin(d, &["Expected marker value, found end"]),
-    },
-    Known {
-        id: "egg-fragment",
-        reason: "bug: found by this test: pip refuses an `#egg=` fragment that is no project name \
-                 (`#egg=bar#note`); hashpin does not look at it",
-        matches: |_, d| refused_by_pip(d, &["InvalidEggFragment"]),
-    },
-    Known {
         id: "file-url-dot",
-        reason: "bug: found by this test: `file:.` and `file:/.` are reported as `file:///`",
-        matches: |case, d| case.all_text().contains("file:") && field_is(d, "url"),
+        reason: "deliberate: `file:.` (the current directory, which is never locked) is shown as \
+                 pep508_rs normalizes it, `file:///`; pip shows `file:///.`",
+        matches: |case, d| {
+            matches!(d, Disagreement::Field { field, pip, hashpin }
+                if field == "url"
+                    && pip.as_str().map(|url| url.replacen("/.", "/", 1)).as_deref()
+                        == hashpin.as_str())
+                && case.all_text().contains("file:")
+        },
     },
 ];
 
@@ -1280,6 +1066,9 @@ fn judge(
     let mut agreed = 0;
     let mut both_refuse = 0;
     let mut unexplained = String::new();
+    // `HASHPIN_DIFFERENTIAL_SHOW=<row id>` prints the cases a row explains, to work on them.
+    let show = std::env::var("HASHPIN_DIFFERENTIAL_SHOW").unwrap_or_default();
+    let mut shown = String::new();
     for outcome in outcomes {
         if outcome.disagreements.is_empty() {
             agreed += 1;
@@ -1296,13 +1085,21 @@ fn judge(
             {
                 Some(row) => {
                     rows.insert(row.id);
+                    if row.id == show {
+                        let _ = writeln!(
+                            shown,
+                            "{}: {:?}\n  {disagreement}\n",
+                            outcome.case.id, outcome.case.text
+                        );
+                    }
                 }
                 None => {
                     let _ = writeln!(
                         unexplained,
-                        "{} ({}):\n  text: {:?}\n  files: {:?}\n  env: {:?}\n  {disagreement}\n  hashpin: {}\n",
+                        "{} ({}; mutations {:?}):\n  text: {:?}\n  files: {:?}\n  env: {:?}\n  {disagreement}\n  hashpin: {}\n",
                         outcome.case.id,
                         outcome.case.origin,
+                        outcome.case.mutations,
                         outcome.case.text,
                         outcome.case.files,
                         outcome.case.env,
@@ -1334,6 +1131,9 @@ fn judge(
         let _ = writeln!(summary, "  {:<24} {count:>5}{note}  {}", row.id, row.reason);
     }
     print_summary(&summary);
+    if !shown.is_empty() {
+        print_summary(&shown);
+    }
     assert!(
         unexplained.is_empty(),
         "disagreements with pip that no row of KNOWN explains:\n\n{unexplained}"
@@ -1352,12 +1152,12 @@ fn print_summary(summary: &str) {
 type Pin = (String, String, String);
 
 /// One generated sdist per release: by (name, release), the version its filename spells and
-/// its hash. One file per release: two sdists spelling one version two ways (`1.0`, `1.0.0`)
-/// are a hashpin bug of their own, reported apart.
+/// its hash. One file per release (two sdists spelling one version two ways, `1.0` and
+/// `1.0.0`, are tested apart: `regression::two_sdists_spelling_one_version_two_ways_are_two_files`).
 type Artifacts = BTreeMap<(String, String), (String, String)>;
 
 /// A tiny valid sdist: a gzip'd tar with `<name>-<version>/PKG-INFO`.
-fn sdist(name: &str, version: &str) -> (String, Vec<u8>) {
+pub(crate) fn sdist(name: &str, version: &str) -> (String, Vec<u8>) {
     let stem = format!("{}-{version}", name.replace(['-', '.'], "_"));
     let metadata = format!("Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n");
     let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(
@@ -1434,16 +1234,16 @@ fn files_of(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
 /// must keep byte for byte. Also the first line of every entry whose lines end in more than
 /// one way (`\n` and `\r\n`).
 fn outside_entries(text: &str, entry_lines: &BTreeSet<usize>) -> (String, Vec<usize>) {
-    let lines: Vec<&str> = text.split_inclusive('\n').collect();
-    let ending = |line: &str| -> &'static str {
+    // Lines as pip numbers them: `str.splitlines`, so `\r`, `\v`, `\f`, … end lines too.
+    let lines = physical_lines(text);
+    fn ending(line: &str) -> &str {
+        let body = line.trim_end_matches(LINE_BREAKS);
         if line.ends_with("\r\n") {
             "\r\n"
-        } else if line.ends_with('\n') {
-            "\n"
         } else {
-            ""
+            &line[body.len()..]
         }
-    };
+    }
     let mut kept = String::new();
     let mut mixed = Vec::new();
     let mut index = 0;
@@ -1455,7 +1255,7 @@ fn outside_entries(text: &str, entry_lines: &BTreeSet<usize>) -> (String, Vec<us
         }
         let first = index;
         while index < lines.len() {
-            let body = lines[index].trim_end_matches(['\n', '\r']);
+            let body = lines[index].trim_end_matches(LINE_BREAKS);
             index += 1;
             let comment = body.trim_start().starts_with('#');
             if !body.ends_with('\\') || (comment && index > first + 1) {

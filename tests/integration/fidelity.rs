@@ -173,12 +173,17 @@ fn urls_pip_takes_are_read_even_where_pep508_would_not() {
     let run = context.lock(&[]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stderr.contains("is a VCS checkout"), "{}", run.stderr);
-    // A local wheel path with extras is a path to pip: its extras do not make it a name.
+    // A local wheel path with extras is a path to pip (its `strip_extras`): the extras are
+    // split off, and they do not make it a name.
     let (run, document) = parse(&context, "./pkg-1.0-py3-none-any.whl[extra]\n");
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(
         document["requirements"][0]["url"],
-        "./pkg-1.0-py3-none-any.whl[extra]"
+        "./pkg-1.0-py3-none-any.whl"
+    );
+    assert_eq!(
+        document["requirements"][0]["extras"],
+        serde_json::json!(["extra"])
     );
 }
 
@@ -426,4 +431,123 @@ fn requirement_lines_read_as_pip_reads_their_edges() {
     }
     let (run, _) = parse(&context, "./tinyproj-1.0.0-py3-none-any.whl\n");
     assert_eq!(run.code, 0, "{}", run.stderr);
+}
+
+#[test]
+fn options_hashpin_does_not_act_on_keep_their_values_and_pips_choices() {
+    let context = TestContext::new();
+    let (run, document) = parse(
+        &context,
+        "--use-feature=fast-deps\n--all-releases :all:\n--only-final pkg1,pkg2\n",
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let options: Vec<(String, String)> = document["options"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|option| {
+            (
+                option["option"].as_str().unwrap().to_string(),
+                option["value"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        options,
+        [
+            ("--use-feature".to_string(), "fast-deps".to_string()),
+            ("--all-releases".to_string(), ":all:".to_string()),
+            ("--only-final".to_string(), "pkg1,pkg2".to_string()),
+        ]
+    );
+    // pip: "option --use-feature: invalid choice: 'resolvelib'".
+    let (run, document) = parse(&context, "--use-feature=resolvelib\n");
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    let message = document["errors"][0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("unknown feature `resolvelib`"),
+        "{message}"
+    );
+    // Extras after a wheel path, a space between them: pip reads a path with extras.
+    let (run, document) = parse(&context, "./tinyproj-1.0.0-py3-none-any.whl [ext]\n");
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert_eq!(
+        document["requirements"][0]["extras"],
+        serde_json::json!(["ext"])
+    );
+    assert_eq!(
+        document["requirements"][0]["url"],
+        "./tinyproj-1.0.0-py3-none-any.whl"
+    );
+}
+
+#[test]
+fn what_pip_refuses_while_reading_is_refused_at_its_line() {
+    let context = TestContext::new();
+    for (text, expected) in [
+        // pip opens only the first file of a `-r` line and ignores the rest of it.
+        ("-r a.txt --pre\n", "`--pre` shares a line with `-r`/`-c`"),
+        (
+            "-r a.txt -c b.txt\n",
+            "`--constraint` shares a line with `-r`/`-c`",
+        ),
+        // pip's `Link`: InvalidEggFragment.
+        (
+            "git+https://x.example/repo.git#egg=bar#note\n",
+            "invalid `#egg=` fragment `bar#note`",
+        ),
+        (
+            "name @ https://x.example/a.tar.gz#egg=a+b\n",
+            "invalid `#egg=` fragment",
+        ),
+        // pip's `url_to_path`: "non-local file URIs are not supported on this platform".
+        (
+            "name @ file://server/share/x-1.0.tar.gz\n",
+            "`file:` URL on host `server`",
+        ),
+        ("file://./x-1.0.tar.gz\n", "`file:` URL on host `.`"),
+        // packaging's `parse_wheel_filename`, which pip asks.
+        ("./a__b-1.0-py3-none-any.whl\n", "invalid project name"),
+        (
+            " \u{feff}simple-0.1-py3-none-any.whl\n",
+            "invalid project name",
+        ),
+        ("./simple-x.y-py3-none-any.whl\n", "invalid version"),
+        (
+            "./simple-1.0-b1-py3-none-any.whl\n",
+            "a build tag starts with a digit",
+        ),
+        // pip joins `\` at the end, strips the line, and shlex finds a `\` escaping nothing.
+        (
+            "--index-url=https://x.example/\\ \\\n",
+            "a trailing backslash escapes nothing",
+        ),
+        // `\w` takes `ü`, but pip then reads `zürich==1.0`, which is no PEP 508 name.
+        ("./zürich-1.0-py3-none-any.whl\n", "invalid project name"),
+    ] {
+        context.write("a.txt", "tinyproj==1.0.0\n");
+        context.write("b.txt", "tinyproj==1.0.0\n");
+        let (run, document) = parse(&context, text);
+        assert_eq!(run.code, 2, "{text:?}: {}", run.stdout);
+        let error = &document["errors"][0];
+        assert_eq!(error["line"], 1, "{text:?}");
+        let message = error["message"].as_str().unwrap();
+        assert!(message.contains(expected), "{text:?}: {message}");
+    }
+    // What pip takes stays taken: a local host, a valid egg name, a no-break space inside a
+    // URL (packaging's URL ends at a space or tab), a wheel path and its extras.
+    for text in [
+        "name @ file://localhost/tmp/name-1.0.tar.gz\n",
+        "https://x.example/a-1.0.tar.gz#egg=a-b.c_d\n",
+        "name @ gopher:/foo/com\u{a0}x\n",
+        "./simple-0.1-py2.py3-none-any.whl [ext]\n",
+    ] {
+        let (run, _) = parse(&context, text);
+        assert_eq!(run.code, 0, "{text:?}: {}", run.stdout);
+    }
+    // Text after a path's `[extras]` keeps it from being a path to pip: a requirement then.
+    let (run, document) = parse(&context, "simple-0.1-py2.py3-none-any.whl [ext]#note\n");
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    let message = document["errors"][0]["message"].as_str().unwrap();
+    assert!(message.contains("invalid requirement"), "{message}");
 }

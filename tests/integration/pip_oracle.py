@@ -211,6 +211,14 @@ def option_facts(opts) -> list[list]:
     return sorted(facts, key=json.dumps)
 
 
+def joined(text: str) -> str:
+    """An option as hashpin reports it (its source, continuations and all), with each `\\`
+    and the line break after it removed, as pip's `join_lines` does."""
+    return "".join(
+        line[:-1] if line.endswith("\\") else line for line in text.splitlines()
+    )
+
+
 def parse_option_words(words: list[str]) -> list[list]:
     """Facts for option words, as pip's requirements-file option parser reads them."""
     parser = build_parser()
@@ -351,13 +359,15 @@ def hashpin_read(case: dict) -> dict:
     requirements = []
     for entry in report["requirements"]:
         where = {"file": relative(entry["file"], directory), "line": entry["line"]}
-        option_list: list[list] = []
+        # One parse of all of them, as pip parses the line: a key given twice to
+        # `--config-settings` becomes a list.
+        words: list[str] = []
         for text in entry["options"]:
             try:
-                words = shlex.split(text)
+                words.extend(shlex.split(joined(text)))
             except ValueError:
-                words = [text]
-            option_list.extend(parse_option_words(words))
+                words.append(text)
+        option_list = parse_option_words(words) if words else []
         requirements.append(
             {
                 **where,

@@ -343,3 +343,47 @@ fn a_changed_file_cannot_escape_its_record_by_a_rename() {
     );
     assert_eq!(context.read("requirements.txt"), locked);
 }
+
+#[test]
+fn two_sdists_spelling_one_version_two_ways_are_two_files() {
+    // `foo-1.0.0.tar.gz` and `foo-1.0.0.0.tar.gz` are one version to PEP 440 but two files:
+    // each is held against its own record, and a second lock leaves the file as it was.
+    let context = TestContext::new();
+    for version in ["1.0.0", "1.0.0.0"] {
+        let (filename, bytes) = crate::differential::sdist("spelled", version);
+        context.server.add_file("spelled", &filename, bytes);
+    }
+    context.write("requirements.txt", "spelled==1.0\n");
+    let run = context.lock(&[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let first = context.read("requirements.txt");
+    assert!(
+        first.contains("# hashpin: spelled-1.0.0.tar.gz "),
+        "{first}"
+    );
+    assert!(
+        first.contains("# hashpin: spelled-1.0.0.0.tar.gz "),
+        "{first}"
+    );
+    for command in [&["lock"][..], &["lock", "--check"], &["check"]] {
+        let mut args = command.to_vec();
+        let index = context.server.simple_url();
+        args.extend(["--index-url", &index]);
+        let run = context.run(&args);
+        assert_eq!(run.code, 0, "{command:?}: {}{}", run.stdout, run.stderr);
+    }
+    assert_eq!(context.read("requirements.txt"), first);
+    // Other bytes under either name are still refused, named by their own filename.
+    let (filename, _) = crate::differential::sdist("spelled", "1.0.0.0");
+    context
+        .server
+        .replace_bytes(&filename, b"other bytes".to_vec());
+    let run = context.lock(&[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("`spelled-1.0.0.0.tar.gz` changed since it was locked\n"),
+        "{}",
+        run.stderr
+    );
+}

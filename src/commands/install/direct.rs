@@ -113,7 +113,10 @@ pub(super) fn verify_direct_urls(
                     .map_or_else(String::new, |extras| format!("[{extras}]"));
                 format!("{name}{extras} @ {file_url}")
             }
-            Target::Unnamed(_) => local.display().to_string(),
+            Target::Unnamed { extras, .. } if !extras.is_empty() => {
+                format!("{}[{}]", local.display(), extras.join(","))
+            }
+            Target::Unnamed { .. } => local.display().to_string(),
         };
         // The marker stays, as written: pip must skip the line where it skipped the original.
         let text = match &pin.entry.marker {
