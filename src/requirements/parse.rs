@@ -780,12 +780,7 @@ impl LineContext<'_> {
         };
         let value = &url[at + 4..];
         let value = &value[..value.find('&').unwrap_or(value.len())];
-        let valid = value.starts_with(|c: char| c.is_ascii_alphanumeric())
-            && value.ends_with(|c: char| c.is_ascii_alphanumeric())
-            && value
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'));
-        if valid {
+        if is_project_name(value) {
             return Ok(());
         }
         Err(self.error(
@@ -1077,13 +1072,16 @@ fn named_url(head: &str) -> Option<(String, Option<String>, String)> {
         ),
         None => (before, None),
     };
-    let valid = !name.is_empty()
-        && name.starts_with(|c: char| c.is_ascii_alphanumeric())
+    is_project_name(name).then(|| (name.to_string(), extras, url.to_string()))
+}
+
+/// PEP 508's name: ASCII letters, digits, `.`, `-` and `_`, a letter or digit at each end.
+fn is_project_name(name: &str) -> bool {
+    name.starts_with(|c: char| c.is_ascii_alphanumeric())
         && name.ends_with(|c: char| c.is_ascii_alphanumeric())
         && name
             .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'));
-    valid.then(|| (name.to_string(), extras, url.to_string()))
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
 }
 
 /// A marker with a space on either side of every parenthesis outside quoted strings: the same
