@@ -63,7 +63,13 @@ impl Cache {
         &self.root
     }
 
-    fn path_for(&self, sha256: &HashDigest) -> PathBuf {
+    /// Whether the cache holds a file under `sha256` (not hashed again: [`Cache::get`] does
+    /// that before any use).
+    pub(crate) fn contains(&self, sha256: &HashDigest) -> bool {
+        self.path_for(sha256).is_file()
+    }
+
+    pub(crate) fn path_for(&self, sha256: &HashDigest) -> PathBuf {
         self.root
             .join("sha256")
             .join(&sha256.hex[..2])

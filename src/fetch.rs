@@ -468,6 +468,10 @@ fn keep(
         _ => Shape::Unexamined,
     };
     let cached = match (cache, spool) {
+        // Already there (content-addressed): the copy is dropped, not moved over it.
+        (Some(cache), Some(_)) if cache.contains(digests.sha256()) => {
+            Some(cache.path_for(digests.sha256()))
+        }
         (Some(cache), Some(spool)) if !matches!(shape, Shape::NotAnArchive(_)) => {
             // Registered until it has moved: an interrupt before then removes it.
             let (file, _registration) = spool.file.into_parts();
@@ -684,22 +688,31 @@ fn fetch_local(
         Err(error) => return Err(io(error)),
     };
     let size = file.metadata().map_err(io)?.len();
-    let mut spool = cache
-        .map(Spool::in_cache)
-        .transpose()
-        .map_err(|error| cache_error(cache, error))?;
-    let digests = stream(
-        file,
-        spool.as_mut(),
-        &request.algorithms,
-        limits,
-        Some(size),
-    )
-    .map_err(|error| match error {
+    let read_error = |error| match error {
         StreamError::Read(error) => io(error),
         other => other.into_fetch_error(shown, cache),
-    })?;
-    // A local file is examined where it is; only a cache needs a copy.
+    };
+    let digests =
+        stream(file, None, &request.algorithms, limits, Some(size)).map_err(read_error)?;
+    // A local file is examined where it is; only a cache that lacks its bytes needs a copy, so
+    // that locking a directory of files again writes nothing.
+    let mut spool = None;
+    if let Some(cache) = cache.filter(|cache| !cache.contains(digests.sha256())) {
+        let mut copy = Spool::in_cache(cache).map_err(|error| cache_error(Some(cache), error))?;
+        let file = fs_err::File::open(&path).map_err(io)?;
+        let copied = stream(
+            file,
+            Some(&mut copy),
+            &request.algorithms,
+            limits,
+            Some(size),
+        )
+        .map_err(read_error)?;
+        // Bytes that changed between the two reads are not cached under the first hash.
+        if copied.sha256() == digests.sha256() {
+            spool = Some(copy);
+        }
+    }
     keep(cache, spool, digests, examine, Some(&path))
 }
 

@@ -60,7 +60,7 @@ pub(crate) struct IndexArgs {
 }
 
 /// A `--find-links` location.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) enum FindLinks {
     /// A local directory of artifacts.
     Directory(PathBuf),

@@ -202,7 +202,9 @@ pub(crate) struct Client {
     trusted_hosts: Arc<Vec<String>>,
     retry: RetryPolicy,
     settings: IndexSettings,
-    find_links_pages: Mutex<HashMap<Url, Arc<Page>>>,
+    /// Each find-links location, read once per run and indexed by project: a lockfile of many
+    /// pins against one directory must not read (or scan) the directory once per pin.
+    find_links_pages: Mutex<HashMap<FindLinks, Arc<FindLinksPage>>>,
     /// The PEP 700 size each listing declared for a file URL: a download of that URL is held
     /// to it. Kept here because every listing is read and every artifact downloaded through
     /// this one client, whichever command asks.
@@ -466,19 +468,16 @@ impl Client {
             let Some(page) = self.fetch_page(&page_url)? else {
                 continue;
             };
-            listing.add(&page, &Redacted(&page_url).to_string(), None);
+            listing.add(&page, &Redacted(&page_url).to_string());
         }
         for location in &self.settings.find_links {
-            match location {
-                FindLinks::Directory(path) => {
-                    let page = read_directory(path)?;
-                    listing.add(&page, &path.display().to_string(), Some(project));
-                }
-                FindLinks::Page(url) => {
-                    let page = self.find_links_page(url)?;
-                    listing.add(&page, &Redacted(url).to_string(), Some(project));
-                }
-            }
+            let page = self.find_links_page(location)?;
+            let listed_by = match location {
+                FindLinks::Directory(path) => path.display().to_string(),
+                FindLinks::Page(url) => Redacted(url).to_string(),
+            };
+            listing.files.extend(page.files_of(project).cloned());
+            listing.add_refused(&page.page, &listed_by);
         }
         self.remember_sizes(&listing.files);
         Ok(listing)
@@ -549,11 +548,7 @@ impl Client {
             names.extend(self.root_page_names(index)?);
         }
         for location in &self.settings.find_links {
-            let page = match location {
-                FindLinks::Directory(path) => Arc::new(read_directory(path)?),
-                FindLinks::Page(url) => self.find_links_page(url)?,
-            };
-            names.extend(artifact_projects(&page));
+            names.extend(artifact_projects(&self.find_links_page(location)?.page));
         }
         names.sort();
         names.dedup();
@@ -594,16 +589,23 @@ impl Client {
         }
     }
 
-    fn find_links_page(&self, url: &Url) -> Result<Arc<Page>, IndexError> {
-        if let Some(page) = self.lock_pages().get(url) {
+    /// A find-links location's files, read (or fetched) on first use only.
+    fn find_links_page(&self, location: &FindLinks) -> Result<Arc<FindLinksPage>, IndexError> {
+        if let Some(page) = self.lock_pages().get(location) {
             return Ok(Arc::clone(page));
         }
-        let page = Arc::new(self.fetch_page(url)?.unwrap_or_default());
-        self.lock_pages().insert(url.clone(), Arc::clone(&page));
+        // Two threads may read one location at once on first use; both read the same files.
+        let page = match location {
+            FindLinks::Directory(path) => read_directory(path)?,
+            FindLinks::Page(url) => self.fetch_page(url)?.unwrap_or_default(),
+        };
+        let page = Arc::new(FindLinksPage::new(page));
+        self.lock_pages()
+            .insert(location.clone(), Arc::clone(&page));
         Ok(page)
     }
 
-    fn lock_pages(&self) -> std::sync::MutexGuard<'_, HashMap<Url, Arc<Page>>> {
+    fn lock_pages(&self) -> std::sync::MutexGuard<'_, HashMap<FindLinks, Arc<FindLinksPage>>> {
         self.find_links_pages
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -655,22 +657,58 @@ impl Client {
 }
 
 impl ProjectListing {
-    fn add(&mut self, page: &Page, listed_by: &str, only: Option<&PackageName>) {
-        for file in &page.files {
-            if let Some(project) = only {
-                let matches = ArtifactName::parse(&file.filename, Some(project))
-                    .is_ok_and(|name| name.project == *project);
-                if !matches {
-                    continue;
-                }
-            }
-            self.files.push(file.clone());
-        }
+    /// Every file of a project's own page.
+    fn add(&mut self, page: &Page, listed_by: &str) {
+        self.files.extend(page.files.iter().cloned());
+        self.add_refused(page, listed_by);
+    }
+
+    fn add_refused(&mut self, page: &Page, listed_by: &str) {
         self.refused.extend(
             page.refused
                 .iter()
                 .map(|name| (name.clone(), listed_by.to_string())),
         );
+    }
+}
+
+/// A find-links page or directory, with its files indexed by every project their names can
+/// belong to, so that listing one project costs what that project has, not what the page has.
+struct FindLinksPage {
+    page: Page,
+    /// Positions in `page.files`, in page order. An sdist's name is ambiguous (`a-b-1.0.tar.gz`
+    /// may be project `a` or `a-b`): it is filed under the name before each of its dashes, and
+    /// [`FindLinksPage::files_of`] keeps those whose name really is that project's.
+    by_project: HashMap<PackageName, Vec<usize>>,
+}
+
+impl FindLinksPage {
+    fn new(page: Page) -> Self {
+        let mut by_project: HashMap<PackageName, Vec<usize>> = HashMap::new();
+        for (position, file) in page.files.iter().enumerate() {
+            for (dash, _) in file.filename.match_indices('-') {
+                let positions = by_project
+                    .entry(PackageName::new(&file.filename[..dash]))
+                    .or_default();
+                if positions.last() != Some(&position) {
+                    positions.push(position);
+                }
+            }
+        }
+        Self { page, by_project }
+    }
+
+    /// The files of `project`, in page order.
+    fn files_of<'a>(&'a self, project: &'a PackageName) -> impl Iterator<Item = &'a IndexFile> {
+        self.by_project
+            .get(project)
+            .into_iter()
+            .flatten()
+            .map(|&position| &self.page.files[position])
+            .filter(move |file| {
+                ArtifactName::parse(&file.filename, Some(project))
+                    .is_ok_and(|name| name.project == *project)
+            })
     }
 }
 
@@ -735,24 +773,25 @@ fn read_directory(path: &std::path::Path) -> Result<Page, IndexError> {
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(page),
         Err(error) => return Err(local(error)),
     };
-    let mut names: Vec<std::path::PathBuf> = Vec::new();
+    let mut names: Vec<String> = Vec::new();
     for entry in entries {
         let entry = entry.map_err(local)?;
-        if entry.file_type().map_err(local)?.is_file() {
-            names.push(entry.path());
+        // Not followed: a symbolic link is not a regular file here.
+        if entry.file_type().map_err(local)?.is_file()
+            && let Ok(name) = entry.file_name().into_string()
+        {
+            names.push(name);
         }
     }
-    names.sort();
-    for file in names {
-        let absolute = fs_err::canonicalize(&file).map_err(local)?;
-        let (Some(filename), Ok(url)) = (
-            file.file_name().and_then(|name| name.to_str()),
-            Url::from_file_path(&absolute),
-        ) else {
+    names.sort_unstable();
+    // The directory is resolved once; its regular files are then plain names inside it.
+    let directory = fs_err::canonicalize(path).map_err(local)?;
+    for filename in names {
+        let Ok(url) = Url::from_file_path(directory.join(&filename)) else {
             continue;
         };
         page.files.push(IndexFile {
-            filename: filename.to_string(),
+            filename,
             url,
             declared: Vec::new(),
             requires_python: None,

@@ -1,7 +1,7 @@
 //! Rewriting requirement entries without touching anything else.
 //!
-//! An edit is a list of [`Splice`]s applied from the back of the file forward; every byte outside
-//! a splice is copied unchanged. New text copies the style around it: the file's line ending, the
+//! An edit is a list of [`Splice`]s applied in one pass from the front of the file; every byte
+//! outside a splice is copied unchanged. New text copies the style around it: the file's line ending, the
 //! entry's continuation indentation (4 spaces if it has none), ` \` before each break. The user's
 //! trailing comment stays on the entry's last physical line, because pip joins `\` lines before
 //! it strips comments.
@@ -19,12 +19,21 @@ pub(crate) struct Splice {
 }
 
 /// Applies non-overlapping splices to a source.
+///
+/// One forward copy: splicing in place would move the rest of the file once per splice, which
+/// is quadratic in the size of the file (a minute at 100,000 entries).
 pub(crate) fn apply(source: &str, mut splices: Vec<Splice>) -> String {
-    splices.sort_by_key(|splice| std::cmp::Reverse(splice.range.start));
-    let mut text = source.to_string();
+    splices.sort_by_key(|splice| splice.range.start);
+    let added: usize = splices.iter().map(|splice| splice.text.len()).sum();
+    let mut text = String::with_capacity(source.len() + added);
+    let mut copied = 0;
     for splice in splices {
-        text.replace_range(splice.range, &splice.text);
+        debug_assert!(copied <= splice.range.start, "splices overlap");
+        text.push_str(&source[copied..splice.range.start]);
+        text.push_str(&splice.text);
+        copied = splice.range.end;
     }
+    text.push_str(&source[copied..]);
     text
 }
 
