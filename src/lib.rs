@@ -4,6 +4,8 @@
 //! `report`. The lower rooms (`hash`, `name`, `artifact`) import nothing of ours above them.
 
 mod artifact;
+#[doc(hidden)]
+pub mod bench;
 mod cache;
 mod cli;
 mod commands;
