@@ -1,6 +1,6 @@
 //! The CPU side of hashpin, without a network: hashing, reading and editing requirements files,
 //! and judging a lockfile. `cargo bench --bench core`; the end-to-end comparison with uv,
-//! pip-compile and hashin is `bench/run.py`.
+//! pip-compile and hashin is `tests/bench/run.py`.
 
 use std::hint::black_box;
 
