@@ -33,19 +33,26 @@ pub fn sha256_file(path: &Path) -> io::Result<String> {
     Ok(digests.sha256().hex.clone())
 }
 
-/// The two files every generated release has: a wheel and an sdist, with made-up hashes.
-fn release_files(index: usize) -> [Provenance; 2] {
+/// The files of generated release `index`: an sdist, then `files - 1` wheels for as many
+/// platforms, with made-up hashes.
+fn release_files(index: usize, files: usize) -> Vec<Provenance> {
     let name = project(index);
-    [
-        format!("{name}-1.0-py3-none-any.whl"),
-        format!("{name}-1.0.tar.gz"),
-    ]
-    .map(|filename| Provenance {
-        hash: HashDigest::new(HashAlgorithm::Sha256, &sha256_hex(filename.as_bytes()))
-            .expect("a sha256 in hex"),
-        url: format!("https://files.example/{filename}"),
-        filename,
-    })
+    std::iter::once(format!("{name}-1.0.tar.gz"))
+        .chain((1..files).map(|wheel| {
+            let platform = if wheel == 1 {
+                "any".to_string()
+            } else {
+                format!("manylinux_2_{wheel}_x86_64")
+            };
+            format!("{name}-1.0-py3-none-{platform}.whl")
+        }))
+        .map(|filename| Provenance {
+            hash: HashDigest::new(HashAlgorithm::Sha256, &sha256_hex(filename.as_bytes()))
+                .expect("a sha256 in hex"),
+            url: format!("https://files.example/{filename}"),
+            filename,
+        })
+        .collect()
 }
 
 fn project(index: usize) -> String {
@@ -55,6 +62,12 @@ fn project(index: usize) -> String {
 /// A requirements file of `entries` pins, with a comment every ten lines; `locked`: each entry
 /// records its two files as `lock` writes them (`--hash` options and provenance lines).
 pub fn requirements_text(entries: usize, locked: bool) -> String {
+    requirements_text_of(entries, if locked { 2 } else { 0 })
+}
+
+/// A requirements file of `entries` pins, each recording `files` files (none: not locked).
+fn requirements_text_of(entries: usize, files: usize) -> String {
+    let locked = files > 0;
     let mut text =
         String::from("# generated for the benchmarks\n--index-url https://pypi.example/simple/\n");
     for index in 0..entries {
@@ -63,7 +76,7 @@ pub fn requirements_text(entries: usize, locked: bool) -> String {
         }
         text.push_str(&format!("{}==1.0", project(index)));
         if locked {
-            let files = release_files(index);
+            let files = release_files(index, files);
             let mut hashes: Vec<&HashDigest> = files.iter().map(|file| &file.hash).collect();
             hashes.sort();
             for hash in hashes {
@@ -98,7 +111,7 @@ pub fn lock_edit(text: &str) -> usize {
         .entries()
         .enumerate()
         .filter_map(|(index, (_, line, entry))| {
-            let provenance = release_files(index).to_vec();
+            let provenance = release_files(index, 2);
             let pins = Pins {
                 hashes: provenance.iter().map(|file| file.hash.clone()).collect(),
                 provenance,
@@ -117,12 +130,13 @@ pub struct Judging {
 }
 
 impl Judging {
-    /// A lockfile of `entries` locked entries, and the index serving each the recorded bytes.
-    pub fn new(entries: usize) -> Self {
-        let document = parse_document(&requirements_text(entries, true));
+    /// A lockfile of `entries` locked entries of `files` files each, and the index serving
+    /// each the recorded bytes.
+    pub fn new(entries: usize, files: usize) -> Self {
+        let document = parse_document(&requirements_text_of(entries, files));
         let sightings = (0..entries)
             .map(|index| {
-                let files = release_files(index).map(|file| {
+                let files = release_files(index, files).into_iter().map(|file| {
                     let url = Url::parse(&file.url).expect("a URL");
                     let digests = Digests {
                         size: 1,
@@ -130,7 +144,7 @@ impl Judging {
                     };
                     Sighting::given(&file.filename, &url, digests)
                 });
-                (PackageName::new(&project(index)), files.to_vec())
+                (PackageName::new(&project(index)), files.collect())
             })
             .collect();
         Self {
@@ -165,8 +179,10 @@ impl Judging {
 mod tests {
     #[test]
     fn every_recorded_file_served_as_recorded_is_verified() {
-        let judging = super::Judging::new(3);
+        let judging = super::Judging::new(3, 2);
         assert_eq!(judging.judge_all(), 6);
+        let judging = super::Judging::new(2, 40);
+        assert_eq!(judging.judge_all(), 80);
         assert_eq!(
             super::lock_edit(&super::requirements_text(3, false)),
             super::requirements_text(3, true).len()
