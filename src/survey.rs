@@ -291,20 +291,43 @@ pub(crate) fn find_candidates(
         );
         return problems;
     }
+    let mut pinned: HashMap<&PackageName, Vec<&PinnedVersion>> = HashMap::new();
+    for plan in plans.iter() {
+        if let Lockable::Release { project, version } = &plan.lockable {
+            pinned.entry(project).or_default().push(version);
+        }
+    }
     let listed = AtomicUsize::new(0);
+    // One job per project: its listing, then at once what PyPI's JSON API declares for each
+    // pinned release (blake2b-256 besides sha256: a second, independent statement the bytes
+    // are checked against), so the lookups overlap other listings instead of waiting for all.
     let listings = pool::map_bounded(
         &projects,
         jobs,
-        |project| client.list_project(project),
+        |project| {
+            let listing = client.list_project(project)?;
+            let mut declared = HashMap::new();
+            let mut asked = BTreeSet::new();
+            for version in pinned.get(project).into_iter().flatten() {
+                if let Some(version) = listed_version(&listing, project, version, filter)
+                    && asked.insert(version.clone())
+                {
+                    declared.extend(client.json_api_digests(project, &version));
+                }
+            }
+            Ok::<_, crate::index::IndexError>((listing, declared))
+        },
         &|_| {
             let done = listed.fetch_add(1, Ordering::Relaxed) + 1;
             printer.progress(&format!("listing {done}/{} projects", projects.len()));
         },
     );
     let mut by_project: HashMap<PackageName, ProjectListing> = HashMap::new();
+    let mut declared: HashMap<Url, Vec<HashDigest>> = HashMap::new();
     for (project, listing) in projects.iter().zip(listings) {
         match listing {
-            Ok(listing) => {
+            Ok((listing, digests)) => {
+                declared.extend(digests);
                 for (name, page) in &listing.refused {
                     printer.warning(&format!(
                         "`{page}` lists `{name}`, which is not a safe artifact name; ignored"
@@ -337,9 +360,33 @@ pub(crate) fn find_candidates(
         };
         plan.listed = true;
     }
-    add_json_api_digests(plans, client, jobs);
+    for candidate in plans.iter_mut().flat_map(|plan| plan.candidates.iter_mut()) {
+        if let Some(extra) = declared.get(&candidate.url) {
+            candidate.declared.extend(extra.iter().cloned());
+            candidate.declared.sort();
+            candidate.declared.dedup();
+        }
+    }
     printer.clear_progress();
     problems
+}
+
+/// The version a pinned release's files spell, as PyPI's JSON API wants it in its URL: that of
+/// the first of its files (`1.0.0` where the pin says `1.0`).
+fn listed_version(
+    listing: &ProjectListing,
+    project: &PackageName,
+    version: &PinnedVersion,
+    filter: &TargetFilter,
+) -> Option<String> {
+    let first = release_candidates(listing, project, version, filter)
+        .into_iter()
+        .next()?;
+    Some(
+        ArtifactName::parse(&first.filename, Some(project))
+            .ok()?
+            .version_text,
+    )
 }
 
 /// Downloads and hashes every request, with a progress line on a terminal; each URL's own
@@ -674,37 +721,6 @@ pub(crate) fn explain_unfound(
         return error;
     }
     no_files_error(&location, &label, &listing, &project, client)
-}
-
-/// Adds what PyPI's JSON API declares (blake2b-256 besides sha256) to each release's files, so
-/// that the bytes are checked against a second, independent statement of the index.
-fn add_json_api_digests(plans: &mut [Plan<'_>], client: &Client, jobs: usize) {
-    let releases: Vec<(PackageName, String)> = plans
-        .iter()
-        .filter_map(|plan| match (&plan.lockable, plan.candidates.first()) {
-            (Lockable::Release { project, .. }, Some(first)) => {
-                let artifact = ArtifactName::parse(&first.filename, Some(project)).ok()?;
-                Some((project.clone(), artifact.version_text))
-            }
-            _ => None,
-        })
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
-    let answers = pool::map_bounded(
-        &releases,
-        jobs,
-        |(project, version)| client.json_api_digests(project, version),
-        &|_| {},
-    );
-    let declared: HashMap<Url, Vec<HashDigest>> = answers.into_iter().flatten().collect();
-    for candidate in plans.iter_mut().flat_map(|plan| plan.candidates.iter_mut()) {
-        if let Some(extra) = declared.get(&candidate.url) {
-            candidate.declared.extend(extra.iter().cloned());
-            candidate.declared.sort();
-            candidate.declared.dedup();
-        }
-    }
 }
 
 /// `path:line` of a line, for messages.
