@@ -23,6 +23,8 @@
 //!   never put a hash into the lockfile ([`Status::NotAnArchive`]); judged against what is
 //!   already recorded, they are judged like any bytes (a recorded file is [`Status::Changed`]).
 
+use std::collections::HashMap;
+
 use url::Url;
 
 use crate::artifact::same_artifact;
@@ -454,18 +456,95 @@ impl Verdict {
 /// then only that record (a release may list `foo-1.0.tar.gz` and `foo-1.0.0.tar.gz`, two
 /// files). A file fetched from a recorded URL without being listed stands for the records of
 /// that URL.
-fn corresponds(record: &Record, provenance: &Provenance, sighting: &Sighting) -> bool {
+///
+/// Positions in `record.files`, found in one pass over them: a release's files are all
+/// recorded and all listed, and asking of every pair would be quadratic in its size.
+fn records_of(record: &Record, sighting: &Sighting) -> Vec<usize> {
     let filename = &sighting.file.filename;
-    if provenance.filename != *filename
-        && record.files.iter().any(|other| other.filename == *filename)
-    {
-        return false;
+    let exact = record
+        .files
+        .iter()
+        .any(|provenance| provenance.filename == *filename);
+    record
+        .files
+        .iter()
+        .enumerate()
+        .filter(|(_, provenance)| {
+            let same = if exact {
+                provenance.filename == *filename
+            } else {
+                same_artifact(&provenance.filename, filename)
+            };
+            same && (sighting.listed || provenance.url == sighting.file.recorded_url())
+        })
+        .map(|(position, _)| position)
+        .collect()
+}
+
+/// Which records each sighting of a judgement stands for ([`records_of`]), and the reverse,
+/// worked out once.
+struct Pairs {
+    /// By sighting: positions in `record.files`.
+    of_sighting: Vec<Vec<usize>>,
+    /// By record: positions in the sightings.
+    of_record: Vec<Vec<usize>>,
+}
+
+impl Pairs {
+    fn new(record: &Record, sightings: &[Sighting]) -> Self {
+        // A few records are scanned faster than a map is built.
+        const SCANNED: usize = 16;
+        let mut by_name: HashMap<&str, Vec<usize>> = HashMap::new();
+        if record.files.len() > SCANNED {
+            for (position, provenance) in record.files.iter().enumerate() {
+                by_name
+                    .entry(provenance.filename.as_str())
+                    .or_default()
+                    .push(position);
+            }
+        }
+        let mut of_record = vec![Vec::new(); record.files.len()];
+        let of_sighting: Vec<Vec<usize>> = sightings
+            .iter()
+            .enumerate()
+            .map(|(index, sighting)| {
+                // A name recorded exactly is found through the map; only a name no record
+                // spells so is compared with each record ([`records_of`]).
+                let exact = (record.files.len() > SCANNED)
+                    .then(|| by_name.get(sighting.file.filename.as_str()))
+                    .flatten();
+                let records = match exact {
+                    Some(exact) => exact
+                        .iter()
+                        .copied()
+                        .filter(|&position| {
+                            sighting.listed
+                                || record.files[position].url == sighting.file.recorded_url()
+                        })
+                        .collect(),
+                    None => records_of(record, sighting),
+                };
+                for &position in &records {
+                    of_record[position].push(index);
+                }
+                records
+            })
+            .collect();
+        Self {
+            of_sighting,
+            of_record,
+        }
     }
-    if sighting.listed {
-        same_artifact(&provenance.filename, filename)
-    } else {
-        provenance.url == sighting.file.recorded_url()
-            && same_artifact(&provenance.filename, filename)
+
+    /// The records sighting `index` stands for.
+    fn records<'r>(
+        &self,
+        record: &'r Record,
+        index: usize,
+    ) -> impl Iterator<Item = &'r Provenance> {
+        self.of_sighting[index]
+            .iter()
+            .map(move |&position| &record.files[position])
     }
 }
 
@@ -480,10 +559,7 @@ pub(crate) fn records_file(record: &Record, file: &Candidate) -> bool {
         listed: true,
         bytes: Bytes::Unread,
     };
-    record
-        .files
-        .iter()
-        .any(|provenance| corresponds(record, provenance, &listed))
+    !records_of(record, &listed).is_empty()
 }
 
 /// The recorded hashes an index confirms for a listed file: when the entry records that file
@@ -495,11 +571,9 @@ pub(crate) fn confirmed_by_index(record: &Record, file: &Candidate) -> Option<Ve
         listed: true,
         bytes: Bytes::Unread,
     };
-    let hashes: Vec<HashDigest> = record
-        .files
-        .iter()
-        .filter(|provenance| corresponds(record, provenance, &listed))
-        .map(|provenance| provenance.hash.clone())
+    let hashes: Vec<HashDigest> = records_of(record, &listed)
+        .into_iter()
+        .map(|position| record.files[position].hash.clone())
         .collect();
     // Every recorded digest declared, and nothing else declared in a recorded algorithm: an
     // index that contradicts itself (its JSON API against its simple page) gets downloaded.
@@ -515,15 +589,20 @@ pub(crate) fn confirmed_by_index(record: &Record, file: &Candidate) -> Option<Ve
 
 /// Whether a sighting's bytes stand on their own (downloaded, or not seen at all), or the index
 /// confirms exactly hashes recorded for that very file.
-fn vouches_only_for_records(record: &Record, sighting: &Sighting) -> bool {
+fn vouches_only_for_records(
+    record: &Record,
+    pairs: &Pairs,
+    index: usize,
+    sighting: &Sighting,
+) -> bool {
     let Bytes::ConfirmedByIndex(hashes) = &sighting.bytes else {
         return true;
     };
     !hashes.is_empty()
         && hashes.iter().all(|hash| {
-            record.files.iter().any(|provenance| {
-                provenance.hash == *hash && corresponds(record, provenance, sighting)
-            })
+            pairs
+                .records(record, index)
+                .any(|provenance| provenance.hash == *hash)
         })
 }
 
@@ -547,18 +626,22 @@ pub(crate) fn algorithms_for(
 pub(crate) fn judge(record: &Record, sightings: &[Sighting], policy: Policy) -> Verdict {
     // An index's word only ever confirms what is recorded: a confirmation that is not exactly
     // the records of its file counts as bytes never seen, whatever the caller built.
+    // Pairs depend on names and URLs only, which vouching leaves as they are.
+    let pairs = Pairs::new(record, sightings);
     let vouched: Vec<Sighting>;
     let sightings = if sightings
         .iter()
-        .all(|sighting| vouches_only_for_records(record, sighting))
+        .enumerate()
+        .all(|(index, sighting)| vouches_only_for_records(record, &pairs, index, sighting))
     {
         sightings
     } else {
         vouched = sightings
             .iter()
-            .map(|sighting| {
+            .enumerate()
+            .map(|(index, sighting)| {
                 let mut sighting = sighting.clone();
-                if !vouches_only_for_records(record, &sighting) {
+                if !vouches_only_for_records(record, &pairs, index, &sighting) {
                     sighting.bytes = Bytes::Unread;
                 }
                 sighting
@@ -569,24 +652,24 @@ pub(crate) fn judge(record: &Record, sightings: &[Sighting], policy: Policy) -> 
     let release = policy.scope == Scope::Release;
     let mut artifacts = Vec::new();
 
-    for provenance in &record.files {
-        if let Some(judged) = judge_record(record, provenance, sightings, release) {
+    for (position, provenance) in record.files.iter().enumerate() {
+        let mine: Vec<(usize, &Sighting)> = pairs.of_record[position]
+            .iter()
+            .map(|&index| (index, &sightings[index]))
+            .collect();
+        if let Some(judged) = judge_record(record, provenance, mine, release) {
             artifacts.push(judged);
         }
     }
     // An entry that contradicts itself is refused whichever of its files is shown.
-    artifacts.extend(stray_hashes(record, sightings));
+    artifacts.extend(stray_hashes(record, &pairs, sightings));
 
     let mut unrecorded = Vec::new();
     for (index, sighting) in sightings.iter().enumerate() {
         if !sighting.listed || !sighting.seen() {
             continue;
         }
-        if record
-            .files
-            .iter()
-            .any(|provenance| corresponds(record, provenance, sighting))
-        {
+        if !pairs.of_sighting[index].is_empty() {
             continue;
         }
         unrecorded.push(judge_unrecorded(record, index, sighting, policy));
@@ -598,13 +681,14 @@ pub(crate) fn judge(record: &Record, sightings: &[Sighting], policy: Policy) -> 
     artifacts.extend(unrecorded);
 
     let mut pins = if policy.recording == Recording::Update {
-        accepted(record, sightings, policy)
+        accepted(record, &pairs, sightings, policy)
     } else {
         kept_and_new(record, sightings, &artifacts, policy)
     };
-    let mut accepted = accepted(record, sightings, policy);
+    let mut accepted = accepted(record, &pairs, sightings, policy);
     refuse_non_archives(
         record,
+        &pairs,
         sightings,
         &mut artifacts,
         [&mut pins, &mut accepted],
@@ -622,14 +706,9 @@ pub(crate) fn judge(record: &Record, sightings: &[Sighting], policy: Policy) -> 
 fn judge_record(
     record: &Record,
     provenance: &Provenance,
-    sightings: &[Sighting],
+    mine: Vec<(usize, &Sighting)>,
     release: bool,
 ) -> Option<Judged> {
-    let mine: Vec<(usize, &Sighting)> = sightings
-        .iter()
-        .enumerate()
-        .filter(|(_, sighting)| corresponds(record, provenance, sighting))
-        .collect();
     let listed: Vec<(usize, &Sighting)> = mine
         .iter()
         .copied()
@@ -809,20 +888,15 @@ fn judge_unrecorded(record: &Record, index: usize, sighting: &Sighting, policy: 
 /// In a whole release, every `--hash` of an entry that records provenance must be named by a
 /// provenance line: one that is not was added by hand, and is reported, whether or not a file
 /// has it (a file that has it is judged as that file).
-fn stray_hashes(record: &Record, sightings: &[Sighting]) -> Vec<Judged> {
+fn stray_hashes(record: &Record, pairs: &Pairs, sightings: &[Sighting]) -> Vec<Judged> {
     if record.files.is_empty() {
         return Vec::new();
     }
     record
         .bare_hashes()
         .filter(|hash| {
-            !sightings.iter().any(|sighting| {
-                sighting.listed
-                    && sighting.has(hash)
-                    && !record
-                        .files
-                        .iter()
-                        .any(|provenance| corresponds(record, provenance, sighting))
+            !sightings.iter().enumerate().any(|(index, sighting)| {
+                sighting.listed && sighting.has(hash) && pairs.of_sighting[index].is_empty()
             })
         })
         .map(|hash| {
@@ -910,6 +984,7 @@ fn explain_unrecorded(
 /// Every judgement of such bytes says what arrived.
 fn refuse_non_archives(
     record: &Record,
+    pairs: &Pairs,
     sightings: &[Sighting],
     artifacts: &mut Vec<Judged>,
     all_pins: [&mut Pins; 2],
@@ -929,11 +1004,7 @@ fn refuse_non_archives(
             }
             pins.hashes.retain(|hash| !adds(hash));
             pins.provenance.retain(|provenance| !adds(&provenance.hash));
-            for provenance in record
-                .files
-                .iter()
-                .filter(|p| corresponds(record, p, sighting))
-            {
+            for provenance in pairs.records(record, index) {
                 pins.hashes.push(provenance.hash.clone());
                 pins.provenance.push(provenance.clone());
             }
@@ -998,15 +1069,14 @@ fn kept_and_new(
 /// the files shown; for some files, their records replaced and every other record kept. A file
 /// keeps the strongest algorithm it was recorded in, unless it is being re-recorded on purpose
 /// (`--update`, whose `--algorithm` may be the point).
-fn accepted(record: &Record, sightings: &[Sighting], policy: Policy) -> Pins {
+fn accepted(record: &Record, pairs: &Pairs, sightings: &[Sighting], policy: Policy) -> Pins {
     let shown: Vec<Provenance> = sightings
         .iter()
-        .filter(|sighting| sighting.listed)
-        .filter_map(|sighting| {
-            let recorded_in = record
-                .files
-                .iter()
-                .filter(|provenance| corresponds(record, provenance, sighting))
+        .enumerate()
+        .filter(|(_, sighting)| sighting.listed)
+        .filter_map(|(index, sighting)| {
+            let recorded_in = pairs
+                .records(record, index)
                 .map(|provenance| provenance.hash.algorithm)
                 .max();
             let algorithm = match recorded_in {
@@ -1025,7 +1095,9 @@ fn accepted(record: &Record, sightings: &[Sighting], policy: Policy) -> Pins {
         let replaced: Vec<&Provenance> = record
             .files
             .iter()
-            .filter(|provenance| sightings.iter().any(|s| corresponds(record, provenance, s)))
+            .enumerate()
+            .filter(|(position, _)| !pairs.of_record[*position].is_empty())
+            .map(|(_, provenance)| provenance)
             .collect();
         pins.provenance = record
             .files
