@@ -234,8 +234,8 @@ pub(crate) struct LockArgs {
 /// How artifacts are downloaded.
 #[derive(Debug, Args, Clone)]
 pub(crate) struct DownloadOptions {
-    /// How many downloads to run at once.
-    #[arg(short, long, env = EnvVars::HASHPIN_JOBS, default_value_t = 8)]
+    /// How many downloads to run at once (the largest start first).
+    #[arg(short, long, env = EnvVars::HASHPIN_JOBS, default_value_t = 32)]
     pub(crate) jobs: usize,
     /// Do not keep downloaded artifacts in the cache (`hashpin check` can then not show what
     /// changed inside a republished artifact).

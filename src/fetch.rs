@@ -716,7 +716,8 @@ fn fetch_local(
     keep(cache, spool, digests, examine, Some(&path))
 }
 
-/// Downloads every request on at most `jobs` threads; results come back in request order.
+/// Downloads every request on at most `jobs` threads, largest first; results come back in
+/// request order.
 pub(crate) fn fetch_all(
     client: &Client,
     cache: Option<&Cache>,
@@ -724,12 +725,28 @@ pub(crate) fn fetch_all(
     jobs: usize,
     on_done: &(dyn Fn(usize) + Sync),
 ) -> Vec<Result<Fetched, FetchError>> {
-    crate::pool::map_bounded(
+    crate::pool::map_bounded_ordered(
         requests,
+        &largest_first(client, requests),
         jobs,
         |request| fetch(client, cache, request),
         on_done,
     )
+}
+
+/// The order to start downloads in: the largest first (by the size the index declares; a file
+/// of unknown size might be large, so it goes before any known size), so that a large file
+/// started last does not keep every other thread idle while it finishes.
+pub(crate) fn largest_first(client: &Client, requests: &[FetchRequest]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..requests.len()).collect();
+    order.sort_by_key(|&position| {
+        std::cmp::Reverse(
+            client
+                .declared_size(&requests[position].url)
+                .unwrap_or(u64::MAX),
+        )
+    });
+    order
 }
 
 #[cfg(test)]

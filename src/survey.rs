@@ -523,8 +523,9 @@ pub(crate) fn download(
 ) -> (HashMap<Url, Fetched>, Vec<anyhow::Error>) {
     let requests = &wanted.requests;
     let fetched_count = AtomicUsize::new(0);
-    let results = pool::map_bounded(
+    let results = pool::map_bounded_ordered(
         requests,
+        &crate::fetch::largest_first(client, requests),
         jobs,
         |request| match wanted.examine.get(&request.url) {
             Some(examine) => fetch_examined(client, cache, request, examine),

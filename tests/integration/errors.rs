@@ -159,10 +159,10 @@ fn help_lists_the_exit_codes() {
               Print only warnings and errors
 
       -j, --jobs <JOBS>
-              How many downloads to run at once
+              How many downloads to run at once (the largest start first)
               
               [env: HASHPIN_JOBS=]
-              [default: 8]
+              [default: 32]
 
           --no-cache
               Do not keep downloaded artifacts in the cache (`hashpin check` can then not show what
