@@ -264,11 +264,23 @@ pub(crate) fn open_client(
 
 /// Lists every project once, all at the same time, and fills in each plan's candidates.
 /// Returns the problems met (a listing that failed, a release with no files).
+/// When PyPI's JSON API is asked for a release's digests (blake2b-256 besides sha256: a second,
+/// independent statement of the index, held against the bytes and the listing).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SecondOpinion {
+    /// For every release.
+    Always,
+    /// Unless the listing confirms every file of the release as recorded: then nothing is
+    /// downloaded (a re-lock with nothing changed), and the API's word would check nothing.
+    WhenDownloading,
+}
+
 pub(crate) fn find_candidates(
     plans: &mut [Plan<'_>],
     client: &Client,
     filter: &TargetFilter,
     jobs: usize,
+    second_opinion: SecondOpinion,
     printer: &Printer,
 ) -> Vec<anyhow::Error> {
     let mut problems = Vec::new();
@@ -291,16 +303,19 @@ pub(crate) fn find_candidates(
         );
         return problems;
     }
-    let mut pinned: HashMap<&PackageName, Vec<&PinnedVersion>> = HashMap::new();
+    let mut pinned: HashMap<&PackageName, Vec<(&PinnedVersion, &Record)>> = HashMap::new();
     for plan in plans.iter() {
         if let Lockable::Release { project, version } = &plan.lockable {
-            pinned.entry(project).or_default().push(version);
+            pinned
+                .entry(project)
+                .or_default()
+                .push((version, plan.record()));
         }
     }
     let listed = AtomicUsize::new(0);
     // One job per project: its listing, then at once what PyPI's JSON API declares for each
-    // pinned release (blake2b-256 besides sha256: a second, independent statement the bytes
-    // are checked against), so the lookups overlap other listings instead of waiting for all.
+    // pinned release ([`SecondOpinion`]), so the lookups overlap other listings instead of
+    // waiting for them all.
     let listings = pool::map_bounded(
         &projects,
         jobs,
@@ -308,8 +323,17 @@ pub(crate) fn find_candidates(
             let listing = client.list_project(project)?;
             let mut declared = HashMap::new();
             let mut asked = BTreeSet::new();
-            for version in pinned.get(project).into_iter().flatten() {
-                if let Some(version) = listed_version(&listing, project, version, filter)
+            for (version, record) in pinned.get(project).into_iter().flatten() {
+                let candidates = release_candidates(&listing, project, version, filter);
+                // A release whose every file the listing confirms as recorded is not
+                // downloaded, so a second statement of its digests would check nothing.
+                let confirmed = second_opinion == SecondOpinion::WhenDownloading
+                    && !candidates.is_empty()
+                    && candidates
+                        .iter()
+                        .all(|candidate| confirmed_by_index(record, candidate).is_some());
+                if let Some(version) = listed_version(&candidates, project)
+                    && !confirmed
                     && asked.insert(version.clone())
                 {
                     declared.extend(client.json_api_digests(project, &version));
@@ -373,15 +397,8 @@ pub(crate) fn find_candidates(
 
 /// The version a pinned release's files spell, as PyPI's JSON API wants it in its URL: that of
 /// the first of its files (`1.0.0` where the pin says `1.0`).
-fn listed_version(
-    listing: &ProjectListing,
-    project: &PackageName,
-    version: &PinnedVersion,
-    filter: &TargetFilter,
-) -> Option<String> {
-    let first = release_candidates(listing, project, version, filter)
-        .into_iter()
-        .next()?;
+fn listed_version(candidates: &[Candidate], project: &PackageName) -> Option<String> {
+    let first = candidates.first()?;
     Some(
         ArtifactName::parse(&first.filename, Some(project))
             .ok()?

@@ -66,11 +66,17 @@ pub(crate) fn run(args: &CheckArgs, context: &Context) -> Result<ExitStatus> {
     let filter = survey::target_filter(&args.target)?;
     let jobs = args.download.jobs.max(1);
     // A release with no files at all is not an input error here: its artifacts are missing.
-    let mut problems: Vec<anyhow::Error> =
-        survey::find_candidates(&mut plans, &client, &filter, jobs, printer)
-            .into_iter()
-            .filter(|problem| !problem.is::<NoReleaseFiles>())
-            .collect();
+    let mut problems: Vec<anyhow::Error> = survey::find_candidates(
+        &mut plans,
+        &client,
+        &filter,
+        jobs,
+        survey::SecondOpinion::Always,
+        printer,
+    )
+    .into_iter()
+    .filter(|problem| !problem.is::<NoReleaseFiles>())
+    .collect();
 
     let requests = fetch_requests(&plans);
     let cache = if args.download.no_cache {

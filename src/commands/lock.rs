@@ -133,7 +133,13 @@ pub(crate) fn lock_loaded(
     let client = survey::open_client(&args.index, loaded, &*context.env)?;
     let filter = survey::target_filter(&args.target)?;
     let jobs = args.download.jobs.max(1);
-    let mut problems = survey::find_candidates(&mut plans, &client, &filter, jobs, printer);
+    let second_opinion = if update.is_some() {
+        survey::SecondOpinion::Always
+    } else {
+        survey::SecondOpinion::WhenDownloading
+    };
+    let mut problems =
+        survey::find_candidates(&mut plans, &client, &filter, jobs, second_opinion, printer);
 
     // Download and hash everything that must be seen, each URL once. A download is skipped
     // only to confirm a record the index vouches for: never for `--update`, which must write

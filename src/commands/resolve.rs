@@ -286,7 +286,14 @@ fn verify_kept_sdists(
     let client = survey::open_client(&args.index, inputs, &*context.env)?;
     let jobs = args.download.jobs.max(1);
     let filter = crate::platform::TargetFilter::default();
-    let mut problems = survey::find_candidates(&mut plans, &client, &filter, jobs, printer);
+    let mut problems = survey::find_candidates(
+        &mut plans,
+        &client,
+        &filter,
+        jobs,
+        survey::SecondOpinion::WhenDownloading,
+        printer,
+    );
     for plan in &mut plans {
         plan.candidates.retain(|candidate| {
             ArtifactName::parse(&candidate.filename, None)

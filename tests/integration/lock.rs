@@ -80,6 +80,22 @@ fn locking_again_changes_nothing_and_downloads_nothing() {
             .all(|request| !request.contains("/files/")),
         "declared digests confirm the record without a download: {new_requests:?}"
     );
+    // Nothing is downloaded, so PyPI's JSON API, whose digests are held against bytes, is not
+    // asked either: a re-lock is the listings and nothing else.
+    assert!(
+        new_requests.iter().all(|request| request.contains("/simple/")),
+        "only listings: {new_requests:?}"
+    );
+    // `--update` downloads, and asks the JSON API for its second statement of the digests.
+    let before = context.server.request_count();
+    assert_eq!(context.lock(&["--update"]).code, 0);
+    assert!(
+        context.server.request_log()[before..]
+            .iter()
+            .any(|request| request.contains("/pypi/tinyproj/")),
+        "{:?}",
+        context.server.request_log()
+    );
 }
 
 #[test]

@@ -39,7 +39,14 @@ pub(super) fn record_releases<'p>(
         .map(|(item, _, pin)| release_plan(item, *pin))
         .collect();
     let filter = crate::platform::TargetFilter::default();
-    let mut problems = survey::find_candidates(&mut plans, client, &filter, jobs, printer);
+    let mut problems = survey::find_candidates(
+        &mut plans,
+        client,
+        &filter,
+        jobs,
+        survey::SecondOpinion::Always,
+        printer,
+    );
     let mut downloaded: HashMap<Url, Fetched> = HashMap::new();
     for ((item, fetched, _), plan) in to_record.iter().zip(&mut plans) {
         // pip's choice is judged with the release's files even if no listing names it.
