@@ -728,7 +728,7 @@ pub(crate) fn fetch_all(
     crate::pool::map_bounded_ordered(
         requests,
         &largest_first(client, requests),
-        jobs,
+        threads_for(requests, jobs),
         |request| fetch(client, cache, request),
         on_done,
     )
@@ -739,7 +739,7 @@ pub(crate) fn fetch_all(
 /// started last does not keep every other thread idle while it finishes.
 pub(crate) fn largest_first(client: &Client, requests: &[FetchRequest]) -> Vec<usize> {
     let mut order: Vec<usize> = (0..requests.len()).collect();
-    order.sort_by_key(|&position| {
+    order.sort_by_cached_key(|&position| {
         std::cmp::Reverse(
             client
                 .declared_size(&requests[position].url)
@@ -747,6 +747,19 @@ pub(crate) fn largest_first(client: &Client, requests: &[FetchRequest]) -> Vec<u
         )
     });
     order
+}
+
+/// How many threads to fetch `requests` on: `jobs` for the network, where threads wait; no
+/// more than the cores for local files, where they only compete for the CPU (and memory).
+pub(crate) fn threads_for(requests: &[FetchRequest], jobs: usize) -> usize {
+    if requests
+        .iter()
+        .all(|request| request.url.scheme() == "file")
+    {
+        jobs.min(std::thread::available_parallelism().map_or(1, std::num::NonZero::get))
+    } else {
+        jobs
+    }
 }
 
 #[cfg(test)]

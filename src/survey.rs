@@ -316,9 +316,20 @@ pub(crate) fn find_candidates(
     // One job per project: its listing, then at once what PyPI's JSON API declares for each
     // pinned release ([`SecondOpinion`]), so the lookups overlap other listings instead of
     // waiting for them all.
+    // Listing only local directories is CPU work: no more threads than cores.
+    let local = settings.indexes.is_empty()
+        && settings
+            .find_links
+            .iter()
+            .all(|location| matches!(location, crate::index::config::FindLinks::Directory(_)));
+    let listing_threads = if local {
+        jobs.min(std::thread::available_parallelism().map_or(1, std::num::NonZero::get))
+    } else {
+        jobs
+    };
     let listings = pool::map_bounded(
         &projects,
-        jobs,
+        listing_threads,
         |project| {
             let listing = client.list_project(project)?;
             let mut declared = HashMap::new();
@@ -543,7 +554,7 @@ pub(crate) fn download(
     let results = pool::map_bounded_ordered(
         requests,
         &crate::fetch::largest_first(client, requests),
-        jobs,
+        crate::fetch::threads_for(requests, jobs),
         |request| match wanted.examine.get(&request.url) {
             Some(examine) => fetch_examined(client, cache, request, examine),
             None => crate::fetch::fetch(client, cache, request),
