@@ -83,7 +83,9 @@ fn locking_again_changes_nothing_and_downloads_nothing() {
     // Nothing is downloaded, so PyPI's JSON API, whose digests are held against bytes, is not
     // asked either: a re-lock is the listings and nothing else.
     assert!(
-        new_requests.iter().all(|request| request.contains("/simple/")),
+        new_requests
+            .iter()
+            .all(|request| request.contains("/simple/")),
         "only listings: {new_requests:?}"
     );
     // `--update` downloads, and asks the JSON API for its second statement of the digests.
