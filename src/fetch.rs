@@ -756,7 +756,7 @@ pub(crate) fn threads_for(requests: &[FetchRequest], jobs: usize) -> usize {
         .iter()
         .all(|request| request.url.scheme() == "file")
     {
-        jobs.min(std::thread::available_parallelism().map_or(1, std::num::NonZero::get))
+        jobs.min(crate::pool::cores())
     } else {
         jobs
     }

@@ -6,6 +6,11 @@
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+/// How many threads CPU-bound work is worth: the cores this process may use.
+pub(crate) fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
+}
+
 /// Applies `job` to every item on at most `jobs` threads; `on_done` is told each finished index.
 pub(crate) fn map_bounded<T: Sync, R: Send>(
     items: &[T],

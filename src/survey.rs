@@ -322,11 +322,7 @@ pub(crate) fn find_candidates(
             .find_links
             .iter()
             .all(|location| matches!(location, crate::index::config::FindLinks::Directory(_)));
-    let listing_threads = if local {
-        jobs.min(std::thread::available_parallelism().map_or(1, std::num::NonZero::get))
-    } else {
-        jobs
-    };
+    let listing_threads = if local { jobs.min(pool::cores()) } else { jobs };
     let listings = pool::map_bounded(
         &projects,
         listing_threads,

@@ -13,7 +13,7 @@ use crate::hash::{HashAlgorithm, Hasher};
 pub(crate) fn run(args: &HashArgs, context: &Context) -> Result<Status> {
     let algorithm = HashAlgorithm::from_name(&args.algorithm)
         .context("clap only lets pinnable algorithms through")?;
-    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let cores = crate::pool::cores();
     let hashed = crate::pool::map_bounded(
         &args.files,
         cores,
