@@ -460,16 +460,26 @@ impl Verdict {
 /// Positions in `record.files`, found in one pass over them: a release's files are all
 /// recorded and all listed, and asking of every pair would be quadratic in its size.
 fn records_of(record: &Record, sighting: &Sighting) -> Vec<usize> {
-    let filename = &sighting.file.filename;
     let exact = record
         .files
         .iter()
-        .any(|provenance| provenance.filename == *filename);
-    record
-        .files
-        .iter()
-        .enumerate()
-        .filter(|(_, provenance)| {
+        .any(|provenance| provenance.filename == sighting.file.filename);
+    records_among(record, sighting, 0..record.files.len(), exact)
+}
+
+/// Of the records at `positions`, those `sighting` stands for: of exactly its name when `exact`
+/// (the entry records that name), else of its artifact however spelled.
+fn records_among(
+    record: &Record,
+    sighting: &Sighting,
+    positions: impl IntoIterator<Item = usize>,
+    exact: bool,
+) -> Vec<usize> {
+    let filename = &sighting.file.filename;
+    positions
+        .into_iter()
+        .filter(|&position| {
+            let provenance = &record.files[position];
             let same = if exact {
                 provenance.filename == *filename
             } else {
@@ -477,7 +487,6 @@ fn records_of(record: &Record, sighting: &Sighting) -> Vec<usize> {
             };
             same && (sighting.listed || provenance.url == sighting.file.recorded_url())
         })
-        .map(|(position, _)| position)
         .collect()
 }
 
@@ -492,7 +501,7 @@ struct Pairs {
 
 impl Pairs {
     fn new(record: &Record, sightings: &[Sighting]) -> Self {
-        // A few records are scanned faster than a map is built.
+        // A few records are scanned faster than a map of their names is built.
         const SCANNED: usize = 16;
         let mut by_name: HashMap<&str, Vec<usize>> = HashMap::new();
         if record.files.len() > SCANNED {
@@ -509,20 +518,14 @@ impl Pairs {
             .enumerate()
             .map(|(index, sighting)| {
                 // A name recorded exactly is found through the map; only a name no record
-                // spells so is compared with each record ([`records_of`]).
-                let exact = (record.files.len() > SCANNED)
-                    .then(|| by_name.get(sighting.file.filename.as_str()))
-                    .flatten();
-                let records = match exact {
-                    Some(exact) => exact
-                        .iter()
-                        .copied()
-                        .filter(|&position| {
-                            sighting.listed
-                                || record.files[position].url == sighting.file.recorded_url()
-                        })
-                        .collect(),
-                    None => records_of(record, sighting),
+                // spells so is compared with each record.
+                let records = if by_name.is_empty() {
+                    records_of(record, sighting)
+                } else {
+                    match by_name.get(sighting.file.filename.as_str()) {
+                        Some(exact) => records_among(record, sighting, exact.iter().copied(), true),
+                        None => records_among(record, sighting, 0..record.files.len(), false),
+                    }
                 };
                 for &position in &records {
                     of_record[position].push(index);

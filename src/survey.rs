@@ -303,19 +303,17 @@ pub(crate) fn find_candidates(
         );
         return problems;
     }
-    let mut pinned: HashMap<&PackageName, Vec<(&PinnedVersion, &Record)>> = HashMap::new();
-    for plan in plans.iter() {
+    // By project, the plans that pin a release of it (their positions in `plans`).
+    let mut pinned: HashMap<&PackageName, Vec<(usize, &PinnedVersion, &Record)>> = HashMap::new();
+    for (position, plan) in plans.iter().enumerate() {
         if let Lockable::Release { project, version } = &plan.lockable {
             pinned
                 .entry(project)
                 .or_default()
-                .push((version, plan.record()));
+                .push((position, version, plan.record()));
         }
     }
     let listed = AtomicUsize::new(0);
-    // One job per project: its listing, then at once what PyPI's JSON API declares for each
-    // pinned release ([`SecondOpinion`]), so the lookups overlap other listings instead of
-    // waiting for them all.
     // Listing only local directories is CPU work: no more threads than cores.
     let local = settings.indexes.is_empty()
         && settings
@@ -323,6 +321,9 @@ pub(crate) fn find_candidates(
             .iter()
             .all(|location| matches!(location, crate::index::config::FindLinks::Directory(_)));
     let listing_threads = if local { jobs.min(pool::cores()) } else { jobs };
+    // One job per project: its listing, each pinned release's files in it, then at once what
+    // PyPI's JSON API declares for the release ([`SecondOpinion`]), so the lookups overlap
+    // other listings instead of waiting for them all.
     let listings = pool::map_bounded(
         &projects,
         listing_threads,
@@ -330,7 +331,8 @@ pub(crate) fn find_candidates(
             let listing = client.list_project(project)?;
             let mut declared = HashMap::new();
             let mut asked = BTreeSet::new();
-            for (version, record) in pinned.get(project).into_iter().flatten() {
+            let mut releases = Vec::new();
+            for &(position, version, record) in pinned.get(project).into_iter().flatten() {
                 let candidates = release_candidates(&listing, project, version, filter);
                 // A release whose every file the listing confirms as recorded is not
                 // downloaded, so a second statement of its digests would check nothing.
@@ -345,8 +347,9 @@ pub(crate) fn find_candidates(
                 {
                     declared.extend(client.json_api_digests(project, &version));
                 }
+                releases.push((position, candidates));
             }
-            Ok::<_, crate::index::IndexError>((listing, declared))
+            Ok::<_, crate::index::IndexError>((listing, declared, releases))
         },
         &|_| {
             let done = listed.fetch_add(1, Ordering::Relaxed) + 1;
@@ -355,10 +358,12 @@ pub(crate) fn find_candidates(
     );
     let mut by_project: HashMap<PackageName, ProjectListing> = HashMap::new();
     let mut declared: HashMap<Url, Vec<HashDigest>> = HashMap::new();
+    let mut candidates_of: HashMap<usize, Vec<Candidate>> = HashMap::new();
     for (project, listing) in projects.iter().zip(listings) {
         match listing {
-            Ok((listing, digests)) => {
+            Ok((listing, digests, releases)) => {
                 declared.extend(digests);
+                candidates_of.extend(releases);
                 for (name, page) in &listing.refused {
                     printer.warning(&format!(
                         "`{page}` lists `{name}`, which is not a safe artifact name; ignored"
@@ -369,13 +374,14 @@ pub(crate) fn find_candidates(
             Err(error) => problems.push(anyhow::Error::from(error)),
         }
     }
-    for plan in plans.iter_mut() {
+    for (position, plan) in plans.iter_mut().enumerate() {
         plan.candidates = match &plan.lockable {
-            Lockable::Release { project, version } => {
-                let Some(listing) = by_project.get(project) else {
+            Lockable::Release { project, .. } => {
+                let (Some(listing), Some(candidates)) =
+                    (by_project.get(project), candidates_of.remove(&position))
+                else {
                     continue;
                 };
-                let candidates = release_candidates(listing, project, version, filter);
                 if candidates.is_empty() {
                     problems.push(no_files_error(
                         &plan.location_prefix(),
