@@ -204,22 +204,31 @@ pub(crate) struct LockArgs {
     /// The algorithm for new hashes.
     #[arg(short, long, default_value = "sha256", value_parser = ["sha256", "sha384", "sha512"])]
     pub(crate) algorithm: String,
-    /// Resolve loose requirements (`requirements.in`) with pip into a fully pinned and hashed
-    /// lockfile, as `pip-compile --generate-hashes` does.
+    /// Resolve loose requirements (`requirements.in`) with uv or pip into a fully pinned and
+    /// hashed lockfile, as `pip-compile --generate-hashes` does.
     #[arg(long)]
     pub(crate) resolve: bool,
     /// With `--resolve`: the lockfile to write (default: the input with `.in` replaced by
     /// `.txt`).
     #[arg(short, long, value_name = "FILE", requires = "resolve")]
     pub(crate) output: Option<PathBuf>,
-    /// With `--resolve`: let pip pick new versions, for the named projects or all; without it,
-    /// the pins already in the output are kept.
+    /// With `--resolve`: let the resolver pick new versions, for the named projects or all;
+    /// without it, the pins already in the output are kept.
     #[arg(long, num_args = 0.., value_name = "NAME", requires = "resolve")]
     pub(crate) upgrade: Option<Vec<String>>,
     /// With `--resolve`: the interpreter to resolve for (default: the active virtual
     /// environment's, else `python3`).
     #[arg(long, value_name = "PATH", requires = "resolve")]
     pub(crate) python: Option<PathBuf>,
+    /// With `--resolve`: who picks the versions: `uv` (`uv pip compile`; `HASHPIN_UV` or PATH),
+    /// `pip`, or `auto`: uv when found, else pip. Either only picks: hashpin downloads and hashes
+    /// every file itself.
+    #[arg(long, value_enum, value_name = "RESOLVER", env = EnvVars::HASHPIN_RESOLVER, default_value = "auto")]
+    pub(crate) resolver: crate::resolver::ResolverChoice,
+    /// With `--resolve` (uv): one lockfile for every platform and Python version, with markers
+    /// where they differ; every wheel of each release is recorded.
+    #[arg(long, requires = "resolve")]
+    pub(crate) universal: bool,
     /// Downloads.
     #[command(flatten)]
     pub(crate) download: DownloadOptions,

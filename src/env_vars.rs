@@ -17,6 +17,12 @@ impl EnvVars {
     pub(crate) const HASHPIN_MAX_ARTIFACT_SIZE: &'static str = "HASHPIN_MAX_ARTIFACT_SIZE";
     /// The first delay between retries, in milliseconds (doubling each time).
     pub(crate) const HASHPIN_RETRY_DELAY_MS: &'static str = "HASHPIN_RETRY_DELAY_MS";
+    /// The uv executable `lock --resolve` runs (default: `uv` on `PATH`).
+    pub(crate) const HASHPIN_UV: &'static str = "HASHPIN_UV";
+    /// `--resolver`: `auto`, `pip` or `uv`.
+    pub(crate) const HASHPIN_RESOLVER: &'static str = "HASHPIN_RESOLVER";
+    /// Where programs are looked up.
+    pub(crate) const PATH: &'static str = "PATH";
     /// Disables color when set to anything non-empty (<https://no-color.org>).
     pub(crate) const NO_COLOR: &'static str = "NO_COLOR";
     /// Forces color even when not on a terminal.

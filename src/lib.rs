@@ -28,12 +28,14 @@ mod platform;
 mod pool;
 mod report;
 mod requirements;
+mod resolver;
 mod safe_url;
 mod shell_words;
 mod size;
 mod survey;
 #[cfg(test)]
 mod test_http;
+mod uv;
 
 use std::process::ExitCode;
 use std::time::Instant;

@@ -18,14 +18,17 @@ use crate::commands::Context;
 use crate::commands::lock::{lock_files, lock_loaded, names_project, report_problems};
 use crate::error::{Status, UsageError};
 use crate::hash::HashAlgorithm;
+use crate::index::config;
 use crate::judge::{Policy, Recording, Scope, Verdict, judge};
 use crate::lockfile::{Lockable, PinIndex, PinnedVersion, classify};
 use crate::name::PackageName;
 use crate::pip::{Interpreter, PipError, Resolution};
 use crate::report;
-use crate::requirements::load::{Loaded, Role, load};
+use crate::requirements::load::{Loaded, Role, load, options_in_pip_order};
 use crate::requirements::{Document, parse};
+use crate::resolver::{Pick, ResolverChoice, picks_from_pip};
 use crate::survey::{self, Plan};
+use crate::uv::{Compile, Uv};
 
 /// Runs `hashpin lock --resolve`.
 pub(crate) fn run(args: &LockArgs, files: &[PathBuf], context: &Context) -> Result<Status> {
@@ -54,29 +57,58 @@ pub(crate) fn run(args: &LockArgs, files: &[PathBuf], context: &Context) -> Resu
     kept.retain(|project, version| input_allows(&inputs, project, version));
     // A kept pin's recorded sdist may be built by pip to read its metadata: its bytes are
     // checked against the record first, so no changed sdist runs.
+    let resolver = choose_resolver(args, context)?;
     if let Some(previous) = &previous
-        && let Some(refused) = verify_kept_sdists(input, previous, &kept, &inputs, args, context)?
+        && let Some(refused) =
+            verify_kept_sdists(input, previous, &kept, &inputs, &resolver, args, context)?
     {
         return Ok(refused);
     }
     let interpreter = Interpreter::find(args.python.as_deref(), &*context.env);
-    let input_names = input_names(&inputs);
-    let resolution = resolve(
-        &interpreter,
-        input,
-        &kept,
-        &input_names,
-        &args.index,
-        printer,
-    )
-    .map_err(|error| explain_unfound(error, &inputs, args, context))?;
-    printer.info(&format!(
-        "pip resolved {} packages for `{}`",
-        resolution.items.len(),
-        interpreter.python.display()
-    ));
+    let picks = match resolver {
+        Resolver::Pip => {
+            let input_names = input_names(&inputs);
+            let resolution = resolve(
+                &interpreter,
+                input,
+                &kept,
+                &input_names,
+                &args.index,
+                printer,
+            )
+            .map_err(|error| explain_unfound(error, &inputs, args, context))?;
+            printer.info(&format!(
+                "pip resolved {} packages for `{}`",
+                resolution.items.len(),
+                interpreter.python.display()
+            ));
+            picks_from_pip(&resolution)
+        }
+        Resolver::Uv(uv) => {
+            let file_options = options_in_pip_order(&inputs);
+            let settings = config::resolve(&args.index.to_args(), &file_options, &*context.env)?;
+            let picks = uv.compile(&Compile {
+                input,
+                preferences: preferences(previous.as_ref(), &kept),
+                settings: &settings,
+                python: &interpreter.python,
+                python_version: args.target.python_version.as_deref(),
+                universal: args.universal,
+            })?;
+            let target = if args.universal {
+                "every platform".to_string()
+            } else {
+                format!("`{}`", interpreter.python.display())
+            };
+            printer.info(&format!(
+                "uv resolved {} packages for {target}",
+                picks.len()
+            ));
+            picks
+        }
+    };
 
-    let text = render(input, &output, &inputs, &resolution, previous.as_ref());
+    let text = render(input, &output, &inputs, &picks, previous.as_ref(), args);
     let document = parse(&output, text, &*context.env)?;
     let on_disk = vec![
         previous
@@ -92,6 +124,65 @@ pub(crate) fn run(args: &LockArgs, files: &[PathBuf], context: &Context) -> Resu
     }];
     // Carried-over entries are checked again; only `--update` re-records them.
     lock_loaded(args, &loaded, &on_disk, args.update.as_ref(), context)
+}
+
+/// The resolver that runs.
+enum Resolver {
+    Pip,
+    Uv(Uv),
+}
+
+impl Resolver {
+    fn name(&self) -> &'static str {
+        match self {
+            Self::Pip => "pip",
+            Self::Uv(_) => "uv",
+        }
+    }
+}
+
+/// `--resolver`, with `auto` settled: uv when found, else pip. Only uv resolves universally.
+fn choose_resolver(args: &LockArgs, context: &Context) -> Result<Resolver> {
+    let found = Uv::find(&*context.env).map_err(|why| {
+        UsageError::new(format!(
+            "{why}\nhint: point `HASHPIN_UV` at uv's executable, or unset it to use `uv` on PATH"
+        ))
+    })?;
+    let missing = |why: &str| {
+        UsageError::new(format!(
+            "{why} needs uv, and none was found (`HASHPIN_UV`, or `uv` on PATH)\nhint: install uv (`pipx install uv`) or point `HASHPIN_UV` at it"
+        ))
+    };
+    match args.resolver {
+        ResolverChoice::Pip if args.universal => Err(UsageError::new(
+            "`--universal` needs uv: pip resolves for one interpreter only\nhint: drop `--resolver pip`",
+        )
+        .into()),
+        ResolverChoice::Pip => Ok(Resolver::Pip),
+        ResolverChoice::Uv => Ok(Resolver::Uv(
+            found.ok_or_else(|| missing("`--resolver uv`"))?,
+        )),
+        ResolverChoice::Auto => match found {
+            Some(uv) => Ok(Resolver::Uv(uv)),
+            None if args.universal => Err(missing("`--universal`").into()),
+            None => Ok(Resolver::Pip),
+        },
+    }
+}
+
+/// The previous output's pins that stay, as requirement lines (markers included) for uv to
+/// keep where it can.
+fn preferences(previous: Option<&Document>, kept: &BTreeMap<PackageName, String>) -> String {
+    let mut text = String::new();
+    for (_, _, entry) in previous.iter().flat_map(|previous| previous.entries()) {
+        if let Ok(Lockable::Release { project, .. }) = classify(entry, Path::new("."))
+            && kept.contains_key(&project)
+        {
+            text.push_str(&entry.requirement.value);
+            text.push('\n');
+        }
+    }
+    text
 }
 
 /// `requirements.in` → `requirements.txt`.
@@ -263,6 +354,7 @@ fn verify_kept_sdists(
     previous: &Document,
     kept: &BTreeMap<PackageName, String>,
     inputs: &[Loaded],
+    resolver: &Resolver,
     args: &LockArgs,
     context: &Context,
 ) -> Result<Option<Status>> {
@@ -329,13 +421,15 @@ fn verify_kept_sdists(
         return Ok(None);
     }
     printer.hint(&format!(
-        "pip could build these sdists to resolve; review them, then re-record: `hashpin lock --resolve {} --update {}`",
+        "{} could build these sdists to resolve; review them, then re-record: `hashpin lock --resolve {} --update {}`",
+        resolver.name(),
         input.display(),
         names.join(" ")
     ));
     printer.refused(&format!(
-        "{}; nothing written, pip not run",
-        report::verdict::refusal_counts(&refused)
+        "{}; nothing written, {} not run",
+        report::verdict::refusal_counts(&refused),
+        resolver.name()
     ));
     Ok(Some(Status::Failure))
 }
@@ -346,13 +440,29 @@ fn render(
     input: &Path,
     output: &Path,
     inputs: &[Loaded],
-    resolution: &Resolution,
+    picks: &[Pick],
     previous: Option<&Document>,
+    args: &LockArgs,
 ) -> String {
     let eol = previous.map_or("\n", Document::line_ending);
     let input_name = input.display().to_string();
+    // The options that change what is resolved, so that running the header's command again
+    // gives the same file.
+    let mut command = format!("hashpin lock --resolve {input_name}");
+    if args.universal {
+        command.push_str(" --universal");
+    }
+    if let Some(version) = &args.target.python_version {
+        let _ = write!(command, " --python-version {version}");
+    }
+    for platform in &args.target.platform {
+        let _ = write!(command, " --platform {platform}");
+    }
+    if let Some(implementation) = &args.target.implementation {
+        let _ = write!(command, " --implementation {implementation}");
+    }
     let mut text = format!(
-        "# This file is generated by `hashpin lock --resolve {input_name}`:{eol}# edit `{input_name}` and run it again.{eol}"
+        "# This file is generated by `{command}`:{eol}# edit `{input_name}` and run it again.{eol}"
     );
     // The input's index options come along, as written (`${VAR}` unexpanded): the lockfile
     // must be checked against the indexes it was resolved from.
@@ -383,28 +493,25 @@ fn render(
             text.push_str(eol);
         }
     }
-    let mut items: Vec<_> = resolution.items.iter().collect();
-    items.sort_by(|a, b| a.project.cmp(&b.project));
-    for item in items {
-        let pin = if item.is_direct {
-            format!(
-                "{} @ {}",
-                item.display_name,
-                crate::safe_url::recordable(&item.url)
-            )
-        } else {
-            format!("{}=={}", item.display_name, item.version)
-        };
-        let carried =
-            previous.and_then(|previous| carried_block(previous, &item.project, &item.version));
+    // By name, then a universal resolution's versions of one project oldest first.
+    let mut picks: Vec<&Pick> = picks.iter().collect();
+    picks.sort_by_cached_key(|pick| {
+        (
+            pick.project.clone(),
+            pick.version.parse::<pep440_rs::Version>().ok(),
+            pick.marker.clone(),
+        )
+    });
+    for pick in picks {
+        let carried = previous.and_then(|previous| carried_block(previous, pick));
         match carried {
             Some(block) => text.push_str(&block),
-            None => text.push_str(&pin),
+            None => text.push_str(&pick.requirement()),
         }
         text.push_str(eol);
-        // `# via` lines are regenerated every time, from pip's report.
-        let mut via = resolution.via(&item.project);
-        if item.requested {
+        // `# via` lines are regenerated every time, from the resolver's answer.
+        let mut via = pick.via.clone();
+        if pick.requested {
             via.insert(0, format!("-r {input_name}"));
         }
         if !via.is_empty() {
@@ -441,9 +548,9 @@ fn relocate(value: &str, from: Option<&Path>, to: Option<&Path>) -> Option<Strin
     Some(relative.display().to_string())
 }
 
-/// The previous output's block for `project` (requirement, hashes and provenance lines), when
-/// it pins the same version.
-fn carried_block(previous: &Document, project: &PackageName, version: &str) -> Option<String> {
+/// The previous output's block for `pick` (requirement, hashes and provenance lines), when it
+/// pins the same version under the same marker.
+fn carried_block(previous: &Document, pick: &Pick) -> Option<String> {
     previous.entries().find_map(|(_, line, entry)| {
         let Ok(Lockable::Release {
             project: pinned,
@@ -452,10 +559,16 @@ fn carried_block(previous: &Document, project: &PackageName, version: &str) -> O
         else {
             return None;
         };
-        let same_version = version
+        let same_version = pick
+            .version
             .parse::<pep440_rs::Version>()
             .is_ok_and(|version| specifier.contains(&version));
-        (pinned == *project && same_version)
+        let marker = entry
+            .requirement
+            .value
+            .split_once(';')
+            .map(|(_, marker)| marker.trim());
+        (pinned == pick.project && same_version && marker == pick.marker.as_deref())
             .then(|| previous.source[line.span.start..entry.block_end].to_string())
     })
 }

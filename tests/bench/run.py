@@ -27,7 +27,8 @@ Everything is removed on exit, Ctrl-C or SIGTERM; children are killed by process
 
 Targets checked: first lock <= 1.3x the curl floor and faster than uv; re-lock <= 1.2x the
 listings floor (for the projects whose index declares digests: the others must be downloaded); check <= 1.3x the curl floor; `hashpin hash` of one large file >= 95% of openssl's
-throughput, and of many files >= 1.9x openssl's one-file throughput (2 cores).
+throughput, and of many files >= 1.9x openssl's one-file throughput (2 cores); `lock --resolve`
+with uv as the resolver <= 1.5x `uv pip compile --generate-hashes` on the same inputs.
 
 Examples:
   tests/bench/run.py                                      # build hashpin, 300 files, 5 rounds, 100..10,000 pins
@@ -413,6 +414,10 @@ def contenders(ctx):
         [[str(b / "uv"), "pip", "compile", "--generate-hashes", "--no-deps", "--no-header", "--no-annotate", "--no-config",
           "--default-index", simple, "--python", str(b / "python"), "-o", f"out-{i}.txt", p]
          for i, p in enumerate(reqs(d, ".in"), 1)], loopback_env(UV_CACHE_DIR=d / "cache")))
+    add("resolve_uv", "hashpin lock --resolve --resolver uv", "uv", "fresh caches; uv picks, hashpin downloads", lambda d: (
+        [[H, "lock", "--resolve", "--resolver", "uv", "--python", str(b / "python"), "--index-url", simple,
+          "-o", f"out-{i}.txt", p] for i, p in enumerate(reqs(d, ".in"), 1)],
+        loopback_env(UV_CACHE_DIR=d / "uvcache", HASHPIN_CACHE_DIR=d / "cache", HASHPIN_UV=b / "uv")))
     add("pip_compile", "pip-compile --generate-hashes", "floor", "fresh caches", lambda d: (
         [[str(b / "pip-compile"), "--generate-hashes", "--no-header", "--no-annotate", "--no-emit-index-url",
           "--strip-extras", "--no-config", "--cache-dir", "cache", "--index-url", simple, "-o", f"out-{i}.txt", p]
@@ -624,6 +629,9 @@ def report(results, ctx, scale, args):
         uv, q = g("uv"), g("lock") / g("floor")
         target("first lock ≤ 1.3× curl floor and < uv", q <= 1.3 and (uv is None or g("lock") < uv),
                f"{q:.2f}× floor" + (f", {g('lock'):.2f} s vs uv {uv:.2f} s" if uv else ", uv not run"))
+    if g("resolve_uv") and g("uv"):
+        q = g("resolve_uv") / g("uv")
+        target("lock --resolve with uv ≤ 1.5× uv pip compile --generate-hashes", q <= 1.5, f"{q:.2f}×")
     # Files an index declares no digest for must be downloaded again to be checked at all, so
     # the target is held to the projects whose index declares them (as PyPI does).
     if g("relock_declared") and g("listings_declared"):

@@ -29,7 +29,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::harness::{CLEARED, TestContext};
+use crate::harness::{TestContext, hermetic, tool_venv};
 
 /// The pip the oracle runs: the current release when this test was written.
 const PIP_VERSION: &str = "26.3";
@@ -568,65 +568,19 @@ fn mutations(corpus: &[Case], seed: u64, count: usize) -> Vec<Case> {
 }
 
 /// The oracle's interpreter: a virtual environment under the cargo target directory with
-/// exact pip and packaging, made once per test run (and kept for the next) under a file lock.
+/// exact pip and packaging, made once (and kept for the next run).
 fn oracle_python() -> &'static Path {
     static PYTHON: OnceLock<PathBuf> = OnceLock::new();
     PYTHON.get_or_init(|| {
-        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
-            "pip-oracle-{PIP_VERSION}-packaging-{PACKAGING_VERSION}"
-        ));
-        let lock = fs_err::File::create(dir.with_extension("lock")).unwrap();
-        lock.file().lock().unwrap();
-        let python = dir.join("bin/python");
-        let ready = dir.join("ready");
-        if !ready.exists() {
-            let _ = fs_err::remove_dir_all(&dir);
-            let output = Command::new("python3")
-                .args(["-m", "venv"])
-                .arg(&dir)
-                .output()
-                .expect("python3 -m venv runs");
-            assert!(output.status.success(), "{output:?}");
-            let output = pip_command(&python)
-                .args(["install", "--quiet", "--disable-pip-version-check"])
-                .arg(format!("pip=={PIP_VERSION}"))
-                .arg(format!("packaging=={PACKAGING_VERSION}"))
-                .output()
-                .expect("pip runs");
-            assert!(
-                output.status.success(),
-                "installing the oracle's pip failed:\n{}",
-                String::from_utf8_lossy(&output.stderr)
-            );
-            fs_err::write(&ready, "").unwrap();
-        }
-        python
+        tool_venv(
+            &format!("pip-oracle-{PIP_VERSION}-packaging-{PACKAGING_VERSION}"),
+            &[
+                &format!("pip=={PIP_VERSION}"),
+                &format!("packaging=={PACKAGING_VERSION}"),
+            ],
+        )
+        .join("bin/python")
     })
-}
-
-/// `PYTHON -m pip` with the machine's pip settings removed.
-fn pip_command(python: &Path) -> Command {
-    let mut command = Command::new(python);
-    command.args(["-m", "pip"]);
-    hermetic(&mut command);
-    command
-}
-
-/// Removes what would let the machine's setup leak in: every `PIP_*` variable, then pip's
-/// configuration file.
-fn hermetic(command: &mut Command) {
-    for variable in CLEARED {
-        command.env_remove(variable);
-    }
-    for (name, _) in std::env::vars_os() {
-        if name.to_string_lossy().starts_with("PIP_") {
-            command.env_remove(name);
-        }
-    }
-    command
-        .env("PIP_CONFIG_FILE", "/dev/null")
-        .env("PIP_DISABLE_PIP_VERSION_CHECK", "1")
-        .env("PYTHONDONTWRITEBYTECODE", "1");
 }
 
 /// What one side read: both sides in the oracle's shape.

@@ -131,8 +131,8 @@ fn help_lists_the_exit_codes() {
               [possible values: sha256, sha384, sha512]
 
           --resolve
-              Resolve loose requirements (`requirements.in`) with pip into a fully pinned and hashed
-              lockfile, as `pip-compile --generate-hashes` does
+              Resolve loose requirements (`requirements.in`) with uv or pip into a fully pinned and
+              hashed lockfile, as `pip-compile --generate-hashes` does
 
       -o, --output <FILE>
               With `--resolve`: the lockfile to write (default: the input with `.in` replaced by `.txt`)
@@ -148,8 +148,8 @@ fn help_lists_the_exit_codes() {
               [default: auto]
 
           --upgrade [<NAME>...]
-              With `--resolve`: let pip pick new versions, for the named projects or all; without it,
-              the pins already in the output are kept
+              With `--resolve`: let the resolver pick new versions, for the named projects or all;
+              without it, the pins already in the output are kept
 
           --python <PATH>
               With `--resolve`: the interpreter to resolve for (default: the active virtual
@@ -157,6 +157,23 @@ fn help_lists_the_exit_codes() {
 
       -q, --quiet
               Print only warnings and errors
+
+          --resolver <RESOLVER>
+              With `--resolve`: who picks the versions: `uv` (`uv pip compile`; `HASHPIN_UV` or PATH),
+              `pip`, or `auto`: uv when found, else pip. Either only picks: hashpin downloads and hashes
+              every file itself
+
+              Possible values:
+              - auto: uv when found (`HASHPIN_UV`, else `uv` on PATH), else pip
+              - pip:  `pip install --dry-run --report` with the target interpreter's pip
+              - uv:   `uv pip compile`
+              
+              [env: HASHPIN_RESOLVER=pip]
+              [default: auto]
+
+          --universal
+              With `--resolve` (uv): one lockfile for every platform and Python version, with markers
+              where they differ; every wheel of each release is recorded
 
       -j, --jobs <JOBS>
               How many downloads to run at once (the largest start first)

@@ -14,6 +14,8 @@ pub(crate) const CLEARED: &[&str] = &[
     "HASHPIN_JOBS",
     "HASHPIN_RETRY_DELAY_MS",
     "HASHPIN_MAX_ARTIFACT_SIZE",
+    "HASHPIN_UV",
+    "HASHPIN_RESOLVER",
     "NO_COLOR",
     "FORCE_COLOR",
     "PIP_INDEX_URL",
@@ -113,7 +115,15 @@ impl TestContext {
             .env("PIP_CONFIG_FILE", "/dev/null")
             .env("HASHPIN_CACHE_DIR", self.path("cache"))
             .env("HASHPIN_RETRY_DELAY_MS", "5")
+            // `--resolver auto` would pick whatever uv this machine has on PATH: tests that
+            // resolve with uv say so and get the pinned one (`uv_program`).
+            .env("HASHPIN_RESOLVER", "pip")
             .env("NO_COLOR", "1");
+        for (name, _) in std::env::vars_os() {
+            if name.to_string_lossy().starts_with("UV_") {
+                command.env_remove(name);
+            }
+        }
         command
     }
 
@@ -371,4 +381,67 @@ pub(crate) fn codes(everyone: &Everyone) -> [i32; 4] {
         everyone.verify.code,
         everyone.install.code,
     ]
+}
+
+/// The uv the tests resolve and install with, from PyPI at this version.
+pub(crate) const UV_VERSION: &str = "0.13.9";
+
+/// The pinned uv, installed once into a tool environment (see [`tool_venv`]).
+pub(crate) fn uv_program() -> &'static Path {
+    static UV: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    UV.get_or_init(|| {
+        tool_venv(
+            &format!("tool-uv-{UV_VERSION}"),
+            &[&format!("uv=={UV_VERSION}")],
+        )
+        .join("bin/uv")
+    })
+}
+
+/// A virtual environment under the cargo target directory with exact versions of tools the
+/// tests drive or compare against, installed from PyPI once (under a file lock, so parallel
+/// test binaries wait for one another) and kept for the next run. Returns its directory.
+pub(crate) fn tool_venv(name: &str, requirements: &[&str]) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let lock = fs_err::File::create(dir.with_extension("lock")).unwrap();
+    lock.file().lock().unwrap();
+    let ready = dir.join("ready");
+    if !ready.exists() {
+        let _ = fs_err::remove_dir_all(&dir);
+        let output = Command::new("python3")
+            .args(["-m", "venv"])
+            .arg(&dir)
+            .output()
+            .expect("python3 -m venv runs");
+        assert!(output.status.success(), "{output:?}");
+        let mut command = Command::new(dir.join("bin/python"));
+        command.args(["-m", "pip", "install", "--quiet"]);
+        command.args(requirements);
+        hermetic(&mut command);
+        let output = command.output().expect("pip runs");
+        assert!(
+            output.status.success(),
+            "installing {requirements:?} from PyPI failed:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        fs_err::write(&ready, "").unwrap();
+    }
+    dir
+}
+
+/// Removes what would let the machine's setup leak into pip: every `PIP_*` variable, then
+/// pip's configuration file.
+pub(crate) fn hermetic(command: &mut Command) {
+    for variable in CLEARED {
+        command.env_remove(variable);
+    }
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("PIP_") {
+            command.env_remove(name);
+        }
+    }
+    command
+        .env("PIP_CONFIG_FILE", "/dev/null")
+        .env("PIP_DISABLE_PIP_VERSION_CHECK", "1")
+        .env("PYTHONDONTWRITEBYTECODE", "1");
 }
