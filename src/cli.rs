@@ -17,6 +17,21 @@ Exit codes:
     4  operational error: network, index or I/O
   130  interrupted (Ctrl-C or SIGTERM): pip and hooks stopped, temporary files removed";
 
+const SERVE_HELP: &str = "\
+Example:
+    hashpin serve --lock requirements.txt --listen 127.0.0.1:8000 &
+    pip install --index-url http://127.0.0.1:8000/simple/ -r requirements.txt
+    uv pip install --index-url http://127.0.0.1:8000/simple/ -r requirements.txt
+
+The first line on stdout is `serving http://HOST:PORT/simple/`. SIGINT or SIGTERM stops it
+(exit 0) with a summary of what was served and refused; a lockfile is never left half-written.
+
+Exit codes:
+    0  stopped by SIGINT or SIGTERM
+    2  usage or input error: bad flags, a malformed lockfile, a remote address without
+       --allow-remote
+    4  operational error: the address is taken, I/O";
+
 /// Pin the exact bytes of every Python package a project installs.
 ///
 /// hashpin records the sha256 of every artifact (wheel or sdist) of each pinned requirement,
@@ -79,6 +94,15 @@ pub(crate) enum Command {
     /// path (`--no-index --no-deps --require-hashes`).
     #[command(after_help = EXIT_CODES)]
     Install(Box<InstallArgs>),
+    /// A verifying package index: any installer pointed at it only ever receives recorded bytes.
+    ///
+    /// Serves PEP 503 HTML and PEP 691 JSON pages built from the upstream index, listing for
+    /// each locked project only the recorded files of its pinned release, each with its
+    /// recorded sha256. Every file is downloaded and hashed before a byte of it is sent; bytes
+    /// that differ from the lockfile get 403 with the reason, and the report on stderr. Projects
+    /// the lockfile does not pin are refused, or recorded on first use with `--record`.
+    #[command(after_help = SERVE_HELP)]
+    Serve(Box<ServeArgs>),
 }
 
 /// Arguments of `hashpin install`.
@@ -141,6 +165,34 @@ pub(crate) struct CheckArgs {
     #[command(flatten)]
     pub(crate) target: TargetOptions,
     /// Index options.
+    #[command(flatten)]
+    pub(crate) index: IndexOptions,
+}
+
+/// Arguments of `hashpin serve`.
+#[derive(Debug, Args)]
+pub(crate) struct ServeArgs {
+    /// The lockfile to enforce (repeatable; default `requirements.txt`). Edited while serving,
+    /// it is read again on the next request.
+    #[arg(long = "lock", value_name = "FILE")]
+    pub(crate) lockfiles: Vec<PathBuf>,
+    /// Where to listen; port 0 picks a free one.
+    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:8000")]
+    pub(crate) listen: std::net::SocketAddr,
+    /// Allow listening on an address other machines can reach.
+    #[arg(long)]
+    pub(crate) allow_remote: bool,
+    /// Trust on first use: a project the lockfile does not pin is recorded (the release a
+    /// client asks a file of, every file of it, as `hashpin lock` records them) and served.
+    #[arg(long)]
+    pub(crate) record: bool,
+    /// Downloads.
+    #[command(flatten)]
+    pub(crate) download: DownloadOptions,
+    /// With `--record`: which wheels to record.
+    #[command(flatten)]
+    pub(crate) target: TargetOptions,
+    /// Index options (the upstream the proxy reads from).
     #[command(flatten)]
     pub(crate) index: IndexOptions,
 }

@@ -80,6 +80,19 @@ fn registry() -> MutexGuard<'static, Registry> {
     REGISTRY.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
+/// What a command that runs until it is stopped (`hashpin serve`) says when a signal ends it:
+/// its summary, and the status to exit with instead of `interrupted` and 130.
+type Farewell = Box<dyn Fn() -> Status + Send>;
+
+/// The farewell, when a command set one ([`on_stop`]).
+static FAREWELL: Mutex<Option<Farewell>> = Mutex::new(None);
+
+/// Makes SIGINT and SIGTERM the normal end of this run: after the usual clean-up, `farewell`
+/// prints what it has to say and gives the exit status.
+pub(crate) fn on_stop(farewell: impl Fn() -> Status + Send + 'static) {
+    *FAREWELL.lock().unwrap_or_else(PoisonError::into_inner) = Some(Box::new(farewell));
+}
+
 /// Starts the thread that handles SIGINT and SIGTERM; without it (elsewhere than Unix, or if
 /// the handlers cannot be installed) the signals keep their default action.
 pub(crate) fn handle_signals(printer: Printer) {
@@ -130,6 +143,13 @@ fn stop(printer: &Printer, again: &mut dyn FnMut() -> bool, arm: &dyn Fn()) -> !
         };
     }
     printer.clear_progress();
+    let farewell = FAREWELL
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .take();
+    if let Some(farewell) = farewell {
+        std::process::exit(i32::from(farewell() as u8));
+    }
     printer.error_text("interrupted");
     std::process::exit(i32::from(Status::Interrupted as u8))
 }

@@ -26,6 +26,7 @@ mod persist;
 mod pip;
 mod platform;
 mod pool;
+mod proxy;
 mod report;
 mod requirements;
 mod resolver;
@@ -91,5 +92,6 @@ fn run(cli: &Cli, printer: Printer) -> anyhow::Result<Status> {
         Command::Check(args) => commands::check::run(args, &context),
         Command::Verify(args) => commands::verify::run(args, &context),
         Command::Install(args) => commands::install::run(args, &context),
+        Command::Serve(args) => commands::serve::run(args, context),
     }
 }

@@ -68,6 +68,20 @@ pub(crate) fn redact_text(text: &str) -> String {
     out
 }
 
+/// Encodes `text` as one URL path segment: everything but RFC 3986's unreserved characters and
+/// the sub-delimiters a filename may hold (`+`, `!`, ...) becomes `%XX`.
+pub(crate) fn percent_encode_segment(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@".contains(&byte) {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
 /// Decodes `%XX` escapes (not `+`: in a URL's user info a `+` is a plus, as pip reads it).
 pub(crate) fn percent_decode(text: &str) -> String {
     let bytes = text.as_bytes();

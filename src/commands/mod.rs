@@ -6,6 +6,7 @@ pub(crate) mod install;
 pub(crate) mod lock;
 pub(crate) mod parse;
 pub(crate) mod resolve;
+pub(crate) mod serve;
 pub(crate) mod verify;
 
 use std::time::Instant;

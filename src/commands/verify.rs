@@ -89,25 +89,7 @@ pub(crate) fn run(args: &VerifyArgs, context: &Context) -> Result<Status> {
         .chain([HashAlgorithm::Sha256]);
     let digests = hash_file(&args.artifact, algorithms)?;
 
-    let mut decision = Decision {
-        answer: Answer::Fail,
-        message: String::new(),
-        hint: None,
-        warnings: Vec::new(),
-        judged: None,
-        about: None,
-        project: artifact.project.to_string(),
-        version: artifact.version_text.clone(),
-        filename: filename.clone(),
-        url: Redacted(&url).to_string(),
-        observed: digests.sha256().clone(),
-        lockfile: args.lockfile.display().to_string(),
-        line: None,
-    };
-    if let Some(warning) = url_names_another_file(&url, &filename) {
-        decision.warnings.push(warning);
-    }
-    decide(&mut decision, &lookup, &artifact, &filename, &url, digests);
+    let decision = decide_file(&args.lockfile, &lookup, &artifact, &filename, &url, digests);
     match args.format {
         OutputFormat::Text => view::print_text(&context.printer, &decision),
         OutputFormat::Json => view::print_json(&context.printer, &decision)?,
@@ -117,6 +99,38 @@ pub(crate) fn run(args: &VerifyArgs, context: &Context) -> Result<Status> {
         Answer::Fail => Status::Failure,
         Answer::Retry => Status::Retry,
     })
+}
+
+/// The hook's answer for one artifact (its name, where it came from, its digests) against the
+/// loaded lockfile: what `verify` prints and `serve` enforces.
+pub(crate) fn decide_file(
+    lockfile: &Path,
+    lookup: &Lookup<'_, '_>,
+    artifact: &ArtifactName,
+    filename: &str,
+    url: &Url,
+    digests: Digests,
+) -> Decision {
+    let mut decision = Decision {
+        answer: Answer::Fail,
+        message: String::new(),
+        hint: None,
+        warnings: Vec::new(),
+        judged: None,
+        about: None,
+        project: artifact.project.to_string(),
+        version: artifact.version_text.clone(),
+        filename: filename.to_string(),
+        url: Redacted(url).to_string(),
+        observed: digests.sha256().clone(),
+        lockfile: lockfile.display().to_string(),
+        line: None,
+    };
+    if let Some(warning) = url_names_another_file(url, filename) {
+        decision.warnings.push(warning);
+    }
+    decide(&mut decision, lookup, artifact, filename, url, digests);
+    decision
 }
 
 /// Fills in the answer: from the judge when an entry pins the file's release, else from what

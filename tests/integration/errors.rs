@@ -137,6 +137,10 @@ fn help_lists_the_exit_codes() {
       -o, --output <FILE>
               With `--resolve`: the lockfile to write (default: the input with `.in` replaced by `.txt`)
 
+          --upgrade [<NAME>...]
+              With `--resolve`: let the resolver pick new versions, for the named projects or all;
+              without it, the pins already in the output are kept
+
           --color <COLOR>
               When to color output
 
@@ -146,10 +150,6 @@ fn help_lists_the_exit_codes() {
               - never:  Never
               
               [default: auto]
-
-          --upgrade [<NAME>...]
-              With `--resolve`: let the resolver pick new versions, for the named projects or all;
-              without it, the pins already in the output are kept
 
           --python <PATH>
               With `--resolve`: the interpreter to resolve for (default: the active virtual

@@ -44,3 +44,5 @@ mod process;
 mod fake_pip;
 // `hashpin install`'s hooks as the terminal sees them.
 mod hooks;
+// `hashpin serve`: pip and uv through the verifying index.
+mod serve;
