@@ -8,14 +8,83 @@ use crate::env_vars::EnvVars;
 use crate::index::config::IndexArgs;
 use crate::report::ColorChoice;
 
-const EXIT_CODES: &str = "\
+/// The exit codes, as help text (a macro, so that `concat!` can put an example before it).
+macro_rules! exit_codes {
+    () => {
+        "\
 Exit codes:
     0  success (warnings allowed)
     1  verification failure: a hash differs, an index lied about a digest, --check found changes
     2  usage or input error: bad flags, a malformed or unpinned requirements file
     3  verify: retry, this file of a locked release is not recorded; try another artifact
     4  operational error: network, index or I/O
-  130  interrupted (Ctrl-C or SIGTERM): pip and hooks stopped, temporary files removed";
+  130  interrupted (Ctrl-C or SIGTERM): pip and hooks stopped, temporary files removed"
+    };
+}
+
+const EXIT_CODES: &str = exit_codes!();
+
+const HASH_HELP: &str = "\
+Example:
+    hashpin hash dist/*.whl            # --hash=sha256:... lines, as `pip hash` prints them";
+
+const PARSE_HELP: &str = concat!(
+    "\
+Example:
+    hashpin parse requirements.txt --format json | jq '.requirements[].name'
+
+",
+    exit_codes!()
+);
+
+const LOCK_HELP: &str = concat!(
+    "\
+Examples:
+    hashpin lock                                   # record every file of each pin
+    hashpin lock --check                           # in CI: exit 1 if the file would change
+    hashpin lock --update requests                 # re-record one project on purpose
+    hashpin lock --resolve requirements.in         # resolve (uv or pip), then record
+
+",
+    exit_codes!()
+);
+
+const CHECK_HELP: &str = concat!(
+    "\
+Examples:
+    hashpin check                                  # is every recorded artifact still served as recorded?
+    hashpin check --strict --format json > audit.json
+
+",
+    exit_codes!()
+);
+
+const VERIFY_HELP: &str = concat!(
+    "\
+Example:
+    hashpin verify --lock requirements.txt dl/six-1.17.0-py2.py3-none-any.whl \\
+        https://files.pythonhosted.org/packages/.../six-1.17.0-py2.py3-none-any.whl
+
+",
+    exit_codes!()
+);
+
+const INSTALL_HELP: &str = concat!(
+    "\
+Examples:
+    hashpin install -r requirements.txt            # record on first install, refuse changes
+    hashpin install -r requirements.txt --frozen   # in CI: install only what is recorded
+
+",
+    exit_codes!()
+);
+
+const COMPLETIONS_HELP: &str = "\
+Examples:
+    hashpin completions bash > ~/.local/share/bash-completion/completions/hashpin
+    hashpin completions zsh > \"${fpath[1]}/_hashpin\"
+    hashpin completions fish > ~/.config/fish/completions/hashpin.fish
+    hashpin man > ~/.local/share/man/man1/hashpin.1";
 
 const SERVE_HELP: &str = "\
 Example:
@@ -49,16 +118,20 @@ pub(crate) struct Cli {
     /// Print only warnings and errors.
     #[arg(short, long, global = true)]
     pub(crate) quiet: bool,
+    /// Show every request and download, with its timing.
+    #[arg(short, long, global = true, conflicts_with = "quiet")]
+    pub(crate) verbose: bool,
 }
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
     /// Print `--hash=` lines for local files, exactly as `pip hash` does.
+    #[command(after_help = HASH_HELP)]
     Hash(HashArgs),
     /// Print what hashpin reads in requirements files, as pip reads them, without asking any
     /// index: every requirement and option with its file and line, or every error.
-    #[command(after_help = EXIT_CODES)]
+    #[command(after_help = PARSE_HELP)]
     Parse(ParseArgs),
     /// Record the hashes and source URLs of every artifact of each pinned requirement.
     ///
@@ -66,7 +139,7 @@ pub(crate) enum Command {
     /// hash written as a `--hash=` option with a `# hashpin:` comment naming the file and URL.
     /// Hashes already recorded are checked again and never replaced silently: a recorded file
     /// whose bytes changed refuses the lock (exit 1) and leaves the file as it was.
-    #[command(after_help = EXIT_CODES)]
+    #[command(after_help = LOCK_HELP)]
     Lock(Box<LockArgs>),
     /// Audit the index: download every recorded artifact again and report what changed.
     ///
@@ -75,14 +148,14 @@ pub(crate) enum Command {
     /// added (a file of a locked release the lockfile does not record), yanked, or moved (same
     /// bytes, new URL). The lockfile is never written. Exit 1 when anything changed or an index
     /// lied; missing, added, yanked and moved are warnings unless `--strict`.
-    #[command(after_help = EXIT_CODES)]
+    #[command(after_help = CHECK_HELP)]
     Check(Box<CheckArgs>),
     /// The verify hook: decide from the lockfile whether a downloaded artifact may be used.
     ///
     /// Exit 0 pass (the bytes match what is recorded for this file of its release), 1 fail (they
     /// differ from a hash recorded for it, or another version is pinned), 3 retry (this file is
     /// not recorded, but other files of its release are: try another).
-    #[command(after_help = EXIT_CODES)]
+    #[command(after_help = VERIFY_HELP)]
     Verify(VerifyArgs),
     /// Install with pip, recording on first install and refusing any download whose hash
     /// differs.
@@ -92,7 +165,7 @@ pub(crate) enum Command {
     /// ones are recorded (unless `--frozen`). Any refusal stops everything before pip installs a
     /// single package. Then the user's hooks run, and pip installs only the verified files, by
     /// path (`--no-index --no-deps --require-hashes`).
-    #[command(after_help = EXIT_CODES)]
+    #[command(after_help = INSTALL_HELP)]
     Install(Box<InstallArgs>),
     /// A verifying package index: any installer pointed at it only ever receives recorded bytes.
     ///
@@ -103,6 +176,13 @@ pub(crate) enum Command {
     /// the lockfile does not pin are refused, or recorded on first use with `--record`.
     #[command(after_help = SERVE_HELP)]
     Serve(Box<ServeArgs>),
+    /// Print a shell completion script for bash, zsh, fish or powershell.
+    #[command(after_help = COMPLETIONS_HELP)]
+    Completions(CompletionsArgs),
+    /// Print a man page (roff), generated from the same definitions as `--help`: `hashpin(1)`,
+    /// or `hashpin-COMMAND(1)`; `--out-dir` writes them all.
+    #[command(after_help = COMPLETIONS_HELP)]
+    Man(ManArgs),
 }
 
 /// Arguments of `hashpin install`.
@@ -167,6 +247,25 @@ pub(crate) struct CheckArgs {
     /// Index options.
     #[command(flatten)]
     pub(crate) index: IndexOptions,
+}
+
+/// Arguments of `hashpin completions`.
+#[derive(Debug, Args)]
+pub(crate) struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub(crate) shell: clap_complete::Shell,
+}
+
+/// Arguments of `hashpin man`.
+#[derive(Debug, Args)]
+pub(crate) struct ManArgs {
+    /// The command whose page to print (default: hashpin's own).
+    #[arg(value_name = "COMMAND")]
+    pub(crate) command: Option<String>,
+    /// Write every page (`hashpin.1`, `hashpin-lock.1`, ...) into this directory instead.
+    #[arg(long, value_name = "DIR", conflicts_with = "command")]
+    pub(crate) out_dir: Option<PathBuf>,
 }
 
 /// Arguments of `hashpin serve`.

@@ -368,6 +368,7 @@ fn fetch_with(
             Err(error) => return Attempt::Done(Err(cache_error(cache, error))),
         };
         let expected = announced.or(limits.declared);
+        let started = std::time::Instant::now();
         let digests = match stream(
             response,
             spool.as_mut(),
@@ -390,6 +391,15 @@ fn fetch_with(
             }
             Err(error) => return Attempt::Done(Err(error.into_fetch_error(&shown, cache))),
         };
+        crate::report::trace(|| {
+            let elapsed = started.elapsed();
+            format!(
+                "    body of {shown}: {} in {} ms ({:.0} MB/s), hashed",
+                crate::size::Size(digests.size),
+                elapsed.as_millis(),
+                digests.size as f64 / 1e6 / elapsed.as_secs_f64().max(1e-6)
+            )
+        });
         // A body that ends short of its `Content-Length` broke off: try again.
         if let Some(announced) = announced
             && digests.size != announced

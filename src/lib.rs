@@ -53,6 +53,7 @@ pub fn main() -> ExitCode {
     quiet_caught_panics();
     let cli = Cli::parse();
     let printer = Printer::new(cli.color, cli.quiet, &env_vars::var);
+    report::set_verbose(cli.verbose);
     interrupt::handle_signals(printer.clone());
     match run(&cli, printer.clone()) {
         Ok(status) => status.into(),
@@ -92,6 +93,8 @@ fn run(cli: &Cli, printer: Printer) -> anyhow::Result<Status> {
         Command::Check(args) => commands::check::run(args, &context),
         Command::Verify(args) => commands::verify::run(args, &context),
         Command::Install(args) => commands::install::run(args, &context),
+        Command::Completions(args) => commands::completions::completions(args, &context),
+        Command::Man(args) => commands::completions::man(args, &context),
         Command::Serve(args) => commands::serve::run(args, context),
     }
 }

@@ -428,12 +428,9 @@ pub(crate) fn download_each(
     jobs: usize,
     printer: &Printer,
 ) -> HashMap<Url, Result<Fetched, FetchError>> {
-    let fetched_count = AtomicUsize::new(0);
-    let results = fetch_all(client, cache, requests, jobs, &|_| {
-        let done = fetched_count.fetch_add(1, Ordering::Relaxed) + 1;
-        printer.progress(&format!("hashing {done}/{} artifacts", requests.len()));
-    });
-    printer.clear_progress();
+    let bar = printer.download_bar(requests.len());
+    let results = fetch_all(client, cache, requests, jobs, &|_| bar.inc());
+    drop(bar);
     requests
         .iter()
         .map(|request| request.url.clone())
@@ -552,7 +549,7 @@ pub(crate) fn download(
     printer: &Printer,
 ) -> (HashMap<Url, Fetched>, Vec<anyhow::Error>) {
     let requests = &wanted.requests;
-    let fetched_count = AtomicUsize::new(0);
+    let bar = printer.download_bar(requests.len());
     let results = pool::map_bounded_ordered(
         requests,
         &crate::fetch::largest_first(client, requests),
@@ -561,12 +558,9 @@ pub(crate) fn download(
             Some(examine) => fetch_examined(client, cache, request, examine),
             None => crate::fetch::fetch(client, cache, request),
         },
-        &|_| {
-            let done = fetched_count.fetch_add(1, Ordering::Relaxed) + 1;
-            printer.progress(&format!("hashing {done}/{} artifacts", requests.len()));
-        },
+        &|_| bar.inc(),
     );
-    printer.clear_progress();
+    drop(bar);
     let mut downloaded = HashMap::new();
     let mut problems = Vec::new();
     // In request order, so the same failures are always reported in the same order.

@@ -1,6 +1,7 @@
 //! One module per subcommand; each reads as a short recipe of calls into the rooms below.
 
 pub(crate) mod check;
+pub(crate) mod completions;
 pub(crate) mod hash;
 pub(crate) mod install;
 pub(crate) mod lock;

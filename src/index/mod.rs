@@ -398,7 +398,21 @@ impl Client {
             request = request.basic_auth(credential.username, credential.password);
         }
         let shown = Redacted(url).to_string();
-        match request.send() {
+        let started = std::time::Instant::now();
+        let sent = request.send();
+        crate::report::trace(|| match &sent {
+            Ok(response) => format!(
+                "GET {shown} → {} in {} ms",
+                response.status().as_u16(),
+                started.elapsed().as_millis()
+            ),
+            Err(error) => format!(
+                "GET {shown} → {} after {} ms",
+                describe(error),
+                started.elapsed().as_millis()
+            ),
+        });
+        match sent {
             Ok(response) => {
                 let status = response.status().as_u16();
                 if response.status().is_success() {

@@ -14,6 +14,27 @@ pub(crate) mod parse;
 pub(crate) mod verdict;
 pub(crate) mod verify;
 
+/// `-v`: every request and download, with its timing, on stderr.
+static VERBOSE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Turns `-v` on.
+pub(crate) fn set_verbose(on: bool) {
+    VERBOSE.store(on, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Whether `-v` is on.
+pub(crate) fn verbose() -> bool {
+    VERBOSE.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// One line for `-v` (nothing without it). Callers redact URLs first.
+pub(crate) fn trace(text: impl FnOnce() -> String) {
+    if verbose() {
+        let mut stderr = io::stderr().lock();
+        let _ = writeln!(stderr, "  · {}", text());
+    }
+}
+
 /// When to use color.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub(crate) enum ColorChoice {
@@ -218,6 +239,24 @@ impl Printer {
         }
     }
 
+    /// A progress bar for `total` downloads, drawn on a terminal only (not with `--quiet` or
+    /// `-v`, whose lines it would tear).
+    pub(crate) fn download_bar(&self, total: usize) -> Bar {
+        if !self.stderr_is_terminal() || self.quiet || verbose() || total == 0 {
+            return Bar(None);
+        }
+        let bar = indicatif::ProgressBar::new(total as u64);
+        let style = indicatif::ProgressStyle::with_template(
+            "{prefix} [{bar:30}] {pos}/{len} artifacts, {elapsed}",
+        )
+        .map(|style| style.progress_chars("=> "));
+        if let Ok(style) = style {
+            bar.set_style(style);
+        }
+        bar.set_prefix("hashing");
+        Bar(Some(bar))
+    }
+
     /// Clears the progress line.
     pub(crate) fn clear_progress(&self) {
         if self.stderr_is_terminal() {
@@ -295,6 +334,26 @@ fn hunk_range(range: &std::ops::Range<usize>) -> String {
         0 => format!("{},0", range.start),
         1 => format!("{}", range.start + 1),
         length => format!("{},{length}", range.start + 1),
+    }
+}
+
+/// A download progress bar; does nothing when not on a terminal.
+pub(crate) struct Bar(Option<indicatif::ProgressBar>);
+
+impl Bar {
+    /// One more artifact done.
+    pub(crate) fn inc(&self) {
+        if let Some(bar) = &self.0 {
+            bar.inc(1);
+        }
+    }
+}
+
+impl Drop for Bar {
+    fn drop(&mut self) {
+        if let Some(bar) = &self.0 {
+            bar.finish_and_clear();
+        }
     }
 }
 

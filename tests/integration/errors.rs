@@ -141,22 +141,9 @@ fn help_lists_the_exit_codes() {
               With `--resolve`: let the resolver pick new versions, for the named projects or all;
               without it, the pins already in the output are kept
 
-          --color <COLOR>
-              When to color output
-
-              Possible values:
-              - auto:   On a terminal, unless `NO_COLOR` is set
-              - always: Always
-              - never:  Never
-              
-              [default: auto]
-
           --python <PATH>
               With `--resolve`: the interpreter to resolve for (default: the active virtual
               environment's, else `python3`)
-
-      -q, --quiet
-              Print only warnings and errors
 
           --resolver <RESOLVER>
               With `--resolve`: who picks the versions: `uv` (`uv pip compile`; `HASHPIN_UV` or PATH),
@@ -171,6 +158,16 @@ fn help_lists_the_exit_codes() {
               [env: HASHPIN_RESOLVER=pip]
               [default: auto]
 
+          --color <COLOR>
+              When to color output
+
+              Possible values:
+              - auto:   On a terminal, unless `NO_COLOR` is set
+              - always: Always
+              - never:  Never
+              
+              [default: auto]
+
           --universal
               With `--resolve` (uv): one lockfile for every platform and Python version, with markers
               where they differ; every wheel of each release is recorded
@@ -181,11 +178,17 @@ fn help_lists_the_exit_codes() {
               [env: HASHPIN_JOBS=]
               [default: 32]
 
+      -q, --quiet
+              Print only warnings and errors
+
           --no-cache
               Do not keep downloaded artifacts in the cache (`hashpin check` can then not show what
               changed inside a republished artifact)
               
               [env: HASHPIN_NO_CACHE=]
+
+      -v, --verbose
+              Show every request and download, with its timing
 
       -h, --help
               Print help (see a summary with '-h')
@@ -231,6 +234,12 @@ fn help_lists_the_exit_codes() {
               GiB; units `KiB`, `MiB`, `GiB`, `TiB`, or `KB`, `MB`, `GB`, `TB`)
               
               [env: HASHPIN_MAX_ARTIFACT_SIZE=]
+
+    Examples:
+        hashpin lock                                   # record every file of each pin
+        hashpin lock --check                           # in CI: exit 1 if the file would change
+        hashpin lock --update requests                 # re-record one project on purpose
+        hashpin lock --resolve requirements.in         # resolve (uv or pip), then record
 
     Exit codes:
         0  success (warnings allowed)

@@ -46,3 +46,7 @@ mod fake_pip;
 mod hooks;
 // `hashpin serve`: pip and uv through the verifying index.
 mod serve;
+// Help, completions and man pages.
+mod cli;
+// `.pre-commit-hooks.yaml` run by real pre-commit.
+mod precommit;
