@@ -79,6 +79,16 @@ Examples:
     exit_codes!()
 );
 
+const EXPORT_HELP: &str = concat!(
+    "\
+Examples:
+    hashpin export --format pylock -o pylock.toml requirements.txt
+    uv pip install -r pylock.toml
+
+",
+    exit_codes!()
+);
+
 const COMPLETIONS_HELP: &str = "\
 Examples:
     hashpin completions bash > ~/.local/share/bash-completion/completions/hashpin
@@ -176,6 +186,10 @@ pub(crate) enum Command {
     /// the lockfile does not pin are refused, or recorded on first use with `--record`.
     #[command(after_help = SERVE_HELP)]
     Serve(Box<ServeArgs>),
+    /// Write a PEP 751 `pylock.toml` from a locked requirements file: every recorded file with
+    /// its URL and hash, for any installer that reads `pylock.toml`.
+    #[command(after_help = EXPORT_HELP)]
+    Export(ExportArgs),
     /// Print a shell completion script for bash, zsh, fish or powershell.
     #[command(after_help = COMPLETIONS_HELP)]
     Completions(CompletionsArgs),
@@ -245,6 +259,33 @@ pub(crate) struct CheckArgs {
     #[command(flatten)]
     pub(crate) target: TargetOptions,
     /// Index options.
+    #[command(flatten)]
+    pub(crate) index: IndexOptions,
+}
+
+/// What `hashpin export` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum ExportFormat {
+    /// PEP 751 `pylock.toml`.
+    Pylock,
+}
+
+/// Arguments of `hashpin export`.
+#[derive(Debug, Args)]
+pub(crate) struct ExportArgs {
+    /// Locked requirements files (default: `requirements.txt`), with the files they include.
+    #[arg(value_name = "FILE")]
+    pub(crate) files: Vec<PathBuf>,
+    /// The format.
+    #[arg(long, value_enum, default_value = "pylock")]
+    pub(crate) format: ExportFormat,
+    /// Where to write it (`pylock.toml` or `pylock.<name>.toml`; default: stdout).
+    #[arg(short, long, value_name = "FILE")]
+    pub(crate) output: Option<PathBuf>,
+    /// Ask no index: sizes only from the cache, no upload times.
+    #[arg(long)]
+    pub(crate) offline: bool,
+    /// Index options (where sizes and upload times are looked up).
     #[command(flatten)]
     pub(crate) index: IndexOptions,
 }

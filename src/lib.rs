@@ -27,6 +27,7 @@ mod pip;
 mod platform;
 mod pool;
 mod proxy;
+mod pylock;
 mod report;
 mod requirements;
 mod resolver;
@@ -93,6 +94,7 @@ fn run(cli: &Cli, printer: Printer) -> anyhow::Result<Status> {
         Command::Check(args) => commands::check::run(args, &context),
         Command::Verify(args) => commands::verify::run(args, &context),
         Command::Install(args) => commands::install::run(args, &context),
+        Command::Export(args) => commands::export::run(args, &context),
         Command::Completions(args) => commands::completions::completions(args, &context),
         Command::Man(args) => commands::completions::man(args, &context),
         Command::Serve(args) => commands::serve::run(args, context),

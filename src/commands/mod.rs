@@ -2,6 +2,7 @@
 
 pub(crate) mod check;
 pub(crate) mod completions;
+pub(crate) mod export;
 pub(crate) mod hash;
 pub(crate) mod install;
 pub(crate) mod lock;

@@ -811,6 +811,7 @@ fn read_directory(path: &std::path::Path) -> Result<Page, IndexError> {
             requires_python: None,
             yanked: None,
             size: None,
+            upload_time: None,
             core_metadata: None,
         });
     }

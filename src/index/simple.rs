@@ -33,6 +33,8 @@ pub(crate) struct IndexFile {
     pub(crate) yanked: Option<String>,
     /// PEP 700 size in bytes, when declared.
     pub(crate) size: Option<u64>,
+    /// PEP 700 `upload-time` (RFC 3339), when declared (JSON pages only).
+    pub(crate) upload_time: Option<String>,
     /// PEP 658/714: the index serves the file's core metadata separately, with this digest
     /// (`sha256=<hex>`) or just `true`.
     pub(crate) core_metadata: Option<String>,
@@ -80,6 +82,8 @@ struct JsonFile {
     yanked: Option<serde_json::Value>,
     #[serde(default)]
     size: Option<u64>,
+    #[serde(rename = "upload-time", default)]
+    upload_time: Option<String>,
     /// PEP 714's name, and PEP 658's older one.
     #[serde(rename = "core-metadata", default)]
     core_metadata: Option<serde_json::Value>,
@@ -150,6 +154,7 @@ pub(crate) fn parse_json(body: &[u8], page_url: &Url) -> Result<Page, PageError>
             requires_python: file.requires_python,
             yanked,
             size: file.size,
+            upload_time: file.upload_time,
             core_metadata: metadata_value(file.core_metadata.or(file.dist_info_metadata)),
         });
     }
@@ -308,6 +313,7 @@ pub(crate) fn parse_html(body: &str, page_url: &Url) -> Result<Page, PageError> 
             requires_python: get("data-requires-python"),
             yanked: get("data-yanked"),
             size: None,
+            upload_time: None,
             core_metadata: get("data-core-metadata").or_else(|| get("data-dist-info-metadata")),
         });
     }

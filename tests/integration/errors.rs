@@ -158,6 +158,10 @@ fn help_lists_the_exit_codes() {
               [env: HASHPIN_RESOLVER=pip]
               [default: auto]
 
+          --universal
+              With `--resolve` (uv): one lockfile for every platform and Python version, with markers
+              where they differ; every wheel of each release is recorded
+
           --color <COLOR>
               When to color output
 
@@ -168,24 +172,20 @@ fn help_lists_the_exit_codes() {
               
               [default: auto]
 
-          --universal
-              With `--resolve` (uv): one lockfile for every platform and Python version, with markers
-              where they differ; every wheel of each release is recorded
-
       -j, --jobs <JOBS>
               How many downloads to run at once (the largest start first)
               
               [env: HASHPIN_JOBS=]
               [default: 32]
 
-      -q, --quiet
-              Print only warnings and errors
-
           --no-cache
               Do not keep downloaded artifacts in the cache (`hashpin check` can then not show what
               changed inside a republished artifact)
               
               [env: HASHPIN_NO_CACHE=]
+
+      -q, --quiet
+              Print only warnings and errors
 
       -v, --verbose
               Show every request and download, with its timing

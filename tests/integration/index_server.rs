@@ -89,6 +89,8 @@ struct ServedFile {
     /// After this many more downloads, downloads get these bytes instead (listings still
     /// describe `bytes`).
     later: Option<(usize, Arc<Vec<u8>>)>,
+    /// PEP 700 `upload-time` the JSON listing declares, if any.
+    upload_time: Option<String>,
 }
 
 impl ServedFile {
@@ -108,6 +110,7 @@ impl ServedFile {
             endless: false,
             close_delimited: false,
             later: None,
+            upload_time: None,
         }
     }
 
@@ -330,6 +333,11 @@ impl IndexServer {
             file.bytes.len()
         );
         file.truncate_at = Some(keep);
+    }
+
+    /// JSON listings declare `when` (RFC 3339) as the file's PEP 700 `upload-time`.
+    pub(crate) fn declare_upload_time(&self, filename: &str, when: &str) {
+        self.lock().file_mut(filename).upload_time = Some(when.to_string());
     }
 
     /// Listings declare `size` as the PEP 700 size of `filename` (JSON `"size"`), or no size at
@@ -773,6 +781,9 @@ fn project_json(state: &State, project: &str, up: &str) -> Response {
             }
             if let Some(spec) = &file.requires_python {
                 entry["requires-python"] = spec.clone().into();
+            }
+            if let Some(when) = &file.upload_time {
+                entry["upload-time"] = when.clone().into();
             }
             entry
         })

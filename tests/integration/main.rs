@@ -50,3 +50,5 @@ mod serve;
 mod cli;
 // `.pre-commit-hooks.yaml` run by real pre-commit.
 mod precommit;
+// `hashpin export --format pylock`, installed by uv.
+mod export;
