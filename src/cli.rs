@@ -222,6 +222,9 @@ pub(crate) struct InstallArgs {
     /// Downloads.
     #[command(flatten)]
     pub(crate) download: DownloadOptions,
+    /// The cooldown, for what a first install records.
+    #[command(flatten)]
+    pub(crate) cooldown: CooldownOptions,
     /// Index options, passed on to pip for resolution too.
     #[command(flatten)]
     pub(crate) index: IndexOptions,
@@ -332,6 +335,9 @@ pub(crate) struct ServeArgs {
     /// With `--record`: which wheels to record.
     #[command(flatten)]
     pub(crate) target: TargetOptions,
+    /// With `--record`: the cooldown.
+    #[command(flatten)]
+    pub(crate) cooldown: CooldownOptions,
     /// Index options (the upstream the proxy reads from).
     #[command(flatten)]
     pub(crate) index: IndexOptions,
@@ -427,6 +433,9 @@ pub(crate) struct LockArgs {
     /// Which wheels to record.
     #[command(flatten)]
     pub(crate) target: TargetOptions,
+    /// The cooldown.
+    #[command(flatten)]
+    pub(crate) cooldown: CooldownOptions,
     /// Index options.
     #[command(flatten)]
     pub(crate) index: IndexOptions,
@@ -442,6 +451,16 @@ pub(crate) struct DownloadOptions {
     /// changed inside a republished artifact).
     #[arg(long, env = EnvVars::HASHPIN_NO_CACHE, value_parser = clap::builder::FalseyValueParser::new())]
     pub(crate) no_cache: bool,
+}
+
+/// The cooldown.
+#[derive(Debug, Args, Clone, Default)]
+pub(crate) struct CooldownOptions {
+    /// Do not record files uploaded after this date (`2026-11-01`) or time (RFC 3339), by the
+    /// index's upload time; files already recorded are judged as always. Adds to
+    /// `exclude-newer-days` in hashpin's configuration: the earlier cutoff holds.
+    #[arg(long, value_name = "DATE")]
+    pub(crate) exclude_newer: Option<String>,
 }
 
 /// Narrowing a release's wheels to a target interpreter.

@@ -82,6 +82,9 @@ pub(crate) fn status_of(error: &anyhow::Error) -> Status {
         if cause.is::<IndexError>() {
             return Status::Error;
         }
+        if cause.is::<crate::survey::CooldownRefusal>() {
+            return Status::Failure;
+        }
     }
     Status::Error
 }

@@ -135,9 +135,9 @@ pub(crate) enum HookConfigError {
 }
 
 /// What the user configuration, `hashpin.toml` and `pyproject.toml` should hold.
-const EXPECTED_TABLE: &str = "`hook-timeout = SECONDS` and `[[hooks]]` entries with `command = [\"program\", \"arg\", ...]` and optional `name` and `timeout`";
+const EXPECTED_TABLE: &str = "`hook-timeout = SECONDS`, `exclude-newer-days = DAYS` and `[[hooks]]` entries with `command = [\"program\", \"arg\", ...]` and optional `name` and `timeout`";
 /// The same, as spelled in `pyproject.toml`.
-const EXPECTED_PYPROJECT: &str = "`[tool.hashpin]` with `hook-timeout = SECONDS` and `[[tool.hashpin.hooks]]` entries with `command = [\"program\", \"arg\", ...]` and optional `name` and `timeout`";
+const EXPECTED_PYPROJECT: &str = "`[tool.hashpin]` with `hook-timeout = SECONDS`, `exclude-newer-days = DAYS` and `[[tool.hashpin.hooks]]` entries with `command = [\"program\", \"arg\", ...]` and optional `name` and `timeout`";
 
 /// The hashpin table, wherever it sits.
 #[derive(Debug, Default, Deserialize)]
@@ -149,6 +149,9 @@ struct HashpinTable {
     /// The hooks, in order.
     #[serde(default)]
     hooks: Vec<HookEntry>,
+    /// The cooldown: files uploaded fewer days ago than this are not recorded.
+    #[serde(default)]
+    exclude_newer_days: Option<u32>,
 }
 
 /// One `[[hooks]]` entry as written.
@@ -294,6 +297,47 @@ pub(crate) fn load(
         });
     }
     Ok(hooks)
+}
+
+/// The cooldown in days the user's configuration sets: the largest of the user configuration,
+/// `hashpin.toml` and `pyproject.toml` `[tool.hashpin]` (as hooks only add up, a project can
+/// lengthen the user's cooldown, never shorten it). Read from the same files as hooks, never
+/// from a requirements file.
+///
+/// # Errors
+///
+/// As [`load`], for a file that cannot be read or does not parse.
+pub(crate) fn cooldown_days(
+    project_dir: &Path,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Option<u32>, HookConfigError> {
+    let mut days: Option<u32> = None;
+    let mut take = |found: Option<u32>| days = days.max(found);
+    if let Some(path) = user_config_path(env)
+        && let Some(text) = read_optional(&path)?
+    {
+        let table = toml::from_str::<HashpinTable>(&text)
+            .map_err(|error| invalid(&path, &error, EXPECTED_TABLE))?;
+        take(table.exclude_newer_days);
+    }
+    let path = project_dir.join("hashpin.toml");
+    if let Some(text) = read_optional(&path)? {
+        let table = toml::from_str::<HashpinTable>(&text)
+            .map_err(|error| invalid(&path, &error, EXPECTED_TABLE))?;
+        take(table.exclude_newer_days);
+    }
+    let path = project_dir.join("pyproject.toml");
+    if let Some(text) = read_optional(&path)? {
+        let pyproject = toml::from_str::<PyProject>(&text)
+            .map_err(|error| invalid(&path, &error, EXPECTED_PYPROJECT))?;
+        take(
+            pyproject
+                .tool
+                .and_then(|tool| tool.hashpin)
+                .and_then(|table| table.exclude_newer_days),
+        );
+    }
+    Ok(days)
 }
 
 /// The user configuration file: `$XDG_CONFIG_HOME/hashpin/config.toml`, else

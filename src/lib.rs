@@ -9,6 +9,7 @@ pub mod bench;
 mod cache;
 mod cli;
 mod commands;
+mod cooldown;
 mod env_vars;
 mod error;
 mod fetch;

@@ -22,6 +22,7 @@ use crate::artifact::ArtifactName;
 use crate::cache::Cache;
 use crate::cli::{IndexOptions, TargetOptions};
 use crate::commands::EnvLookup;
+use crate::cooldown::Cutoff;
 use crate::env_vars::EnvVars;
 use crate::error::{NoReleaseFiles, UsageError};
 use crate::fetch::{Examine, FetchError, FetchRequest, Fetched, fetch_all, fetch_examined};
@@ -281,6 +282,7 @@ pub(crate) fn find_candidates(
     filter: &TargetFilter,
     jobs: usize,
     second_opinion: SecondOpinion,
+    cooldown: Option<&Cutoff>,
     printer: &Printer,
 ) -> Vec<anyhow::Error> {
     let mut problems = Vec::new();
@@ -332,8 +334,15 @@ pub(crate) fn find_candidates(
             let mut declared = HashMap::new();
             let mut asked = BTreeSet::new();
             let mut releases = Vec::new();
+            let mut held = Vec::new();
             for &(position, version, record) in pinned.get(project).into_iter().flatten() {
-                let candidates = release_candidates(&listing, project, version, filter);
+                let mut candidates = release_candidates(&listing, project, version, filter);
+                if let Some(cutoff) = cooldown {
+                    let too_new = hold_back(&listing, &mut candidates, record, cutoff);
+                    if !too_new.is_empty() {
+                        held.push((position, too_new));
+                    }
+                }
                 // A release whose every file the listing confirms as recorded is not
                 // downloaded, so a second statement of its digests would check nothing.
                 let confirmed = second_opinion == SecondOpinion::WhenDownloading
@@ -349,7 +358,7 @@ pub(crate) fn find_candidates(
                 }
                 releases.push((position, candidates));
             }
-            Ok::<_, crate::index::IndexError>((listing, declared, releases))
+            Ok::<_, crate::index::IndexError>((listing, declared, releases, held))
         },
         &|_| {
             let done = listed.fetch_add(1, Ordering::Relaxed) + 1;
@@ -359,11 +368,13 @@ pub(crate) fn find_candidates(
     let mut by_project: HashMap<PackageName, ProjectListing> = HashMap::new();
     let mut declared: HashMap<Url, Vec<HashDigest>> = HashMap::new();
     let mut candidates_of: HashMap<usize, Vec<Candidate>> = HashMap::new();
+    let mut held_of: HashMap<usize, Vec<(String, String)>> = HashMap::new();
     for (project, listing) in projects.iter().zip(listings) {
         match listing {
-            Ok((listing, digests, releases)) => {
+            Ok((listing, digests, releases, held)) => {
                 declared.extend(digests);
                 candidates_of.extend(releases);
+                held_of.extend(held);
                 for (name, page) in &listing.refused {
                     printer.warning(&format!(
                         "`{page}` lists `{name}`, which is not a safe artifact name; ignored"
@@ -382,6 +393,34 @@ pub(crate) fn find_candidates(
                 else {
                     continue;
                 };
+                let held = held_of.remove(&position).unwrap_or_default();
+                if let Some(cutoff) = cooldown {
+                    for (filename, uploaded) in &held {
+                        printer.warning(&format!(
+                            "{}not recording `{filename}`: uploaded {uploaded}, after the cooldown cutoff {} ({})",
+                            plan.location_prefix(),
+                            cutoff.shown(),
+                            cutoff.source
+                        ));
+                    }
+                    if candidates.is_empty() && !held.is_empty() {
+                        problems.push(
+                            CooldownRefusal {
+                                label: format!("{}{}", plan.location_prefix(), plan.label),
+                                first: held
+                                    .iter()
+                                    .map(|(_, uploaded)| uploaded.clone())
+                                    .min()
+                                    .unwrap_or_default(),
+                                cutoff: cutoff.shown(),
+                                set_by: cutoff.source.clone(),
+                            }
+                            .into(),
+                        );
+                        plan.listed = true;
+                        continue;
+                    }
+                }
                 if candidates.is_empty() {
                     problems.push(no_files_error(
                         &plan.location_prefix(),
@@ -406,6 +445,64 @@ pub(crate) fn find_candidates(
     }
     printer.clear_progress();
     problems
+}
+
+/// Takes out of `candidates` the files uploaded after the cutoff that `record` does not
+/// record (by name, or by a hash the index declares for them): they are not to be recorded
+/// yet. Returns them with their upload times.
+fn hold_back(
+    listing: &ProjectListing,
+    candidates: &mut Vec<Candidate>,
+    record: &Record,
+    cutoff: &Cutoff,
+) -> Vec<(String, String)> {
+    let uploaded: HashMap<(&str, &Url), Option<&str>> = listing
+        .files
+        .iter()
+        .map(|file| {
+            (
+                (file.filename.as_str(), &file.url),
+                file.upload_time.as_deref(),
+            )
+        })
+        .collect();
+    let mut held = Vec::new();
+    candidates.retain(|candidate| {
+        let when = uploaded
+            .get(&(candidate.filename.as_str(), &candidate.url))
+            .copied()
+            .flatten();
+        let recorded = record
+            .files
+            .iter()
+            .any(|file| file.filename == candidate.filename)
+            || candidate
+                .declared
+                .iter()
+                .any(|digest| record.hashes.contains(digest));
+        if recorded || !cutoff.excludes(when) {
+            return true;
+        }
+        held.push((
+            candidate.filename.clone(),
+            when.unwrap_or_default().to_string(),
+        ));
+        false
+    });
+    held
+}
+
+/// Every file of a pinned release was uploaded after the cooldown cutoff: nothing may be
+/// recorded for it yet. A refusal (exit 1), as a changed artifact is.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "{label}: every file was uploaded after the cooldown cutoff {cutoff} ({set_by}); the first at {first}\nhint: wait until the cooldown has passed, or pin an older release"
+)]
+pub(crate) struct CooldownRefusal {
+    label: String,
+    first: String,
+    cutoff: String,
+    set_by: String,
 }
 
 /// The version a pinned release's files spell, as PyPI's JSON API wants it in its URL: that of

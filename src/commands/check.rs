@@ -72,6 +72,7 @@ pub(crate) fn run(args: &CheckArgs, context: &Context) -> Result<ExitStatus> {
         &filter,
         jobs,
         survey::SecondOpinion::Always,
+        None,
         printer,
     )
     .into_iter()

@@ -138,8 +138,16 @@ pub(crate) fn lock_loaded(
     } else {
         survey::SecondOpinion::WhenDownloading
     };
-    let mut problems =
-        survey::find_candidates(&mut plans, &client, &filter, jobs, second_opinion, printer);
+    let cooldown = crate::cooldown::for_command(&args.cooldown, &*context.env)?;
+    let mut problems = survey::find_candidates(
+        &mut plans,
+        &client,
+        &filter,
+        jobs,
+        second_opinion,
+        cooldown.as_ref(),
+        printer,
+    );
 
     // Download and hash everything that must be seen, each URL once. A download is skipped
     // only to confirm a record the index vouches for: never for `--update`, which must write

@@ -384,6 +384,7 @@ fn verify_kept_sdists(
         &filter,
         jobs,
         survey::SecondOpinion::WhenDownloading,
+        None,
         printer,
     );
     for plan in &mut plans {

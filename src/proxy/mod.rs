@@ -135,6 +135,7 @@ impl Proxy {
             universal: false,
             download: args.download.clone(),
             target: args.target.clone(),
+            cooldown: args.cooldown.clone(),
             index: args.index.clone(),
         });
         Ok(Self {

@@ -203,6 +203,11 @@ fn help_lists_the_exit_codes() {
           --implementation <IMPL>
               Keep only wheels for this implementation (`cp`, `pp`)
 
+          --exclude-newer <DATE>
+              Do not record files uploaded after this date (`2026-11-01`) or time (RFC 3339), by the
+              index's upload time; files already recorded are judged as always. Adds to
+              `exclude-newer-days` in hashpin's configuration: the earlier cutoff holds
+
     Index options:
       -i, --index-url <URL>
               The primary simple-API index (default: `PIP_INDEX_URL`, pip.conf, else PyPI)

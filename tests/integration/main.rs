@@ -52,3 +52,5 @@ mod cli;
 mod precommit;
 // `hashpin export --format pylock`, installed by uv.
 mod export;
+// The cooldown (`--exclude-newer`, `exclude-newer-days`).
+mod cooldown;

@@ -101,6 +101,7 @@ fn install(args: &InstallArgs, context: &Context, json: &mut InstallJson) -> Res
     // Hooks first: a `--hook` value that does not split is a usage error (exit 2), and must not
     // wait for a lock or fail on anything operational before it is seen.
     let hooks = hooks::load(Path::new("."), &*context.env, &args.hooks)?;
+    let cooldown = crate::cooldown::for_command(&args.cooldown, &*context.env)?;
     let files = survey::requirement_files(&args.requirements, "install")?;
     let (_locks, loaded) = if args.frozen {
         (Vec::new(), load(&files, &*context.env)?)
@@ -237,8 +238,14 @@ fn install(args: &InstallArgs, context: &Context, json: &mut InstallJson) -> Res
     // 3. Releases recorded for the first time are recorded whole, as `lock` records them.
     let mut recorded = Vec::new();
     if problems.is_empty() && !to_record.is_empty() {
-        let (releases, failed) =
-            record::record_releases(&to_record, &client, &cache, jobs, printer);
+        let (releases, failed) = record::record_releases(
+            &to_record,
+            &client,
+            &cache,
+            jobs,
+            cooldown.as_ref(),
+            printer,
+        );
         problems.extend(failed);
         for ((item, fetched, _), (plan, verdict)) in to_record.iter().zip(&releases) {
             if verdict.refuses() {

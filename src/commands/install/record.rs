@@ -32,6 +32,7 @@ pub(super) fn record_releases<'p>(
     client: &crate::index::Client,
     cache: &Cache,
     jobs: usize,
+    cooldown: Option<&crate::cooldown::Cutoff>,
     printer: &Printer,
 ) -> (Vec<(Plan<'p>, Verdict)>, Vec<anyhow::Error>) {
     let mut plans: Vec<Plan<'p>> = to_record
@@ -45,8 +46,28 @@ pub(super) fn record_releases<'p>(
         &filter,
         jobs,
         survey::SecondOpinion::Always,
+        cooldown,
         printer,
     );
+    // A file pip chose that the cooldown holds back is not recorded, so it is not installed.
+    if let Some(cutoff) = cooldown {
+        for ((item, _, _), plan) in to_record.iter().zip(&plans) {
+            if plan.listed
+                && !plan.candidates.is_empty()
+                && !plan
+                    .candidates
+                    .iter()
+                    .any(|candidate| candidate.filename == item.filename)
+            {
+                problems.push(anyhow::anyhow!(
+                    "pip chose `{}`, which was uploaded after the cooldown cutoff {} ({}), so it is not recorded and not installed\nhint: pin a release uploaded before the cutoff, or wait",
+                    item.filename,
+                    cutoff.shown(),
+                    cutoff.source
+                ));
+            }
+        }
+    }
     let mut downloaded: HashMap<Url, Fetched> = HashMap::new();
     for ((item, fetched, _), plan) in to_record.iter().zip(&mut plans) {
         // pip's choice is judged with the release's files even if no listing names it.
