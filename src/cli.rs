@@ -61,9 +61,10 @@ Examples:
 
 const VERIFY_HELP: &str = concat!(
     "\
-Example:
+Examples:
     hashpin verify --lock requirements.txt dl/six-1.17.0-py2.py3-none-any.whl \\
         https://files.pythonhosted.org/packages/.../six-1.17.0-py2.py3-none-any.whl
+    hashpin verify --installed --python .venv/bin/python --lock requirements.txt
 
 ",
     exit_codes!()
@@ -353,11 +354,22 @@ pub(crate) struct VerifyArgs {
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     pub(crate) format: OutputFormat,
     /// The downloaded artifact (a wheel or sdist, named as its index named it).
-    #[arg(value_name = "ARTIFACT")]
-    pub(crate) artifact: PathBuf,
+    #[arg(value_name = "ARTIFACT", required_unless_present = "installed")]
+    pub(crate) artifact: Option<PathBuf>,
     /// The URL it was downloaded from.
-    #[arg(value_name = "URL")]
-    pub(crate) url: String,
+    #[arg(value_name = "URL", required_unless_present = "installed")]
+    pub(crate) url: Option<String>,
+    /// Verify an installed environment instead: every file each distribution's RECORD lists,
+    /// its version against the lockfile, and its RECORD against the recorded wheel's.
+    #[arg(long, conflicts_with_all = ["artifact", "url"])]
+    pub(crate) installed: bool,
+    /// With `--installed`: the environment's interpreter (default: the active virtual
+    /// environment's, else `python3`).
+    #[arg(long, value_name = "PATH", requires = "installed")]
+    pub(crate) python: Option<PathBuf>,
+    /// With `--installed`: installed distributions the lockfile does not pin fail too.
+    #[arg(long, requires = "installed")]
+    pub(crate) strict: bool,
 }
 
 /// Arguments of `hashpin parse`.
@@ -479,7 +491,7 @@ pub(crate) struct TargetOptions {
 }
 
 /// Where to find packages; pip's options, with pip's precedence.
-#[derive(Debug, Args, Clone)]
+#[derive(Debug, Args, Clone, Default)]
 #[command(next_help_heading = "Index options")]
 pub(crate) struct IndexOptions {
     /// The primary simple-API index (default: `PIP_INDEX_URL`, pip.conf, else PyPI).

@@ -19,6 +19,7 @@ mod hash;
 mod hooks;
 mod index;
 mod inspect;
+mod installed;
 mod interrupt;
 mod judge;
 mod lockfile;

@@ -10,6 +10,7 @@ pub(crate) mod parse;
 pub(crate) mod resolve;
 pub(crate) mod serve;
 pub(crate) mod verify;
+pub(crate) mod verify_installed;
 
 use std::time::Instant;
 

@@ -37,21 +37,27 @@ use crate::safe_url::{Redacted, percent_decode, redact_text};
 
 /// Runs `hashpin verify`.
 pub(crate) fn run(args: &VerifyArgs, context: &Context) -> Result<Status> {
-    let filename = artifact_filename(&args.artifact)?;
+    if args.installed {
+        return crate::commands::verify_installed::run(args, context);
+    }
+    let (Some(artifact_path), Some(url)) = (&args.artifact, &args.url) else {
+        return Err(UsageError::new(
+            "name the artifact and its URL, or pass `--installed`\nhint: `hashpin verify ARTIFACT URL`",
+        )
+        .into());
+    };
+    let filename = artifact_filename(artifact_path)?;
     let artifact =
         ArtifactName::parse(&filename, None).map_err(|error| UsageError::new(error.to_string()))?;
-    if !args.artifact.is_file() {
+    if !artifact_path.is_file() {
         return Err(UsageError::new(format!(
             "`{}` does not exist or is not a file",
-            args.artifact.display()
+            artifact_path.display()
         ))
         .into());
     }
-    let url = Url::parse(&args.url).map_err(|error| {
-        UsageError::new(format!(
-            "`{}` is not a URL: {error}",
-            redact_text(&args.url)
-        ))
+    let url = Url::parse(url).map_err(|error| {
+        UsageError::new(format!("`{}` is not a URL: {error}", redact_text(url)))
     })?;
     if !args.lockfile.is_file() {
         return Err(UsageError::new(format!(
@@ -87,7 +93,7 @@ pub(crate) fn run(args: &VerifyArgs, context: &Context) -> Result<Status> {
         .for_project(&artifact.project)
         .flat_map(|pin| pin.record.algorithms())
         .chain([HashAlgorithm::Sha256]);
-    let digests = hash_file(&args.artifact, algorithms)?;
+    let digests = hash_file(artifact_path, algorithms)?;
 
     let decision = decide_file(&args.lockfile, &lookup, &artifact, &filename, &url, digests);
     match args.format {

@@ -54,3 +54,5 @@ mod precommit;
 mod export;
 // The cooldown (`--exclude-newer`, `exclude-newer-days`).
 mod cooldown;
+// `hashpin verify --installed` on environments pip installed.
+mod installed;

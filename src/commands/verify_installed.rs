@@ -1,0 +1,544 @@
+//! `hashpin verify --installed`: is what an environment has installed what the lockfile
+//! records? pip trusts whatever is in site-packages; a file edited after the install, or a
+//! package installed around the lockfile, would go unnoticed.
+//!
+//! For every installed distribution: each file its `RECORD` lists exists and has its `RECORD`
+//! hash; its version is the pinned one; and its `RECORD` agrees with the `RECORD` inside the
+//! recorded wheel it was installed from (the wheel whose tags its `WHEEL` file names, taken
+//! from the cache or downloaded, and hashed against the lockfile first), so a package installed
+//! from other bytes is caught even when its files agree with their own `RECORD`.
+//!
+//! Non-goals: pinned projects that are not installed are not reported (markers may leave them
+//! out); a distribution built from an sdist can be checked against its own `RECORD` only.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+use serde::Serialize;
+
+use crate::artifact::ArtifactName;
+use crate::cache::Cache;
+use crate::cli::{IndexOptions, OutputFormat, VerifyArgs};
+use crate::commands::Context;
+use crate::error::{Status, UsageError};
+use crate::fetch::{self, FetchRequest};
+use crate::hash::{HashAlgorithm, HashDigest};
+use crate::installed::{self, Distribution, Layout, RecordRow};
+use crate::lockfile::{Lookup, Pin, PinIndex};
+use crate::pip::Interpreter;
+use crate::report::Style;
+use crate::requirements::Provenance;
+use crate::requirements::load::load;
+
+/// What installers put in every environment: not reported as unpinned unless the lockfile
+/// pins them (as pip-sync leaves them alone).
+const ENVIRONMENT_TOOLS: &[&str] = &["pip", "setuptools", "wheel", "distribute"];
+
+/// Files an installer adds to a `.dist-info` that no wheel carries (PEP 376, PEP 610).
+const INSTALLER_FILES: &[&str] = &["INSTALLER", "REQUESTED", "direct_url.json", "RECORD"];
+
+/// One thing wrong with an installed distribution.
+#[derive(Debug, Serialize)]
+struct Problem {
+    /// `changed`, `missing`, `outside`, `version`, `not-from-recorded-wheel`,
+    /// `unrecorded-wheel`, `wheel-changed`, `unreadable`.
+    kind: &'static str,
+    /// The file, as `RECORD` names it, when it is about one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    path: Option<String>,
+    /// What should be there.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expected: Option<String>,
+    /// What is there.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    observed: Option<String>,
+    /// One sentence.
+    message: String,
+}
+
+/// What was found for one distribution.
+#[derive(Debug, Serialize)]
+struct Report {
+    name: String,
+    version: String,
+    /// `ok`, `warning` or `failed`.
+    status: &'static str,
+    /// The recorded wheel its `RECORD` was held against.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    wheel: Option<String>,
+    /// Files checked against `RECORD`.
+    files: usize,
+    problems: Vec<Problem>,
+    warnings: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct JsonReport<'a> {
+    schema: &'static str,
+    python: String,
+    lockfile: String,
+    distributions: &'a [Report],
+}
+
+/// Runs `hashpin verify --installed`.
+pub(crate) fn run(args: &VerifyArgs, context: &Context) -> Result<Status> {
+    if !args.lockfile.is_file() {
+        return Err(UsageError::new(format!(
+            "`{}` does not exist or is not a file\nhint: name the lockfile: `hashpin verify --installed --lock path/to/requirements.txt`",
+            args.lockfile.display()
+        ))
+        .into());
+    }
+    let loaded = load(std::slice::from_ref(&args.lockfile), &*context.env)?;
+    let pins = PinIndex::new(&loaded);
+    let contradictions = pins.contradictions();
+    if !contradictions.is_empty() {
+        return Err(crate::requirements::ParseErrors(contradictions).into());
+    }
+    let interpreter = Interpreter::find(args.python.as_deref(), &*context.env);
+    let layout = Layout::of(&interpreter.python)?;
+    let cache = Cache::from_env(&*context.env);
+    let scratch = crate::interrupt::temporary(tempfile::tempdir)?;
+    let wheels = WheelSource {
+        cache: cache.unwrap_or_else(|| Cache::at(scratch.path().join("cache"))),
+        client: crate::survey::open_client(&IndexOptions::default(), &loaded, &*context.env)?,
+    };
+
+    let mut reports = Vec::new();
+    for distribution in installed::distributions(&layout) {
+        reports.push(check(&distribution, &layout, &pins, &wheels, args.strict));
+    }
+    let failed = reports
+        .iter()
+        .filter(|report| report.status == "failed")
+        .count();
+    let warned = reports
+        .iter()
+        .filter(|report| report.status == "warning")
+        .count();
+    match args.format {
+        OutputFormat::Json => {
+            let json = JsonReport {
+                schema: "hashpin-verify-installed/1",
+                python: interpreter.python.display().to_string(),
+                lockfile: args.lockfile.display().to_string(),
+                distributions: &reports,
+            };
+            context
+                .printer
+                .out(&format!("{}\n", serde_json::to_string_pretty(&json)?))?;
+        }
+        OutputFormat::Text => print_text(context, &reports, &interpreter.python),
+    }
+    Ok(if failed > 0 || (warned > 0 && args.strict) {
+        Status::Failure
+    } else {
+        Status::Success
+    })
+}
+
+/// Where recorded wheels come from: the cache, else their recorded URL.
+struct WheelSource {
+    cache: Cache,
+    client: std::mem::ManuallyDrop<crate::index::Client>,
+}
+
+impl WheelSource {
+    /// The recorded wheel's bytes on disk, hashed against the record first.
+    fn get(&self, file: &Provenance) -> Result<PathBuf, Problem> {
+        if file.hash.algorithm == HashAlgorithm::Sha256
+            && let Some(path) = self.cache.get(&file.hash)
+        {
+            return Ok(path);
+        }
+        let url = url::Url::parse(&file.url).map_err(|error| Problem {
+            kind: "unreadable",
+            path: None,
+            expected: None,
+            observed: None,
+            message: format!(
+                "the recorded URL of `{}` is not a URL: {error}",
+                file.filename
+            ),
+        })?;
+        let fetched = fetch::fetch(
+            &self.client,
+            Some(&self.cache),
+            &FetchRequest {
+                url,
+                algorithms: vec![file.hash.algorithm],
+            },
+        )
+        .map_err(|error| Problem {
+            kind: "unreadable",
+            path: None,
+            expected: None,
+            observed: None,
+            message: format!(
+                "cannot download the recorded wheel `{}`: {error}",
+                file.filename
+            ),
+        })?;
+        let observed = fetched.digests.get(file.hash.algorithm).cloned();
+        if observed.as_ref() != Some(&file.hash) {
+            return Err(Problem {
+                kind: "wheel-changed",
+                path: None,
+                expected: Some(file.hash.to_string()),
+                observed: observed.map(|hash| hash.to_string()),
+                message: format!(
+                    "the recorded wheel `{}` is served with other bytes now, so the install cannot be held against it",
+                    file.filename
+                ),
+            });
+        }
+        fetched.cached.ok_or_else(|| Problem {
+            kind: "unreadable",
+            path: None,
+            expected: None,
+            observed: None,
+            message: format!("`{}` could not be kept to be read", file.filename),
+        })
+    }
+}
+
+/// Everything about one distribution.
+fn check(
+    distribution: &Distribution,
+    layout: &Layout,
+    pins: &PinIndex<'_>,
+    wheels: &WheelSource,
+    strict: bool,
+) -> Report {
+    let mut report = Report {
+        name: distribution.name.clone(),
+        version: distribution.version.clone(),
+        status: "ok",
+        wheel: None,
+        files: 0,
+        problems: Vec::new(),
+        warnings: Vec::new(),
+    };
+    let site = distribution
+        .dist_info
+        .parent()
+        .unwrap_or(Path::new("/"))
+        .to_path_buf();
+    let rows = match &distribution.record {
+        Ok(rows) => rows.as_slice(),
+        Err(reason) => {
+            report.problems.push(Problem {
+                kind: "unreadable",
+                path: Some("RECORD".to_string()),
+                expected: None,
+                observed: None,
+                message: reason.clone(),
+            });
+            &[]
+        }
+    };
+    check_record(rows, &site, &layout.prefix, &mut report);
+
+    let project = &distribution.project;
+    match pins.lookup(project, &distribution.version) {
+        Lookup::Pinned(pinning) => {
+            check_against_wheel(distribution, rows, &pinning, wheels, &mut report)
+        }
+        Lookup::OtherVersion(pinning) => report.problems.push(Problem {
+            kind: "version",
+            path: None,
+            expected: Some(pinning[0].shown()),
+            observed: Some(format!("{}=={}", distribution.name, distribution.version)),
+            message: format!(
+                "{} {} is installed, but `{}` ({}) pins another version",
+                distribution.name,
+                distribution.version,
+                pinning[0].shown(),
+                pinning[0].location()
+            ),
+        }),
+        Lookup::Unhashable(pin) => report.warnings.push(format!(
+            "`{}` ({}) installs it from a source without hashes: checked against its RECORD only",
+            pin.shown(),
+            pin.location()
+        )),
+        Lookup::Absent | Lookup::Unpinned(_) => {
+            if !ENVIRONMENT_TOOLS.contains(&project.as_str()) {
+                report.warnings.push(format!(
+                    "{} {} is installed, but the lockfile does not pin it{}",
+                    distribution.name,
+                    distribution.version,
+                    if strict { " (--strict)" } else { "" }
+                ));
+            }
+        }
+    }
+    report.status = if !report.problems.is_empty() {
+        "failed"
+    } else if !report.warnings.is_empty() {
+        "warning"
+    } else {
+        "ok"
+    };
+    report
+}
+
+/// Every file `RECORD` hashes exists, inside the environment, with that hash.
+fn check_record(rows: &[RecordRow], site: &Path, prefix: &Path, report: &mut Report) {
+    for row in rows {
+        let Some(recorded) = &row.hash else {
+            continue;
+        };
+        report.files += 1;
+        let Some(path) = installed::resolve_path(site, prefix, &row.path) else {
+            report.problems.push(Problem {
+                kind: "outside",
+                path: Some(row.path.clone()),
+                expected: None,
+                observed: None,
+                message: format!("RECORD names `{}`, outside the environment", row.path),
+            });
+            continue;
+        };
+        match installed::hash_file(&path, recorded.algorithm) {
+            None => report.problems.push(Problem {
+                kind: "missing",
+                path: Some(row.path.clone()),
+                expected: Some(recorded.to_string()),
+                observed: None,
+                message: format!("`{}` is in RECORD but not on disk", row.path),
+            }),
+            Some(observed) if observed != *recorded => report.problems.push(Problem {
+                kind: "changed",
+                path: Some(row.path.clone()),
+                expected: Some(recorded.to_string()),
+                observed: Some(observed.to_string()),
+                message: format!(
+                    "`{}` differs from its RECORD hash (edited after the install)",
+                    row.path
+                ),
+            }),
+            Some(_) => {}
+        }
+    }
+}
+
+/// The installed `RECORD` against the `RECORD` of the recorded wheel with the tags `WHEEL`
+/// names.
+fn check_against_wheel(
+    distribution: &Distribution,
+    rows: &[RecordRow],
+    pinning: &[&Pin<'_>],
+    wheels: &WheelSource,
+    report: &mut Report,
+) {
+    let recorded: Vec<&Provenance> = pinning.iter().flat_map(|pin| &pin.record.files).collect();
+    let matching: Vec<&Provenance> = recorded
+        .iter()
+        .copied()
+        .filter(|file| {
+            ArtifactName::parse(&file.filename, Some(&distribution.project))
+                .ok()
+                .and_then(|artifact| artifact.wheel_tags().map(installed::filename_tags))
+                .is_some_and(|tags| !distribution.tags.is_empty() && tags == distribution.tags)
+        })
+        .collect();
+    let Some(wheel) = matching.first() else {
+        let has_sdist = recorded.iter().any(|file| !file.filename.ends_with(".whl"));
+        let tags: Vec<&str> = distribution.tags.iter().map(String::as_str).collect();
+        if recorded.is_empty() {
+            report.warnings.push(format!(
+                "the lockfile records no files for {} {} (bare hashes): checked against its RECORD only",
+                distribution.name, distribution.version
+            ));
+        } else if has_sdist {
+            report.warnings.push(format!(
+                "no recorded wheel has the tags its WHEEL names ({}): built from the recorded sdist, it can be checked against its own RECORD only",
+                if tags.is_empty() { "none".to_string() } else { tags.join(", ") }
+            ));
+        } else {
+            report.problems.push(Problem {
+                kind: "unrecorded-wheel",
+                path: None,
+                expected: Some(
+                    recorded
+                        .iter()
+                        .map(|file| file.filename.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                ),
+                observed: Some(tags.join(", ")),
+                message: format!(
+                    "{} {} was installed from a wheel the lockfile does not record (tags {})",
+                    distribution.name,
+                    distribution.version,
+                    tags.join(", ")
+                ),
+            });
+        }
+        return;
+    };
+    report.wheel = Some(wheel.filename.clone());
+    let path = match wheels.get(wheel) {
+        Ok(path) => path,
+        Err(problem) => {
+            report.problems.push(problem);
+            return;
+        }
+    };
+    let inside = match installed::wheel_record(&path) {
+        Ok(inside) => inside,
+        Err(reason) => {
+            report.problems.push(Problem {
+                kind: "unreadable",
+                path: None,
+                expected: None,
+                observed: None,
+                message: format!(
+                    "cannot read the RECORD inside `{}`: {reason}",
+                    wheel.filename
+                ),
+            });
+            return;
+        }
+    };
+    let installed: BTreeMap<&str, Option<&HashDigest>> = rows
+        .iter()
+        .map(|row| (row.path.as_str(), row.hash.as_ref()))
+        .collect();
+    let dist_info = distribution
+        .dist_info
+        .file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    // A wheel built here from the sdist carries its builder's `WHEEL` file, not the recorded
+    // wheel's: such an install can be held against its own RECORD only.
+    let wheel_file = format!("{dist_info}/WHEEL");
+    let same_wheel_file = matches!(
+        (inside.get(&wheel_file), installed.get(wheel_file.as_str())),
+        (Some(Some(a)), Some(Some(b))) if a == *b
+    );
+    let has_sdist = recorded.iter().any(|file| !file.filename.ends_with(".whl"));
+    if !same_wheel_file && has_sdist {
+        report.wheel = None;
+        report.warnings.push(format!(
+            "its WHEEL file is not the recorded `{}`'s: built locally from the recorded sdist, it can be checked against its own RECORD only",
+            wheel.filename
+        ));
+        return;
+    }
+    // What the wheel holds must be installed as it holds it. Its `.data/` files move (scripts
+    // are rewritten), and its RECORD is replaced by the installer's.
+    for (path, hash) in &inside {
+        let Some(hash) = hash else {
+            continue;
+        };
+        if path.contains(".data/") {
+            continue;
+        }
+        match installed.get(path.as_str()) {
+            Some(Some(installed_hash)) if *installed_hash == hash => {}
+            found => report.problems.push(Problem {
+                kind: "not-from-recorded-wheel",
+                path: Some(path.clone()),
+                expected: Some(hash.to_string()),
+                observed: found.copied().flatten().map(ToString::to_string),
+                message: format!(
+                    "`{path}` is not installed as the recorded wheel `{}` holds it",
+                    wheel.filename
+                ),
+            }),
+        }
+    }
+    // And nothing beside it, but what installers add: the installer's own `.dist-info` files,
+    // compiled bytecode, and scripts outside the package directory.
+    let extra: BTreeSet<&str> = rows
+        .iter()
+        .map(|row| row.path.as_str())
+        .filter(|path| !inside.contains_key(*path))
+        .filter(|path| !path.starts_with("../") && !path.ends_with(".pyc"))
+        .filter(|path| {
+            !INSTALLER_FILES
+                .iter()
+                .any(|file| *path == format!("{dist_info}/{file}"))
+        })
+        .collect();
+    for path in extra {
+        report.problems.push(Problem {
+            kind: "not-from-recorded-wheel",
+            path: Some(path.to_string()),
+            expected: None,
+            observed: installed
+                .get(path)
+                .copied()
+                .flatten()
+                .map(ToString::to_string),
+            message: format!(
+                "`{path}` is installed, but the recorded wheel `{}` does not hold it",
+                wheel.filename
+            ),
+        });
+    }
+}
+
+fn print_text(context: &Context, reports: &[Report], python: &Path) {
+    let printer = &context.printer;
+    let width = reports
+        .iter()
+        .map(|report| report.name.len() + report.version.len() + 1)
+        .max()
+        .unwrap_or(0);
+    for report in reports {
+        let label = format!("{} {}", report.name, report.version);
+        match report.status {
+            "ok" => printer.info(&format!(
+                "{}  {label:<width$}  {} files match RECORD{}",
+                printer.err_style(Style::Green, "ok    "),
+                report.files,
+                report
+                    .wheel
+                    .as_ref()
+                    .map(|wheel| format!("; RECORD matches the recorded `{wheel}`"))
+                    .unwrap_or_default()
+            )),
+            _ => {
+                for warning in &report.warnings {
+                    printer.warning(&format!("{label}: {warning}"));
+                }
+                for problem in &report.problems {
+                    let mut text = format!("{label}: {}", problem.message);
+                    if let Some(expected) = &problem.expected {
+                        text.push_str(&format!("\n  expected: {expected}"));
+                    }
+                    if problem.expected.is_some() || problem.observed.is_some() {
+                        text.push_str(&format!(
+                            "\n  observed: {}",
+                            problem.observed.as_deref().unwrap_or("(absent)")
+                        ));
+                    }
+                    printer.labelled("error", Style::Red, &text);
+                }
+            }
+        }
+    }
+    let failed = reports
+        .iter()
+        .filter(|report| report.status == "failed")
+        .count();
+    let warned = reports
+        .iter()
+        .filter(|report| report.status == "warning")
+        .count();
+    let summary = format!(
+        "{} distributions in `{}`: {} ok, {warned} with warnings, {failed} failed",
+        reports.len(),
+        python.display(),
+        reports.len() - failed - warned
+    );
+    if failed > 0 {
+        printer.refused(&summary);
+    } else {
+        printer.info(&summary);
+    }
+}
