@@ -21,6 +21,7 @@ use crate::lockfile::PinIndex;
 use crate::name::PackageName;
 use crate::report::Printer;
 use crate::requirements::load::{Loaded, options_in_pip_order};
+use crate::requirements::marker::Marker;
 use crate::requirements::{FileOption, Target};
 use crate::safe_url::redact_text;
 
@@ -80,6 +81,21 @@ impl Interpreter {
                 .unwrap_or_else(|| PathBuf::from("python3"))
         });
         Self { python }
+    }
+
+    /// `X.Y`, as `python_version` in markers; `None` when the interpreter does not answer.
+    pub(crate) fn version(&self) -> Option<String> {
+        let mut command = Command::new(&self.python);
+        command.args([
+            "-I",
+            "-c",
+            "import sys; print('%d.%d' % sys.version_info[:2])",
+        ]);
+        let output = interrupt::output(&mut command).ok()?;
+        output
+            .status
+            .success()
+            .then(|| String::from_utf8_lossy(&output.stdout).trim().to_string())
     }
 
     fn pip(&self) -> Command {
@@ -216,6 +232,9 @@ impl Interpreter {
 #[derive(Deserialize)]
 struct Report {
     install: Vec<ReportItem>,
+    /// The marker environment pip resolved for.
+    #[serde(default)]
+    environment: HashMap<String, String>,
 }
 
 #[derive(Deserialize)]
@@ -225,6 +244,9 @@ struct ReportItem {
     is_direct: bool,
     #[serde(default)]
     requested: bool,
+    /// The extras the user asked for (pip reports them for user-supplied requirements).
+    #[serde(default)]
+    requested_extras: Vec<String>,
     metadata: ReportMetadata,
 }
 
@@ -264,6 +286,8 @@ pub(crate) struct Resolved {
     pub(crate) is_archive: bool,
     /// Its `Requires-Dist` lines.
     pub(crate) requires_dist: Vec<String>,
+    /// The extras the user asked for it with.
+    pub(crate) requested_extras: Vec<String>,
 }
 
 /// pip's resolution.
@@ -271,6 +295,8 @@ pub(crate) struct Resolved {
 pub(crate) struct Resolution {
     /// What pip would install, in pip's order.
     pub(crate) items: Vec<Resolved>,
+    /// The marker environment pip resolved for (`python_version`, `sys_platform`, ...).
+    pub(crate) environment: HashMap<String, String>,
 }
 
 impl Resolution {
@@ -297,32 +323,119 @@ impl Resolution {
                 is_direct: item.is_direct,
                 is_archive: item.download_info.archive_info.is_some(),
                 requires_dist: item.metadata.requires_dist,
+                requested_extras: item.requested_extras,
             });
         }
-        Ok(Self { items })
+        Ok(Self {
+            items,
+            environment: report.environment,
+        })
     }
 
-    /// The installed projects whose `Requires-Dist` names `project`: who pulled it in.
+    /// The installed projects that really require `project`, sorted: a `Requires-Dist` line
+    /// that names it and whose marker holds in pip's environment, for the extras the parent
+    /// itself was asked for (by the user, or by another parent's `name[extra]`). A dependency
+    /// under an extra nobody asked for pulled nothing in.
     pub(crate) fn via(&self, project: &PackageName) -> Vec<String> {
         let mut parents: Vec<String> = self
-            .items
-            .iter()
-            .filter(|item| {
-                item.requires_dist.iter().any(|requirement| {
-                    let name_end = requirement
-                        .find(|c: char| {
-                            !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-                        })
-                        .unwrap_or(requirement.len());
-                    PackageName::new(&requirement[..name_end]) == *project
-                })
-            })
-            .map(|item| item.project.to_string())
+            .edges()
+            .into_iter()
+            .filter(|(_, child)| child == project)
+            .map(|(parent, _)| parent.to_string())
             .collect();
         parents.sort();
         parents.dedup();
         parents
     }
+
+    /// Every (parent, child) requirement that holds, with the extras each project is
+    /// installed with found by following `name[extra]` requirements to a fixed point.
+    fn edges(&self) -> Vec<(PackageName, PackageName)> {
+        let environment = |name: &str| self.environment.get(name).cloned();
+        let installed: std::collections::HashSet<&PackageName> =
+            self.items.iter().map(|item| &item.project).collect();
+        let mut extras: HashMap<PackageName, std::collections::BTreeSet<String>> = self
+            .items
+            .iter()
+            .map(|item| {
+                (
+                    item.project.clone(),
+                    item.requested_extras.iter().cloned().collect(),
+                )
+            })
+            .collect();
+        let parsed: Vec<Vec<Dependency>> = self
+            .items
+            .iter()
+            .map(|item| {
+                item.requires_dist
+                    .iter()
+                    .filter_map(|line| parse_requires_dist(line))
+                    .collect()
+            })
+            .collect();
+        loop {
+            let mut edges = Vec::new();
+            let mut grew = false;
+            for (item, requirements) in self.items.iter().zip(&parsed) {
+                let asked: Vec<String> = extras
+                    .get(&item.project)
+                    .map(|set| set.iter().cloned().collect())
+                    .unwrap_or_default();
+                for (child, child_extras, marker) in requirements {
+                    if !installed.contains(child) {
+                        continue;
+                    }
+                    if marker
+                        .as_ref()
+                        .is_some_and(|marker| !marker.evaluate(&environment, &asked))
+                    {
+                        continue;
+                    }
+                    edges.push((item.project.clone(), child.clone()));
+                    let known = extras.entry(child.clone()).or_default();
+                    for extra in child_extras {
+                        grew |= known.insert(extra.clone());
+                    }
+                }
+            }
+            if !grew {
+                return edges;
+            }
+        }
+    }
+}
+
+/// A `Requires-Dist` line read: the project, the extras it asks of it, and its marker.
+type Dependency = (PackageName, Vec<String>, Option<Marker>);
+
+/// A `Requires-Dist` line's project, extras and marker; `None` when it cannot be read.
+fn parse_requires_dist(line: &str) -> Option<Dependency> {
+    let (requirement, marker) = match line.split_once(';') {
+        Some((requirement, marker)) => (requirement, Some(Marker::parse(marker.trim()).ok()?)),
+        None => (line, None),
+    };
+    let requirement = requirement.trim();
+    let name_end = requirement
+        .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
+        .unwrap_or(requirement.len());
+    let name = &requirement[..name_end];
+    if name.is_empty() {
+        return None;
+    }
+    let rest = requirement[name_end..].trim_start();
+    let extras = rest
+        .strip_prefix('[')
+        .and_then(|rest| rest.split_once(']'))
+        .map(|(inside, _)| {
+            inside
+                .split(',')
+                .map(|extra| extra.trim().to_string())
+                .filter(|extra| !extra.is_empty())
+                .collect()
+        })
+        .unwrap_or_default();
+    Some((PackageName::new(name), extras, marker))
 }
 
 /// Requirements pip gets as a verified local copy instead of their URL, by (file, where the
@@ -468,5 +581,42 @@ mod tests {
         assert!(!depb.requested && depb.is_archive);
         assert_eq!(resolution.via(&depb.project), ["depa"]);
         assert!(Resolution::parse("{}").is_err());
+    }
+
+    #[test]
+    fn via_names_only_what_really_requires_a_package() {
+        let item = |name: &str, requested: &str, extras: &str, requires: &str| {
+            format!(
+                r#"{{"download_info":{{"url":"https://f/{name}-1.0-py3-none-any.whl","archive_info":{{}}}},"requested":{requested},"requested_extras":[{extras}],"metadata":{{"name":"{name}","version":"1.0","requires_dist":[{requires}]}}}}"#
+            )
+        };
+        let report = format!(
+            r#"{{"install":[{},{},{},{},{}],"environment":{{"python_version":"3.11","sys_platform":"linux"}}}}"#,
+            // The user asked for pytest[testing]; idna wants coverage only under an extra
+            // nobody asked for; pytest's `testing` extra wants hypothesis[cli], whose `cli`
+            // extra wants click; colorama only on Windows.
+            item(
+                "pytest",
+                "true",
+                r#""testing""#,
+                r#""hypothesis[cli]; extra == 'testing'","colorama; sys_platform == 'win32'","iniconfig""#
+            ),
+            item("idna", "true", "", r#""coverage; extra == 'all'""#),
+            item("hypothesis", "false", "", r#""click; extra == 'cli'""#),
+            item(
+                "click",
+                "false",
+                "",
+                r#""colorama; sys_platform == 'win32'""#
+            ),
+            item("coverage", "true", "", ""),
+        );
+        let resolution = Resolution::parse(&report).unwrap();
+        let via = |name: &str| resolution.via(&PackageName::new(name));
+        assert_eq!(via("hypothesis"), ["pytest"]);
+        assert_eq!(via("click"), ["hypothesis"], "through hypothesis[cli]");
+        assert!(via("coverage").is_empty(), "idna wants it only under `all`");
+        assert!(via("colorama").is_empty());
+        assert!(via("iniconfig").is_empty(), "not installed");
     }
 }

@@ -63,7 +63,8 @@ pub(crate) fn picks_from_pip(resolution: &Resolution) -> Vec<Pick> {
         .iter()
         .map(|item| Pick {
             project: item.project.clone(),
-            display_name: item.display_name.clone(),
+            // Normalized, as pip-compile and uv write names.
+            display_name: item.project.to_string(),
             version: item.version.clone(),
             marker: None,
             direct_url: item.is_direct.then(|| item.url.clone()),

@@ -3,9 +3,10 @@
 //!
 //! pep508_rs rewrites a marker into its own algebra: it drops expressions it cannot represent
 //! (`'2.7' in python_version`, `python_version >= 'dog'`), swaps sides, and refuses what
-//! packaging takes (`===`, the `extras` and `dependency_groups` variables). hashpin never
-//! evaluates a marker (pip does, at install); it needs the marker pip sees, to show it and to
-//! hand it back to pip unchanged. So this module keeps packaging's tree: a flat list of items
+//! packaging takes (`===`, the `extras` and `dependency_groups` variables). hashpin needs the
+//! marker pip sees, to show it and to hand it back to pip unchanged; it evaluates markers only
+//! to say who requires what in `lock --resolve`'s `# via` lines ([`Marker::evaluate`]), never
+//! to decide what to record or install (pip does that). So this module keeps packaging's tree: a flat list of items
 //! joined by `and`/`or` as written, groups for parentheses, and packaging's `str(Marker)`.
 
 use std::fmt;
@@ -103,6 +104,76 @@ impl Marker {
     /// that pip reads exactly what it read in the user's file.
     pub(crate) fn written(&self) -> &str {
         &self.written
+    }
+}
+
+impl Marker {
+    /// Whether the marker holds in `environment` (packaging's marker variables, as pip's
+    /// `--report` gives them) for any of `extras` (none: `extra` is the empty string), as
+    /// packaging's `Marker.evaluate` decides: a comparison whose right side makes a PEP 440
+    /// specifier compares versions, any other compares strings.
+    pub(crate) fn evaluate(
+        &self,
+        environment: &dyn Fn(&str) -> Option<String>,
+        extras: &[String],
+    ) -> bool {
+        if extras.is_empty() {
+            return evaluate_list(&self.parts, environment, "");
+        }
+        extras
+            .iter()
+            .any(|extra| evaluate_list(&self.parts, environment, &canonical(extra)))
+    }
+}
+
+/// `and` binds tighter than `or`, as in Python.
+fn evaluate_list(
+    parts: &[Part],
+    environment: &dyn Fn(&str) -> Option<String>,
+    extra: &str,
+) -> bool {
+    let mut any = false;
+    let mut all = true;
+    for part in parts {
+        match part {
+            Part::Join("or") => {
+                any |= all;
+                all = true;
+            }
+            Part::Join(_) => {}
+            Part::Group(inner) => all &= evaluate_list(inner, environment, extra),
+            Part::Item(left, operator, right) => {
+                let value = |operand: &Operand| match operand {
+                    Operand::Value(value) => value.clone(),
+                    Operand::Variable("extra") => extra.to_string(),
+                    Operand::Variable(name) => environment(name).unwrap_or_default(),
+                };
+                all &= compare(&value(left), operator, &value(right));
+            }
+        }
+    }
+    any || all
+}
+
+/// packaging's `_eval_op`.
+fn compare(left: &str, operator: &str, right: &str) -> bool {
+    if !matches!(operator, "in" | "not in")
+        && let Ok(specifier) = format!("{operator}{right}").parse::<pep440_rs::VersionSpecifier>()
+        && let Ok(version) = left.parse::<pep440_rs::Version>()
+    {
+        return specifier.contains(&version);
+    }
+    match operator {
+        "==" | "===" => left == right,
+        "!=" => left != right,
+        "<" => left < right,
+        "<=" => left <= right,
+        ">" => left > right,
+        ">=" => left >= right,
+        "in" => right.contains(left),
+        "not in" => !right.contains(left),
+        // `~=` on what is no version: packaging raises; nothing holds.
+        _ => false,
     }
 }
 
@@ -426,6 +497,48 @@ fn python_string(body: &str) -> Result<String, &'static str> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn evaluates_as_packaging_does() {
+        let linux = |name: &str| match name {
+            "python_version" => Some("3.11".to_string()),
+            "python_full_version" => Some("3.11.7".to_string()),
+            "sys_platform" => Some("linux".to_string()),
+            "platform_machine" => Some("x86_64".to_string()),
+            _ => None,
+        };
+        let holds = |text: &str, extras: &[&str]| {
+            let extras: Vec<String> = extras.iter().map(|e| (*e).to_string()).collect();
+            Marker::parse(text).unwrap().evaluate(&linux, &extras)
+        };
+        assert!(holds("python_version >= '3.8'", &[]));
+        assert!(!holds("python_version < '3.10'", &[]));
+        assert!(
+            holds("python_version > '3.9'", &[]),
+            "versions, not strings"
+        );
+        assert!(!holds("sys_platform == 'win32'", &[]));
+        assert!(holds(
+            "sys_platform == 'win32' or python_version >= '3'",
+            &[]
+        ));
+        assert!(!holds(
+            "sys_platform == 'linux' and python_full_version < '3.8'",
+            &[]
+        ));
+        assert!(holds("'linux' in sys_platform", &[]));
+        assert!(!holds("extra == 'test'", &[]));
+        assert!(holds("extra == 'Test_Extra'", &["test-extra"]));
+        assert!(holds(
+            "extra == 'test' and (sys_platform == 'linux' or sys_platform == 'darwin')",
+            &["docs", "test"]
+        ));
+        assert!(!holds(
+            "extra == 'test' and sys_platform == 'darwin'",
+            &["test"]
+        ));
+    }
+
     use super::*;
 
     fn shown(text: &str) -> String {

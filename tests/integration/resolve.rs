@@ -135,7 +135,7 @@ fn a_kept_pins_changed_sdist_is_refused_before_pip_builds_it() {
     ----- stdout -----
     ----- stderr -----
     error: `depb-1.0.0.tar.gz` changed since it was locked
-      requirement: depb==1.0.0 (requirements.txt:3)
+      requirement: depb==1.0.0 (requirements.txt:4)
       url:         [INDEX]/files/depb-1.0.0.tar.gz
       arrived:     plain text of 15 bytes
       recorded:    sha256:38df003bf7bb4568cf4926a38eeb86cffdfe22ce62ced70809badf21db9cfbe2
@@ -302,13 +302,24 @@ fn uv_picks_the_versions_and_hashpin_downloads_every_file_itself() {
         run.stderr
     );
     let text = context.read("requirements.txt");
-    // Both resolvers make the same lockfile: the same pins, `# via` lines and records.
+    // Both resolvers make the same lockfile: the same pins, `# via` lines and records; only
+    // the header line saying who resolved differs.
     let index_of = |context: &TestContext| context.server.simple_url().replace("/simple/", "");
+    let body = |text: &str| -> String {
+        text.lines()
+            .filter(|line| !line.starts_with("# Resolved by "))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert!(text.contains("# Resolved by uv, for Python 3."), "{text}");
+    let by_pip = with_pip.read("requirements.txt");
+    assert!(
+        by_pip.contains("# Resolved by pip, for Python 3."),
+        "{by_pip}"
+    );
     assert_eq!(
-        text.replace(&index_of(&context), "[INDEX]"),
-        with_pip
-            .read("requirements.txt")
-            .replace(&index_of(&with_pip), "[INDEX]")
+        body(&text.replace(&index_of(&context), "[INDEX]")),
+        body(&by_pip.replace(&index_of(&with_pip), "[INDEX]"))
     );
     assert_eq!(text.matches("--hash=sha256:").count(), 4, "{text}");
     // hashpin fetched every recorded file itself (uv's cache is its own business).
@@ -470,4 +481,84 @@ fn asking_for_uv_without_one_says_how_to_get_it() {
         run.stderr
     );
     assert!(!context.path("requirements.txt").exists());
+}
+
+/// A wheel whose metadata requires `requires` (one `Requires-Dist` per item).
+fn wheel_requiring(name: &str, requires: &[&str]) -> Vec<u8> {
+    use std::io::Write as _;
+    let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default();
+    let dist_info = format!("{name}-1.0.0.dist-info");
+    let mut metadata = format!("Metadata-Version: 2.1\nName: {name}\nVersion: 1.0.0\n");
+    for requirement in requires {
+        metadata.push_str(&format!("Requires-Dist: {requirement}\n"));
+    }
+    let files = [
+        (format!("{name}/__init__.py"), String::new()),
+        (format!("{dist_info}/METADATA"), metadata),
+        (
+            format!("{dist_info}/WHEEL"),
+            "Wheel-Version: 1.0\nGenerator: hashpin-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n".to_string(),
+        ),
+    ];
+    let mut record = String::new();
+    for (path, text) in &files {
+        writer.start_file(path.as_str(), options).unwrap();
+        writer.write_all(text.as_bytes()).unwrap();
+        record.push_str(&format!("{path},,\n"));
+    }
+    record.push_str(&format!("{dist_info}/RECORD,,\n"));
+    writer
+        .start_file(format!("{dist_info}/RECORD"), options)
+        .unwrap();
+    writer.write_all(record.as_bytes()).unwrap();
+    writer.finish().unwrap().into_inner()
+}
+
+#[test]
+fn via_names_only_what_really_requires_a_package_and_names_are_normalized() {
+    let context = TestContext::new();
+    // tinyproj only under an extra nobody asks for; depa only on Python 2; depb always.
+    context.server.add_file(
+        "Extra_Pkg",
+        "extra_pkg-1.0.0-py3-none-any.whl",
+        wheel_requiring(
+            "Extra_Pkg",
+            &[
+                "depb",
+                "tinyproj; extra == \"test\"",
+                "depa; python_version < \"3\"",
+            ],
+        ),
+    );
+    context.write("requirements.in", "Extra_Pkg\ntinyproj\ndepa\n");
+    let run = resolve(&context, &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let text = context.read("requirements.txt");
+    assert!(
+        text.contains("# Resolved by pip, for Python 3."),
+        "the header says how it was produced: {text}"
+    );
+    assert_eq!(
+        pins(&text),
+        [
+            "depa==1.0.0",
+            "depb==1.2.0",
+            "extra-pkg==1.0.0",
+            "tinyproj==1.1.0"
+        ],
+        "normalized names, as pip-compile writes them: {text}"
+    );
+    let via_of = |project: &str| -> String {
+        let start = text.find(&format!("\n{project}==")).unwrap();
+        text[start..]
+            .lines()
+            .find(|line| line.trim_start().starts_with("# via"))
+            .unwrap()
+            .trim()
+            .to_string()
+    };
+    assert_eq!(via_of("tinyproj"), "# via -r requirements.in", "{text}");
+    assert_eq!(via_of("depa"), "# via -r requirements.in", "{text}");
+    assert_eq!(via_of("depb"), "# via depa, extra-pkg", "{text}");
 }

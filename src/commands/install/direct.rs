@@ -75,6 +75,7 @@ pub(super) fn verify_direct_urls(
                 is_direct: true,
                 is_archive: true,
                 requires_dist: Vec::new(),
+                requested_extras: Vec::new(),
             };
             for judged in verdict.with_outcome(Outcome::Fail) {
                 let mut refusal = Refusal::new(&resolved, headline(judged, &about));
