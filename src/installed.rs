@@ -246,6 +246,24 @@ pub(crate) fn hash_file(path: &Path, algorithm: HashAlgorithm) -> Option<HashDig
     digests.get(algorithm).cloned()
 }
 
+/// The `*.dist-info/METADATA` inside a wheel (at most 16 MiB), when it has one.
+pub(crate) fn wheel_metadata(wheel: &Path) -> Option<Vec<u8>> {
+    let file = fs_err::File::open(wheel).ok()?;
+    let mut archive = zip::ZipArchive::new(std::io::BufReader::new(file)).ok()?;
+    let name = archive
+        .file_names()
+        .filter_map(Result::ok)
+        .find(|name| name.ends_with(".dist-info/METADATA") && name.matches('/').count() == 1)
+        .map(|name| name.into_owned())?;
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(
+        &mut std::io::Read::take(archive.by_name(&name).ok()?, 16 * 1024 * 1024),
+        &mut bytes,
+    )
+    .ok()?;
+    Some(bytes)
+}
+
 /// The `*.dist-info/RECORD` inside a wheel, by path.
 pub(crate) fn wheel_record(wheel: &Path) -> Result<BTreeMap<String, Option<HashDigest>>, String> {
     let file = fs_err::File::open(wheel).map_err(|error| error.to_string())?;

@@ -180,6 +180,16 @@ async fn file(
     State(proxy): State<&'static Proxy>,
     Path((project, filename)): Path<(String, String)>,
 ) -> Response {
+    if filename.ends_with(".whl.metadata") {
+        return match proxy.core_metadata(&filename) {
+            Ok(bytes) => (
+                [(header::CONTENT_TYPE, "application/octet-stream")],
+                Body::from(bytes.as_ref().clone()),
+            )
+                .into_response(),
+            Err(answer) => answered(Some(answer)),
+        };
+    }
     let passed = blocking(move || proxy.file(&project, &filename)).await;
     match passed {
         Some(Ok(passed)) => {

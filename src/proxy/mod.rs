@@ -10,8 +10,10 @@
 //! Everything here is blocking (the index client is), and runs on threads of its own; the HTTP
 //! side is in `commands::serve`.
 //!
-//! Non-goals: PEP 658 metadata files are not offered (installers then read the wheel, which
-//! passes the gate); a lockfile's index options are read once, at start.
+//! PEP 658/714 core metadata is offered for a wheel only once that wheel has passed the gate,
+//! from its verified bytes.
+//!
+//! Non-goals: a lockfile's index options are read once, at start.
 
 pub(crate) mod pages;
 
@@ -85,6 +87,9 @@ pub(crate) struct Passed {
     pub(crate) length: u64,
 }
 
+/// A passed wheel's sha256 and its core metadata.
+type PassedMetadata = (HashDigest, Arc<Vec<u8>>);
+
 /// The lockfiles as last read, and what they were on disk then.
 struct Snapshot {
     stamps: Vec<Option<(SystemTime, u64)>>,
@@ -102,6 +107,9 @@ pub(crate) struct Proxy {
     listings: Mutex<HashMap<PackageName, (Instant, Arc<ProjectListing>)>>,
     /// One `--record` at a time: each rewrites the lockfile.
     recording: Mutex<()>,
+    /// The core metadata of wheels that passed the gate, by filename: with the wheel's sha256,
+    /// so it is offered only for those bytes (PEP 658/714).
+    metadata: Mutex<HashMap<String, PassedMetadata>>,
     served: AtomicUsize,
     refused: AtomicUsize,
 }
@@ -150,6 +158,7 @@ impl Proxy {
             context,
             listings: Mutex::new(HashMap::new()),
             recording: Mutex::new(()),
+            metadata: Mutex::new(HashMap::new()),
             served: AtomicUsize::new(0),
             refused: AtomicUsize::new(0),
         })
@@ -289,6 +298,9 @@ impl Proxy {
                     .find(|digest| digest.algorithm == HashAlgorithm::Sha256)
                     .cloned()
             };
+            let core_metadata = hash
+                .as_ref()
+                .and_then(|hash| self.core_metadata_of(&file.filename, hash));
             files.push(ListedFile {
                 url: format!(
                     "../../files/{project}/{}",
@@ -299,9 +311,38 @@ impl Proxy {
                 requires_python: file.requires_python.clone(),
                 yanked: file.yanked.clone(),
                 size: file.size,
+                core_metadata,
             });
         }
         Answered::page(format, pages::project_page(project, &files, format))
+    }
+
+    /// The sha256 of a passed wheel's core metadata, when the wheel passed with `wheel_hash`.
+    fn core_metadata_of(&self, filename: &str, wheel_hash: &HashDigest) -> Option<HashDigest> {
+        let metadata = self.metadata.lock().unwrap_or_else(PoisonError::into_inner);
+        let (passed, bytes) = metadata.get(filename)?;
+        (passed == wheel_hash).then(|| {
+            Hasher::new([HashAlgorithm::Sha256])
+                .hash_reader(&mut bytes.as_slice())
+                .map(|digests| digests.sha256().clone())
+                .ok()
+        })?
+    }
+
+    /// `/files/<project>/<wheel>.metadata`: a passed wheel's core metadata.
+    pub(crate) fn core_metadata(&self, filename: &str) -> Result<Arc<Vec<u8>>, Answered> {
+        let wheel = filename.strip_suffix(".metadata").unwrap_or(filename);
+        self.metadata
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(wheel)
+            .map(|(_, bytes)| Arc::clone(bytes))
+            .ok_or_else(|| {
+                Answered::text(
+                    404,
+                    format!("no verified metadata for `{wheel}`: the wheel has not passed yet"),
+                )
+            })
     }
 
     /// `/files/<project>/<filename>`: the file, when its bytes are what the lockfile records.
@@ -402,6 +443,18 @@ impl Proxy {
                 format!("`{filename}` passed, but its bytes could not be kept to be sent"),
             ));
         };
+        if filename.ends_with(".whl")
+            && let Some(bytes) =
+                crate::installed::wheel_metadata(&self.cache.path_for(&decision.observed))
+        {
+            self.metadata
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .insert(
+                    filename.to_string(),
+                    (decision.observed.clone(), Arc::new(bytes)),
+                );
+        }
         self.context
             .printer
             .info(&format!("served  {filename}  {}", decision.observed));

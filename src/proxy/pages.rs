@@ -85,6 +85,9 @@ pub(crate) struct ListedFile {
     pub(crate) yanked: Option<String>,
     /// PEP 700 size, when known.
     pub(crate) size: Option<u64>,
+    /// PEP 658/714: the sha256 of the wheel's core metadata, offered only once the wheel it
+    /// comes from has passed the gate.
+    pub(crate) core_metadata: Option<HashDigest>,
 }
 
 /// The root page: every project the proxy serves.
@@ -137,6 +140,11 @@ pub(crate) fn project_page(project: &PackageName, files: &[ListedFile], format: 
                     if let Some(size) = file.size {
                         entry["size"] = json!(size);
                     }
+                    if let Some(metadata) = &file.core_metadata {
+                        let hashes = json!({metadata.algorithm.as_str(): metadata.hex});
+                        entry["core-metadata"] = hashes.clone();
+                        entry["dist-info-metadata"] = hashes;
+                    }
                     entry
                 })
                 .collect();
@@ -167,6 +175,13 @@ pub(crate) fn project_page(project: &PackageName, files: &[ListedFile], format: 
                 }
                 if let Some(reason) = &file.yanked {
                     let _ = write!(page, " data-yanked=\"{}\"", escape(reason));
+                }
+                if let Some(metadata) = &file.core_metadata {
+                    let value = format!("{}={}", metadata.algorithm.as_str(), metadata.hex);
+                    let _ = write!(
+                        page,
+                        " data-core-metadata=\"{value}\" data-dist-info-metadata=\"{value}\""
+                    );
                 }
                 let _ = writeln!(page, ">{}</a><br>", escape(&file.filename));
             }
@@ -232,6 +247,7 @@ mod tests {
             requires_python: Some(">=3.8,<4\"><script>".into()),
             yanked: Some(String::new()),
             size: Some(10),
+            core_metadata: None,
         }];
         let html = project_page(&project, &files, Format::Html);
         assert!(

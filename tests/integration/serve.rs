@@ -545,3 +545,98 @@ fn a_lockfile_edited_while_serving_is_read_again() {
     assert!(body.contains("depb-1.2.0-py3-none-any.whl"), "{body}");
     assert!(!body.contains("depb-1.0.0"), "{body}");
 }
+
+#[test]
+fn core_metadata_is_offered_only_for_wheels_that_passed() {
+    use sha2::Digest as _;
+    let context = TestContext::new();
+    locked(&context);
+    let proxy = Proxy::start(&context, &["--lock", "requirements.txt"]);
+    let page = |proxy: &Proxy| -> serde_json::Value {
+        let (_, _, body) = get(
+            &format!("{}/simple/tinyproj/", proxy.base),
+            Some("application/vnd.pypi.simple.v1+json"),
+        );
+        serde_json::from_str(&body).unwrap()
+    };
+    let wheel_entry = |page: &serde_json::Value| {
+        page["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|file| file["filename"] == TINY_WHEEL)
+            .cloned()
+            .unwrap()
+    };
+    assert!(wheel_entry(&page(&proxy)).get("core-metadata").is_none());
+    let metadata_url = format!("{}/files/tinyproj/{TINY_WHEEL}.metadata", proxy.base);
+    assert_eq!(get(&metadata_url, None).0, 404);
+
+    let venv = context.venv("venv");
+    let out = pip_install(
+        &context,
+        &venv,
+        &["--index-url", &proxy.index_url(), "tinyproj"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let offered = wheel_entry(&page(&proxy))["core-metadata"]["sha256"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (status, _, body) = get(&metadata_url, None);
+    assert_eq!(status, 200);
+    assert!(body.contains("Name: tinyproj"), "{body}");
+    assert_eq!(hex::encode(sha2::Sha256::digest(body.as_bytes())), offered);
+    // pip installs again using it.
+    let venv = context.venv("again");
+    let out = pip_install(
+        &context,
+        &venv,
+        &["--index-url", &proxy.index_url(), "tinyproj"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn record_holds_back_what_the_cooldown_holds_back() {
+    let context = TestContext::new();
+    locked(&context);
+    let before = context.read("requirements.txt");
+    context
+        .server
+        .declare_upload_time("depb-1.2.0-py3-none-any.whl", "2999-01-01T00:00:00Z");
+    context
+        .server
+        .declare_upload_time("depb-1.2.0.tar.gz", "2999-01-01T00:00:00Z");
+    let proxy = Proxy::start(
+        &context,
+        &[
+            "--lock",
+            "requirements.txt",
+            "--record",
+            "--exclude-newer",
+            "2026-01-01",
+        ],
+    );
+    let (status, _, body) = get(
+        &format!("{}/files/depb/depb-1.2.0-py3-none-any.whl", proxy.base),
+        None,
+    );
+    assert_eq!(status, 403, "{body}");
+    assert!(body.contains("refused to record `depb==1.2.0`"), "{body}");
+    assert_eq!(context.read("requirements.txt"), before);
+    let (_, log) = proxy.stop();
+    assert!(
+        log.contains("every file was uploaded after the cooldown cutoff"),
+        "{log}"
+    );
+}
