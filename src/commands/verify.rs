@@ -59,19 +59,12 @@ pub(crate) fn run(args: &VerifyArgs, context: &Context) -> Result<Status> {
     let url = Url::parse(url).map_err(|error| {
         UsageError::new(format!("`{}` is not a URL: {error}", redact_text(url)))
     })?;
-    if !args.lockfile.is_file() {
-        return Err(UsageError::new(format!(
-            "`{}` does not exist or is not a file\nhint: name the lockfile: `hashpin verify --lock path/to/requirements.txt ARTIFACT URL`",
-            args.lockfile.display()
-        ))
-        .into());
-    }
-    let loaded = load(std::slice::from_ref(&args.lockfile), &*context.env)?;
+    let loaded = load_lockfile(
+        &args.lockfile,
+        "hashpin verify --lock path/to/requirements.txt ARTIFACT URL",
+        &*context.env,
+    )?;
     let pins = PinIndex::new(&loaded);
-    let contradictions = pins.contradictions();
-    if !contradictions.is_empty() {
-        return Err(crate::requirements::ParseErrors(contradictions).into());
-    }
     let lookup = pins.lookup(&artifact.project, &artifact.version_text);
     if let Lookup::Unpinned(pin) = &lookup {
         // As for `hashpin lock`: an entry that pins no version is an input error.
@@ -105,6 +98,28 @@ pub(crate) fn run(args: &VerifyArgs, context: &Context) -> Result<Status> {
         Answer::Fail => Status::Failure,
         Answer::Retry => Status::Retry,
     })
+}
+
+/// The lockfile a command decides from, with its `-r` includes: it must exist (`usage` shows
+/// how to name it), read, and pin no project twice in ways pip refuses.
+pub(crate) fn load_lockfile(
+    path: &Path,
+    usage: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Vec<crate::requirements::load::Loaded>> {
+    if !path.is_file() {
+        return Err(UsageError::new(format!(
+            "`{}` does not exist or is not a file\nhint: name the lockfile: `{usage}`",
+            path.display()
+        ))
+        .into());
+    }
+    let loaded = load(std::slice::from_ref(&path.to_path_buf()), env)?;
+    let contradictions = PinIndex::new(&loaded).contradictions();
+    if !contradictions.is_empty() {
+        return Err(crate::requirements::ParseErrors(contradictions).into());
+    }
+    Ok(loaded)
 }
 
 /// The hook's answer for one artifact (its name, where it came from, its digests) against the

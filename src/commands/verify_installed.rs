@@ -21,7 +21,7 @@ use crate::artifact::ArtifactName;
 use crate::cache::Cache;
 use crate::cli::{IndexOptions, OutputFormat, VerifyArgs};
 use crate::commands::Context;
-use crate::error::{Status, UsageError};
+use crate::error::Status;
 use crate::fetch::{self, FetchRequest};
 use crate::hash::{HashAlgorithm, HashDigest};
 use crate::installed::{self, Distribution, Layout, RecordRow};
@@ -29,7 +29,6 @@ use crate::lockfile::{Lookup, Pin, PinIndex};
 use crate::pip::Interpreter;
 use crate::report::Style;
 use crate::requirements::Provenance;
-use crate::requirements::load::load;
 
 /// What installers put in every environment: not reported as unpinned unless the lockfile
 /// pins them (as pip-sync leaves them alone).
@@ -83,19 +82,12 @@ struct JsonReport<'a> {
 
 /// Runs `hashpin verify --installed`.
 pub(crate) fn run(args: &VerifyArgs, context: &Context) -> Result<Status> {
-    if !args.lockfile.is_file() {
-        return Err(UsageError::new(format!(
-            "`{}` does not exist or is not a file\nhint: name the lockfile: `hashpin verify --installed --lock path/to/requirements.txt`",
-            args.lockfile.display()
-        ))
-        .into());
-    }
-    let loaded = load(std::slice::from_ref(&args.lockfile), &*context.env)?;
+    let loaded = crate::commands::verify::load_lockfile(
+        &args.lockfile,
+        "hashpin verify --installed --lock path/to/requirements.txt",
+        &*context.env,
+    )?;
     let pins = PinIndex::new(&loaded);
-    let contradictions = pins.contradictions();
-    if !contradictions.is_empty() {
-        return Err(crate::requirements::ParseErrors(contradictions).into());
-    }
     let interpreter = Interpreter::find(args.python.as_deref(), &*context.env);
     let layout = Layout::of(&interpreter.python)?;
     let cache = Cache::from_env(&*context.env);
@@ -109,14 +101,7 @@ pub(crate) fn run(args: &VerifyArgs, context: &Context) -> Result<Status> {
     for distribution in installed::distributions(&layout) {
         reports.push(check(&distribution, &layout, &pins, &wheels, args.strict));
     }
-    let failed = reports
-        .iter()
-        .filter(|report| report.status == "failed")
-        .count();
-    let warned = reports
-        .iter()
-        .filter(|report| report.status == "warning")
-        .count();
+    let (failed, warned) = counts(&reports);
     match args.format {
         OutputFormat::Json => {
             let json = JsonReport {
@@ -482,6 +467,17 @@ fn check_against_wheel(
     }
 }
 
+/// How many distributions failed, and how many passed with warnings.
+fn counts(reports: &[Report]) -> (usize, usize) {
+    let with = |status: &str| {
+        reports
+            .iter()
+            .filter(|report| report.status == status)
+            .count()
+    };
+    (with("failed"), with("warning"))
+}
+
 fn print_text(context: &Context, reports: &[Report], python: &Path) {
     let printer = &context.printer;
     let width = reports
@@ -522,14 +518,7 @@ fn print_text(context: &Context, reports: &[Report], python: &Path) {
             }
         }
     }
-    let failed = reports
-        .iter()
-        .filter(|report| report.status == "failed")
-        .count();
-    let warned = reports
-        .iter()
-        .filter(|report| report.status == "warning")
-        .count();
+    let (failed, warned) = counts(reports);
     let summary = format!(
         "{} distributions in `{}`: {} ok, {warned} with warnings, {failed} failed",
         reports.len(),
