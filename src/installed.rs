@@ -234,7 +234,14 @@ pub(crate) fn resolve_path(site: &Path, prefix: &Path, path: &str) -> Option<Pat
             other => normal.push(other),
         }
     }
-    normal.starts_with(prefix).then_some(normal)
+    if !normal.starts_with(prefix) {
+        return None;
+    }
+    // A symlink inside the environment must not lead out of it either.
+    match (fs_err::canonicalize(&normal), fs_err::canonicalize(prefix)) {
+        (Ok(real), Ok(real_prefix)) if !real.starts_with(&real_prefix) => None,
+        _ => Some(normal),
+    }
 }
 
 /// The file's digest in `algorithm` (sha256 too), `None` when it cannot be read.
@@ -246,9 +253,15 @@ pub(crate) fn hash_file(path: &Path, algorithm: HashAlgorithm) -> Option<HashDig
     digests.get(algorithm).cloned()
 }
 
-/// The `*.dist-info/METADATA` inside a wheel (at most 16 MiB), when it has one.
-pub(crate) fn wheel_metadata(wheel: &Path) -> Option<Vec<u8>> {
-    let file = fs_err::File::open(wheel).ok()?;
+/// The `*.dist-info/METADATA` inside an open wheel (at most 16 MiB), when it has one. The
+/// handle is rewound afterwards; an error says it could not be.
+pub(crate) fn read_wheel_metadata(file: &mut std::fs::File) -> std::io::Result<Option<Vec<u8>>> {
+    let bytes = wheel_metadata_of(&mut *file);
+    std::io::Seek::seek(file, std::io::SeekFrom::Start(0))?;
+    Ok(bytes)
+}
+
+fn wheel_metadata_of(file: &mut std::fs::File) -> Option<Vec<u8>> {
     let mut archive = zip::ZipArchive::new(std::io::BufReader::new(file)).ok()?;
     let name = archive
         .file_names()

@@ -76,6 +76,8 @@ pub(crate) struct Compile<'a> {
     pub(crate) python_version: Option<&'a str>,
     /// `--universal`: markers for every platform and Python version.
     pub(crate) universal: bool,
+    /// The cooldown's cutoff (RFC 3339), for `--exclude-newer`.
+    pub(crate) exclude_newer: Option<&'a str>,
 }
 
 impl Uv {
@@ -110,6 +112,15 @@ impl Uv {
         let output = dir.path().join("requirements.txt");
         fs_err::write(&output, &request.preferences)?;
         let mut command = Command::new(&self.program);
+        // Only the indexes and rules hashpin hands over: uv's own variables that would change
+        // what it resolves against (`UV_INDEX`, `UV_FIND_LINKS`, `UV_CONSTRAINT`, ...) are not
+        // passed on; those that only say how uv runs are.
+        for (name, _) in std::env::vars_os() {
+            let name = name.to_string_lossy().into_owned();
+            if name.starts_with("UV_") && !KEPT_UV_VARIABLES.contains(&name.as_str()) {
+                command.env_remove(&name);
+            }
+        }
         command
             .args(["pip", "compile", "--quiet", "--no-header", "--no-config"])
             .args(["--annotation-style", "split"])
@@ -125,11 +136,19 @@ impl Uv {
         if request.universal {
             command.arg("--universal");
         }
+        if let Some(cutoff) = request.exclude_newer {
+            // The cooldown, so that uv picks what hashpin will record.
+            command.args(["--exclude-newer", cutoff]);
+        }
         command.arg(request.input);
         // hashpin's policy for TLS is the system's roots (company proxies live there); the
-        // user's own choice wins.
-        if std::env::var_os("UV_NATIVE_TLS").is_none() {
-            command.env("UV_SYSTEM_CERTS", "1");
+        // user's own choice wins. Older uv knows only `UV_NATIVE_TLS`.
+        if std::env::var_os("UV_NATIVE_TLS").is_none()
+            && std::env::var_os("UV_SYSTEM_CERTS").is_none()
+        {
+            command
+                .env("UV_SYSTEM_CERTS", "1")
+                .env("UV_NATIVE_TLS", "1");
         }
         if let Some(cert) = &request.settings.cert {
             command.env("SSL_CERT_FILE", cert);
@@ -153,24 +172,46 @@ impl Uv {
     }
 }
 
-/// The index settings on uv's command line.
+/// uv's variables that say how it runs, not what it resolves against: passed on.
+const KEPT_UV_VARIABLES: &[&str] = &[
+    "UV_CACHE_DIR",
+    "UV_NO_CACHE",
+    "UV_NATIVE_TLS",
+    "UV_SYSTEM_CERTS",
+    "UV_PYTHON_DOWNLOADS",
+    "UV_PYTHON_INSTALL_DIR",
+    "UV_NO_PROGRESS",
+    "UV_CONCURRENT_DOWNLOADS",
+    "UV_CONCURRENT_BUILDS",
+    "UV_OFFLINE",
+    "UV_KEYRING_PROVIDER",
+];
+
+/// The index settings, in uv's variables rather than on its command line: a URL may carry
+/// credentials, and a command line is readable by every user of the machine.
 fn index_args(command: &mut Command, settings: &IndexSettings) {
     match settings.indexes.split_first() {
         None => {
             command.arg("--no-index");
         }
         Some((primary, extra)) => {
-            command.arg("--index-url").arg(primary.as_str());
-            for url in extra {
-                command.arg("--extra-index-url").arg(url.as_str());
+            command.env("UV_INDEX_URL", primary.as_str());
+            if !extra.is_empty() {
+                let extra: Vec<&str> = extra.iter().map(url::Url::as_str).collect();
+                command.env("UV_EXTRA_INDEX_URL", extra.join(" "));
             }
         }
     }
-    for location in &settings.find_links {
-        match location {
-            FindLinks::Directory(path) => command.arg("--find-links").arg(path),
-            FindLinks::Page(url) => command.arg("--find-links").arg(url.as_str()),
-        };
+    let find_links: Vec<String> = settings
+        .find_links
+        .iter()
+        .map(|location| match location {
+            FindLinks::Directory(path) => path.display().to_string(),
+            FindLinks::Page(url) => url.as_str().to_string(),
+        })
+        .collect();
+    if !find_links.is_empty() {
+        command.env("UV_FIND_LINKS", find_links.join(","));
     }
     for host in &settings.trusted_hosts {
         command.arg("--allow-insecure-host").arg(host);
@@ -242,10 +283,17 @@ fn on_path(env: &dyn Fn(&str) -> Option<String>, name: &Path) -> Option<PathBuf>
 }
 
 /// Whether `path` is a file this user may run.
+#[cfg(unix)]
 fn is_executable(path: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt;
     path.metadata()
         .is_ok_and(|meta| meta.is_file() && meta.permissions().mode() & 0o111 != 0)
+}
+
+/// Whether `path` is a file (elsewhere than Unix, there is no execute bit to ask about).
+#[cfg(not(unix))]
+fn is_executable(path: &Path) -> bool {
+    path.is_file()
 }
 
 impl Pick {

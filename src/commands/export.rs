@@ -177,13 +177,23 @@ fn package_of(pin: &Pin<'_>) -> Result<Package, String> {
             wheels.dedup_by(|a, b| a.name == b.name);
             // PEP 751 allows one sdist: the `.tar.gz` (PEP 625) when there are several.
             sdists.sort_by_key(|sdist| (!sdist.name.ends_with(".tar.gz"), sdist.name.clone()));
+            if sdists.is_empty() && wheels.is_empty() {
+                return Err(format!(
+                    "`{}` records no file that is an sdist or wheel of its release\nhint: run `hashpin lock` again",
+                    pin.shown()
+                ));
+            }
+            // PEP 751's `version` must be a PEP 440 version; an `===` pin may not be one.
             let version = match version {
-                PinnedVersion::Equal(specifier) => specifier.version().to_string(),
-                PinnedVersion::Arbitrary(text) => text.clone(),
+                PinnedVersion::Equal(specifier) => Some(specifier.version().to_string()),
+                PinnedVersion::Arbitrary(text) => text
+                    .parse::<pep440_rs::Version>()
+                    .ok()
+                    .map(|version| version.to_string()),
             };
             Ok(Package {
                 name: project.to_string(),
-                version: Some(version),
+                version,
                 marker,
                 index: None,
                 source: Source::Release {

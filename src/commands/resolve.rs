@@ -100,6 +100,8 @@ pub(crate) fn run(args: &LockArgs, files: &[PathBuf], context: &Context) -> Resu
         Resolver::Uv(uv) => {
             let file_options = options_in_pip_order(&inputs);
             let settings = config::resolve(&args.index.to_args(), &file_options, &*context.env)?;
+            let cutoff = crate::cooldown::for_command(&args.cooldown, &*context.env)?
+                .map(|cutoff| cutoff.shown());
             let picks = uv.compile(&Compile {
                 input,
                 preferences: preferences(previous.as_ref(), &kept),
@@ -107,6 +109,7 @@ pub(crate) fn run(args: &LockArgs, files: &[PathBuf], context: &Context) -> Resu
                 python: &interpreter.python,
                 python_version: args.target.python_version.as_deref(),
                 universal: args.universal,
+                exclude_newer: cutoff.as_deref(),
             })?;
             let target = if args.universal {
                 "every platform".to_string()

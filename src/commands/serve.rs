@@ -159,7 +159,18 @@ async fn index(State(proxy): State<&'static Proxy>, headers: HeaderMap) -> Respo
 }
 
 async fn add_slash(Path(project): Path<String>) -> Response {
-    redirect(&format!("/simple/{}/", PackageName::new(&project)))
+    match PackageName::validated(&project) {
+        Some(name) => redirect(&format!("/simple/{name}/")),
+        None => answered(Some(not_a_project())),
+    }
+}
+
+fn not_a_project() -> Answered {
+    Answered {
+        status: 404,
+        content_type: "text/plain; charset=utf-8",
+        body: "not a project name\n".to_string(),
+    }
 }
 
 async fn project(
@@ -167,7 +178,10 @@ async fn project(
     Path(project): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let normalized = PackageName::new(&project);
+    // Only a valid project name goes upstream: a decoded `%2F` or `?` must not reshape the URL.
+    let Some(normalized) = PackageName::validated(&project) else {
+        return answered(Some(not_a_project()));
+    };
     if normalized.as_str() != project {
         // PEP 503: one URL per project, the normalized name; PyPI redirects the others.
         return redirect(&format!("/simple/{normalized}/"));
@@ -180,8 +194,15 @@ async fn file(
     State(proxy): State<&'static Proxy>,
     Path((project, filename)): Path<(String, String)>,
 ) -> Response {
+    if PackageName::validated(&project).is_none() {
+        return answered(Some(not_a_project()));
+    }
     if filename.ends_with(".whl.metadata") {
-        return match proxy.core_metadata(&filename) {
+        let project = PackageName::new(&project);
+        return match blocking(move || proxy.core_metadata(&project, &filename))
+            .await
+            .unwrap_or_else(|| Err(not_a_project()))
+        {
             Ok(bytes) => (
                 [(header::CONTENT_TYPE, "application/octet-stream")],
                 Body::from(bytes.as_ref().clone()),

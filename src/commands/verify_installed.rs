@@ -78,6 +78,9 @@ struct JsonReport<'a> {
     python: String,
     lockfile: String,
     distributions: &'a [Report],
+    /// `.pth` files and `sitecustomize.py`/`usercustomize.py` in the package directories that
+    /// no distribution's RECORD lists.
+    unowned_startup_files: &'a [String],
 }
 
 /// Runs `hashpin verify --installed`.
@@ -97,11 +100,14 @@ pub(crate) fn run(args: &VerifyArgs, context: &Context) -> Result<Status> {
         client: crate::survey::open_client(&IndexOptions::default(), &loaded, &*context.env)?,
     };
 
+    let distributions = installed::distributions(&layout);
     let mut reports = Vec::new();
-    for distribution in installed::distributions(&layout) {
-        reports.push(check(&distribution, &layout, &pins, &wheels, args.strict));
+    for distribution in &distributions {
+        reports.push(check(distribution, &layout, &pins, &wheels, args.strict));
     }
+    let unowned = unowned_startup_files(&layout, &distributions);
     let (failed, warned) = counts(&reports);
+    let warned = warned + unowned.len();
     match args.format {
         OutputFormat::Json => {
             let json = JsonReport {
@@ -109,12 +115,21 @@ pub(crate) fn run(args: &VerifyArgs, context: &Context) -> Result<Status> {
                 python: interpreter.python.display().to_string(),
                 lockfile: args.lockfile.display().to_string(),
                 distributions: &reports,
+                unowned_startup_files: &unowned,
             };
             context
                 .printer
                 .out(&format!("{}\n", serde_json::to_string_pretty(&json)?))?;
         }
-        OutputFormat::Text => print_text(context, &reports, &interpreter.python),
+        OutputFormat::Text => {
+            for file in &unowned {
+                context.printer.warning(&format!(
+                    "`{file}` belongs to no installed distribution, and Python runs it at every start{}",
+                    if args.strict { " (--strict)" } else { "" }
+                ));
+            }
+            print_text(context, &reports, &interpreter.python);
+        }
     }
     Ok(if failed > 0 || (warned > 0 && args.strict) {
         Status::Failure
@@ -329,7 +344,7 @@ fn check_against_wheel(
                 .is_some_and(|tags| !distribution.tags.is_empty() && tags == distribution.tags)
         })
         .collect();
-    let Some(wheel) = matching.first() else {
+    if matching.is_empty() {
         let has_sdist = recorded.iter().any(|file| !file.filename.ends_with(".whl"));
         let tags: Vec<&str> = distribution.tags.iter().map(String::as_str).collect();
         if recorded.is_empty() {
@@ -363,31 +378,7 @@ fn check_against_wheel(
             });
         }
         return;
-    };
-    report.wheel = Some(wheel.filename.clone());
-    let path = match wheels.get(wheel) {
-        Ok(path) => path,
-        Err(problem) => {
-            report.problems.push(problem);
-            return;
-        }
-    };
-    let inside = match installed::wheel_record(&path) {
-        Ok(inside) => inside,
-        Err(reason) => {
-            report.problems.push(Problem {
-                kind: "unreadable",
-                path: None,
-                expected: None,
-                observed: None,
-                message: format!(
-                    "cannot read the RECORD inside `{}`: {reason}",
-                    wheel.filename
-                ),
-            });
-            return;
-        }
-    };
+    }
     let installed: BTreeMap<&str, Option<&HashDigest>> = rows
         .iter()
         .map(|row| (row.path.as_str(), row.hash.as_ref()))
@@ -397,32 +388,70 @@ fn check_against_wheel(
         .file_name()
         .map(|name| name.to_string_lossy().into_owned())
         .unwrap_or_default();
-    // A wheel built here from the sdist carries its builder's `WHEEL` file, not the recorded
-    // wheel's: such an install can be held against its own RECORD only.
     let wheel_file = format!("{dist_info}/WHEEL");
-    let same_wheel_file = matches!(
-        (inside.get(&wheel_file), installed.get(wheel_file.as_str())),
-        (Some(Some(a)), Some(Some(b))) if a == *b
-    );
-    let has_sdist = recorded.iter().any(|file| !file.filename.ends_with(".whl"));
-    if !same_wheel_file && has_sdist {
-        report.wheel = None;
-        report.warnings.push(format!(
-            "its WHEEL file is not the recorded `{}`'s: built locally from the recorded sdist, it can be checked against its own RECORD only",
-            wheel.filename
-        ));
-        return;
+    // Of the recorded wheels with these tags (several builds may share them), the one whose
+    // `WHEEL` file is the installed one is what was installed.
+    let mut first: Option<(&Provenance, BTreeMap<String, Option<HashDigest>>)> = None;
+    let mut chosen = None;
+    for candidate in &matching {
+        let inside = match wheels.get(candidate).and_then(|path| {
+            installed::wheel_record(&path).map_err(|reason| Problem {
+                kind: "unreadable",
+                path: None,
+                expected: None,
+                observed: None,
+                message: format!(
+                    "cannot read the RECORD inside `{}`: {reason}",
+                    candidate.filename
+                ),
+            })
+        }) {
+            Ok(inside) => inside,
+            Err(problem) => {
+                report.problems.push(problem);
+                return;
+            }
+        };
+        let same_wheel_file = matches!(
+            (inside.get(&wheel_file), installed.get(wheel_file.as_str())),
+            (Some(Some(a)), Some(Some(b))) if a == *b
+        );
+        if same_wheel_file {
+            chosen = Some((*candidate, inside));
+            break;
+        }
+        first.get_or_insert((*candidate, inside));
     }
+    let has_sdist = recorded.iter().any(|file| !file.filename.ends_with(".whl"));
+    let (wheel, inside) = match (chosen, first) {
+        (Some(chosen), _) => chosen,
+        // A wheel built here from the sdist carries its builder's `WHEEL` file, not a recorded
+        // wheel's: such an install can be held against its own RECORD only.
+        (None, Some((wheel, _))) if has_sdist => {
+            report.warnings.push(format!(
+                "its WHEEL file is not the recorded `{}`'s: built locally from the recorded sdist, it can be checked against its own RECORD only",
+                wheel.filename
+            ));
+            return;
+        }
+        (None, Some(first)) => first,
+        (None, None) => return,
+    };
+    report.wheel = Some(wheel.filename.clone());
     // What the wheel holds must be installed as it holds it. Its `.data/` files move (scripts
     // are rewritten), and its RECORD is replaced by the installer's.
     for (path, hash) in &inside {
         let Some(hash) = hash else {
             continue;
         };
-        if path.contains(".data/") {
-            continue;
-        }
-        match installed.get(path.as_str()) {
+        // `<name>-<version>.data/purelib/p` and `platlib/p` are installed as `p`; its other
+        // `.data` directories (scripts, headers, data) go elsewhere, scripts rewritten.
+        let installed_as = match data_path(path) {
+            Some((scheme, rest)) if scheme == "purelib" || scheme == "platlib" => rest,
+            Some(_) => continue,
+            None => path.as_str(),
+        };
+        match installed.get(installed_as) {
             Some(Some(installed_hash)) if *installed_hash == hash => {}
             found => report.problems.push(Problem {
                 kind: "not-from-recorded-wheel",
@@ -436,12 +465,18 @@ fn check_against_wheel(
             }),
         }
     }
+    let data_targets: BTreeSet<&str> = inside
+        .keys()
+        .filter_map(|path| data_path(path))
+        .filter(|(scheme, _)| *scheme == "purelib" || *scheme == "platlib")
+        .map(|(_, rest)| rest)
+        .collect();
     // And nothing beside it, but what installers add: the installer's own `.dist-info` files,
     // compiled bytecode, and scripts outside the package directory.
     let extra: BTreeSet<&str> = rows
         .iter()
         .map(|row| row.path.as_str())
-        .filter(|path| !inside.contains_key(*path))
+        .filter(|path| !inside.contains_key(*path) && !data_targets.contains(*path))
         .filter(|path| !path.starts_with("../") && !path.ends_with(".pyc"))
         .filter(|path| {
             !INSTALLER_FILES
@@ -465,6 +500,54 @@ fn check_against_wheel(
             ),
         });
     }
+}
+
+/// Files in the package directories that Python runs at start-up (`*.pth`, `sitecustomize.py`,
+/// `usercustomize.py`) and that no installed distribution's RECORD lists: the usual place to
+/// hide code that runs in every process.
+fn unowned_startup_files(layout: &Layout, distributions: &[Distribution]) -> Vec<String> {
+    let mut owned = BTreeSet::new();
+    for distribution in distributions {
+        let Some(site) = distribution.dist_info.parent() else {
+            continue;
+        };
+        for row in distribution.record.as_deref().unwrap_or_default() {
+            if let Some(path) = installed::resolve_path(site, &layout.prefix, &row.path) {
+                owned.insert(path);
+            }
+        }
+    }
+    let mut unowned = Vec::new();
+    for dir in layout.site_dirs() {
+        let Ok(entries) = fs_err::read_dir(dir) else {
+            continue;
+        };
+        let mut names: Vec<String> = entries
+            .flatten()
+            .filter(|entry| entry.path().is_file())
+            .map(|entry| entry.file_name().to_string_lossy().into_owned())
+            .filter(|name| {
+                name.ends_with(".pth") || name == "sitecustomize.py" || name == "usercustomize.py"
+            })
+            .collect();
+        names.sort();
+        for name in names {
+            if !owned.contains(&dir.join(&name)) {
+                unowned.push(dir.join(&name).display().to_string());
+            }
+        }
+    }
+    unowned
+}
+
+/// A wheel path in its top-level `<name>-<version>.data/<scheme>/` directory, as (scheme, the
+/// rest); `None` for any other path (a package's own `foo.data/` directory included).
+fn data_path(path: &str) -> Option<(&str, &str)> {
+    let (top, rest) = path.split_once('/')?;
+    if !top.ends_with(".data") || top.contains(['\\']) || !top.contains('-') {
+        return None;
+    }
+    rest.split_once('/')
 }
 
 /// How many distributions failed, and how many passed with warnings.
@@ -529,5 +612,24 @@ fn print_text(context: &Context, reports: &[Report], python: &Path) {
         printer.refused(&summary);
     } else {
         printer.info(&summary);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_top_level_data_directory_is_moved() {
+        assert_eq!(
+            data_path("pkg-1.0.data/purelib/pkg/x.py"),
+            Some(("purelib", "pkg/x.py"))
+        );
+        assert_eq!(
+            data_path("pkg-1.0.data/scripts/tool"),
+            Some(("scripts", "tool"))
+        );
+        assert_eq!(data_path("pkg/foo.data/x.py"), None);
+        assert_eq!(data_path("foo.data/x.py"), None);
     }
 }

@@ -312,6 +312,7 @@ impl Proxy {
                 yanked: file.yanked.clone(),
                 size: file.size,
                 core_metadata,
+                upload_time: file.upload_time.clone(),
             });
         }
         Answered::page(format, pages::project_page(project, &files, format))
@@ -329,20 +330,35 @@ impl Proxy {
         })?
     }
 
-    /// `/files/<project>/<wheel>.metadata`: a passed wheel's core metadata.
-    pub(crate) fn core_metadata(&self, filename: &str) -> Result<Arc<Vec<u8>>, Answered> {
+    /// `/files/<project>/<wheel>.metadata`: a passed wheel's core metadata, while the lockfile
+    /// still records those bytes for that wheel.
+    pub(crate) fn core_metadata(
+        &self,
+        project: &PackageName,
+        filename: &str,
+    ) -> Result<Arc<Vec<u8>>, Answered> {
         let wheel = filename.strip_suffix(".metadata").unwrap_or(filename);
-        self.metadata
+        let missing = || {
+            Answered::text(
+                404,
+                format!("no verified metadata for `{wheel}`: the wheel has not passed"),
+            )
+        };
+        let (passed, bytes) = self
+            .metadata
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .get(wheel)
-            .map(|(_, bytes)| Arc::clone(bytes))
-            .ok_or_else(|| {
-                Answered::text(
-                    404,
-                    format!("no verified metadata for `{wheel}`: the wheel has not passed yet"),
-                )
-            })
+            .cloned()
+            .ok_or_else(missing)?;
+        let artifact = ArtifactName::parse(wheel, Some(project)).map_err(|_| missing())?;
+        let loaded = self.loaded();
+        let pins = PinIndex::new(&loaded);
+        let lookup = pins.lookup(project, &artifact.version_text);
+        if recorded_sha256(&lookup, wheel).as_ref() != Some(&passed) {
+            return Err(missing());
+        }
+        Ok(bytes)
     }
 
     /// `/files/<project>/<filename>`: the file, when its bytes are what the lockfile records.
@@ -437,16 +453,21 @@ impl Proxy {
                 format!("hashpin refused `{filename}`: {}", decision.message),
             ));
         }
-        let Some(file) = file else {
+        let Some(mut file) = file else {
             return Err(Answered::text(
                 502,
                 format!("`{filename}` passed, but its bytes could not be kept to be sent"),
             ));
         };
-        if filename.ends_with(".whl")
-            && let Some(bytes) =
-                crate::installed::wheel_metadata(&self.cache.path_for(&decision.observed))
-        {
+        // The metadata comes from the very handle that was hashed, which is then rewound.
+        let metadata = if filename.ends_with(".whl") {
+            crate::installed::read_wheel_metadata(&mut file.file).map_err(|error| {
+                Answered::text(502, format!("cannot read `{filename}` again: {error}"))
+            })?
+        } else {
+            None
+        };
+        if let Some(bytes) = metadata {
             self.metadata
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
@@ -474,10 +495,11 @@ impl Proxy {
             .recording
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        // Another request may have recorded it while this one waited.
+        // Another request may have recorded it (or another version of it) while this one
+        // waited: then the gate decides, as for any locked project.
         if matches!(
             PinIndex::new(&self.loaded()).lookup(project, version),
-            Lookup::Pinned(_)
+            Lookup::Pinned(_) | Lookup::OtherVersion(_) | Lookup::Unhashable(_)
         ) {
             return Ok(());
         }

@@ -23,11 +23,12 @@ pub(crate) enum Format {
 }
 
 impl Format {
-    /// The `Content-Type` of a page in this format.
+    /// The `Content-Type` of a page in this format. HTML goes out as `text/html`, which every
+    /// pip accepts (before 22.2 it took nothing else), and which PEP 691 clients take too.
     pub(crate) fn content_type(self) -> &'static str {
         match self {
             Self::Json => JSON,
-            Self::Html => HTML,
+            Self::Html => "text/html; charset=utf-8",
         }
     }
 
@@ -88,6 +89,8 @@ pub(crate) struct ListedFile {
     /// PEP 658/714: the sha256 of the wheel's core metadata, offered only once the wheel it
     /// comes from has passed the gate.
     pub(crate) core_metadata: Option<HashDigest>,
+    /// PEP 700 `upload-time`, from upstream (uv's `--exclude-newer` needs it).
+    pub(crate) upload_time: Option<String>,
 }
 
 /// The root page: every project the proxy serves.
@@ -114,6 +117,13 @@ pub(crate) fn index_page(projects: &[PackageName], format: Format) -> String {
 
 /// A project's page.
 pub(crate) fn project_page(project: &PackageName, files: &[ListedFile], format: Format) -> String {
+    let mut versions: Vec<String> = files
+        .iter()
+        .filter_map(|file| crate::artifact::ArtifactName::parse(&file.filename, Some(project)).ok())
+        .map(|artifact| artifact.version_text)
+        .collect();
+    versions.sort();
+    versions.dedup();
     match format {
         Format::Json => {
             let files: Vec<_> = files
@@ -140,6 +150,9 @@ pub(crate) fn project_page(project: &PackageName, files: &[ListedFile], format: 
                     if let Some(size) = file.size {
                         entry["size"] = json!(size);
                     }
+                    if let Some(when) = &file.upload_time {
+                        entry["upload-time"] = json!(when);
+                    }
                     if let Some(metadata) = &file.core_metadata {
                         let hashes = json!({metadata.algorithm.as_str(): metadata.hex});
                         entry["core-metadata"] = hashes.clone();
@@ -148,12 +161,17 @@ pub(crate) fn project_page(project: &PackageName, files: &[ListedFile], format: 
                     entry
                 })
                 .collect();
-            json!({
+            let mut page = json!({
                 "meta": {"api-version": "1.0"},
                 "name": project.to_string(),
                 "files": files,
-            })
-            .to_string()
+            });
+            // PEP 700's 1.1 needs every file's size, and the versions.
+            if !files.is_empty() && files.iter().all(|file| file.get("size").is_some()) {
+                page["meta"]["api-version"] = json!("1.1");
+                page["versions"] = json!(versions);
+            }
+            page.to_string()
         }
         Format::Html => {
             let name = escape(&project.to_string());
@@ -248,6 +266,7 @@ mod tests {
             yanked: Some(String::new()),
             size: Some(10),
             core_metadata: None,
+            upload_time: Some("2024-01-02T03:04:05Z".into()),
         }];
         let html = project_page(&project, &files, Format::Html);
         assert!(
@@ -262,5 +281,8 @@ mod tests {
         assert_eq!(json["files"][0]["hashes"]["sha256"], hash.hex.as_str());
         assert_eq!(json["files"][0]["yanked"], true);
         assert_eq!(json["name"], "demo");
+        assert_eq!(json["meta"]["api-version"], "1.1");
+        assert_eq!(json["versions"][0], "1.0");
+        assert_eq!(json["files"][0]["upload-time"], "2024-01-02T03:04:05Z");
     }
 }

@@ -228,3 +228,28 @@ fn agree_with_record(site: &Path) {
     }
     fs_err::write(&record, rewritten).unwrap();
 }
+
+#[test]
+fn a_startup_file_no_distribution_owns_is_reported() {
+    let context = TestContext::new();
+    let python = installed(&context, "tinyproj==1.0.0\n");
+    fs_err::write(site_packages(&python).join("zz_evil.pth"), "import os\n").unwrap();
+    let run = verify(&context, &python, &[]);
+    assert_eq!(run.code, 0, "a warning: {}", run.stderr);
+    assert!(
+        run.stderr.contains(
+            "zz_evil.pth` belongs to no installed distribution, and Python runs it at every start"
+        ),
+        "{}",
+        run.stderr
+    );
+    let strict = verify(&context, &python, &["--strict", "--format", "json"]);
+    assert_eq!(strict.code, 1, "{}", strict.stderr);
+    let report: serde_json::Value = serde_json::from_str(&strict.stdout).unwrap();
+    assert!(
+        report["unowned_startup_files"][0]
+            .as_str()
+            .unwrap()
+            .ends_with("zz_evil.pth")
+    );
+}

@@ -562,3 +562,22 @@ fn via_names_only_what_really_requires_a_package_and_names_are_normalized() {
     assert_eq!(via_of("depa"), "# via -r requirements.in", "{text}");
     assert_eq!(via_of("depb"), "# via depa, extra-pkg", "{text}");
 }
+
+#[test]
+fn uv_resolves_within_the_cooldown() {
+    let context = TestContext::new();
+    for file in ["depb-1.0.0-py3-none-any.whl", "depb-1.0.0.tar.gz"] {
+        context
+            .server
+            .declare_upload_time(file, "2000-01-01T00:00:00Z");
+    }
+    for file in ["depb-1.2.0-py3-none-any.whl", "depb-1.2.0.tar.gz"] {
+        context
+            .server
+            .declare_upload_time(file, "2999-01-01T00:00:00Z");
+    }
+    context.write("requirements.in", "depb\n");
+    let run = resolve_with_uv(&context, &["--exclude-newer", "2026-01-01"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(pins(&context.read("requirements.txt")), ["depb==1.0.0"]);
+}
