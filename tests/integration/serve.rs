@@ -640,3 +640,31 @@ fn record_holds_back_what_the_cooldown_holds_back() {
         "{log}"
     );
 }
+
+#[test]
+fn yanked_state_and_requires_python_pass_through() {
+    let context = TestContext::new();
+    locked(&context);
+    context.server.set_yanked(TINY_WHEEL, Some("broken build"));
+    context.server.set_requires_python(TINY_WHEEL, ">=3.8");
+    let proxy = Proxy::start(&context, &["--lock", "requirements.txt"]);
+    let (_, _, body) = get(
+        &format!("{}/simple/tinyproj/", proxy.base),
+        Some("application/vnd.pypi.simple.v1+json"),
+    );
+    let page: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let wheel = page["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|file| file["filename"] == TINY_WHEEL)
+        .unwrap();
+    assert_eq!(wheel["yanked"], "broken build");
+    assert_eq!(wheel["requires-python"], ">=3.8");
+    let (_, _, html) = get(
+        &format!("{}/simple/tinyproj/", proxy.base),
+        Some("text/html"),
+    );
+    assert!(html.contains("data-yanked=\"broken build\""), "{html}");
+    assert!(html.contains("data-requires-python=\"&gt;=3.8\""), "{html}");
+}
