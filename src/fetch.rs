@@ -759,22 +759,60 @@ pub(crate) fn largest_first(client: &Client, requests: &[FetchRequest]) -> Vec<u
     order
 }
 
-/// How many threads to fetch `requests` on: `jobs` for the network, where threads wait; no
-/// more than the cores for local files, where they only compete for the CPU (and memory).
+/// How many threads to fetch `requests` on: `jobs` for the network, where threads wait on
+/// latency; no more than the cores for local files, where they only compete for the CPU (and
+/// memory); two per core for an index on this machine (a local mirror, `hashpin serve`), where
+/// a transfer costs CPU, not waiting: on 2 cores, 4 threads locked the benchmark corpus from a
+/// loopback index about 15% faster than 32.
 pub(crate) fn threads_for(requests: &[FetchRequest], jobs: usize) -> usize {
+    let cores = crate::pool::cores();
     if requests
         .iter()
         .all(|request| request.url.scheme() == "file")
     {
-        jobs.min(crate::pool::cores())
+        jobs.min(cores)
+    } else if requests.iter().all(|request| is_loopback(&request.url)) {
+        jobs.min(2 * cores)
     } else {
         jobs
+    }
+}
+
+/// Whether the URL names this machine (`localhost`, `127.0.0.0/8`, `::1`).
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(address)) => address.is_loopback(),
+        Some(url::Host::Ipv6(address)) => address.is_loopback(),
+        None => false,
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn threads_follow_where_the_bytes_come_from() {
+        let request = |url: &str| FetchRequest {
+            url: Url::parse(url).unwrap(),
+            algorithms: Vec::new(),
+        };
+        let cores = crate::pool::cores();
+        let local = [request("file:///w/a.whl")];
+        let loopback = [
+            request("http://127.0.0.1:8000/f/a.whl"),
+            request("http://localhost/b.whl"),
+        ];
+        let remote = [
+            request("http://127.0.0.1/a.whl"),
+            request("https://files.example/b.whl"),
+        ];
+        assert_eq!(threads_for(&local, 32), 32.min(cores));
+        assert_eq!(threads_for(&loopback, 32), 32.min(2 * cores));
+        assert_eq!(threads_for(&remote, 32), 32);
+        assert_eq!(threads_for(&loopback, 1), 1);
+    }
 
     const LIMITS: Limits = Limits {
         declared: None,
