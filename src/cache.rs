@@ -9,7 +9,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::env_vars::EnvVars;
-use crate::hash::{HashAlgorithm, HashDigest, Hasher};
+use crate::hash::{Digests, HashAlgorithm, HashDigest, Hasher};
 
 /// How long a partial download in the cache's `tmp` may sit untouched before a later run
 /// takes it for the leftover of a killed one. A download in progress writes all the time, and
@@ -103,17 +103,28 @@ impl Cache {
 
     /// The cached bytes for `sha256`, hashed again first; `None` if absent or corrupt.
     pub(crate) fn get(&self, sha256: &HashDigest) -> Option<PathBuf> {
+        self.open(sha256, &[]).map(|_| self.path_for(sha256))
+    }
+
+    /// The cached file for `sha256`, open and rewound, with its digests in sha256 and
+    /// `algorithms`, computed from this very handle (so a file swapped after the check is not
+    /// what the caller reads); `None` if absent or corrupt (a corrupt file is removed).
+    pub(crate) fn open(
+        &self,
+        sha256: &HashDigest,
+        algorithms: &[HashAlgorithm],
+    ) -> Option<(std::fs::File, Digests)> {
         let path = self.path_for(sha256);
-        let mut file = fs_err::File::open(&path).ok()?;
-        let digests = Hasher::new([HashAlgorithm::Sha256])
+        let mut file = std::fs::File::open(&path).ok()?;
+        let digests = Hasher::new(algorithms.iter().copied().chain([HashAlgorithm::Sha256]))
             .hash_reader(&mut file)
             .ok()?;
-        if digests.sha256() == sha256 {
-            Some(path)
-        } else {
+        if digests.sha256() != sha256 {
             let _ = fs_err::remove_file(&path);
-            None
+            return None;
         }
+        std::io::Seek::seek(&mut file, std::io::SeekFrom::Start(0)).ok()?;
+        Some((file, digests))
     }
 }
 

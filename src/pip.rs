@@ -297,6 +297,8 @@ pub(crate) struct Resolution {
     pub(crate) items: Vec<Resolved>,
     /// The marker environment pip resolved for (`python_version`, `sys_platform`, ...).
     pub(crate) environment: HashMap<String, String>,
+    /// Who requires whom, worked out once ([`Resolution::via`]).
+    parents: std::sync::OnceLock<HashMap<PackageName, Vec<String>>>,
 }
 
 impl Resolution {
@@ -329,6 +331,7 @@ impl Resolution {
         Ok(Self {
             items,
             environment: report.environment,
+            parents: std::sync::OnceLock::new(),
         })
     }
 
@@ -337,15 +340,21 @@ impl Resolution {
     /// itself was asked for (by the user, or by another parent's `name[extra]`). A dependency
     /// under an extra nobody asked for pulled nothing in.
     pub(crate) fn via(&self, project: &PackageName) -> Vec<String> {
-        let mut parents: Vec<String> = self
-            .edges()
-            .into_iter()
-            .filter(|(_, child)| child == project)
-            .map(|(parent, _)| parent.to_string())
-            .collect();
-        parents.sort();
-        parents.dedup();
-        parents
+        self.parents
+            .get_or_init(|| {
+                let mut parents: HashMap<PackageName, Vec<String>> = HashMap::new();
+                for (parent, child) in self.edges() {
+                    parents.entry(child).or_default().push(parent.to_string());
+                }
+                for names in parents.values_mut() {
+                    names.sort();
+                    names.dedup();
+                }
+                parents
+            })
+            .get(project)
+            .cloned()
+            .unwrap_or_default()
     }
 
     /// Every (parent, child) requirement that holds, with the extras each project is

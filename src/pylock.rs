@@ -80,37 +80,32 @@ pub(crate) fn render(packages: &[Package], created_by_command: &str) -> String {
         match &package.source {
             Source::Release { sdist, wheels } => {
                 if let Some(sdist) = sdist {
-                    let _ = writeln!(out, "sdist = {}", file(sdist));
+                    let _ = writeln!(out, "sdist = {}", file(sdist, true));
                 }
                 if !wheels.is_empty() {
                     out.push_str("wheels = [\n");
                     for wheel in wheels {
-                        let _ = writeln!(out, "    {},", file(wheel));
+                        let _ = writeln!(out, "    {},", file(wheel, true));
                     }
                     out.push_str("]\n");
                 }
             }
             Source::Archive(archive) => {
                 // PEP 751's archive table has no `name`.
-                let mut archive = file(archive);
-                if let Some(start) = archive.find("name = ")
-                    && let Some(end) = archive[start..].find(", ")
-                {
-                    archive.replace_range(start..start + end + 2, "");
-                }
-                let _ = writeln!(out, "archive = {archive}");
+                let _ = writeln!(out, "archive = {}", file(archive, false));
             }
         }
     }
     out
 }
 
-/// One file as an inline table.
-fn file(file: &LockedFile) -> String {
-    let mut fields = vec![
-        format!("name = {}", string(&file.name)),
-        format!("url = {}", string(&file.url)),
-    ];
+/// One file as an inline table, with its `name` where the table has one.
+fn file(file: &LockedFile, named: bool) -> String {
+    let mut fields = Vec::new();
+    if named {
+        fields.push(format!("name = {}", string(&file.name)));
+    }
+    fields.push(format!("url = {}", string(&file.url)));
     if let Some(when) = file.upload_time.as_deref().and_then(datetime) {
         fields.push(format!("upload-time = {when}"));
     }

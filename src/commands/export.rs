@@ -25,7 +25,6 @@ use crate::lockfile::{Lockable, Pin, PinIndex, PinnedVersion};
 use crate::name::PackageName;
 use crate::pylock::{LockedFile, Package, Source};
 use crate::requirements::ParseError;
-use crate::requirements::load::load;
 use crate::safe_url::recordable;
 
 /// Runs `hashpin export`.
@@ -38,12 +37,12 @@ pub(crate) fn run(args: &ExportArgs, context: &Context) -> Result<Status> {
     } else {
         args.files.clone()
     };
-    let loaded = load(&files, &*context.env)?;
+    let loaded = crate::commands::verify::load_lockfiles(
+        &files,
+        "hashpin export --format pylock path/to/requirements.txt",
+        &*context.env,
+    )?;
     let pins = PinIndex::new(&loaded);
-    let contradictions = pins.contradictions();
-    if !contradictions.is_empty() {
-        return Err(crate::requirements::ParseErrors(contradictions).into());
-    }
     let mut packages = Vec::new();
     let mut errors = Vec::new();
     for pin in pins.iter() {

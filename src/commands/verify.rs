@@ -59,8 +59,8 @@ pub(crate) fn run(args: &VerifyArgs, context: &Context) -> Result<Status> {
     let url = Url::parse(url).map_err(|error| {
         UsageError::new(format!("`{}` is not a URL: {error}", redact_text(url)))
     })?;
-    let loaded = load_lockfile(
-        &args.lockfile,
+    let loaded = load_lockfiles(
+        std::slice::from_ref(&args.lockfile),
         "hashpin verify --lock path/to/requirements.txt ARTIFACT URL",
         &*context.env,
     )?;
@@ -100,21 +100,21 @@ pub(crate) fn run(args: &VerifyArgs, context: &Context) -> Result<Status> {
     })
 }
 
-/// The lockfile a command decides from, with its `-r` includes: it must exist (`usage` shows
-/// how to name it), read, and pin no project twice in ways pip refuses.
-pub(crate) fn load_lockfile(
-    path: &Path,
+/// The lockfiles a command decides from, with their `-r` includes: each must exist (`usage`
+/// shows how to name one), read, and together pin no project twice in ways pip refuses.
+pub(crate) fn load_lockfiles(
+    paths: &[std::path::PathBuf],
     usage: &str,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Vec<crate::requirements::load::Loaded>> {
-    if !path.is_file() {
+    if let Some(missing) = paths.iter().find(|path| !path.is_file()) {
         return Err(UsageError::new(format!(
             "`{}` does not exist or is not a file\nhint: name the lockfile: `{usage}`",
-            path.display()
+            missing.display()
         ))
         .into());
     }
-    let loaded = load(std::slice::from_ref(&path.to_path_buf()), env)?;
+    let loaded = load(paths, env)?;
     let contradictions = PinIndex::new(&loaded).contradictions();
     if !contradictions.is_empty() {
         return Err(crate::requirements::ParseErrors(contradictions).into());

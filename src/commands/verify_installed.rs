@@ -15,19 +15,20 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
-use serde::Serialize;
 
 use crate::artifact::ArtifactName;
 use crate::cache::Cache;
 use crate::cli::{IndexOptions, OutputFormat, VerifyArgs};
 use crate::commands::Context;
+use crate::commands::verify::decide_file;
 use crate::error::Status;
 use crate::fetch::{self, FetchRequest};
 use crate::hash::{HashAlgorithm, HashDigest};
 use crate::installed::{self, Distribution, Layout, RecordRow};
 use crate::lockfile::{Lookup, Pin, PinIndex};
 use crate::pip::Interpreter;
-use crate::report::Style;
+use crate::report::installed::{self as view, Problem, Report};
+use crate::report::verify::Answer;
 use crate::requirements::Provenance;
 
 /// What installers put in every environment: not reported as unpinned unless the lockfile
@@ -37,56 +38,10 @@ const ENVIRONMENT_TOOLS: &[&str] = &["pip", "setuptools", "wheel", "distribute"]
 /// Files an installer adds to a `.dist-info` that no wheel carries (PEP 376, PEP 610).
 const INSTALLER_FILES: &[&str] = &["INSTALLER", "REQUESTED", "direct_url.json", "RECORD"];
 
-/// One thing wrong with an installed distribution.
-#[derive(Debug, Serialize)]
-struct Problem {
-    /// `changed`, `missing`, `outside`, `version`, `not-from-recorded-wheel`,
-    /// `unrecorded-wheel`, `wheel-changed`, `unreadable`.
-    kind: &'static str,
-    /// The file, as `RECORD` names it, when it is about one.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    path: Option<String>,
-    /// What should be there.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    expected: Option<String>,
-    /// What is there.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    observed: Option<String>,
-    /// One sentence.
-    message: String,
-}
-
-/// What was found for one distribution.
-#[derive(Debug, Serialize)]
-struct Report {
-    name: String,
-    version: String,
-    /// `ok`, `warning` or `failed`.
-    status: &'static str,
-    /// The recorded wheel its `RECORD` was held against.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    wheel: Option<String>,
-    /// Files checked against `RECORD`.
-    files: usize,
-    problems: Vec<Problem>,
-    warnings: Vec<String>,
-}
-
-#[derive(Serialize)]
-struct JsonReport<'a> {
-    schema: &'static str,
-    python: String,
-    lockfile: String,
-    distributions: &'a [Report],
-    /// `.pth` files and `sitecustomize.py`/`usercustomize.py` in the package directories that
-    /// no distribution's RECORD lists.
-    unowned_startup_files: &'a [String],
-}
-
 /// Runs `hashpin verify --installed`.
 pub(crate) fn run(args: &VerifyArgs, context: &Context) -> Result<Status> {
-    let loaded = crate::commands::verify::load_lockfile(
-        &args.lockfile,
+    let loaded = crate::commands::verify::load_lockfiles(
+        std::slice::from_ref(&args.lockfile),
         "hashpin verify --installed --lock path/to/requirements.txt",
         &*context.env,
     )?;
@@ -98,6 +53,7 @@ pub(crate) fn run(args: &VerifyArgs, context: &Context) -> Result<Status> {
     let wheels = WheelSource {
         cache: cache.unwrap_or_else(|| Cache::at(scratch.path().join("cache"))),
         client: crate::survey::open_client(&IndexOptions::default(), &loaded, &*context.env)?,
+        lockfile: &args.lockfile,
     };
 
     let distributions = installed::distributions(&layout);
@@ -106,31 +62,17 @@ pub(crate) fn run(args: &VerifyArgs, context: &Context) -> Result<Status> {
         reports.push(check(distribution, &layout, &pins, &wheels, args.strict));
     }
     let unowned = unowned_startup_files(&layout, &distributions);
-    let (failed, warned) = counts(&reports);
-    let warned = warned + unowned.len();
+    let outcome = view::Outcome {
+        python: interpreter.python.display().to_string(),
+        lockfile: args.lockfile.display().to_string(),
+        distributions: reports,
+        unowned_startup_files: unowned,
+    };
     match args.format {
-        OutputFormat::Json => {
-            let json = JsonReport {
-                schema: "hashpin-verify-installed/1",
-                python: interpreter.python.display().to_string(),
-                lockfile: args.lockfile.display().to_string(),
-                distributions: &reports,
-                unowned_startup_files: &unowned,
-            };
-            context
-                .printer
-                .out(&format!("{}\n", serde_json::to_string_pretty(&json)?))?;
-        }
-        OutputFormat::Text => {
-            for file in &unowned {
-                context.printer.warning(&format!(
-                    "`{file}` belongs to no installed distribution, and Python runs it at every start{}",
-                    if args.strict { " (--strict)" } else { "" }
-                ));
-            }
-            print_text(context, &reports, &interpreter.python);
-        }
+        OutputFormat::Json => view::print_json(&context.printer, &outcome)?,
+        OutputFormat::Text => view::print_text(&context.printer, &outcome, args.strict),
     }
+    let (failed, warned) = outcome.counts();
     Ok(if failed > 0 || (warned > 0 && args.strict) {
         Status::Failure
     } else {
@@ -139,67 +81,94 @@ pub(crate) fn run(args: &VerifyArgs, context: &Context) -> Result<Status> {
 }
 
 /// Where recorded wheels come from: the cache, else their recorded URL.
-struct WheelSource {
+struct WheelSource<'a> {
     cache: Cache,
     client: std::mem::ManuallyDrop<crate::index::Client>,
+    /// The lockfile the judge names in its answers.
+    lockfile: &'a Path,
 }
 
-impl WheelSource {
-    /// The recorded wheel's bytes on disk, hashed against the record first.
-    fn get(&self, file: &Provenance) -> Result<PathBuf, Problem> {
-        if file.hash.algorithm == HashAlgorithm::Sha256
-            && let Some(path) = self.cache.get(&file.hash)
-        {
-            return Ok(path);
-        }
-        let url = url::Url::parse(&file.url).map_err(|error| Problem {
-            kind: "unreadable",
+impl WheelSource<'_> {
+    /// The recorded wheel's bytes on disk, once the judge (the same as `hashpin verify`'s) has
+    /// passed them against the entries that pin its release.
+    fn get(
+        &self,
+        file: &Provenance,
+        pinning: &[&Pin<'_>],
+        project: &crate::name::PackageName,
+    ) -> Result<PathBuf, Problem> {
+        let problem = |kind: &'static str, message: String| Problem {
+            kind,
             path: None,
             expected: None,
             observed: None,
-            message: format!(
-                "the recorded URL of `{}` is not a URL: {error}",
-                file.filename
-            ),
+            message,
+        };
+        let url = url::Url::parse(&file.url).map_err(|error| {
+            problem(
+                "unreadable",
+                format!(
+                    "the recorded URL of `{}` is not a URL: {error}",
+                    file.filename
+                ),
+            )
         })?;
-        let fetched = fetch::fetch(
-            &self.client,
-            Some(&self.cache),
-            &FetchRequest {
-                url,
-                algorithms: vec![file.hash.algorithm],
-            },
-        )
-        .map_err(|error| Problem {
-            kind: "unreadable",
-            path: None,
-            expected: None,
-            observed: None,
-            message: format!(
-                "cannot download the recorded wheel `{}`: {error}",
-                file.filename
-            ),
-        })?;
-        let observed = fetched.digests.get(file.hash.algorithm).cloned();
-        if observed.as_ref() != Some(&file.hash) {
+        let algorithms = [file.hash.algorithm];
+        let cached = (file.hash.algorithm == HashAlgorithm::Sha256)
+            .then(|| self.cache.open(&file.hash, &algorithms))
+            .flatten();
+        let (path, digests) = match cached {
+            Some((_, digests)) => (self.cache.path_for(&file.hash), digests),
+            None => {
+                let fetched = fetch::fetch(
+                    &self.client,
+                    Some(&self.cache),
+                    &FetchRequest {
+                        url: url.clone(),
+                        algorithms: algorithms.to_vec(),
+                    },
+                )
+                .map_err(|error| {
+                    problem(
+                        "unreadable",
+                        format!(
+                            "cannot download the recorded wheel `{}`: {error}",
+                            file.filename
+                        ),
+                    )
+                })?;
+                let path = fetched.cached.clone().ok_or_else(|| {
+                    problem(
+                        "unreadable",
+                        format!("`{}` could not be kept to be read", file.filename),
+                    )
+                })?;
+                (path, fetched.digests)
+            }
+        };
+        let artifact = ArtifactName::parse(&file.filename, Some(project))
+            .map_err(|error| problem("unreadable", format!("`{}`: {error}", file.filename)))?;
+        let decision = decide_file(
+            self.lockfile,
+            &Lookup::Pinned(pinning.to_vec()),
+            &artifact,
+            &file.filename,
+            &url,
+            digests,
+        );
+        if decision.answer != Answer::Pass {
             return Err(Problem {
                 kind: "wheel-changed",
                 path: None,
                 expected: Some(file.hash.to_string()),
-                observed: observed.map(|hash| hash.to_string()),
+                observed: Some(decision.observed.to_string()),
                 message: format!(
-                    "the recorded wheel `{}` is served with other bytes now, so the install cannot be held against it",
-                    file.filename
+                    "{}, so the install cannot be held against it",
+                    decision.message
                 ),
             });
         }
-        fetched.cached.ok_or_else(|| Problem {
-            kind: "unreadable",
-            path: None,
-            expected: None,
-            observed: None,
-            message: format!("`{}` could not be kept to be read", file.filename),
-        })
+        Ok(path)
     }
 }
 
@@ -394,18 +363,20 @@ fn check_against_wheel(
     let mut first: Option<(&Provenance, BTreeMap<String, Option<HashDigest>>)> = None;
     let mut chosen = None;
     for candidate in &matching {
-        let inside = match wheels.get(candidate).and_then(|path| {
-            installed::wheel_record(&path).map_err(|reason| Problem {
-                kind: "unreadable",
-                path: None,
-                expected: None,
-                observed: None,
-                message: format!(
-                    "cannot read the RECORD inside `{}`: {reason}",
-                    candidate.filename
-                ),
-            })
-        }) {
+        let inside = match wheels
+            .get(candidate, pinning, &distribution.project)
+            .and_then(|path| {
+                installed::wheel_record(&path).map_err(|reason| Problem {
+                    kind: "unreadable",
+                    path: None,
+                    expected: None,
+                    observed: None,
+                    message: format!(
+                        "cannot read the RECORD inside `{}`: {reason}",
+                        candidate.filename
+                    ),
+                })
+            }) {
             Ok(inside) => inside,
             Err(problem) => {
                 report.problems.push(problem);
@@ -548,71 +519,6 @@ fn data_path(path: &str) -> Option<(&str, &str)> {
         return None;
     }
     rest.split_once('/')
-}
-
-/// How many distributions failed, and how many passed with warnings.
-fn counts(reports: &[Report]) -> (usize, usize) {
-    let with = |status: &str| {
-        reports
-            .iter()
-            .filter(|report| report.status == status)
-            .count()
-    };
-    (with("failed"), with("warning"))
-}
-
-fn print_text(context: &Context, reports: &[Report], python: &Path) {
-    let printer = &context.printer;
-    let width = reports
-        .iter()
-        .map(|report| report.name.len() + report.version.len() + 1)
-        .max()
-        .unwrap_or(0);
-    for report in reports {
-        let label = format!("{} {}", report.name, report.version);
-        match report.status {
-            "ok" => printer.info(&format!(
-                "{}  {label:<width$}  {} files match RECORD{}",
-                printer.err_style(Style::Green, "ok    "),
-                report.files,
-                report
-                    .wheel
-                    .as_ref()
-                    .map(|wheel| format!("; RECORD matches the recorded `{wheel}`"))
-                    .unwrap_or_default()
-            )),
-            _ => {
-                for warning in &report.warnings {
-                    printer.warning(&format!("{label}: {warning}"));
-                }
-                for problem in &report.problems {
-                    let mut text = format!("{label}: {}", problem.message);
-                    if let Some(expected) = &problem.expected {
-                        text.push_str(&format!("\n  expected: {expected}"));
-                    }
-                    if problem.expected.is_some() || problem.observed.is_some() {
-                        text.push_str(&format!(
-                            "\n  observed: {}",
-                            problem.observed.as_deref().unwrap_or("(absent)")
-                        ));
-                    }
-                    printer.labelled("error", Style::Red, &text);
-                }
-            }
-        }
-    }
-    let (failed, warned) = counts(reports);
-    let summary = format!(
-        "{} distributions in `{}`: {} ok, {warned} with warnings, {failed} failed",
-        reports.len(),
-        python.display(),
-        reports.len() - failed - warned
-    );
-    if failed > 0 {
-        printer.refused(&summary);
-    } else {
-        printer.info(&summary);
-    }
 }
 
 #[cfg(test)]

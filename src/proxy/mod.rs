@@ -18,7 +18,6 @@
 pub(crate) mod pages;
 
 use std::collections::HashMap;
-use std::io::{Seek, SeekFrom};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -87,8 +86,13 @@ pub(crate) struct Passed {
     pub(crate) length: u64,
 }
 
-/// A passed wheel's sha256 and its core metadata.
-type PassedMetadata = (HashDigest, Arc<Vec<u8>>);
+/// A wheel that passed the gate: its sha256, and its core metadata with the metadata's own
+/// sha256 (computed once, when the wheel passed).
+struct PassedMetadata {
+    wheel: HashDigest,
+    sha256: HashDigest,
+    bytes: Arc<Vec<u8>>,
+}
 
 /// The lockfiles as last read, and what they were on disk then.
 struct Snapshot {
@@ -123,11 +127,11 @@ impl Proxy {
         cache: Cache,
         context: Context,
     ) -> anyhow::Result<Self> {
-        let loaded = load(&lockfiles, &*context.env)?;
-        let contradictions = PinIndex::new(&loaded).contradictions();
-        if !contradictions.is_empty() {
-            return Err(crate::requirements::ParseErrors(contradictions).into());
-        }
+        let loaded = crate::commands::verify::load_lockfiles(
+            &lockfiles,
+            "hashpin serve --lock path/to/requirements.txt",
+            &*context.env,
+        )?;
         let client = crate::survey::open_client(&args.index, &loaded, &*context.env)?;
         let record = args.record.then(|| LockArgs {
             files: vec![lockfiles[0].clone()],
@@ -321,13 +325,8 @@ impl Proxy {
     /// The sha256 of a passed wheel's core metadata, when the wheel passed with `wheel_hash`.
     fn core_metadata_of(&self, filename: &str, wheel_hash: &HashDigest) -> Option<HashDigest> {
         let metadata = self.metadata.lock().unwrap_or_else(PoisonError::into_inner);
-        let (passed, bytes) = metadata.get(filename)?;
-        (passed == wheel_hash).then(|| {
-            Hasher::new([HashAlgorithm::Sha256])
-                .hash_reader(&mut bytes.as_slice())
-                .map(|digests| digests.sha256().clone())
-                .ok()
-        })?
+        let passed = metadata.get(filename)?;
+        (passed.wheel == *wheel_hash).then(|| passed.sha256.clone())
     }
 
     /// `/files/<project>/<wheel>.metadata`: a passed wheel's core metadata, while the lockfile
@@ -349,7 +348,7 @@ impl Proxy {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .get(wheel)
-            .cloned()
+            .map(|passed| (passed.wheel.clone(), Arc::clone(&passed.bytes)))
             .ok_or_else(missing)?;
         let artifact = ArtifactName::parse(wheel, Some(project)).map_err(|_| missing())?;
         let loaded = self.loaded();
@@ -467,13 +466,20 @@ impl Proxy {
         } else {
             None
         };
-        if let Some(bytes) = metadata {
+        if let Some(bytes) = metadata
+            && let Ok(digests) =
+                Hasher::new([HashAlgorithm::Sha256]).hash_reader(&mut bytes.as_slice())
+        {
             self.metadata
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
                 .insert(
                     filename.to_string(),
-                    (decision.observed.clone(), Arc::new(bytes)),
+                    PassedMetadata {
+                        wheel: decision.observed.clone(),
+                        sha256: digests.sha256().clone(),
+                        bytes: Arc::new(bytes),
+                    },
                 );
         }
         self.context
@@ -621,14 +627,7 @@ fn open_verified(
     sha256: &HashDigest,
     algorithms: &[HashAlgorithm],
 ) -> Option<(crate::hash::Digests, Passed)> {
-    let mut file = std::fs::File::open(cache.path_for(sha256)).ok()?;
-    let digests = Hasher::new(algorithms.iter().copied())
-        .hash_reader(&mut file)
-        .ok()?;
-    if digests.sha256() != sha256 {
-        return None;
-    }
-    file.seek(SeekFrom::Start(0)).ok()?;
+    let (file, digests) = cache.open(sha256, algorithms)?;
     let length = digests.size;
     Some((digests, Passed { file, length }))
 }

@@ -10,6 +10,7 @@ use crate::env_vars::EnvVars;
 
 pub(crate) mod check;
 pub(crate) mod install;
+pub(crate) mod installed;
 pub(crate) mod parse;
 pub(crate) mod verdict;
 pub(crate) mod verify;

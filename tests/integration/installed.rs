@@ -253,3 +253,23 @@ fn a_startup_file_no_distribution_owns_is_reported() {
             .ends_with("zz_evil.pth")
     );
 }
+
+#[test]
+fn a_recorded_wheel_served_with_other_bytes_is_judged_before_it_is_read() {
+    let context = TestContext::new();
+    let python = installed(&context, "tinyproj==1.0.0\n");
+    // Not in the cache: the wheel must be downloaded, and the index now serves other bytes.
+    fs_err::remove_dir_all(context.path("cache")).unwrap();
+    context
+        .server
+        .replace_bytes(TINY_WHEEL, crate::harness::republished_wheel());
+    let run = verify(&context, &python, &[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(&format!(
+            "`{TINY_WHEEL}` changed since it was locked, so the install cannot be held against it"
+        )),
+        "{}",
+        run.stderr
+    );
+}
