@@ -259,9 +259,11 @@ fn describe(
     listing: Option<&ProjectListing>,
     cache: Option<&Cache>,
 ) -> bool {
+    // The cache is content-addressed: the length of the file under the recorded hash is the
+    // recorded bytes' length, without reading (and hashing) gigabytes of wheels to learn it.
     if file.hash.algorithm == HashAlgorithm::Sha256
-        && let Some(path) = cache.and_then(|cache| cache.get(&file.hash))
-        && let Ok(meta) = fs_err::metadata(path)
+        && let Some(cache) = cache
+        && let Ok(meta) = fs_err::metadata(cache.path_for(&file.hash))
     {
         file.size = Some(meta.len());
     }
