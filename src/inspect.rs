@@ -251,6 +251,28 @@ pub(crate) enum InspectError {
 /// the above, the bytes are not that kind of archive or end early or are damaged, a limit was
 /// exceeded, or a member path is listed twice.
 pub(crate) fn summarize(path: &Path, filename: &str) -> Result<ArchiveSummary, InspectError> {
+    read_archive(path, filename, MemberDigests::Computed)
+}
+
+/// Whether an archive read hashes each member: a summary that explains a difference needs the
+/// digests; telling whether the bytes are the archive their filename promises does not, and
+/// the bytes were just hashed whole by the download, so hashing every member again would
+/// double the CPU of a first lock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum MemberDigests {
+    /// Every member is hashed.
+    Computed,
+    /// Members are read through (so that decompression, CRCs and lengths are checked) but not
+    /// hashed; the summary's member digests are empty and it is never shown.
+    Skipped,
+}
+
+/// Reads an archive through: the summary, with or without member digests.
+fn read_archive(
+    path: &Path,
+    filename: &str,
+    digests: MemberDigests,
+) -> Result<ArchiveSummary, InspectError> {
     let kind =
         ArchiveKind::from_filename(filename).ok_or_else(|| InspectError::UnsupportedFilename {
             filename: filename.to_string(),
@@ -265,6 +287,7 @@ pub(crate) fn summarize(path: &Path, filename: &str) -> Result<ArchiveSummary, I
         kind,
         distribution: Distribution::from_filename(filename),
         decompressed: &decompressed,
+        digests,
         entries_seen: 0,
         members: BTreeMap::new(),
         metadata: None,
@@ -462,8 +485,8 @@ impl<R: Read> Read for MeteredReader<'_, R> {
 
 /// Hashes one member and keeps the first bytes of it when it is metadata.
 struct MemberSink {
-    /// The running sha256.
-    hasher: Sha256,
+    /// The running sha256, unless members are not hashed.
+    hasher: Option<Sha256>,
     /// Bytes seen.
     size: u64,
     /// Kept text, for metadata members only, up to [`MAX_METADATA_BYTES`].
@@ -472,7 +495,9 @@ struct MemberSink {
 
 impl Write for MemberSink {
     fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
-        self.hasher.update(bytes);
+        if let Some(hasher) = &mut self.hasher {
+            hasher.update(bytes);
+        }
         self.size += bytes.len() as u64;
         if let Some(captured) = &mut self.captured {
             let room = MAX_METADATA_BYTES.saturating_sub(captured.len());
@@ -513,6 +538,8 @@ struct Collector<'a> {
     distribution: Distribution,
     /// Decompressed bytes so far, shared with the [`MeteredReader`]s.
     decompressed: &'a Cell<u64>,
+    /// Whether members are hashed.
+    digests: MemberDigests,
     /// Entries seen, directories included.
     entries_seen: u64,
     /// Members hashed so far.
@@ -542,7 +569,7 @@ impl Collector<'_> {
         }
         let role = metadata_role(self.distribution, &name);
         let mut sink = MemberSink {
-            hasher: Sha256::new(),
+            hasher: (self.digests == MemberDigests::Computed).then(Sha256::new),
             size: 0,
             captured: role.map(|_| Vec::new()),
         };
@@ -566,7 +593,10 @@ impl Collector<'_> {
             name,
             Member {
                 size,
-                sha256: hex::encode(sink.hasher.finalize()),
+                sha256: sink
+                    .hasher
+                    .map(|hasher| hex::encode(hasher.finalize()))
+                    .unwrap_or_default(),
             },
         );
         Ok(size)
@@ -1047,7 +1077,7 @@ pub(crate) fn examine(path: &Path, filename: &str) -> io::Result<Shape> {
             },
         );
     }
-    Ok(match summarize(path, filename) {
+    Ok(match read_archive(path, filename, MemberDigests::Skipped) {
         Ok(summary)
             if summary.distribution == Distribution::Wheel && summary.metadata.is_none() =>
         {
@@ -1495,6 +1525,28 @@ mod tests {
             matches!(examine(&bare, WHEEL).unwrap(), Shape::NotAnArchive(what) if what.ends_with("without `*.dist-info/METADATA`"))
         );
         assert_eq!(examine(&bare, "demo-1.0.zip").unwrap(), Shape::Archive);
+        // Members are not hashed to tell the shape, but they are still read through: a byte
+        // flipped inside a stored member fails its CRC.
+        let stored = write_zip(
+            &directory,
+            "stored.whl",
+            &wheel_members(),
+            CompressionMethod::Stored,
+            2020,
+        );
+        let shape_only = read_archive(&stored, WHEEL, MemberDigests::Skipped).unwrap();
+        assert!(shape_only.members.values().all(|m| m.sha256.is_empty()));
+        assert_eq!(shape_only.metadata.as_deref(), Some(METADATA));
+        let mut flipped = fs_err::read(&stored).unwrap();
+        let at = flipped
+            .windows(5)
+            .position(|window| window == b"print")
+            .unwrap();
+        flipped[at] ^= 0x20;
+        assert_eq!(
+            shape("flipped.whl", &flipped, WHEEL),
+            Shape::NotAnArchive(format!("a damaged zip archive of {} bytes", flipped.len()))
+        );
         // Formats not read here are refused only when they are plainly something else.
         assert_eq!(
             shape(
@@ -1996,6 +2048,7 @@ mod tests {
             kind: ArchiveKind::Zip,
             distribution: Distribution::Wheel,
             decompressed: &decompressed,
+            digests: MemberDigests::Computed,
             entries_seen: MAX_MEMBERS,
             members: BTreeMap::new(),
             metadata: None,
