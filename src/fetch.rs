@@ -726,60 +726,8 @@ fn fetch_local(
     keep(cache, spool, digests, examine, Some(&path))
 }
 
-/// Downloads every request on at most `jobs` threads, largest first; results come back in
-/// request order.
-pub(crate) fn fetch_all(
-    client: &Client,
-    cache: Option<&Cache>,
-    requests: &[FetchRequest],
-    jobs: usize,
-    on_done: &(dyn Fn(usize) + Sync),
-) -> Vec<Result<Fetched, FetchError>> {
-    crate::pool::map_bounded_ordered(
-        requests,
-        &largest_first(client, requests),
-        threads_for(requests, jobs),
-        |request| fetch(client, cache, request),
-        on_done,
-    )
-}
-
-/// The order to start downloads in: the largest first (by the size the index declares; a file
-/// of unknown size might be large, so it goes before any known size), so that a large file
-/// started last does not keep every other thread idle while it finishes.
-pub(crate) fn largest_first(client: &Client, requests: &[FetchRequest]) -> Vec<usize> {
-    let mut order: Vec<usize> = (0..requests.len()).collect();
-    order.sort_by_cached_key(|&position| {
-        std::cmp::Reverse(
-            client
-                .declared_size(&requests[position].url)
-                .unwrap_or(u64::MAX),
-        )
-    });
-    order
-}
-
-/// How many threads to fetch `requests` on: `jobs` for the network, where threads wait on
-/// latency; no more than the cores for local files, where they only compete for the CPU (and
-/// memory); two per core for an index on this machine (a local mirror, `hashpin serve`), where
-/// a transfer costs CPU, not waiting: on 2 cores, 4 threads locked the benchmark corpus from a
-/// loopback index about 15% faster than 32.
-pub(crate) fn threads_for(requests: &[FetchRequest], jobs: usize) -> usize {
-    let cores = crate::pool::cores();
-    if requests
-        .iter()
-        .all(|request| request.url.scheme() == "file")
-    {
-        jobs.min(cores)
-    } else if requests.iter().all(|request| is_loopback(&request.url)) {
-        jobs.min(2 * cores)
-    } else {
-        jobs
-    }
-}
-
 /// Whether the URL names this machine (`localhost`, `127.0.0.0/8`, `::1`).
-fn is_loopback(url: &Url) -> bool {
+pub(crate) fn is_loopback(url: &Url) -> bool {
     match url.host() {
         Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
         Some(url::Host::Ipv4(address)) => address.is_loopback(),
@@ -791,28 +739,6 @@ fn is_loopback(url: &Url) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn threads_follow_where_the_bytes_come_from() {
-        let request = |url: &str| FetchRequest {
-            url: Url::parse(url).unwrap(),
-            algorithms: Vec::new(),
-        };
-        let cores = crate::pool::cores();
-        let local = [request("file:///w/a.whl")];
-        let loopback = [
-            request("http://127.0.0.1:8000/f/a.whl"),
-            request("http://localhost/b.whl"),
-        ];
-        let remote = [
-            request("http://127.0.0.1/a.whl"),
-            request("https://files.example/b.whl"),
-        ];
-        assert_eq!(threads_for(&local, 32), 32.min(cores));
-        assert_eq!(threads_for(&loopback, 32), 32.min(2 * cores));
-        assert_eq!(threads_for(&remote, 32), 32);
-        assert_eq!(threads_for(&loopback, 1), 1);
-    }
 
     const LIMITS: Limits = Limits {
         declared: None,

@@ -10,6 +10,7 @@ mod cache;
 mod cli;
 mod commands;
 mod cooldown;
+mod downloads;
 mod env_vars;
 mod error;
 mod fetch;

@@ -46,34 +46,6 @@ pub(crate) fn map_bounded<T: Sync, R: Send>(
         .collect()
 }
 
-/// As [`map_bounded`], but items are started in `order` (a permutation of the positions in
-/// `items`); results still come back in item order.
-pub(crate) fn map_bounded_ordered<T: Sync, R: Send>(
-    items: &[T],
-    order: &[usize],
-    jobs: usize,
-    job: impl Fn(&T) -> R + Sync,
-    on_done: &(dyn Fn(usize) + Sync),
-) -> Vec<R> {
-    debug_assert_eq!(
-        order.len(),
-        items.len(),
-        "order is a permutation of the items"
-    );
-    let ordered: Vec<&T> = order.iter().map(|&position| &items[position]).collect();
-    let results = map_bounded(&ordered, jobs, |item| job(item), &|done| {
-        on_done(order[done])
-    });
-    let mut slots: Vec<Option<R>> = (0..items.len()).map(|_| None).collect();
-    for (done, result) in results.into_iter().enumerate() {
-        slots[order[done]] = Some(result);
-    }
-    slots
-        .into_iter()
-        .map(|result| result.expect("order is a permutation of the items"))
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,15 +1,16 @@
 //! What the indexes serve now for the pinned entries of requirements files: the shared first
-//! half of `lock` and `check`.
+//! half of `lock`, `check`, `install` and `lock --resolve`.
 //!
 //! The recipe: decide what each entry pins ([`plan_entries`]), open one client with pip's index
-//! settings ([`open_client`]), list every project once and pick each release's files
-//! ([`find_candidates`]), and download what must be hashed ([`download`]). Nothing here writes a
+//! settings ([`open_client`]), then list every project once, pick each release's files, and
+//! download what the command wants of them ([`list_and_download`]): a project's downloads start
+//! as soon as its listing is read (see [`crate::downloads`]). Nothing here writes a
 //! requirements file or decides whether bytes are acceptable; the judge decides, the commands
-//! report. [`download`] shows the judge each release's downloads as soon as they are in, so
-//! that bytes it refuses to record because they are not an archive (an error page, a body cut
-//! short) are reported with the failed downloads, as the operational problem they are (exit 4).
+//! report. Bytes the judge refuses to record because they are not an archive (an error page, a
+//! body cut short) are reported with the failed downloads, as the operational problem they are
+//! (exit 4).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
 use std::mem::ManuallyDrop;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -23,9 +24,10 @@ use crate::cache::Cache;
 use crate::cli::{IndexOptions, TargetOptions};
 use crate::commands::EnvLookup;
 use crate::cooldown::Cutoff;
+use crate::downloads::{Downloaded, Downloads, Want};
 use crate::env_vars::EnvVars;
 use crate::error::{NoReleaseFiles, UsageError};
-use crate::fetch::{Examine, FetchError, FetchRequest, Fetched, fetch_all, fetch_examined};
+use crate::fetch::{Examine, Fetched};
 use crate::hash::{HashAlgorithm, HashDigest};
 use crate::index::{Client, ProjectListing, config};
 use crate::inspect::Shape;
@@ -276,16 +278,86 @@ pub(crate) enum SecondOpinion {
     WhenDownloading,
 }
 
-pub(crate) fn find_candidates(
+/// What a command downloads of one plan, given the files the indexes serve for it now.
+pub(crate) type WantsOf<'w> = dyn Fn(&Plan<'_>, &[Candidate]) -> Vec<Want> + Sync + 'w;
+
+/// Lists every project (see [`find_candidates`]) and downloads what `wants` asks of each plan,
+/// each project's downloads starting as soon as its listing is read. Returns the problems that
+/// kept a plan from being listed and every download's outcome, by URL.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn list_and_download(
     plans: &mut [Plan<'_>],
     client: &Client,
     filter: &TargetFilter,
     jobs: usize,
     second_opinion: SecondOpinion,
     cooldown: Option<&Cutoff>,
+    cache: Option<&Cache>,
+    wants: &WantsOf<'_>,
+    printer: &Printer,
+) -> (Vec<anyhow::Error>, Downloaded) {
+    Downloads::run(client, cache, jobs, printer, |downloads| {
+        find_candidates(
+            plans,
+            client,
+            filter,
+            jobs,
+            second_opinion,
+            cooldown,
+            Some((downloads, wants)),
+            printer,
+        )
+    })
+}
+
+/// The failed downloads among `downloaded`, in URL order (so the same failures are always
+/// reported in the same order), and the rest.
+pub(crate) fn split_failures(
+    downloaded: Downloaded,
+) -> (HashMap<Url, Fetched>, Vec<anyhow::Error>) {
+    let mut fetched = HashMap::new();
+    let mut failed = Vec::new();
+    for (url, result) in downloaded {
+        match result {
+            Ok(bytes) => {
+                fetched.insert(url, bytes);
+            }
+            Err(error) => failed.push((url.to_string(), error)),
+        }
+    }
+    failed.sort_by(|a, b| a.0.cmp(&b.0));
+    (
+        fetched,
+        failed
+            .into_iter()
+            .map(|(_, error)| anyhow::Error::from(error))
+            .collect(),
+    )
+}
+
+/// Lists every project the plans pin once and picks each plan's files; with `feed`, queues
+/// what each plan wants downloaded as soon as its project's listing is read.
+#[allow(clippy::too_many_arguments)]
+fn find_candidates(
+    plans: &mut [Plan<'_>],
+    client: &Client,
+    filter: &TargetFilter,
+    jobs: usize,
+    second_opinion: SecondOpinion,
+    cooldown: Option<&Cutoff>,
+    feed: Option<(&Downloads<'_>, &WantsOf<'_>)>,
     printer: &Printer,
 ) -> Vec<anyhow::Error> {
     let mut problems = Vec::new();
+    // Direct URLs need no listing: their downloads start first.
+    if let Some((downloads, wants)) = feed {
+        for plan in plans.iter() {
+            if let Lockable::Url { url, filename } = &plan.lockable {
+                downloads.add(wants(plan, &[url_candidate(url, filename)]));
+            }
+        }
+    }
+    let plans_listed: &[Plan<'_>] = plans;
     let projects: Vec<PackageName> = plans
         .iter()
         .filter_map(|plan| match &plan.lockable {
@@ -307,7 +379,7 @@ pub(crate) fn find_candidates(
     }
     // By project, the plans that pin a release of it (their positions in `plans`).
     let mut pinned: HashMap<&PackageName, Vec<(usize, &PinnedVersion, &Record)>> = HashMap::new();
-    for (position, plan) in plans.iter().enumerate() {
+    for (position, plan) in plans_listed.iter().enumerate() {
         if let Lockable::Release { project, version } = &plan.lockable {
             pinned
                 .entry(project)
@@ -358,11 +430,28 @@ pub(crate) fn find_candidates(
                 }
                 releases.push((position, candidates));
             }
+            for (_, candidates) in &mut releases {
+                add_declared(candidates, &declared);
+            }
+            if let Some((downloads, wants)) = feed {
+                downloads.add(
+                    releases
+                        .iter()
+                        .flat_map(|(position, candidates)| {
+                            wants(&plans_listed[*position], candidates)
+                        })
+                        .collect::<Vec<_>>(),
+                );
+            }
             Ok::<_, crate::index::IndexError>((listing, declared, releases, held))
         },
         &|_| {
             let done = listed.fetch_add(1, Ordering::Relaxed) + 1;
-            printer.progress(&format!("listing {done}/{} projects", projects.len()));
+            let on_bar =
+                feed.is_some_and(|(downloads, _)| downloads.note_listing(done, projects.len()));
+            if !on_bar {
+                printer.progress(&format!("listing {done}/{} projects", projects.len()));
+            }
         },
     );
     let mut by_project: HashMap<PackageName, ProjectListing> = HashMap::new();
@@ -436,15 +525,24 @@ pub(crate) fn find_candidates(
         };
         plan.listed = true;
     }
-    for candidate in plans.iter_mut().flat_map(|plan| plan.candidates.iter_mut()) {
+    for plan in plans.iter_mut() {
+        add_declared(&mut plan.candidates, &declared);
+    }
+    if feed.is_none() {
+        printer.clear_progress();
+    }
+    problems
+}
+
+/// Adds to each candidate what PyPI's JSON API declares for its URL.
+fn add_declared(candidates: &mut [Candidate], declared: &HashMap<Url, Vec<HashDigest>>) {
+    for candidate in candidates {
         if let Some(extra) = declared.get(&candidate.url) {
             candidate.declared.extend(extra.iter().cloned());
             candidate.declared.sort();
             candidate.declared.dedup();
         }
     }
-    printer.clear_progress();
-    problems
 }
 
 /// Takes out of `candidates` the files uploaded after the cutoff that `record` does not
@@ -516,84 +614,32 @@ fn listed_version(candidates: &[Candidate], project: &PackageName) -> Option<Str
     )
 }
 
-/// Downloads and hashes every request, with a progress line on a terminal; each URL's own
-/// outcome, so a caller can tell a 404 from a broken connection.
-pub(crate) fn download_each(
-    client: &Client,
-    cache: Option<&Cache>,
-    requests: &[FetchRequest],
-    jobs: usize,
-    printer: &Printer,
-) -> HashMap<Url, Result<Fetched, FetchError>> {
-    let bar = printer.download_bar(requests.len());
-    let results = fetch_all(client, cache, requests, jobs, &|_| bar.inc());
-    drop(bar);
-    requests
-        .iter()
-        .map(|request| request.url.clone())
-        .zip(results)
-        .collect()
-}
-
-/// What some plans need downloaded: one request per URL, and what to examine each download
-/// for.
-pub(crate) struct Wanted {
-    /// One request per URL.
-    pub(crate) requests: Vec<FetchRequest>,
-    /// By URL: the filename its bytes must be the archive of, and the hashes recorded for it.
-    examine: HashMap<Url, Examine>,
-}
-
-impl Wanted {
-    /// Leaves out the requests `skip` says are already downloaded.
-    pub(crate) fn skip(&mut self, skip: impl Fn(&Url) -> bool) {
-        self.requests.retain(|request| !skip(&request.url));
-    }
-}
-
-/// One request per URL that must be downloaded, with every algorithm any entry needs of it.
-/// A file whose records the index confirms is not downloaded, unless `always(plan)`.
-pub(crate) fn fetch_requests(
-    plans: &[Plan<'_>],
+/// What to download of one plan's files to judge them, with every algorithm the entry needs of
+/// each: every file, except one whose records the index confirms, unless `always` (a re-record
+/// or a direct URL, whose bytes must be hashed here).
+pub(crate) fn wants_to_judge(
+    plan: &Plan<'_>,
+    candidates: &[Candidate],
     algorithm: HashAlgorithm,
-    always: impl Fn(&Plan<'_>) -> bool,
-) -> Wanted {
-    let mut by_url: BTreeMap<String, FetchRequest> = BTreeMap::new();
-    let mut examine: HashMap<Url, Examine> = HashMap::new();
-    for plan in plans {
-        let record = plan.record();
-        let always = always(plan);
-        for candidate in &plan.candidates {
-            if !always && confirmed_by_index(record, candidate).is_some() {
-                continue;
-            }
-            let request = by_url
-                .entry(candidate.url.to_string())
-                .or_insert_with(|| FetchRequest {
-                    url: candidate.url.clone(),
-                    algorithms: Vec::new(),
-                });
-            request
-                .algorithms
-                .extend(algorithms_for(record, candidate, algorithm));
-            request.algorithms.sort();
-            request.algorithms.dedup();
-            let examine = examine
-                .entry(candidate.url.clone())
-                .or_insert_with(|| Examine {
+    always: bool,
+) -> Vec<Want> {
+    let record = plan.record();
+    candidates
+        .iter()
+        .filter(|candidate| always || confirmed_by_index(record, candidate).is_none())
+        .map(|candidate| {
+            crate::downloads::want(
+                &candidate.url,
+                &algorithms_for(record, candidate, algorithm),
+                Some(Examine {
                     filename: candidate.filename.clone(),
-                    recorded: Vec::new(),
-                    only_explains: true,
-                });
-            examine.recorded.extend(record.hashes.iter().cloned());
-            // `always` is a re-record (or a direct URL): what arrives may be recorded.
-            examine.only_explains &= !always && records_file(record, candidate);
-        }
-    }
-    Wanted {
-        requests: by_url.into_values().collect(),
-        examine,
-    }
+                    recorded: record.hashes.clone(),
+                    // A re-record (or a direct URL) may record what arrives.
+                    only_explains: !always && records_file(record, candidate),
+                }),
+            )
+        })
+        .collect()
 }
 
 /// What is known of each listed file of a plan: its downloaded bytes, or the records the
@@ -633,43 +679,6 @@ pub(crate) fn bytes_of(fetched: &Fetched) -> Bytes {
         }
         Shape::Archive | Shape::Unexamined => Bytes::Downloaded(fetched.digests.clone()),
     }
-}
-
-/// Downloads and hashes every request, examining each download, and splits what was fetched,
-/// by URL, from the failures. Bytes that are not the archive their filename promises come back
-/// too, marked so: whether they may be recorded is the judge's to say.
-pub(crate) fn download(
-    client: &Client,
-    cache: Option<&Cache>,
-    wanted: &Wanted,
-    jobs: usize,
-    printer: &Printer,
-) -> (HashMap<Url, Fetched>, Vec<anyhow::Error>) {
-    let requests = &wanted.requests;
-    let bar = printer.download_bar(requests.len());
-    let results = pool::map_bounded_ordered(
-        requests,
-        &crate::fetch::largest_first(client, requests),
-        crate::fetch::threads_for(requests, jobs),
-        |request| match wanted.examine.get(&request.url) {
-            Some(examine) => fetch_examined(client, cache, request, examine),
-            None => crate::fetch::fetch(client, cache, request),
-        },
-        &|_| bar.inc(),
-    );
-    drop(bar);
-    let mut downloaded = HashMap::new();
-    let mut problems = Vec::new();
-    // In request order, so the same failures are always reported in the same order.
-    for (request, result) in requests.iter().zip(results) {
-        match result {
-            Ok(fetched) => {
-                downloaded.insert(request.url.clone(), fetched);
-            }
-            Err(error) => problems.push(anyhow::Error::from(error)),
-        }
-    }
-    (downloaded, problems)
 }
 
 fn release_candidates(

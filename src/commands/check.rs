@@ -8,7 +8,6 @@
 //! and why the bytes differ; report per release, with a diff of the lockfile lines as recorded
 //! against the lines as the index serves them now.
 
-use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 
 use anyhow::Result;
@@ -18,8 +17,9 @@ use crate::artifact::ArtifactName;
 use crate::cache::Cache;
 use crate::cli::{CheckArgs, OutputFormat};
 use crate::commands::Context;
+use crate::downloads::{Downloaded, Want};
 use crate::error::{NoReleaseFiles, Status as ExitStatus};
-use crate::fetch::{FetchError, FetchRequest, Fetched};
+use crate::fetch::{FetchError, Fetched};
 use crate::hash::HashAlgorithm;
 use crate::inspect::{self, Difference};
 use crate::judge::{
@@ -34,9 +34,6 @@ use crate::report::verdict::why;
 use crate::requirements::edit::{apply, pin};
 use crate::requirements::load::load;
 use crate::survey::{self, Plan};
-
-/// What was downloaded, by URL: the bytes, or why not.
-type Downloads = HashMap<Url, Result<Fetched, FetchError>>;
 
 /// Runs `hashpin check`.
 pub(crate) fn run(args: &CheckArgs, context: &Context) -> Result<ExitStatus> {
@@ -66,33 +63,42 @@ pub(crate) fn run(args: &CheckArgs, context: &Context) -> Result<ExitStatus> {
     let filter = survey::target_filter(&args.target)?;
     let jobs = args.download.jobs.max(1);
     // A release with no files at all is not an input error here: its artifacts are missing.
-    let mut problems: Vec<anyhow::Error> = survey::find_candidates(
+    let cache = if args.download.no_cache {
+        None
+    } else {
+        Cache::from_env(&*context.env)
+    };
+    let (problems, downloads) = survey::list_and_download(
         &mut plans,
         &client,
         &filter,
         jobs,
         survey::SecondOpinion::Always,
         None,
+        cache.as_ref(),
+        &wants,
         printer,
-    )
-    .into_iter()
-    .filter(|problem| !problem.is::<NoReleaseFiles>())
-    .collect();
-
-    let requests = fetch_requests(&plans);
-    let cache = if args.download.no_cache {
-        None
-    } else {
-        Cache::from_env(&*context.env)
-    };
-    let downloads = survey::download_each(&client, cache.as_ref(), &requests, jobs, printer);
-    for request in &requests {
-        if let Some(Err(error)) = downloads.get(&request.url)
-            && !matches!(error, FetchError::NotFound(_))
-        {
-            problems.push(anyhow::anyhow!("{error}"));
-        }
-    }
+    );
+    // A release with no files at all is not an input error here: its artifacts are missing.
+    let mut problems: Vec<anyhow::Error> = problems
+        .into_iter()
+        .filter(|problem| !problem.is::<NoReleaseFiles>())
+        .collect();
+    let mut failed: Vec<(String, &FetchError)> = downloads
+        .iter()
+        .filter_map(|(url, result)| match result {
+            Err(error) if !matches!(error, FetchError::NotFound(_)) => {
+                Some((url.to_string(), error))
+            }
+            _ => None,
+        })
+        .collect();
+    failed.sort_by(|a, b| a.0.cmp(&b.0));
+    problems.extend(
+        failed
+            .into_iter()
+            .map(|(_, error)| anyhow::anyhow!("{error}")),
+    );
 
     let mut releases = Vec::new();
     let mut outcome = Outcome::Pass;
@@ -139,47 +145,34 @@ pub(crate) fn run(args: &CheckArgs, context: &Context) -> Result<ExitStatus> {
     Ok(status)
 }
 
-/// Every URL to download: each recorded URL, each file's current URL, each unrecorded file,
-/// in every algorithm recorded or declared.
-fn fetch_requests(plans: &[Plan<'_>]) -> Vec<FetchRequest> {
-    let mut by_url: BTreeMap<String, FetchRequest> = BTreeMap::new();
-    let mut add = |url: &Url, algorithms: &[HashAlgorithm]| {
-        let request = by_url
-            .entry(url.to_string())
-            .or_insert_with(|| FetchRequest {
-                url: url.clone(),
-                algorithms: vec![HashAlgorithm::Sha256],
-            });
-        request.algorithms.extend_from_slice(algorithms);
-        request.algorithms.sort();
-        request.algorithms.dedup();
-    };
-    for plan in plans {
-        let record = plan.record();
-        let recorded: Vec<HashAlgorithm> = record.algorithms().collect();
-        for provenance in &record.files {
-            if let Ok(url) = Url::parse(&provenance.url) {
-                add(&url, &recorded);
-            }
-        }
-        for candidate in &plan.candidates {
-            let declared: Vec<HashAlgorithm> = candidate
-                .declared
-                .iter()
-                .map(|digest| digest.algorithm)
-                .chain(recorded.iter().copied())
-                .collect();
-            add(&candidate.url, &declared);
+/// What to download of a plan: each recorded URL, each file's current URL, each unrecorded
+/// file, in every algorithm recorded or declared.
+fn wants(plan: &Plan<'_>, candidates: &[Candidate]) -> Vec<Want> {
+    let record = plan.record();
+    let recorded: Vec<HashAlgorithm> = record.algorithms().collect();
+    let mut wants = Vec::new();
+    for provenance in &record.files {
+        if let Ok(url) = Url::parse(&provenance.url) {
+            wants.push(crate::downloads::want(&url, &recorded, None));
         }
     }
-    by_url.into_values().collect()
+    for candidate in candidates {
+        let declared: Vec<HashAlgorithm> = candidate
+            .declared
+            .iter()
+            .map(|digest| digest.algorithm)
+            .chain(recorded.iter().copied())
+            .collect();
+        wants.push(crate::downloads::want(&candidate.url, &declared, None));
+    }
+    wants
 }
 
 /// What the judge is shown for a release: every listed file, and every recorded URL the index
 /// no longer lists, each with what its download gave; and the downloads, by sighting.
 fn sightings<'d>(
     plan: &Plan<'_>,
-    downloads: &'d Downloads,
+    downloads: &'d Downloaded,
 ) -> (Vec<Sighting>, Vec<Option<&'d Fetched>>) {
     let bytes_at = |url: &Url| match downloads.get(url) {
         Some(Ok(fetched)) => (Bytes::Downloaded(fetched.digests.clone()), Some(fetched)),

@@ -15,7 +15,7 @@ use crate::cli::LockArgs;
 use crate::commands::Context;
 use crate::error::{Status, UsageError, status_of};
 use crate::hash::HashAlgorithm;
-use crate::judge::{Outcome, Policy, Recording, Scope, Verdict, judge};
+use crate::judge::{Candidate, Outcome, Policy, Recording, Scope, Verdict, judge};
 use crate::lockfile::{Lockable, PinIndex};
 use crate::name::PackageName;
 use crate::persist;
@@ -139,30 +139,32 @@ pub(crate) fn lock_loaded(
         survey::SecondOpinion::WhenDownloading
     };
     let cooldown = crate::cooldown::for_command(&args.cooldown, &*context.env)?;
-    let mut problems = survey::find_candidates(
+    // Download and hash everything that must be seen, each URL once. A download is skipped
+    // only to confirm a record the index vouches for: never for `--update`, which must write
+    // hashes computed here, and never for a direct URL, whose `#sha256=` fragment is the
+    // user's own text and cannot vouch for itself.
+    let algorithm = HashAlgorithm::from_name(&args.algorithm).unwrap_or(HashAlgorithm::Sha256);
+    let cache = if args.download.no_cache {
+        None
+    } else {
+        Cache::from_env(&*context.env)
+    };
+    let wants = |plan: &Plan<'_>, candidates: &[Candidate]| {
+        let always = wants_update(update, plan) || matches!(plan.lockable, Lockable::Url { .. });
+        survey::wants_to_judge(plan, candidates, algorithm, always)
+    };
+    let (mut problems, downloaded) = survey::list_and_download(
         &mut plans,
         &client,
         &filter,
         jobs,
         second_opinion,
         cooldown.as_ref(),
+        cache.as_ref(),
+        &wants,
         printer,
     );
-
-    // Download and hash everything that must be seen, each URL once. A download is skipped
-    // only to confirm a record the index vouches for: never for `--update`, which must write
-    // hashes computed here, and never for a direct URL, whose `#sha256=` fragment is the
-    // user's own text and cannot vouch for itself.
-    let algorithm = HashAlgorithm::from_name(&args.algorithm).unwrap_or(HashAlgorithm::Sha256);
-    let requests = survey::fetch_requests(&plans, algorithm, |plan| {
-        wants_update(update, plan) || matches!(plan.lockable, Lockable::Url { .. })
-    });
-    let cache = if args.download.no_cache {
-        None
-    } else {
-        Cache::from_env(&*context.env)
-    };
-    let (downloaded, failed) = survey::download(&client, cache.as_ref(), &requests, jobs, printer);
+    let (downloaded, failed) = survey::split_failures(downloaded);
     problems.extend(failed);
     if !problems.is_empty() {
         return Ok(report_problems(&problems, printer));

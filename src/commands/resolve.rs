@@ -19,7 +19,7 @@ use crate::commands::lock::{lock_files, lock_loaded, names_project, report_probl
 use crate::error::{Status, UsageError};
 use crate::hash::HashAlgorithm;
 use crate::index::config;
-use crate::judge::{Policy, Recording, Scope, Verdict, judge};
+use crate::judge::{Candidate, Policy, Recording, Scope, Verdict, judge};
 use crate::lockfile::{Lockable, PinIndex, PinnedVersion, classify};
 use crate::name::PackageName;
 use crate::pip::{Interpreter, PipError, Resolution};
@@ -414,25 +414,30 @@ fn verify_kept_sdists(
     let client = survey::open_client(&args.index, inputs, &*context.env)?;
     let jobs = args.download.jobs.max(1);
     let filter = crate::platform::TargetFilter::default();
-    let mut problems = survey::find_candidates(
+    let is_sdist = |candidate: &Candidate| {
+        ArtifactName::parse(&candidate.filename, None).is_ok_and(|name| name.wheel_tags().is_none())
+    };
+    // pip would build these very bytes: never skip a download on the index's word.
+    let wants = |plan: &Plan<'_>, candidates: &[Candidate]| {
+        let sdists: Vec<Candidate> = candidates.iter().filter(|c| is_sdist(c)).cloned().collect();
+        survey::wants_to_judge(plan, &sdists, HashAlgorithm::Sha256, true)
+    };
+    let cache = crate::cache::Cache::from_env(&*context.env);
+    let (mut problems, downloaded) = survey::list_and_download(
         &mut plans,
         &client,
         &filter,
         jobs,
         survey::SecondOpinion::WhenDownloading,
         None,
+        cache.as_ref(),
+        &wants,
         printer,
     );
     for plan in &mut plans {
-        plan.candidates.retain(|candidate| {
-            ArtifactName::parse(&candidate.filename, None)
-                .is_ok_and(|name| name.wheel_tags().is_none())
-        });
+        plan.candidates.retain(is_sdist);
     }
-    // pip would build these very bytes: never skip a download on the index's word.
-    let requests = survey::fetch_requests(&plans, HashAlgorithm::Sha256, |_| true);
-    let cache = crate::cache::Cache::from_env(&*context.env);
-    let (downloaded, failed) = survey::download(&client, cache.as_ref(), &requests, jobs, printer);
+    let (downloaded, failed) = survey::split_failures(downloaded);
     problems.extend(failed);
     if !problems.is_empty() {
         return Ok(Some(report_problems(&problems, printer)));

@@ -240,15 +240,18 @@ impl Printer {
         }
     }
 
-    /// A progress bar for `total` downloads, drawn on a terminal only (not with `--quiet` or
-    /// `-v`, whose lines it would tear).
-    pub(crate) fn download_bar(&self, total: usize) -> Bar {
-        if !self.stderr_is_terminal() || self.quiet || verbose() || total == 0 {
+    /// A progress bar for downloads, drawn on a terminal only (not with `--quiet` or `-v`,
+    /// whose lines it would tear); it grows as downloads are found.
+    pub(crate) fn download_bar(&self) -> Bar {
+        if !self.stderr_is_terminal() || self.quiet || verbose() {
             return Bar(None);
         }
-        let bar = indicatif::ProgressBar::new(total as u64);
+        let bar = indicatif::ProgressBar::with_draw_target(
+            Some(0),
+            indicatif::ProgressDrawTarget::hidden(),
+        );
         let style = indicatif::ProgressStyle::with_template(
-            "{prefix} [{bar:30}] {pos}/{len} artifacts, {elapsed}",
+            "{prefix} [{bar:30}] {pos}/{len} artifacts, {elapsed}{msg}",
         )
         .map(|style| style.progress_chars("=> "));
         if let Ok(style) = style {
@@ -342,6 +345,25 @@ fn hunk_range(range: &std::ops::Range<usize>) -> String {
 pub(crate) struct Bar(Option<indicatif::ProgressBar>);
 
 impl Bar {
+    /// More artifacts to do.
+    pub(crate) fn grow(&self, more: usize) {
+        if let Some(bar) = &self.0 {
+            // Drawn from the first download on: an empty bar says nothing.
+            if bar.is_hidden() {
+                bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+            }
+            bar.inc_length(more as u64);
+        }
+    }
+
+    /// Shows `text` after the count; `false` when there is no bar to show it on.
+    pub(crate) fn note(&self, text: &str) -> bool {
+        if let Some(bar) = &self.0 {
+            bar.set_message(text.to_string());
+        }
+        self.0.is_some()
+    }
+
     /// One more artifact done.
     pub(crate) fn inc(&self) {
         if let Some(bar) = &self.0 {

@@ -163,6 +163,9 @@ struct State {
     files: BTreeMap<String, ServedFile>,
     omit_hashes: bool,
     faults: Vec<Fault>,
+    /// Requests whose path contains the text wait this long before they are answered (and
+    /// logged).
+    delays: Vec<(String, Duration)>,
     log: Vec<String>,
 }
 
@@ -391,6 +394,12 @@ impl IndexServer {
         });
     }
 
+    /// Every request whose path contains `path_contains` is answered (and logged) only after
+    /// `delay`: a slow listing, to see what a client does meanwhile.
+    pub(crate) fn delay(&self, path_contains: &str, delay: Duration) {
+        self.lock().delays.push((path_contains.to_owned(), delay));
+    }
+
     /// Publishes a new file under `project` (normalized here, so any
     /// spelling works; the project is created if needed). Panics if a file
     /// with that name already exists: use [`replace_bytes`](Self::replace_bytes).
@@ -555,7 +564,17 @@ fn handle_connection(mut stream: TcpStream, state: &Mutex<State>) {
     let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
     let _ = stream.set_write_timeout(Some(Duration::from_secs(10)));
     let response = match read_request(&mut stream) {
-        Ok(Some(request)) => respond(state, &request),
+        Ok(Some(request)) => {
+            let delay = lock(state)
+                .delays
+                .iter()
+                .find(|(path_contains, _)| request.path.contains(path_contains))
+                .map(|(_, delay)| *delay);
+            if let Some(delay) = delay {
+                thread::sleep(delay);
+            }
+            respond(state, &request)
+        }
         // The peer connected and left (e.g. the wake-up connection in Drop).
         Ok(None) => return,
         Err(()) => Response::text(400),

@@ -625,3 +625,29 @@ fn blake2b_from_the_json_api_is_checked_against_the_bytes() {
     );
     assert_eq!(context.read("requirements.txt"), "tinyproj==1.0.0\n");
 }
+
+/// A project's files are downloaded as soon as its listing is read, not after every listing:
+/// while one listing is slow, the other project's file is already fetched.
+#[test]
+fn downloads_start_while_a_slow_listing_is_still_on_its_way() {
+    let context = TestContext::new();
+    context.write("requirements.txt", "tinyproj==1.0.0\nnewfiles==3.0.0\n");
+    context
+        .server
+        .delay("/simple/newfiles/", std::time::Duration::from_millis(1500));
+    let out = context.lock(&[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let log = context.server.request_log();
+    let position = |needle: &str| {
+        log.iter()
+            .position(|line| line.contains(needle))
+            .unwrap_or_else(|| panic!("{needle} never asked for: {log:#?}"))
+    };
+    // The log is in the order requests were answered; the slow listing answers last of all.
+    assert!(
+        position("/files/tinyproj-1.0.0-py3-none-any.whl") < position("/simple/newfiles/"),
+        "{log:#?}"
+    );
+    let locked = context.read("requirements.txt");
+    assert_eq!(locked.matches("--hash=sha256:").count(), 4, "{locked}");
+}

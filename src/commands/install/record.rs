@@ -40,15 +40,32 @@ pub(super) fn record_releases<'p>(
         .map(|(item, _, pin)| release_plan(item, *pin))
         .collect();
     let filter = crate::platform::TargetFilter::default();
-    let mut problems = survey::find_candidates(
+    let mut downloaded: HashMap<Url, Fetched> = to_record
+        .iter()
+        .map(|(item, fetched, _)| (item.url.clone(), fetched.clone()))
+        .collect();
+    // Every other file of each release is downloaded and judged with pip's choice.
+    let wants = |plan: &Plan<'_>, candidates: &[Candidate]| {
+        let others: Vec<Candidate> = candidates
+            .iter()
+            .filter(|candidate| !downloaded.contains_key(&candidate.url))
+            .cloned()
+            .collect();
+        survey::wants_to_judge(plan, &others, HashAlgorithm::Sha256, true)
+    };
+    let (mut problems, more) = survey::list_and_download(
         &mut plans,
         client,
         &filter,
         jobs,
         survey::SecondOpinion::Always,
         cooldown,
+        Some(cache),
+        &wants,
         printer,
     );
+    let (more, failed) = survey::split_failures(more);
+    downloaded.extend(more);
     // A file pip chose that the cooldown holds back is not recorded, so it is not installed.
     if let Some(cutoff) = cooldown {
         for ((item, _, _), plan) in to_record.iter().zip(&plans) {
@@ -68,8 +85,7 @@ pub(super) fn record_releases<'p>(
             }
         }
     }
-    let mut downloaded: HashMap<Url, Fetched> = HashMap::new();
-    for ((item, fetched, _), plan) in to_record.iter().zip(&mut plans) {
+    for ((item, _, _), plan) in to_record.iter().zip(&mut plans) {
         // pip's choice is judged with the release's files even if no listing names it.
         if !plan
             .candidates
@@ -79,12 +95,7 @@ pub(super) fn record_releases<'p>(
             plan.candidates
                 .push(Candidate::given(&item.filename, &item.url));
         }
-        downloaded.insert(item.url.clone(), fetched.clone());
     }
-    let mut wanted = survey::fetch_requests(&plans, HashAlgorithm::Sha256, |_| true);
-    wanted.skip(|url| downloaded.contains_key(url));
-    let (more, failed) = survey::download(client, Some(cache), &wanted, jobs, printer);
-    downloaded.extend(more);
     problems.extend(failed);
     let policy = Policy::new(Scope::Release, Recording::FirstUse);
     let releases = plans

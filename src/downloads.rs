@@ -1,0 +1,449 @@
+//! Downloads that start as soon as they are known.
+//!
+//! `lock` and `check` list every project and then download what the listings name. Waiting for
+//! the last listing before the first download leaves the connection idle while the slowest
+//! listing arrives; here each project's downloads are queued the moment its listing is read,
+//! and worker threads take them, the largest known file first (a large file started last keeps
+//! every other thread idle while it finishes). A URL is downloaded once, with every digest any
+//! entry asked of it.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+
+use url::Url;
+
+use crate::cache::Cache;
+use crate::fetch::{Examine, FetchError, FetchRequest, Fetched, fetch, fetch_examined};
+use crate::hash::HashAlgorithm;
+use crate::index::Client;
+use crate::report::{Bar, Printer};
+
+/// One download an entry wants: the URL, the digests to compute, and what to examine the
+/// bytes for (nothing: only hash them).
+#[derive(Debug, Clone)]
+pub(crate) struct Want {
+    /// Where from, and which digests besides sha256.
+    pub(crate) request: FetchRequest,
+    /// What to examine the bytes for once they are in.
+    pub(crate) examine: Option<Examine>,
+}
+
+/// What every download came to, by URL.
+pub(crate) type Downloaded = HashMap<Url, Result<Fetched, FetchError>>;
+
+/// A download's outcome, and the sequence number of the dispatch it came from.
+type Outcome = (u64, Result<Fetched, FetchError>);
+
+/// A queue of downloads fed while it is worked on.
+pub(crate) struct Downloads<'a> {
+    client: &'a Client,
+    cache: Option<&'a Cache>,
+    /// Threads for downloads from the network; fewer for local files and this machine.
+    jobs: usize,
+    queue: Mutex<Queue>,
+    /// Signalled when work is queued, a download ends, or the queue closes.
+    changed: Condvar,
+    /// Each URL's latest outcome, with the sequence number of the dispatch it came from.
+    results: Mutex<HashMap<Url, Outcome>>,
+    bar: Bar,
+}
+
+#[derive(Default)]
+struct Queue {
+    waiting: BinaryHeap<Queued>,
+    /// What has been queued of each URL: a later want that asks for nothing more is not
+    /// downloaded again.
+    queued: HashMap<Url, Want>,
+    /// Whether more wants may still come.
+    open: bool,
+    running: usize,
+    /// How many downloads may run at once, given where the queued bytes come from.
+    limit: usize,
+    dispatched: u64,
+}
+
+/// A queued download, ordered largest first (an unknown size counts as largest), then in the
+/// order queued.
+struct Queued {
+    size: u64,
+    sequence: u64,
+    want: Want,
+}
+
+impl Ord for Queued {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (self.size, Reverse(self.sequence)).cmp(&(other.size, Reverse(other.sequence)))
+    }
+}
+
+impl PartialOrd for Queued {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for Queued {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other).is_eq()
+    }
+}
+
+impl Eq for Queued {}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl<'a> Downloads<'a> {
+    /// Runs `produce` with a queue it may feed, downloading what it queues on up to `jobs`
+    /// threads as it goes; returns what `produce` returned and every download's outcome once
+    /// the last one ends.
+    pub(crate) fn run<R>(
+        client: &'a Client,
+        cache: Option<&'a Cache>,
+        jobs: usize,
+        printer: &Printer,
+        produce: impl FnOnce(&Self) -> R,
+    ) -> (R, Downloaded) {
+        let downloads = Self {
+            client,
+            cache,
+            jobs: jobs.max(1),
+            queue: Mutex::new(Queue {
+                open: true,
+                ..Queue::default()
+            }),
+            changed: Condvar::new(),
+            results: Mutex::new(HashMap::new()),
+            bar: printer.download_bar(),
+        };
+        let produced = std::thread::scope(|scope| {
+            for _ in 0..downloads.jobs {
+                scope.spawn(|| downloads.work());
+            }
+            // Closed however `produce` ends, or the workers would wait forever.
+            let _close = CloseOnDrop(&downloads);
+            produce(&downloads)
+        });
+        let results = downloads
+            .results
+            .into_inner()
+            .unwrap_or_else(PoisonError::into_inner)
+            .into_iter()
+            .map(|(url, (_, result))| (url, result))
+            .collect();
+        (produced, results)
+    }
+
+    /// Queues what is wanted; a URL already queued is queued again only when more is asked
+    /// of it (another digest, an examination), and then for everything asked so far.
+    pub(crate) fn add(&self, wants: impl IntoIterator<Item = Want>) {
+        let mut added = 0;
+        {
+            let mut queue = lock(&self.queue);
+            for want in merged(wants) {
+                let url = want.request.url.clone();
+                let merged = match queue.queued.get(&url) {
+                    Some(queued) if covers(queued, &want) => continue,
+                    Some(queued) => merge(queued.clone(), want),
+                    None => want,
+                };
+                queue.limit = queue.limit.max(threads_for(&url, self.jobs));
+                queue.dispatched += 1;
+                let sequence = queue.dispatched;
+                let size = self.client.declared_size(&url).unwrap_or(u64::MAX);
+                queue.queued.insert(url, merged.clone());
+                queue.waiting.push(Queued {
+                    size,
+                    sequence,
+                    want: merged,
+                });
+                added += 1;
+            }
+        }
+        if added > 0 {
+            self.bar.grow(added);
+            // One waiting worker per new download; the running ones take more themselves.
+            for _ in 0..added {
+                self.changed.notify_one();
+            }
+        }
+    }
+
+    /// Tells the progress bar how the listings are going; `false` when there is no bar to
+    /// tell, so that the caller draws its own progress line.
+    pub(crate) fn note_listing(&self, done: usize, total: usize) -> bool {
+        let text = if done < total {
+            format!(" · listed {done}/{total} projects")
+        } else {
+            String::new()
+        };
+        self.bar.note(&text)
+    }
+
+    fn close(&self) {
+        lock(&self.queue).open = false;
+        self.changed.notify_all();
+    }
+
+    /// One worker: takes the next download while there is one, or may yet be one.
+    fn work(&self) {
+        loop {
+            let next = {
+                let mut queue = lock(&self.queue);
+                loop {
+                    if queue.running < queue.limit
+                        && let Some(next) = queue.waiting.pop()
+                    {
+                        queue.running += 1;
+                        break Some(next);
+                    }
+                    if !queue.open && queue.waiting.is_empty() {
+                        // Nothing more will come: the workers still waiting may stop too.
+                        self.changed.notify_all();
+                        break None;
+                    }
+                    queue = self
+                        .changed
+                        .wait(queue)
+                        .unwrap_or_else(PoisonError::into_inner);
+                }
+            };
+            let Some(Queued { sequence, want, .. }) = next else {
+                return;
+            };
+            let result = match &want.examine {
+                Some(examine) => fetch_examined(self.client, self.cache, &want.request, examine),
+                None => fetch(self.client, self.cache, &want.request),
+            };
+            {
+                let mut results = lock(&self.results);
+                let url = want.request.url;
+                // Of two downloads of one URL, the later asked for more.
+                if results
+                    .get(&url)
+                    .is_none_or(|(earlier, _)| *earlier < sequence)
+                {
+                    results.insert(url, (sequence, result));
+                }
+            }
+            self.bar.inc();
+            // This worker takes the next download itself; nobody else needs waking.
+            lock(&self.queue).running -= 1;
+        }
+    }
+}
+
+struct CloseOnDrop<'d, 'a>(&'d Downloads<'a>);
+
+impl Drop for CloseOnDrop<'_, '_> {
+    fn drop(&mut self) {
+        self.0.close();
+    }
+}
+
+/// How many downloads from `url` may run at once: no more than the cores for local files,
+/// where threads only compete for the CPU; two per core for an index on this machine, where a
+/// transfer costs CPU, not waiting (on 2 cores, 4 threads locked the benchmark corpus from a
+/// loopback index about 15% faster than 32); `jobs` for the network, where threads wait on
+/// latency.
+fn threads_for(url: &Url, jobs: usize) -> usize {
+    let cores = crate::pool::cores();
+    if url.scheme() == "file" {
+        jobs.min(cores)
+    } else if crate::fetch::is_loopback(url) {
+        jobs.min(2 * cores)
+    } else {
+        jobs
+    }
+}
+
+/// Whether what was queued already asks for everything `want` asks.
+fn covers(queued: &Want, want: &Want) -> bool {
+    let digests = want
+        .request
+        .algorithms
+        .iter()
+        .all(|algorithm| queued.request.algorithms.contains(algorithm));
+    let examined = match (&queued.examine, &want.examine) {
+        (_, None) => true,
+        (None, Some(_)) => false,
+        (Some(queued), Some(wanted)) => {
+            (!queued.only_explains || wanted.only_explains)
+                && wanted
+                    .recorded
+                    .iter()
+                    .all(|hash| queued.recorded.contains(hash))
+        }
+    };
+    digests && examined
+}
+
+/// One want asking for everything two ask.
+fn merge(mut into: Want, want: Want) -> Want {
+    into.request.algorithms.extend(want.request.algorithms);
+    into.request.algorithms.sort();
+    into.request.algorithms.dedup();
+    into.examine = match (into.examine, want.examine) {
+        (Some(mut into), Some(want)) => {
+            into.recorded.extend(want.recorded);
+            into.recorded.sort();
+            into.recorded.dedup();
+            into.only_explains &= want.only_explains;
+            Some(into)
+        }
+        (into, want) => into.or(want),
+    };
+    into
+}
+
+/// Merges wants of the same URL into one, keeping the order each URL first appeared in.
+fn merged(wants: impl IntoIterator<Item = Want>) -> Vec<Want> {
+    let mut order: Vec<Url> = Vec::new();
+    let mut by_url: HashMap<Url, Want> = HashMap::new();
+    for want in wants {
+        match by_url.remove(&want.request.url) {
+            Some(earlier) => {
+                by_url.insert(want.request.url.clone(), merge(earlier, want));
+            }
+            None => {
+                order.push(want.request.url.clone());
+                by_url.insert(want.request.url.clone(), want);
+            }
+        }
+    }
+    order
+        .into_iter()
+        .filter_map(|url| by_url.remove(&url))
+        .collect()
+}
+
+/// A want of `url` with sha256 and `algorithms`.
+pub(crate) fn want(url: &Url, algorithms: &[HashAlgorithm], examine: Option<Examine>) -> Want {
+    let mut algorithms = algorithms.to_vec();
+    algorithms.sort();
+    algorithms.dedup();
+    Want {
+        request: FetchRequest {
+            url: url.clone(),
+            algorithms,
+        },
+        examine,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::index::config::{DEFAULT_MAX_ARTIFACT_SIZE, IndexSettings};
+
+    fn client() -> Client {
+        let settings = IndexSettings {
+            indexes: Vec::new(),
+            find_links: Vec::new(),
+            trusted_hosts: Vec::new(),
+            cert: None,
+            timeout: Duration::from_secs(10),
+            retries: 0,
+            max_artifact_size: DEFAULT_MAX_ARTIFACT_SIZE,
+        };
+        Client::new(settings, None, Duration::from_millis(1)).unwrap()
+    }
+
+    fn examine(filename: &str, only_explains: bool) -> Option<Examine> {
+        Some(Examine {
+            filename: filename.to_string(),
+            recorded: Vec::new(),
+            only_explains,
+        })
+    }
+
+    #[test]
+    fn threads_follow_where_the_bytes_come_from() {
+        let url = |text: &str| Url::parse(text).unwrap();
+        let cores = crate::pool::cores();
+        assert_eq!(threads_for(&url("file:///w/a.whl"), 32), 32.min(cores));
+        assert_eq!(
+            threads_for(&url("http://127.0.0.1:8000/f/a.whl"), 32),
+            32.min(2 * cores)
+        );
+        assert_eq!(
+            threads_for(&url("http://localhost/b.whl"), 32),
+            32.min(2 * cores)
+        );
+        assert_eq!(threads_for(&url("https://files.example/b.whl"), 32), 32);
+        assert_eq!(threads_for(&url("http://127.0.0.1/a.whl"), 1), 1);
+    }
+
+    #[test]
+    fn a_want_is_covered_only_when_nothing_more_is_asked() {
+        let url = Url::parse("https://files.example/a-1.0.tar.gz").unwrap();
+        let sha256 = want(&url, &[], examine("a-1.0.tar.gz", true));
+        let sha512 = want(&url, &[HashAlgorithm::Sha512], None);
+        assert!(covers(&sha256, &want(&url, &[], None)));
+        assert!(!covers(&sha256, &sha512));
+        // An examination the first download may skip does not cover one it must do.
+        assert!(!covers(
+            &sha256,
+            &want(&url, &[], examine("a-1.0.tar.gz", false))
+        ));
+        let both = merge(sha256.clone(), sha512.clone());
+        assert!(covers(&both, &sha256) && covers(&both, &sha512));
+        assert_eq!(both.request.algorithms, [HashAlgorithm::Sha512]);
+        assert_eq!(merged([sha256.clone(), sha512]).len(), 1);
+    }
+
+    /// Wants queued from two threads while downloads already run: every URL downloaded
+    /// once, with every digest asked of it, even when the second want came after the first
+    /// download began.
+    #[test]
+    fn downloads_run_while_they_are_queued() {
+        let directory = tempfile::tempdir().unwrap();
+        let urls: Vec<Url> = (0..12)
+            .map(|n| {
+                let path = directory.path().join(format!("p{n}-1.0.tar.gz"));
+                fs_err::write(&path, vec![n as u8; 1000 * (n + 1)]).unwrap();
+                Url::from_file_path(&path).unwrap()
+            })
+            .collect();
+        let client = client();
+        let printer = Printer::new(crate::report::ColorChoice::Never, true, &|_| None);
+        let (produced, downloaded) = Downloads::run(&client, None, 4, &printer, |downloads| {
+            std::thread::scope(|scope| {
+                for half in urls.chunks(6) {
+                    scope.spawn(|| {
+                        downloads.add(half.iter().map(|url| want(url, &[], None)));
+                    });
+                }
+            });
+            // Asked again: once for nothing new, once for another digest.
+            downloads.add([want(&urls[0], &[], None)]);
+            downloads.add([want(&urls[1], &[HashAlgorithm::Sha512], None)]);
+            "listed"
+        });
+        assert_eq!(produced, "listed");
+        assert_eq!(downloaded.len(), 12);
+        for (n, url) in urls.iter().enumerate() {
+            let fetched = downloaded[url].as_ref().unwrap();
+            assert_eq!(fetched.digests.size, 1000 * (n as u64 + 1));
+            assert_eq!(
+                fetched.digests.get(HashAlgorithm::Sha512).is_some(),
+                n == 1,
+                "{url}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_producer_that_panics_does_not_leave_workers_waiting() {
+        let client = client();
+        let printer = Printer::new(crate::report::ColorChoice::Never, true, &|_| None);
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            Downloads::run(&client, None, 2, &printer, |_| panic!("listing failed"))
+        }));
+        assert!(outcome.is_err());
+    }
+}
