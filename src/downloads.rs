@@ -42,8 +42,10 @@ pub(crate) struct Downloads<'a> {
     /// Threads for downloads from the network; fewer for local files and this machine.
     jobs: usize,
     queue: Mutex<Queue>,
-    /// Signalled when work is queued, a download ends, or the queue closes.
+    /// Signalled for the workers when work is queued, or the queue closes.
     changed: Condvar,
+    /// Signalled for the thread that starts workers when work is queued, or the queue closes.
+    more_work: Condvar,
     /// Each URL's latest outcome, with the sequence number of the dispatch it came from.
     results: Mutex<HashMap<Url, Outcome>>,
     bar: Bar,
@@ -115,14 +117,21 @@ impl<'a> Downloads<'a> {
                 ..Queue::default()
             }),
             changed: Condvar::new(),
+            more_work: Condvar::new(),
             results: Mutex::new(HashMap::new()),
             bar: printer.download_bar(),
         };
         let produced = std::thread::scope(|scope| {
-            for _ in 0..downloads.jobs {
-                scope.spawn(|| downloads.work());
-            }
-            // Closed however `produce` ends, or the workers would wait forever.
+            // Workers are started as downloads are queued, not up front: a re-lock that
+            // downloads nothing starts none (each thread costs its stack's mapping).
+            scope.spawn(|| {
+                let mut started = 0;
+                while downloads.another_worker_needed(started) {
+                    scope.spawn(|| downloads.work());
+                    started += 1;
+                }
+            });
+            // Closed however `produce` ends, or the threads would wait forever.
             let _close = CloseOnDrop(&downloads);
             produce(&downloads)
         });
@@ -168,6 +177,7 @@ impl<'a> Downloads<'a> {
             for _ in 0..added {
                 self.changed.notify_one();
             }
+            self.more_work.notify_one();
         }
     }
 
@@ -185,6 +195,27 @@ impl<'a> Downloads<'a> {
     fn close(&self) {
         lock(&self.queue).open = false;
         self.changed.notify_all();
+        self.more_work.notify_all();
+    }
+
+    /// Waits until one more worker than the `started` ones is needed (`true`), or until no
+    /// more ever will be (`false`): while fewer than the limit run, a queued download that no
+    /// idle worker will take needs one.
+    fn another_worker_needed(&self, started: usize) -> bool {
+        let mut queue = lock(&self.queue);
+        loop {
+            let idle = started - queue.running;
+            if started < queue.limit && queue.waiting.len() > idle {
+                return true;
+            }
+            if !queue.open {
+                return false;
+            }
+            queue = self
+                .more_work
+                .wait(queue)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
     }
 
     /// One worker: takes the next download while there is one, or may yet be one.

@@ -8,7 +8,8 @@ PyPI's legacy JSON API (/pypi/<name>/json, /pypi/<name>/<version>/json), then ti
 contender round by round (interleaved, so drift on a shared machine hits all alike) and prints
 one Markdown table, the issue's targets with PASS/FAIL, and the exact commands run.
 
-Contenders: curl floor (every file, --parallel 16), listings floor (every /simple/<p>/ JSON page),
+Contenders: curl floor (every file, --parallel 16, one curl per requirements file as the lockers
+run, and all in one curl for reference), listings floor (each file's /simple/<p>/ JSON pages),
 hashpin lock (first lock, re-lock, re-lock --no-cache), hashpin check, hashpin verify, hashpin
 hash (all files, largest file), uv pip compile, pip-compile, hashin, pip hash, openssl dgst.
 Projects have several versions, and no tool takes two versions of one project in one run (hashpin
@@ -338,18 +339,33 @@ def contenders(ctx):
     def add(key, label, floor, note, prepare, needs_lock=False):
         C.append(dict(key=key, label=label, floor=floor, note=note, prepare=prepare, needs_lock=needs_lock))
 
-    def curl(d, pairs, headers=()):
-        cfg = d / "fetch.cfg"
-        if not ctx["curl"]:
-            cfg.write_text("".join(f"{u}\t{o}\n" for u, o in pairs))
-            return [[sys.executable, __file__, "--_fetch", str(cfg)]], loopback_env()
-        cfg.write_text("".join(f'url = "{u}"\noutput = "{o}"\n' for u, o in pairs))
-        return [[ctx["curl"], *headers, "--parallel", "--parallel-max", "16", "--fail", "-sS", "-K", str(cfg)]], loopback_env()
+    def curl(d, runs, headers=()):
+        """One fetcher process per list of (url, output) pairs, run one after the other."""
+        argvs = []
+        for n, pairs in enumerate(runs):
+            cfg = d / f"fetch-{n}.cfg"
+            if not ctx["curl"]:
+                cfg.write_text("".join(f"{u}\t{o}\n" for u, o in pairs))
+                argvs.append([sys.executable, __file__, "--_fetch", str(cfg)])
+                continue
+            cfg.write_text("".join(f'url = "{u}"\noutput = "{o}"\n' for u, o in pairs))
+            argvs.append([ctx["curl"], *headers, "--parallel", "--parallel-max", "16", "--fail", "-sS", "-K", str(cfg)])
+        return argvs, loopback_env()
 
-    add("floor", f"floor: {'curl' if ctx['curl'] else 'python'}, every file", None, "every file once, 16 at a time, no hashing",
-        lambda d: curl(d, [(f"{url}/files/{f['filename']}", d / f["filename"]) for f in ctx["files"]]))
-    add("listings", "floor: listings only", None, "every /simple/<project>/ JSON page",
-        lambda d: curl(d, [(f"{simple}{p}/", d / f"{p}.json") for p in ctx["projects"]], ["-H", f"Accept: {JSON_TYPE}"]))
+    # The lockers run once per requirements file (one per version slot), so the floors do the
+    # same: one curl per file, fetching what that run needs. The all-in-one curl is shown too.
+    nslots = len(slots)
+    slot_files = [[f for f in ctx["files"] if f["slot"] == s] for s in range(nslots)]
+    slot_projects = [sorted({l.split("==")[0] for l in lines}) for lines in slots]
+    fetcher = "curl" if ctx["curl"] else "python"
+    add("floor", f"floor: {fetcher}, every file, one run per requirements file", None,
+        "each file's artifacts, 16 at a time, no hashing",
+        lambda d: curl(d, [[(f"{url}/files/{f['filename']}", d / f["filename"]) for f in fs] for fs in slot_files]))
+    add("floor_one", f"{fetcher}, every file in one run", None, "every file once, 16 at a time, no hashing",
+        lambda d: curl(d, [[(f"{url}/files/{f['filename']}", d / f["filename"]) for f in ctx["files"]]]))
+    add("listings", "floor: listings only, one run per requirements file", None, "each file's /simple/<project>/ JSON pages",
+        lambda d: curl(d, [[(f"{simple}{p}/", d / f"{p}-{s}.json") for p in ps] for s, ps in enumerate(slot_projects)],
+                       ["-H", f"Accept: {JSON_TYPE}"]))
 
     def reqs(d, ext=".txt"):  # fresh unhashed copies of the per-version requirements files
         for s, lines in enumerate(slots):
@@ -375,9 +391,10 @@ def contenders(ctx):
     # The issue's re-lock target is for an index that declares digests (PyPI): the same re-lock
     # on the declaring projects alone, against fetching their listings alone.
     declaring = sorted({f["project"] for f in ctx["files"] if f["declares"]})
-    add("listings_declared", "floor: listings only (digests declared)", None,
-        f"the /simple/<project>/ JSON pages of the {len(declaring)} projects that declare digests",
-        lambda d: curl(d, [(f"{simple}{p}/", d / f"{p}.json") for p in declaring], ["-H", f"Accept: {JSON_TYPE}"]))
+    add("listings_declared", "floor: listings only (digests declared), one run per requirements file", None,
+        f"each file's /simple/<project>/ JSON pages of the {len(declaring)} projects that declare digests",
+        lambda d: curl(d, [[(f"{simple}{p}/", d / f"{p}-{s}.json") for p in ps if p in declaring]
+                           for s, ps in enumerate(slot_projects)], ["-H", f"Accept: {JSON_TYPE}"]))
 
     def relock_declared(d):
         names = []
@@ -612,7 +629,7 @@ def report(results, ctx, scale, args):
             continue
         fl, note, net = results.get(r["floor"] or "", {}), r["note"], r["requests"] > 0
         ratio = f"{r['median'] / fl['median']:.2f}× ({r['floor'].split('_')[0]})" if "median" in fl else ""
-        if net and key not in ("floor", "listings", "listings_declared"):
+        if net and key not in ("floor", "floor_one", "listings", "listings_declared"):
             note = "; ".join(x for x in (observed(r, ctx), note) if x)
         if key in ("hash_all", "hash_one", "openssl_one", "openssl_all", "pip_hash", "verify"):
             r["throughput_bps"] = (total if key in ("hash_all", "openssl_all", "pip_hash") else max(f["size"] for f in files)) / r["median"]
