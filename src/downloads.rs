@@ -9,7 +9,7 @@
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
-use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 
 use url::Url;
 
@@ -46,8 +46,8 @@ pub(crate) struct Downloads<'a> {
     changed: Condvar,
     /// Signalled for the thread that starts workers when work is queued, or the queue closes.
     more_work: Condvar,
-    /// Each URL's latest outcome, with the sequence number of the dispatch it came from.
-    results: Mutex<HashMap<Url, Outcome>>,
+    /// Every download's outcome, handed in by each worker as it stops.
+    outcomes: Mutex<Vec<(Url, Outcome)>>,
     bar: Bar,
 }
 
@@ -56,10 +56,12 @@ struct Queue {
     waiting: BinaryHeap<Queued>,
     /// What has been queued of each URL: a later want that asks for nothing more is not
     /// downloaded again.
-    queued: HashMap<Url, Want>,
+    queued: HashMap<Url, Arc<Want>>,
     /// Whether more wants may still come.
     open: bool,
     running: usize,
+    /// Workers waiting for a download.
+    sleeping: usize,
     /// How many downloads may run at once, given where the queued bytes come from.
     limit: usize,
     dispatched: u64,
@@ -70,7 +72,8 @@ struct Queue {
 struct Queued {
     size: u64,
     sequence: u64,
-    want: Want,
+    /// Shared with `queued`, and small to move while the heap sifts.
+    want: Arc<Want>,
 }
 
 impl Ord for Queued {
@@ -118,7 +121,7 @@ impl<'a> Downloads<'a> {
             }),
             changed: Condvar::new(),
             more_work: Condvar::new(),
-            results: Mutex::new(HashMap::new()),
+            outcomes: Mutex::new(Vec::new()),
             bar: printer.download_bar(),
         };
         let produced = std::thread::scope(|scope| {
@@ -135,10 +138,21 @@ impl<'a> Downloads<'a> {
             let _close = CloseOnDrop(&downloads);
             produce(&downloads)
         });
-        let results = downloads
-            .results
+        let mut results: HashMap<Url, Outcome> = HashMap::new();
+        for (url, (sequence, result)) in downloads
+            .outcomes
             .into_inner()
             .unwrap_or_else(PoisonError::into_inner)
+        {
+            // Of two downloads of one URL, the later asked for more.
+            if results
+                .get(&url)
+                .is_none_or(|(earlier, _)| *earlier < sequence)
+            {
+                results.insert(url, (sequence, result));
+            }
+        }
+        let results = results
             .into_iter()
             .map(|(url, (_, result))| (url, result))
             .collect();
@@ -149,20 +163,21 @@ impl<'a> Downloads<'a> {
     /// of it (another digest, an examination), and then for everything asked so far.
     pub(crate) fn add(&self, wants: impl IntoIterator<Item = Want>) {
         let mut added = 0;
+        let sleeping;
         {
             let mut queue = lock(&self.queue);
             for want in merged(wants) {
                 let url = want.request.url.clone();
-                let merged = match queue.queued.get(&url) {
+                let merged = Arc::new(match queue.queued.get(&url) {
                     Some(queued) if covers(queued, &want) => continue,
-                    Some(queued) => merge(queued.clone(), want),
+                    Some(queued) => merge(Want::clone(queued), want),
                     None => want,
-                };
+                });
                 queue.limit = queue.limit.max(threads_for(&url, self.jobs));
                 queue.dispatched += 1;
                 let sequence = queue.dispatched;
                 let size = self.client.declared_size(&url).unwrap_or(u64::MAX);
-                queue.queued.insert(url, merged.clone());
+                queue.queued.insert(url, Arc::clone(&merged));
                 queue.waiting.push(Queued {
                     size,
                     sequence,
@@ -170,14 +185,18 @@ impl<'a> Downloads<'a> {
                 });
                 added += 1;
             }
+            sleeping = queue.sleeping;
         }
         if added > 0 {
             self.bar.grow(added);
-            // One waiting worker per new download; the running ones take more themselves.
-            for _ in 0..added {
+            // One sleeping worker per new download (a wake-up is a system call); the running
+            // ones take more themselves, and the starter thread adds workers where none sleep.
+            for _ in 0..added.min(sleeping) {
                 self.changed.notify_one();
             }
-            self.more_work.notify_one();
+            if added > sleeping {
+                self.more_work.notify_one();
+            }
         }
     }
 
@@ -220,9 +239,16 @@ impl<'a> Downloads<'a> {
 
     /// One worker: takes the next download while there is one, or may yet be one.
     fn work(&self) {
+        // Kept here and handed in once, when the worker stops: the queue's lock is held only
+        // to take the next download.
+        let mut outcomes: Vec<(Url, Outcome)> = Vec::new();
+        let mut finished = false;
         loop {
             let next = {
                 let mut queue = lock(&self.queue);
+                if std::mem::take(&mut finished) {
+                    queue.running -= 1;
+                }
                 loop {
                     if queue.running < queue.limit
                         && let Some(next) = queue.waiting.pop()
@@ -235,33 +261,25 @@ impl<'a> Downloads<'a> {
                         self.changed.notify_all();
                         break None;
                     }
+                    queue.sleeping += 1;
                     queue = self
                         .changed
                         .wait(queue)
                         .unwrap_or_else(PoisonError::into_inner);
+                    queue.sleeping -= 1;
                 }
             };
             let Some(Queued { sequence, want, .. }) = next else {
+                lock(&self.outcomes).extend(outcomes);
                 return;
             };
             let result = match &want.examine {
                 Some(examine) => fetch_examined(self.client, self.cache, &want.request, examine),
                 None => fetch(self.client, self.cache, &want.request),
             };
-            {
-                let mut results = lock(&self.results);
-                let url = want.request.url;
-                // Of two downloads of one URL, the later asked for more.
-                if results
-                    .get(&url)
-                    .is_none_or(|(earlier, _)| *earlier < sequence)
-                {
-                    results.insert(url, (sequence, result));
-                }
-            }
             self.bar.inc();
-            // This worker takes the next download itself; nobody else needs waking.
-            lock(&self.queue).running -= 1;
+            outcomes.push((want.request.url.clone(), (sequence, result)));
+            finished = true;
         }
     }
 }
@@ -331,23 +349,26 @@ fn merge(mut into: Want, want: Want) -> Want {
 
 /// Merges wants of the same URL into one, keeping the order each URL first appeared in.
 fn merged(wants: impl IntoIterator<Item = Want>) -> Vec<Want> {
-    let mut order: Vec<Url> = Vec::new();
-    let mut by_url: HashMap<Url, Want> = HashMap::new();
-    for want in wants {
-        match by_url.remove(&want.request.url) {
-            Some(earlier) => {
-                by_url.insert(want.request.url.clone(), merge(earlier, want));
-            }
-            None => {
-                order.push(want.request.url.clone());
-                by_url.insert(want.request.url.clone(), want);
-            }
-        }
+    let wants: Vec<Want> = wants.into_iter().collect();
+    // Where each want goes: the position of the first want of its URL among those kept.
+    let mut first: HashMap<&str, usize> = HashMap::with_capacity(wants.len());
+    let targets: Vec<usize> = wants
+        .iter()
+        .map(|want| {
+            let kept = first.len();
+            *first.entry(want.request.url.as_str()).or_insert(kept)
+        })
+        .collect();
+    let kept = first.len();
+    drop(first);
+    let mut out: Vec<Option<Want>> = (0..kept).map(|_| None).collect();
+    for (want, target) in wants.into_iter().zip(targets) {
+        out[target] = Some(match out[target].take() {
+            Some(earlier) => merge(earlier, want),
+            None => want,
+        });
     }
-    order
-        .into_iter()
-        .filter_map(|url| by_url.remove(&url))
-        .collect()
+    out.into_iter().flatten().collect()
 }
 
 /// A want of `url` with sha256 and `algorithms`.

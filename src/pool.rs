@@ -6,9 +6,11 @@
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// How many threads CPU-bound work is worth: the cores this process may use.
+/// How many threads CPU-bound work is worth: the cores this process may use. Asked once:
+/// the standard library reads the cgroup quota files on every call.
 pub(crate) fn cores() -> usize {
-    std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, std::num::NonZero::get))
 }
 
 /// Applies `job` to every item on at most `jobs` threads; `on_done` is told each finished index.

@@ -395,6 +395,10 @@ fn find_candidates(
             .iter()
             .all(|location| matches!(location, crate::index::config::FindLinks::Directory(_)));
     let listing_threads = if local { jobs.min(pool::cores()) } else { jobs };
+    // Local listings wait on nothing, so there is nothing for downloads to overlap: their
+    // downloads are queued at once after the last listing, which spares the threads taking
+    // turns on the queue for every project.
+    let held_wants: std::sync::Mutex<Vec<Want>> = std::sync::Mutex::new(Vec::new());
     // One job per project: its listing, each pinned release's files in it, then at once what
     // PyPI's JSON API declares for the release ([`SecondOpinion`]), so the lookups overlap
     // other listings instead of waiting for them all.
@@ -434,14 +438,17 @@ fn find_candidates(
                 add_declared(candidates, &declared);
             }
             if let Some((downloads, wants)) = feed {
-                downloads.add(
-                    releases
-                        .iter()
-                        .flat_map(|(position, candidates)| {
-                            wants(&plans_listed[*position], candidates)
-                        })
-                        .collect::<Vec<_>>(),
-                );
+                let wanted = releases
+                    .iter()
+                    .flat_map(|(position, candidates)| wants(&plans_listed[*position], candidates));
+                if local {
+                    held_wants
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                        .extend(wanted);
+                } else {
+                    downloads.add(wanted.collect::<Vec<_>>());
+                }
             }
             Ok::<_, crate::index::IndexError>((listing, declared, releases, held))
         },
@@ -454,6 +461,13 @@ fn find_candidates(
             }
         },
     );
+    if let Some((downloads, _)) = feed {
+        downloads.add(
+            held_wants
+                .into_inner()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        );
+    }
     let mut by_project: HashMap<PackageName, ProjectListing> = HashMap::new();
     let mut declared: HashMap<Url, Vec<HashDigest>> = HashMap::new();
     let mut candidates_of: HashMap<usize, Vec<Candidate>> = HashMap::new();

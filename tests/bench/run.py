@@ -6,7 +6,9 @@ directory, serves it on 127.0.0.1 as a PEP 503/691 index (half the projects decl
 digests and PEP 658 metadata like PyPI, half declare nothing like a plain static mirror) plus
 PyPI's legacy JSON API (/pypi/<name>/json, /pypi/<name>/<version>/json), then times every
 contender round by round (interleaved, so drift on a shared machine hits all alike) and prints
-one Markdown table, the issue's targets with PASS/FAIL, and the exact commands run.
+one Markdown table, the issue's targets with PASS/FAIL, and the exact commands run. With
+--real the corpus is instead every file of 8 real PyPI releases (the kind of corpus the issue
+measured: ~110 files, ~15 MB, one requirements file), fetched once from PyPI into the work dir.
 
 Contenders: curl floor (every file, --parallel 16, one curl per requirements file as the lockers
 run, and all in one curl for reference), listings floor (each file's /simple/<p>/ JSON pages),
@@ -118,6 +120,52 @@ def build_corpus(root, quick, seed):
         f["size"], f["sha256"] = len(data), hashlib.sha256(data).hexdigest()
     (root / "manifest.json").write_text(json.dumps(files))
     return files, nslots
+
+
+# The issue's own kind of corpus: every file of a few real PyPI releases (a web app's usual
+# dependencies, one with a hundred platform wheels), fetched once from PyPI into the work dir,
+# checked against PyPI's sha256, and served like PyPI (sha256 and PEP 658 metadata declared).
+REAL = ["requests==2.32.3", "urllib3==2.2.3", "idna==3.10", "certifi==2024.8.30",
+        "charset-normalizer==3.4.0", "six==1.16.0", "packaging==24.1", "attrs==24.2.0"]
+
+
+def build_real_corpus(root, store):
+    store.mkdir(parents=True, exist_ok=True)
+    for sub in ("files", "meta"):
+        (root / sub).mkdir()
+    files = []
+    for pin in REAL:
+        name, ver = pin.split("==")
+        request = urllib.request.Request(f"https://pypi.org/simple/{name}/", headers={"Accept": JSON_TYPE})
+        with urllib.request.urlopen(request, timeout=60) as r:
+            listing = json.load(r)
+        def version_of(fn):
+            return fn.split("-")[1] if fn.endswith(".whl") else re.sub(r"\.(tar\.gz|zip)$", "", fn).rsplit("-", 1)[-1]
+        for u in (u for u in listing["files"] if version_of(u["filename"]) == ver):
+            fn, sha = u["filename"], u["hashes"]["sha256"]
+            if "/" in fn or fn.startswith("."):
+                raise SystemExit(f"refusing PyPI filename {fn!r}")
+            kept = store / fn
+            if not kept.exists() or hashlib.sha256(kept.read_bytes()).hexdigest() != sha:
+                with urllib.request.urlopen(u["url"], timeout=120) as r:
+                    data = r.read()
+                if hashlib.sha256(data).hexdigest() != sha:
+                    raise SystemExit(f"{fn}: PyPI served bytes whose sha256 is not the one it declares")
+                part = store / (fn + ".part")
+                part.write_bytes(data)
+                part.replace(kept)
+            shutil.copyfile(kept, root / "files" / fn)
+            f = dict(project=normalize(name), version=ver, slot=0, size=kept.stat().st_size, declares=True,
+                     filename=fn, sha256=sha, tag="-".join(fn[:-4].split("-")[-3:]) if fn.endswith(".whl") else None)
+            if f["tag"]:
+                with zipfile.ZipFile(kept) as z:
+                    meta = next((z.read(n) for n in z.namelist() if n.endswith(".dist-info/METADATA")), None)
+                if meta is not None:
+                    (root / "meta" / (fn + ".metadata")).write_bytes(meta)
+                    f["metadata_sha256"] = hashlib.sha256(meta).hexdigest()
+            files.append(f)
+    (root / "manifest.json").write_text(json.dumps(files))
+    return files, 1
 
 
 # ---------------------------------------------------------------- index server (child process)
@@ -619,7 +667,9 @@ def report(results, ctx, scale, args):
     print(f"\nMachine: {m['nproc']} cores, {m['cpu']}, {m['memory_gib']} GiB, Linux {m['kernel']}, "
           f"temp dir on {m['tmp_fs']}; Python {m['python']}; load average {m['loadavg_at_start']:.2f} at start")
     print(f"Corpus: {len(files)} files, {total / 1e6:.1f} MB, {len(ctx['projects'])} projects, {len(ctx['slots'])} "
-          f"requirements files of {len(ctx['slots'][0])} pins; half the projects declare sha256; {args.rounds} rounds, interleaved\n")
+          f"requirements files of {len(ctx['slots'][0])} pins; "
+          f"{'real PyPI files, every project declares sha256' if args.real else 'half the projects declare sha256'}; "
+          f"{args.rounds} rounds, interleaved\n")
     if results:
         print("| contender | median s | min s | × floor | requests | MB downloaded | hashes | peak RSS MiB | note |")
         print("|---|---:|---:|---:|---:|---:|---:|---:|---|")
@@ -699,6 +749,8 @@ def main():
                     help="where the peers' venv is kept between runs (default: %(default)s)")
     ap.add_argument("--rounds", type=int, default=5, help="rounds; median and min are reported (default 5; 0: scale series only)")
     ap.add_argument("--quick", action="store_true", help="~36 files, ~20 MB instead of 300 files, ~250 MB")
+    ap.add_argument("--real", action="store_true", help="instead of generated files, every file of 8 real PyPI releases "
+                    "(fetched once from PyPI into the work dir, checked against PyPI's sha256; ~110 files, ~15 MB)")
     ap.add_argument("--seed", type=int, default=12, help="corpus seed (default 12)")
     ap.add_argument("--scale", default="100,1000,10000", help="pins for the scale series, comma-separated, or 'none' "
                     "(default 100,1000,10000)")
@@ -726,7 +778,10 @@ def main():
         tmp = ctx["tmp"] = Path(tempfile.mkdtemp(prefix="hashpin-bench-"))
         ctx["machine"], t0 = machine(tmp), time.perf_counter()
         (tmp / "corpus").mkdir()
-        files, nslots = build_corpus(tmp / "corpus", args.quick, args.seed)
+        if args.real:
+            files, nslots = build_real_corpus(tmp / "corpus", args.work_dir / "real-corpus")
+        else:
+            files, nslots = build_corpus(tmp / "corpus", args.quick, args.seed)
         print(f"corpus: {len(files)} files, {sum(f['size'] for f in files) / 1e6:.1f} MB in "
               f"{time.perf_counter() - t0:.1f} s", file=sys.stderr)
         ctx["files"], ctx["projects"] = files, sorted({f["project"] for f in files})
@@ -750,7 +805,7 @@ def main():
             print(f"Scale plot: {args.svg}")
         if args.json:
             Path(args.json).write_text(json.dumps({
-                "machine": ctx["machine"], "versions": versions, "rounds": args.rounds, "quick": args.quick, "seed": args.seed,
+                "machine": ctx["machine"], "versions": versions, "rounds": args.rounds, "quick": args.quick, "real": args.real, "seed": args.seed,
                 "corpus": {"files": len(files), "bytes": sum(f["size"] for f in files), "projects": len(ctx["projects"]),
                            "requirements_files": nslots, "declared_bytes": sum(f["size"] for f in files if f["declares"])},
                 "results": results, "targets": targets, "scale": scale, "timeout": args.timeout}, indent=1))
