@@ -262,8 +262,9 @@ pub(crate) fn summarize(path: &Path, filename: &str) -> Result<ArchiveSummary, I
 enum MemberDigests {
     /// Every member is hashed.
     Computed,
-    /// Members are read through (so that decompression, CRCs and lengths are checked) but not
-    /// hashed; the summary's member digests are empty and it is never shown.
+    /// Members are not hashed: a tar is read through (a cut gzip stream shows only at its
+    /// end), a zip's members only as far as their local headers, except its metadata. The
+    /// summary's member digests are empty and it is never shown.
     Skipped,
 }
 
@@ -343,6 +344,15 @@ fn read_zip(file: fs_err::File, collector: &mut Collector<'_>) -> Result<(), Ins
             Ok(name) => name.into_owned(),
             Err(_) => String::from_utf8_lossy(entry.name_raw()).into_owned(),
         };
+        // Telling the shape needs the directory, every local header and the metadata; the
+        // other members' bytes are pinned by the whole file's hash, and inflating them all
+        // again cost a first lock more than the download (real wheels are deflated).
+        if collector.digests == MemberDigests::Skipped
+            && metadata_role(collector.distribution, &name).is_none()
+        {
+            collector.note_member(name, entry.size())?;
+            continue;
+        }
         let mut content = MeteredReader {
             inner: &mut entry,
             decompressed: collector.decompressed,
@@ -557,6 +567,23 @@ impl Collector<'_> {
         if self.entries_seen > MAX_MEMBERS {
             return Err(self.too_large(SizeLimit::Members { limit: MAX_MEMBERS }));
         }
+        Ok(())
+    }
+
+    /// Notes a member whose content is not read (its size as the archive declares it).
+    fn note_member(&mut self, name: String, size: u64) -> Result<(), InspectError> {
+        if self.members.contains_key(&name) {
+            return Err(InspectError::DuplicateMembers {
+                path: self.archive.to_path_buf(),
+            });
+        }
+        self.members.insert(
+            name,
+            Member {
+                size,
+                sha256: String::new(),
+            },
+        );
         Ok(())
     }
 
@@ -1525,8 +1552,9 @@ mod tests {
             matches!(examine(&bare, WHEEL).unwrap(), Shape::NotAnArchive(what) if what.ends_with("without `*.dist-info/METADATA`"))
         );
         assert_eq!(examine(&bare, "demo-1.0.zip").unwrap(), Shape::Archive);
-        // Members are not hashed to tell the shape, but they are still read through: a byte
-        // flipped inside a stored member fails its CRC.
+        // The shape is told without hashing or inflating members other than the metadata:
+        // a byte flipped inside a module is pinned by the file's hash, and only a summary that
+        // explains a change (which hashes every member) sees it fail its CRC.
         let stored = write_zip(
             &directory,
             "stored.whl",
@@ -1535,6 +1563,7 @@ mod tests {
             2020,
         );
         let shape_only = read_archive(&stored, WHEEL, MemberDigests::Skipped).unwrap();
+        assert_eq!(shape_only.members.len(), 4);
         assert!(shape_only.members.values().all(|m| m.sha256.is_empty()));
         assert_eq!(shape_only.metadata.as_deref(), Some(METADATA));
         let mut flipped = fs_err::read(&stored).unwrap();
@@ -1543,10 +1572,23 @@ mod tests {
             .position(|window| window == b"print")
             .unwrap();
         flipped[at] ^= 0x20;
-        assert_eq!(
-            shape("flipped.whl", &flipped, WHEEL),
-            Shape::NotAnArchive(format!("a damaged zip archive of {} bytes", flipped.len()))
-        );
+        assert_eq!(shape("flipped.whl", &flipped, WHEEL), Shape::Archive);
+        let flipped = write_bytes(&directory, "flipped-again.whl", &flipped);
+        assert!(matches!(
+            summarize(&flipped, WHEEL),
+            Err(InspectError::MalformedZip { .. })
+        ));
+        // A damaged metadata member is still read, and refused.
+        let mut damaged = fs_err::read(&stored).unwrap();
+        let at = damaged
+            .windows(8)
+            .position(|window| window == b"Metadata")
+            .unwrap();
+        damaged[at] ^= 0x20;
+        assert!(matches!(
+            shape("damaged-metadata.whl", &damaged, WHEEL),
+            Shape::NotAnArchive(what) if what.starts_with("a damaged zip archive")
+        ));
         // Formats not read here are refused only when they are plainly something else.
         assert_eq!(
             shape(
