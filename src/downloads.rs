@@ -339,6 +339,9 @@ fn merge(mut into: Want, want: Want) -> Want {
             into.recorded.extend(want.recorded);
             into.recorded.sort();
             into.recorded.dedup();
+            into.declared.extend(want.declared);
+            into.declared.sort();
+            into.declared.dedup();
             into.only_explains &= want.only_explains;
             Some(into)
         }
@@ -409,6 +412,7 @@ mod tests {
         Some(Examine {
             filename: filename.to_string(),
             recorded: Vec::new(),
+            declared: Vec::new(),
             only_explains,
         })
     }

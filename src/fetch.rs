@@ -58,6 +58,10 @@ pub(crate) struct Examine {
     /// Hashes already recorded for the file: bytes that have one of them add nothing to a
     /// lockfile, so they need no examination.
     pub(crate) recorded: Vec<HashDigest>,
+    /// The strong digests the index declares for the file: bytes with one of them are the
+    /// file the index published (not an error page, not a body cut on the way), so only their
+    /// outward shape is examined, not a gzip stream read to its end.
+    pub(crate) declared: Vec<HashDigest>,
     /// Whether what the examination says could only explain a refusal, never prevent a record
     /// (every entry that lists the file records it by name, and none re-records): then, with
     /// no cache, the bytes are not copied to a temporary file just to be examined.
@@ -467,9 +471,20 @@ fn keep(
             let path = spool.as_ref().map(|spool| spool.file.path()).or(original);
             match path {
                 Some(path) => {
-                    inspect::examine(path, &examine.filename).map_err(|source| FetchError::Io {
-                        path: path.display().to_string(),
-                        source,
+                    let published = examine
+                        .declared
+                        .iter()
+                        .any(|hash| digests.get(hash.algorithm) == Some(hash));
+                    let depth = if published {
+                        inspect::Depth::Published
+                    } else {
+                        inspect::Depth::Whole
+                    };
+                    inspect::examine(path, &examine.filename, depth).map_err(|source| {
+                        FetchError::Io {
+                            path: path.display().to_string(),
+                            source,
+                        }
                     })?
                 }
                 None => Shape::Unexamined,

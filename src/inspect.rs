@@ -1066,14 +1066,25 @@ pub(crate) enum Shape {
     NotAnArchive(String),
 }
 
+/// How far [`examine`] reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Depth {
+    /// Far enough to see a body cut short: a gzip stream to its end, a zip's directory.
+    Whole,
+    /// Bytes the index vouches for with a declared digest they have: no transfer cut them, so
+    /// only their outward shape is read (a gzip stream's magic, a zip's directory and
+    /// metadata), which still tells an error page the index published from an archive.
+    Published,
+}
+
 /// Says whether the bytes at `path` are the archive `filename` promises, reading them the way
-/// [`summarize`] does, so that what a command records is what `check` and pip can read. The
-/// file is read whole, once; nothing is extracted.
+/// [`summarize`] does (as far as `depth` says), so that what a command records is what `check`
+/// and pip can read. Nothing is extracted.
 ///
 /// # Errors
 ///
 /// The file itself could not be read (the disk, not the bytes).
-pub(crate) fn examine(path: &Path, filename: &str) -> io::Result<Shape> {
+pub(crate) fn examine(path: &Path, filename: &str, depth: Depth) -> io::Result<Shape> {
     let size = Size(fs_err::metadata(path)?.len());
     if size.0 == 0 {
         return Ok(Shape::NotAnArchive("an empty body".to_string()));
@@ -1103,6 +1114,16 @@ pub(crate) fn examine(path: &Path, filename: &str) -> io::Result<Shape> {
                 Shape::Archive
             },
         );
+    }
+    if depth == Depth::Published && ArchiveKind::from_filename(filename) == Some(ArchiveKind::TarGz)
+    {
+        let mut magic = Vec::with_capacity(2);
+        fs_err::File::open(path)?.take(2).read_to_end(&mut magic)?;
+        return Ok(if magic == [0x1f, 0x8b] {
+            Shape::Archive
+        } else {
+            Shape::NotAnArchive(format!("{} of {size}", sniff(path)))
+        });
     }
     Ok(match read_archive(path, filename, MemberDigests::Skipped) {
         Ok(summary)
@@ -1506,16 +1527,27 @@ mod tests {
             CompressionMethod::Deflated,
             2020,
         );
-        assert_eq!(examine(&wheel, WHEEL).unwrap(), Shape::Archive);
+        assert_eq!(
+            examine(&wheel, WHEEL, Depth::Whole).unwrap(),
+            Shape::Archive
+        );
         let sdist = write_tar_gz(
             &directory,
             "s.tar.gz",
             &[("demo-1.0/PKG-INFO", METADATA.to_string())],
         );
-        assert_eq!(examine(&sdist, SDIST).unwrap(), Shape::Archive);
+        assert_eq!(
+            examine(&sdist, SDIST, Depth::Whole).unwrap(),
+            Shape::Archive
+        );
 
         let shape = |name: &str, bytes: &[u8], filename: &str| {
-            examine(&write_bytes(&directory, name, bytes), filename).unwrap()
+            examine(
+                &write_bytes(&directory, name, bytes),
+                filename,
+                Depth::Whole,
+            )
+            .unwrap()
         };
         let page = b"<!DOCTYPE html><html><body>502 Bad Gateway</body></html>";
         assert_eq!(
@@ -1549,9 +1581,34 @@ mod tests {
             2020,
         );
         assert!(
-            matches!(examine(&bare, WHEEL).unwrap(), Shape::NotAnArchive(what) if what.ends_with("without `*.dist-info/METADATA`"))
+            matches!(examine(&bare, WHEEL, Depth::Whole).unwrap(), Shape::NotAnArchive(what) if what.ends_with("without `*.dist-info/METADATA`"))
         );
-        assert_eq!(examine(&bare, "demo-1.0.zip").unwrap(), Shape::Archive);
+        assert_eq!(
+            examine(&bare, "demo-1.0.zip", Depth::Whole).unwrap(),
+            Shape::Archive
+        );
+        // Bytes the index vouches for are read no deeper than their outward shape: a gzip
+        // stream cut in the middle is what the index published, an HTML page is still none.
+        let cut = fs_err::read(&sdist).unwrap();
+        let cut = write_bytes(&directory, "cut-published.tar.gz", &cut[..cut.len() / 2]);
+        assert_eq!(
+            examine(&cut, SDIST, Depth::Published).unwrap(),
+            Shape::Archive
+        );
+        assert!(matches!(
+            examine(&cut, SDIST, Depth::Whole).unwrap(),
+            Shape::NotAnArchive(_)
+        ));
+        let page_path = write_bytes(&directory, "published-page.tar.gz", page);
+        assert_eq!(
+            examine(&page_path, SDIST, Depth::Published).unwrap(),
+            Shape::NotAnArchive("an HTML page of 56 bytes".into())
+        );
+        let page_path = write_bytes(&directory, "published-page.whl", page);
+        assert_eq!(
+            examine(&page_path, WHEEL, Depth::Published).unwrap(),
+            Shape::NotAnArchive("an HTML page of 56 bytes".into())
+        );
         // The shape is told without hashing or inflating members other than the metadata:
         // a byte flipped inside a module is pinned by the file's hash, and only a summary that
         // explains a change (which hashes every member) sees it fail its CRC.
@@ -2142,7 +2199,8 @@ mod tests {
             fs_err::write(&path, bytes).unwrap();
             path
         };
-        let shape = |name: &str, bytes: &[u8]| examine(&write(name, bytes), name).unwrap();
+        let shape =
+            |name: &str, bytes: &[u8]| examine(&write(name, bytes), name, Depth::Whole).unwrap();
         assert_eq!(shape("p-1.0.tar.bz2", b"BZh91AY&SY..."), Shape::Archive);
         assert!(matches!(
             shape("p-1.0.tar.bz2", b"<html>oops</html>"),

@@ -648,6 +648,14 @@ pub(crate) fn wants_to_judge(
                 Some(Examine {
                     filename: candidate.filename.clone(),
                     recorded: record.hashes.clone(),
+                    declared: candidate
+                        .declared
+                        .iter()
+                        .filter(|digest| {
+                            !matches!(digest.algorithm, HashAlgorithm::Md5 | HashAlgorithm::Sha1)
+                        })
+                        .cloned()
+                        .collect(),
                     // A re-record (or a direct URL) may record what arrives.
                     only_explains: !always && records_file(record, candidate),
                 }),

@@ -245,6 +245,31 @@ fn lock_refuses_to_record_an_error_page() {
     assert_eq!(left, Vec::<String>::new());
 }
 
+/// Bytes whose digest the index declares are the file it published, so their gzip stream is not
+/// read to its end; an error page the index declares is still no archive, wheel or sdist.
+#[test]
+fn an_error_page_the_index_declares_is_still_refused() {
+    let context = TestContext::new();
+    context.write("requirements.txt", UNLOCKED);
+    for filename in [TINY_WHEEL, TINY_SDIST] {
+        let original = context.server.bytes(filename);
+        context
+            .server
+            .replace_bytes(filename, ERROR_PAGE.to_vec());
+        let run = context.lock(&[]);
+        assert_eq!(run.code, 4, "{}", run.snapshot());
+        assert!(
+            run.stderr.contains(&format!(
+                "`{filename}` cannot be recorded: `[INDEX]/files/{filename}` sent an HTML page of 121 bytes"
+            )),
+            "{}",
+            run.stderr
+        );
+        assert_eq!(context.read("requirements.txt"), UNLOCKED);
+        context.server.replace_bytes(filename, original);
+    }
+}
+
 #[test]
 fn lock_refuses_to_record_bodies_cut_short_without_a_content_length() {
     // See: https://github.com/hashpin/hashpin/issues/8

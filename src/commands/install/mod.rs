@@ -177,6 +177,8 @@ fn install(args: &InstallArgs, context: &Context, json: &mut InstallJson) -> Res
                     .for_project(&item.project)
                     .flat_map(|pin| pin.record.hashes.iter().cloned())
                     .collect(),
+                // pip's report names no digest the index declared.
+                declared: Vec::new(),
                 // install always has a cache (a scratch one with `--no-cache`).
                 only_explains: false,
             };
