@@ -281,32 +281,32 @@ pub(crate) enum SecondOpinion {
 /// What a command downloads of one plan, given the files the indexes serve for it now.
 pub(crate) type WantsOf<'w> = dyn Fn(&Plan<'_>, &[Candidate]) -> Vec<Want> + Sync + 'w;
 
+/// Where and how the projects are listed: what every listing job needs.
+pub(crate) struct Listing<'a> {
+    /// The index client.
+    pub(crate) client: &'a Client,
+    /// Which wheels count (`--platform`, `--python-version`, `--implementation`).
+    pub(crate) filter: &'a TargetFilter,
+    /// Listings (and downloads from the network) at once.
+    pub(crate) jobs: usize,
+    /// When PyPI's JSON API is asked for a second statement of the digests.
+    pub(crate) second_opinion: SecondOpinion,
+    /// Files uploaded after this are held back.
+    pub(crate) cooldown: Option<&'a Cutoff>,
+}
+
 /// Lists every project (see [`find_candidates`]) and downloads what `wants` asks of each plan,
 /// each project's downloads starting as soon as its listing is read. Returns the problems that
 /// kept a plan from being listed and every download's outcome, by URL.
-#[allow(clippy::too_many_arguments)]
 pub(crate) fn list_and_download(
     plans: &mut [Plan<'_>],
-    client: &Client,
-    filter: &TargetFilter,
-    jobs: usize,
-    second_opinion: SecondOpinion,
-    cooldown: Option<&Cutoff>,
+    listing: &Listing<'_>,
     cache: Option<&Cache>,
     wants: &WantsOf<'_>,
     printer: &Printer,
 ) -> (Vec<anyhow::Error>, Downloaded) {
-    Downloads::run(client, cache, jobs, printer, |downloads| {
-        find_candidates(
-            plans,
-            client,
-            filter,
-            jobs,
-            second_opinion,
-            cooldown,
-            Some((downloads, wants)),
-            printer,
-        )
+    Downloads::run(listing.client, cache, listing.jobs, printer, |downloads| {
+        find_candidates(plans, listing, downloads, wants, printer)
     })
 }
 
@@ -335,26 +335,27 @@ pub(crate) fn split_failures(
     )
 }
 
-/// Lists every project the plans pin once and picks each plan's files; with `feed`, queues
-/// what each plan wants downloaded as soon as its project's listing is read.
-#[allow(clippy::too_many_arguments)]
+/// Lists every project the plans pin once, picks each plan's files, and queues what each plan
+/// wants downloaded as soon as its project's listing is read.
 fn find_candidates(
     plans: &mut [Plan<'_>],
-    client: &Client,
-    filter: &TargetFilter,
-    jobs: usize,
-    second_opinion: SecondOpinion,
-    cooldown: Option<&Cutoff>,
-    feed: Option<(&Downloads<'_>, &WantsOf<'_>)>,
+    listing: &Listing<'_>,
+    downloads: &Downloads<'_>,
+    wants: &WantsOf<'_>,
     printer: &Printer,
 ) -> Vec<anyhow::Error> {
+    let &Listing {
+        client,
+        filter,
+        jobs,
+        second_opinion,
+        cooldown,
+    } = listing;
     let mut problems = Vec::new();
     // Direct URLs need no listing: their downloads start first.
-    if let Some((downloads, wants)) = feed {
-        for plan in plans.iter() {
-            if let Lockable::Url { url, filename } = &plan.lockable {
-                downloads.add(wants(plan, &[url_candidate(url, filename)]));
-            }
+    for plan in plans.iter() {
+        if let Lockable::Url { url, filename } = &plan.lockable {
+            downloads.add(wants(plan, &[url_candidate(url, filename)]));
         }
     }
     let plans_listed: &[Plan<'_>] = plans;
@@ -388,6 +389,8 @@ fn find_candidates(
         }
     }
     let listed = AtomicUsize::new(0);
+    // A progress line drawn without the download bar is cleared at the end.
+    let drew_progress = std::sync::atomic::AtomicBool::new(false);
     // Listing only local directories is CPU work: no more threads than cores.
     let local = settings.indexes.is_empty()
         && settings
@@ -437,37 +440,32 @@ fn find_candidates(
             for (_, candidates) in &mut releases {
                 add_declared(candidates, &declared);
             }
-            if let Some((downloads, wants)) = feed {
-                let wanted = releases
-                    .iter()
-                    .flat_map(|(position, candidates)| wants(&plans_listed[*position], candidates));
-                if local {
-                    held_wants
-                        .lock()
-                        .unwrap_or_else(std::sync::PoisonError::into_inner)
-                        .extend(wanted);
-                } else {
-                    downloads.add(wanted.collect::<Vec<_>>());
-                }
+            let wanted = releases
+                .iter()
+                .flat_map(|(position, candidates)| wants(&plans_listed[*position], candidates));
+            if local {
+                held_wants
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .extend(wanted);
+            } else {
+                downloads.add(wanted.collect::<Vec<_>>());
             }
             Ok::<_, crate::index::IndexError>((listing, declared, releases, held))
         },
         &|_| {
             let done = listed.fetch_add(1, Ordering::Relaxed) + 1;
-            let on_bar =
-                feed.is_some_and(|(downloads, _)| downloads.note_listing(done, projects.len()));
-            if !on_bar {
+            if !downloads.note_listing(done, projects.len()) {
                 printer.progress(&format!("listing {done}/{} projects", projects.len()));
+                drew_progress.store(true, Ordering::Relaxed);
             }
         },
     );
-    if let Some((downloads, _)) = feed {
-        downloads.add(
-            held_wants
-                .into_inner()
-                .unwrap_or_else(std::sync::PoisonError::into_inner),
-        );
-    }
+    downloads.add(
+        held_wants
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner),
+    );
     let mut by_project: HashMap<PackageName, ProjectListing> = HashMap::new();
     let mut declared: HashMap<Url, Vec<HashDigest>> = HashMap::new();
     let mut candidates_of: HashMap<usize, Vec<Candidate>> = HashMap::new();
@@ -542,7 +540,7 @@ fn find_candidates(
     for plan in plans.iter_mut() {
         add_declared(&mut plan.candidates, &declared);
     }
-    if feed.is_none() {
+    if drew_progress.load(Ordering::Relaxed) {
         printer.clear_progress();
     }
     problems

@@ -70,11 +70,13 @@ pub(crate) fn run(args: &CheckArgs, context: &Context) -> Result<ExitStatus> {
     };
     let (problems, downloads) = survey::list_and_download(
         &mut plans,
-        &client,
-        &filter,
-        jobs,
-        survey::SecondOpinion::Always,
-        None,
+        &survey::Listing {
+            client: &client,
+            filter: &filter,
+            jobs,
+            second_opinion: survey::SecondOpinion::Always,
+            cooldown: None,
+        },
         cache.as_ref(),
         &wants,
         printer,

@@ -155,11 +155,13 @@ pub(crate) fn lock_loaded(
     };
     let (mut problems, downloaded) = survey::list_and_download(
         &mut plans,
-        &client,
-        &filter,
-        jobs,
-        second_opinion,
-        cooldown.as_ref(),
+        &survey::Listing {
+            client: &client,
+            filter: &filter,
+            jobs,
+            second_opinion,
+            cooldown: cooldown.as_ref(),
+        },
         cache.as_ref(),
         &wants,
         printer,

@@ -425,11 +425,13 @@ fn verify_kept_sdists(
     let cache = crate::cache::Cache::from_env(&*context.env);
     let (mut problems, downloaded) = survey::list_and_download(
         &mut plans,
-        &client,
-        &filter,
-        jobs,
-        survey::SecondOpinion::WhenDownloading,
-        None,
+        &survey::Listing {
+            client: &client,
+            filter: &filter,
+            jobs,
+            second_opinion: survey::SecondOpinion::WhenDownloading,
+            cooldown: None,
+        },
         cache.as_ref(),
         &wants,
         printer,

@@ -253,9 +253,7 @@ fn an_error_page_the_index_declares_is_still_refused() {
     context.write("requirements.txt", UNLOCKED);
     for filename in [TINY_WHEEL, TINY_SDIST] {
         let original = context.server.bytes(filename);
-        context
-            .server
-            .replace_bytes(filename, ERROR_PAGE.to_vec());
+        context.server.replace_bytes(filename, ERROR_PAGE.to_vec());
         let run = context.lock(&[]);
         assert_eq!(run.code, 4, "{}", run.snapshot());
         assert!(

@@ -55,11 +55,13 @@ pub(super) fn record_releases<'p>(
     };
     let (mut problems, more) = survey::list_and_download(
         &mut plans,
-        client,
-        &filter,
-        jobs,
-        survey::SecondOpinion::Always,
-        cooldown,
+        &survey::Listing {
+            client,
+            filter: &filter,
+            jobs,
+            second_opinion: survey::SecondOpinion::Always,
+            cooldown,
+        },
         Some(cache),
         &wants,
         printer,
