@@ -993,12 +993,23 @@ fn refuse_non_archives(
     all_pins: [&mut Pins; 2],
 ) {
     let [pins, accepted] = all_pins;
-    for (index, sighting) in sightings.iter().enumerate() {
-        let Some(arrived) = sighting.not_an_archive() else {
-            continue;
-        };
+    // Decided against the pins as they were: two files with the same bytes (one error page
+    // served for a wheel and its sdist) are both refused, though the first takes the hash out.
+    let refusals: Vec<(usize, &str, bool)> = sightings
+        .iter()
+        .enumerate()
+        .filter_map(|(index, sighting)| {
+            let arrived = sighting.not_an_archive()?;
+            let refused = pins
+                .hashes
+                .iter()
+                .any(|hash| !record.hashes.contains(hash) && sighting.has(hash));
+            Some((index, arrived, refused))
+        })
+        .collect();
+    for (index, arrived, refused) in refusals {
+        let sighting = &sightings[index];
         let adds = |hash: &HashDigest| !record.hashes.contains(hash) && sighting.has(hash);
-        let refused = pins.hashes.iter().any(adds);
         // A refusal of other bytes (a changed file) still shows what accepting them would
         // write; these would have been recorded, and there is nothing to accept.
         for pins in [&mut *pins, &mut *accepted] {
@@ -1706,6 +1717,17 @@ mod tests {
         assert_eq!(statuses(&updated), [(Status::NotAnArchive, WHEEL)]);
         assert_eq!(updated.outcome(), Outcome::Fail);
         assert_eq!(updated.pins.hashes, [sha(b"w")]);
+        // One error page served for both files of a release: both are refused.
+        let twice = judge(
+            &Record::default(),
+            &[page(SDIST, b"<html>"), page(WHEEL, b"<html>")],
+            LOCK,
+        );
+        assert_eq!(
+            statuses(&twice),
+            [(Status::NotAnArchive, SDIST), (Status::NotAnArchive, WHEEL)]
+        );
+        assert!(twice.pins.hashes.is_empty(), "{twice:?}");
     }
 
     #[test]

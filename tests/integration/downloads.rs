@@ -266,6 +266,17 @@ fn an_error_page_the_index_declares_is_still_refused() {
         assert_eq!(context.read("requirements.txt"), UNLOCKED);
         context.server.replace_bytes(filename, original);
     }
+    // One page served for both files: both are refused, each by name.
+    for filename in [TINY_WHEEL, TINY_SDIST] {
+        context.server.replace_bytes(filename, ERROR_PAGE.to_vec());
+    }
+    let run = context.lock(&[]);
+    assert_eq!(run.code, 4, "{}", run.snapshot());
+    assert!(
+        run.stderr.contains("refused: 2 downloads not an archive"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
