@@ -1072,8 +1072,9 @@ pub(crate) enum Depth {
     /// Far enough to see a body cut short: a gzip stream to its end, a zip's directory.
     Whole,
     /// Bytes the index vouches for with a declared digest they have: no transfer cut them, so
-    /// only their outward shape is read (a gzip stream's magic, a zip's directory and
-    /// metadata), which still tells an error page the index published from an archive.
+    /// only their outward shape is read (a gzip stream's magic; a zip's directory, and that a
+    /// wheel's lists its metadata), which still tells an error page the index published from
+    /// an archive.
     Published,
 }
 
@@ -1114,6 +1115,17 @@ pub(crate) fn examine(path: &Path, filename: &str, depth: Depth) -> io::Result<S
                 Shape::Archive
             },
         );
+    }
+    // A published zip that opens, names each member once and (a wheel) lists its metadata
+    // is what it says; anything else is read as below, to say exactly what is wrong.
+    if depth == Depth::Published
+        && ArchiveKind::from_filename(filename) == Some(ArchiveKind::Zip)
+        && let Ok(archive) = ZipArchive::new(BufReader::new(fs_err::File::open(path)?))
+        && !archive.has_duplicate_names()
+        && (Distribution::from_filename(filename) != Distribution::Wheel
+            || wheel_lists_metadata(path))
+    {
+        return Ok(Shape::Archive);
     }
     if depth == Depth::Published && ArchiveKind::from_filename(filename) == Some(ArchiveKind::TarGz)
     {
@@ -1604,6 +1616,21 @@ mod tests {
             examine(&page_path, SDIST, Depth::Published).unwrap(),
             Shape::NotAnArchive("an HTML page of 56 bytes".into())
         );
+        assert_eq!(
+            examine(&wheel, WHEEL, Depth::Published).unwrap(),
+            Shape::Archive
+        );
+        let bare_wheel = write_zip(
+            &directory,
+            "bare-published.whl",
+            &[("demo/__init__.py", String::new())],
+            CompressionMethod::Stored,
+            2020,
+        );
+        assert!(matches!(
+            examine(&bare_wheel, WHEEL, Depth::Published).unwrap(),
+            Shape::NotAnArchive(what) if what.ends_with("without `*.dist-info/METADATA`")
+        ));
         let page_path = write_bytes(&directory, "published-page.whl", page);
         assert_eq!(
             examine(&page_path, WHEEL, Depth::Published).unwrap(),
