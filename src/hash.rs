@@ -143,13 +143,16 @@ impl HashDigest {
 
     /// Reads a peep comment's digest: sha256, urlsafe base64 without padding.
     pub(crate) fn from_peep_base64(encoded: &str) -> Option<Self> {
+        Self::from_urlsafe_base64(HashAlgorithm::Sha256, encoded)
+    }
+
+    /// A digest written in urlsafe base64, padded or not (peep's comments, a wheel's
+    /// `RECORD`); `None` unless it decodes to the algorithm's length.
+    pub(crate) fn from_urlsafe_base64(algorithm: HashAlgorithm, encoded: &str) -> Option<Self> {
         let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
             .decode(encoded.trim_end_matches('='))
             .ok()?;
-        (bytes.len() == 32).then(|| Self {
-            algorithm: HashAlgorithm::Sha256,
-            hex: hex::encode(bytes),
-        })
+        Self::new(algorithm, &hex::encode(bytes)).ok()
     }
 
     /// A short form for reports: `sha256:1a2b3c4d…`.
@@ -318,6 +321,15 @@ impl Digests {
         self.get(HashAlgorithm::Sha256)
             .expect("downloads always compute sha256")
     }
+}
+
+/// The digests of the file at `path` in `algorithms`, read once.
+pub(crate) fn hash_file(
+    path: &std::path::Path,
+    algorithms: impl IntoIterator<Item = HashAlgorithm>,
+) -> std::io::Result<Digests> {
+    let mut file = fs_err::File::open(path)?;
+    Hasher::new(algorithms).hash_reader(&mut file)
 }
 
 #[cfg(test)]

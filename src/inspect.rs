@@ -1116,26 +1116,8 @@ pub(crate) fn examine(path: &Path, filename: &str, depth: Depth) -> io::Result<S
             },
         );
     }
-    // A published zip that opens, names each member once and (a wheel) lists its metadata
-    // is what it says; anything else is read as below, to say exactly what is wrong.
-    if depth == Depth::Published
-        && ArchiveKind::from_filename(filename) == Some(ArchiveKind::Zip)
-        && let Ok(archive) = ZipArchive::new(BufReader::new(fs_err::File::open(path)?))
-        && !archive.has_duplicate_names()
-        && (Distribution::from_filename(filename) != Distribution::Wheel
-            || wheel_lists_metadata(path))
-    {
+    if depth == Depth::Published && outward_shape_holds(path, filename)? {
         return Ok(Shape::Archive);
-    }
-    if depth == Depth::Published && ArchiveKind::from_filename(filename) == Some(ArchiveKind::TarGz)
-    {
-        let mut magic = Vec::with_capacity(2);
-        fs_err::File::open(path)?.take(2).read_to_end(&mut magic)?;
-        return Ok(if magic == [0x1f, 0x8b] {
-            Shape::Archive
-        } else {
-            Shape::NotAnArchive(format!("{} of {size}", sniff(path)))
-        });
     }
     Ok(match read_archive(path, filename, MemberDigests::Skipped) {
         Ok(summary)
@@ -1181,9 +1163,31 @@ fn wheel_lists_metadata(path: &Path) -> bool {
     let Ok(file) = fs_err::File::open(path) else {
         return false;
     };
-    let Ok(archive) = ZipArchive::new(BufReader::new(file)) else {
-        return false;
-    };
+    ZipArchive::new(BufReader::new(file)).is_ok_and(|archive| lists_metadata(&archive))
+}
+
+/// Whether published bytes look as their filename promises from outside: a zip directory that
+/// opens, names each member once and (a wheel) lists its metadata; a gzip magic. When not,
+/// the whole read says exactly what is wrong.
+fn outward_shape_holds(path: &Path, filename: &str) -> io::Result<bool> {
+    let file = fs_err::File::open(path)?;
+    Ok(match ArchiveKind::from_filename(filename) {
+        Some(ArchiveKind::Zip) => ZipArchive::new(BufReader::new(file)).is_ok_and(|archive| {
+            !archive.has_duplicate_names()
+                && (Distribution::from_filename(filename) != Distribution::Wheel
+                    || lists_metadata(&archive))
+        }),
+        Some(ArchiveKind::TarGz) => {
+            let mut magic = Vec::with_capacity(2);
+            file.take(2).read_to_end(&mut magic)?;
+            magic == [0x1f, 0x8b]
+        }
+        None => false,
+    })
+}
+
+/// Whether a zip's directory names a `*.dist-info/METADATA` at its root.
+fn lists_metadata<R: Read + Seek>(archive: &ZipArchive<R>) -> bool {
     archive.file_names().any(|name| {
         name.is_ok_and(|name| {
             name.split_once('/')

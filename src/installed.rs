@@ -11,10 +11,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Component, Path, PathBuf};
 use std::process::Command;
 
-use base64::Engine as _;
 use serde::Deserialize;
 
-use crate::hash::{HashAlgorithm, HashDigest, Hasher};
+use crate::hash::{HashAlgorithm, HashDigest};
 use crate::name::PackageName;
 
 /// Where an environment keeps its packages, as its interpreter says.
@@ -192,11 +191,7 @@ fn csv_fields(line: &str) -> Vec<String> {
 /// `sha256=<urlsafe base64, no padding>` as a digest.
 fn record_hash(text: &str) -> Option<HashDigest> {
     let (algorithm, encoded) = text.split_once('=')?;
-    let algorithm = HashAlgorithm::from_name(algorithm)?;
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(encoded.trim_end_matches('='))
-        .ok()?;
-    HashDigest::new(algorithm, &hex::encode(bytes)).ok()
+    HashDigest::from_urlsafe_base64(HashAlgorithm::from_name(algorithm)?, encoded)
 }
 
 /// The tags a `WHEEL` file's `Tag:` lines name.
@@ -244,13 +239,12 @@ pub(crate) fn resolve_path(site: &Path, prefix: &Path, path: &str) -> Option<Pat
     }
 }
 
-/// The file's digest in `algorithm` (sha256 too), `None` when it cannot be read.
+/// The file's digest in `algorithm`, `None` when it cannot be read.
 pub(crate) fn hash_file(path: &Path, algorithm: HashAlgorithm) -> Option<HashDigest> {
-    let mut file = fs_err::File::open(path).ok()?;
-    let digests = Hasher::new([algorithm, HashAlgorithm::Sha256])
-        .hash_reader(&mut file)
-        .ok()?;
-    digests.get(algorithm).cloned()
+    crate::hash::hash_file(path, [algorithm])
+        .ok()?
+        .get(algorithm)
+        .cloned()
 }
 
 /// The `*.dist-info/METADATA` inside an open wheel (at most 16 MiB), when it has one. The
@@ -262,41 +256,51 @@ pub(crate) fn read_wheel_metadata(file: &mut std::fs::File) -> std::io::Result<O
 }
 
 fn wheel_metadata_of(file: &mut std::fs::File) -> Option<Vec<u8>> {
-    let mut archive = zip::ZipArchive::new(std::io::BufReader::new(file)).ok()?;
-    let name = archive
-        .file_names()
-        .filter_map(Result::ok)
-        .find(|name| name.ends_with(".dist-info/METADATA") && name.matches('/').count() == 1)
-        .map(|name| name.into_owned())?;
     let mut bytes = Vec::new();
-    std::io::Read::read_to_end(
-        &mut std::io::Read::take(archive.by_name(&name).ok()?, 16 * 1024 * 1024),
-        &mut bytes,
-    )
-    .ok()?;
+    dist_info_member(file, "METADATA", 16 * 1024 * 1024, &mut bytes).ok()??;
     Some(bytes)
 }
 
-/// The `*.dist-info/RECORD` inside a wheel, by path.
-pub(crate) fn wheel_record(wheel: &Path) -> Result<BTreeMap<String, Option<HashDigest>>, String> {
-    let file = fs_err::File::open(wheel).map_err(|error| error.to_string())?;
+/// Reads the wheel's top-level `*.dist-info/<name>` into `into`, at most `limit` bytes;
+/// `Ok(None)` when the wheel has no such member.
+fn dist_info_member(
+    file: &mut std::fs::File,
+    name: &str,
+    limit: u64,
+    into: &mut Vec<u8>,
+) -> Result<Option<()>, String> {
     let mut archive =
         zip::ZipArchive::new(std::io::BufReader::new(file)).map_err(|error| error.to_string())?;
-    let name = archive
+    let suffix = format!(".dist-info/{name}");
+    let Some(member) = archive
         .file_names()
         .filter_map(Result::ok)
-        .find(|name| name.ends_with(".dist-info/RECORD") && name.matches('/').count() == 1)
-        .map(|name| name.into_owned())
-        .ok_or_else(|| "the wheel has no `*.dist-info/RECORD`".to_string())?;
-    let mut text = String::new();
-    std::io::Read::read_to_string(
+        .find(|member| member.ends_with(&suffix) && member.matches('/').count() == 1)
+        .map(|member| member.into_owned())
+    else {
+        return Ok(None);
+    };
+    std::io::Read::read_to_end(
         &mut std::io::Read::take(
-            archive.by_name(&name).map_err(|error| error.to_string())?,
-            64 * 1024 * 1024,
+            archive
+                .by_name(&member)
+                .map_err(|error| error.to_string())?,
+            limit,
         ),
-        &mut text,
+        into,
     )
     .map_err(|error| error.to_string())?;
+    Ok(Some(()))
+}
+
+/// The `*.dist-info/RECORD` inside a wheel, read from its open handle.
+pub(crate) fn wheel_record(
+    wheel: &mut std::fs::File,
+) -> Result<BTreeMap<String, Option<HashDigest>>, String> {
+    let mut bytes = Vec::new();
+    dist_info_member(wheel, "RECORD", 64 * 1024 * 1024, &mut bytes)?
+        .ok_or_else(|| "the wheel has no `*.dist-info/RECORD`".to_string())?;
+    let text = String::from_utf8(bytes).map_err(|error| error.to_string())?;
     Ok(parse_record(&text)?
         .into_iter()
         .map(|row| (row.path, row.hash))

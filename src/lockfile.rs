@@ -14,7 +14,7 @@ use pep508_rs::VersionOrUrl;
 use url::Url;
 
 use crate::artifact::{ArtifactName, check_filename};
-use crate::hash::HashDigest;
+use crate::hash::{HashAlgorithm, HashDigest};
 use crate::name::PackageName;
 use crate::requirements::load::{Loaded, Role};
 use crate::requirements::{Document, Entry, Line, ParseError, Provenance, Target};
@@ -348,6 +348,13 @@ pub(crate) enum Lookup<'p, 'a> {
     Absent,
 }
 
+impl Lookup<'_, '_> {
+    /// Whether this answer comes from an entry that locks the project (see [`PinIndex::locks`]).
+    pub(crate) fn locks_project(&self) -> bool {
+        !matches!(self, Self::Unpinned(_) | Self::Absent)
+    }
+}
+
 impl<'a> PinIndex<'a> {
     /// Views every requirement entry of the documents installed from (`-r` and the files named;
     /// `-c` files constrain and are never locked). A path on a requirement line is resolved
@@ -461,6 +468,26 @@ impl<'a> PinIndex<'a> {
     }
 
     /// What the lockfile says about `version` of `project`.
+    /// Every algorithm the entries for `project` record in, and sha256 (what a download of one
+    /// of its files must be hashed in), sorted, each once.
+    pub(crate) fn algorithms_for(&self, project: &PackageName) -> Vec<HashAlgorithm> {
+        let mut algorithms: Vec<HashAlgorithm> = self
+            .for_project(project)
+            .flat_map(|pin| pin.record.algorithms())
+            .chain([HashAlgorithm::Sha256])
+            .collect();
+        algorithms.sort();
+        algorithms.dedup();
+        algorithms
+    }
+
+    /// Whether the lockfile decides about `project` whatever the version: an entry pins a
+    /// version of it, or installs it from bytes that cannot be pinned. Not when it is absent,
+    /// or listed without a version.
+    pub(crate) fn locks(&self, project: &PackageName) -> bool {
+        self.lookup(project, "").locks_project()
+    }
+
     pub(crate) fn lookup(&self, project: &PackageName, version: &str) -> Lookup<'_, 'a> {
         let entries: Vec<&Pin<'a>> = self.for_project(project).collect();
         let lockable: Vec<&Pin<'a>> = entries

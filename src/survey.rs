@@ -310,29 +310,32 @@ pub(crate) fn list_and_download(
     })
 }
 
-/// The failed downloads among `downloaded`, in URL order (so the same failures are always
-/// reported in the same order), and the rest.
+/// The URLs whose download failed, in URL order, so the same failures are always reported in
+/// the same order.
+pub(crate) fn failed_urls(downloaded: &Downloaded) -> Vec<Url> {
+    let mut failed: Vec<Url> = downloaded
+        .iter()
+        .filter(|(_, result)| result.is_err())
+        .map(|(url, _)| url.clone())
+        .collect();
+    failed.sort();
+    failed
+}
+
+/// The failed downloads among `downloaded` (see [`failed_urls`]), and the rest.
 pub(crate) fn split_failures(
-    downloaded: Downloaded,
+    mut downloaded: Downloaded,
 ) -> (HashMap<Url, Fetched>, Vec<anyhow::Error>) {
-    let mut fetched = HashMap::new();
-    let mut failed = Vec::new();
-    for (url, result) in downloaded {
-        match result {
-            Ok(bytes) => {
-                fetched.insert(url, bytes);
-            }
-            Err(error) => failed.push((url.to_string(), error)),
-        }
-    }
-    failed.sort_by(|a, b| a.0.cmp(&b.0));
-    (
-        fetched,
-        failed
-            .into_iter()
-            .map(|(_, error)| anyhow::Error::from(error))
-            .collect(),
-    )
+    let failed = failed_urls(&downloaded)
+        .iter()
+        .filter_map(|url| downloaded.remove(url)?.err())
+        .map(anyhow::Error::from)
+        .collect();
+    let fetched = downloaded
+        .into_iter()
+        .filter_map(|(url, result)| Some((url, result.ok()?)))
+        .collect();
+    (fetched, failed)
 }
 
 /// Lists every project the plans pin once, picks each plan's files, and queues what each plan
@@ -537,7 +540,13 @@ fn find_candidates(
         };
         plan.listed = true;
     }
-    for plan in plans.iter_mut() {
+    // Each release's files got their project's declarations in its listing job; a direct
+    // URL that another entry's release lists gets them here (its download was queued before
+    // any listing, so they cross-check its bytes without adding a digest to compute).
+    for plan in plans
+        .iter_mut()
+        .filter(|plan| matches!(plan.lockable, Lockable::Url { .. }))
+    {
         add_declared(&mut plan.candidates, &declared);
     }
     if drew_progress.load(Ordering::Relaxed) {

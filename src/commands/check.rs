@@ -62,7 +62,6 @@ pub(crate) fn run(args: &CheckArgs, context: &Context) -> Result<ExitStatus> {
     let client = survey::open_client(&args.index, &loaded, &*context.env)?;
     let filter = survey::target_filter(&args.target)?;
     let jobs = args.download.jobs.max(1);
-    // A release with no files at all is not an input error here: its artifacts are missing.
     let cache = if args.download.no_cache {
         None
     } else {
@@ -86,21 +85,14 @@ pub(crate) fn run(args: &CheckArgs, context: &Context) -> Result<ExitStatus> {
         .into_iter()
         .filter(|problem| !problem.is::<NoReleaseFiles>())
         .collect();
-    let mut failed: Vec<(String, &FetchError)> = downloads
-        .iter()
-        .filter_map(|(url, result)| match result {
-            Err(error) if !matches!(error, FetchError::NotFound(_)) => {
-                Some((url.to_string(), error))
-            }
-            _ => None,
-        })
-        .collect();
-    failed.sort_by(|a, b| a.0.cmp(&b.0));
-    problems.extend(
-        failed
-            .into_iter()
-            .map(|(_, error)| anyhow::anyhow!("{error}")),
-    );
+    // A file that is not there is reported as missing, not as a failure.
+    for url in survey::failed_urls(&downloads) {
+        if let Some(Err(error)) = downloads.get(&url)
+            && !matches!(error, FetchError::NotFound(_))
+        {
+            problems.push(anyhow::anyhow!("{error}"));
+        }
+    }
 
     let mut releases = Vec::new();
     let mut outcome = Outcome::Pass;

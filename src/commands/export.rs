@@ -61,18 +61,26 @@ pub(crate) fn run(args: &ExportArgs, context: &Context) -> Result<Status> {
     }
 
     let cache = Cache::from_env(&*context.env);
-    let listings = if args.offline {
-        HashMap::new()
+    let client = if args.offline {
+        None
     } else {
-        listings(args, &loaded, &packages, context)?
+        Some(crate::survey::open_client(
+            &args.index,
+            &loaded,
+            &*context.env,
+        )?)
     };
-    let single_index = (!args.offline)
-        .then(|| crate::survey::open_client(&args.index, &loaded, &*context.env).ok())
-        .flatten()
-        .and_then(|client| match client.settings().indexes.as_slice() {
-            [only] => Some(recordable(only)),
-            _ => None,
-        });
+    let listings = match &client {
+        Some(client) => listings(client, &packages)?,
+        None => HashMap::new(),
+    };
+    let single_index =
+        client
+            .as_ref()
+            .and_then(|client| match client.settings().indexes.as_slice() {
+                [only] => Some(recordable(only)),
+                _ => None,
+            });
     for package in &mut packages {
         let listing = listings.get(&PackageName::new(&package.name));
         let mut listed_on_index = false;
@@ -139,19 +147,6 @@ fn package_of(pin: &Pin<'_>) -> Result<Package, String> {
         .as_ref()
         .map(|marker| marker.written().to_string());
     let record = &pin.record;
-    let recorded = |filename: &str| {
-        record
-            .files
-            .iter()
-            .find(|file| file.filename == filename)
-            .map(|file| LockedFile {
-                name: file.filename.clone(),
-                url: file.url.clone(),
-                hash: file.hash.clone(),
-                size: None,
-                upload_time: None,
-            })
-    };
     match pin.lockable() {
         Some(Lockable::Release { project, version }) => {
             if record.files.is_empty() {
@@ -163,8 +158,12 @@ fn package_of(pin: &Pin<'_>) -> Result<Package, String> {
             let mut sdists = Vec::new();
             let mut wheels = Vec::new();
             for file in &record.files {
-                let Some(locked) = recorded(&file.filename) else {
-                    continue;
+                let locked = LockedFile {
+                    name: file.filename.clone(),
+                    url: file.url.clone(),
+                    hash: file.hash.clone(),
+                    size: None,
+                    upload_time: None,
                 };
                 match ArtifactName::parse(&file.filename, Some(project)) {
                     Ok(artifact) if artifact.wheel_tags().is_some() => wheels.push(locked),
@@ -289,10 +288,8 @@ fn describe(
 /// Every exported project's listing, asked at once; a failure is an error (exit 4), since the
 /// output would otherwise depend on which listings happened to answer.
 fn listings(
-    args: &ExportArgs,
-    loaded: &[crate::requirements::load::Loaded],
+    client: &crate::index::Client,
     packages: &[Package],
-    context: &Context,
 ) -> Result<HashMap<PackageName, ProjectListing>> {
     let mut projects: Vec<PackageName> = packages
         .iter()
@@ -301,7 +298,6 @@ fn listings(
         .collect();
     projects.sort();
     projects.dedup();
-    let client = crate::survey::open_client(&args.index, loaded, &*context.env)?;
     let answers = crate::pool::map_bounded(
         &projects,
         16,

@@ -25,6 +25,7 @@ use crate::name::PackageName;
 use crate::pip::{Interpreter, PipError, Resolution};
 use crate::report;
 use crate::requirements::load::{Loaded, Role, load, options_in_pip_order};
+use crate::requirements::marker::Marker;
 use crate::requirements::{Document, parse};
 use crate::resolver::{Pick, ResolverChoice, picks_from_pip};
 use crate::survey::{self, Plan};
@@ -608,12 +609,15 @@ fn carried_block(previous: &Document, pick: &Pick) -> Option<String> {
             .version
             .parse::<pep440_rs::Version>()
             .is_ok_and(|version| specifier.contains(&version));
-        let marker = entry
-            .requirement
-            .value
-            .split_once(';')
-            .map(|(_, marker)| marker.trim());
-        (pinned == pick.project && same_version && marker == pick.marker.as_deref())
+        // The same marker however it was spelled (pip-compile and uv quote differently).
+        let same_marker = match (&entry.marker, &pick.marker) {
+            (None, None) => true,
+            (Some(recorded), Some(picked)) => {
+                Marker::parse(picked).is_ok_and(|picked| picked.same_as(recorded))
+            }
+            _ => false,
+        };
+        (pinned == pick.project && same_version && same_marker)
             .then(|| previous.source[line.span.start..entry.block_end].to_string())
     })
 }

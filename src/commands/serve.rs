@@ -45,17 +45,15 @@ pub(crate) fn run(args: &ServeArgs, context: Context) -> Result<Status> {
     // Verified bytes must be kept somewhere to be sent: without the user's cache, a private
     // directory, held here until `run` returns (an error) and registered with `interrupt` for
     // the signal that is a server's normal end.
-    let users = Cache::from_env(&*context.env).filter(|_| !args.download.no_cache);
-    let scratch = match users {
-        Some(_) => None,
-        None => Some(interrupt::temporary(|| {
-            tempfile::Builder::new().prefix("hashpin-serve-").tempdir()
-        })?),
-    };
-    let cache = match (users, &scratch) {
-        (Some(cache), _) => cache,
-        (None, Some(dir)) => Cache::at(dir.path().to_path_buf()),
-        (None, None) => unreachable!("a scratch directory is made when there is no cache"),
+    let (cache, _scratch) = match Cache::from_env(&*context.env).filter(|_| !args.download.no_cache)
+    {
+        Some(cache) => (cache, None),
+        None => {
+            let dir = interrupt::temporary(|| {
+                tempfile::Builder::new().prefix("hashpin-serve-").tempdir()
+            })?;
+            (Cache::at(dir.path().to_path_buf()), Some(dir))
+        }
     };
     let printer = context.printer.clone();
     // The proxy lives until the process ends, which is how a server ends.

@@ -26,7 +26,7 @@ use crate::artifact::ArtifactName;
 use crate::cli::{OutputFormat, VerifyArgs};
 use crate::commands::Context;
 use crate::error::{Status, UsageError};
-use crate::hash::{Digests, HashAlgorithm, Hasher};
+use crate::hash::{Digests, HashAlgorithm};
 use crate::judge::{Policy, Recording, Scope, Sighting, Status as Judged, judge_among};
 use crate::lockfile::{Lookup, PinIndex};
 use crate::report::verdict::{About, headline};
@@ -82,10 +82,7 @@ pub(crate) fn run(args: &VerifyArgs, context: &Context) -> Result<Status> {
     }
     // One streaming pass: sha256, plus every algorithm the project's entries record, so that a
     // sha512 pin is checked as a sha512.
-    let algorithms = pins
-        .for_project(&artifact.project)
-        .flat_map(|pin| pin.record.algorithms())
-        .chain([HashAlgorithm::Sha256]);
+    let algorithms = pins.algorithms_for(&artifact.project);
     let digests = hash_file(artifact_path, algorithms)?;
 
     let decision = decide_file(&args.lockfile, &lookup, &artifact, &filename, &url, digests);
@@ -257,9 +254,7 @@ fn artifact_filename(path: &Path) -> Result<String> {
 
 /// Hashes the file in one streaming pass, in every algorithm asked for.
 fn hash_file(path: &Path, algorithms: impl IntoIterator<Item = HashAlgorithm>) -> Result<Digests> {
-    let mut file = fs_err::File::open(path)?;
-    Hasher::new(algorithms)
-        .hash_reader(&mut file)
+    crate::hash::hash_file(path, algorithms)
         .with_context(|| format!("cannot read `{}`", path.display()))
 }
 

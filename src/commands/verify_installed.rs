@@ -12,7 +12,7 @@
 //! out); a distribution built from an sdist can be checked against its own `RECORD` only.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::Result;
 
@@ -89,14 +89,15 @@ struct WheelSource<'a> {
 }
 
 impl WheelSource<'_> {
-    /// The recorded wheel's bytes on disk, once the judge (the same as `hashpin verify`'s) has
-    /// passed them against the entries that pin its release.
+    /// The recorded wheel's bytes, as the open handle they were hashed from (so a file swapped
+    /// in the cache after the check is not what is read), once the judge (the same as
+    /// `hashpin verify`'s) has passed them against the entries that pin its release.
     fn get(
         &self,
         file: &Provenance,
         pinning: &[&Pin<'_>],
         project: &crate::name::PackageName,
-    ) -> Result<PathBuf, Problem> {
+    ) -> Result<std::fs::File, Problem> {
         let problem = |kind: &'static str, message: String| Problem {
             kind,
             path: None,
@@ -117,8 +118,8 @@ impl WheelSource<'_> {
         let cached = (file.hash.algorithm == HashAlgorithm::Sha256)
             .then(|| self.cache.open(&file.hash, &algorithms))
             .flatten();
-        let (path, digests) = match cached {
-            Some((_, digests)) => (self.cache.path_for(&file.hash), digests),
+        let (handle, digests) = match cached {
+            Some(opened) => opened,
             None => {
                 let fetched = fetch::fetch(
                     &self.client,
@@ -137,13 +138,15 @@ impl WheelSource<'_> {
                         ),
                     )
                 })?;
-                let path = fetched.cached.clone().ok_or_else(|| {
-                    problem(
-                        "unreadable",
-                        format!("`{}` could not be kept to be read", file.filename),
-                    )
-                })?;
-                (path, fetched.digests)
+                // Hashed again from the handle that is read, like a cached wheel.
+                self.cache
+                    .open(fetched.digests.sha256(), &algorithms)
+                    .ok_or_else(|| {
+                        problem(
+                            "unreadable",
+                            format!("`{}` could not be kept to be read", file.filename),
+                        )
+                    })?
             }
         };
         let artifact = ArtifactName::parse(&file.filename, Some(project))
@@ -168,7 +171,7 @@ impl WheelSource<'_> {
                 ),
             });
         }
-        Ok(path)
+        Ok(handle)
     }
 }
 
@@ -365,8 +368,8 @@ fn check_against_wheel(
     for candidate in &matching {
         let inside = match wheels
             .get(candidate, pinning, &distribution.project)
-            .and_then(|path| {
-                installed::wheel_record(&path).map_err(|reason| Problem {
+            .and_then(|mut wheel| {
+                installed::wheel_record(&mut wheel).map_err(|reason| Problem {
                     kind: "unreadable",
                     path: None,
                     expected: None,

@@ -86,10 +86,12 @@ pub(crate) struct Passed {
     pub(crate) length: u64,
 }
 
-/// A wheel that passed the gate: its sha256, and its core metadata with the metadata's own
-/// sha256 (computed once, when the wheel passed).
+/// A wheel that passed the gate: where from and its digests (to ask the judge again when the
+/// metadata is asked for), and its core metadata with the metadata's own sha256 (computed
+/// once, when the wheel passed).
 struct PassedMetadata {
-    wheel: HashDigest,
+    url: url::Url,
+    wheel: crate::hash::Digests,
     sha256: HashDigest,
     bytes: Arc<Vec<u8>>,
 }
@@ -259,18 +261,16 @@ impl Proxy {
     pub(crate) fn project(&self, project: &PackageName, format: Format) -> Answered {
         let loaded = self.loaded();
         let pins = PinIndex::new(&loaded);
-        let locked = pins.for_project(project).next().is_some();
+        let locked = pins.locks(project);
         if !locked && self.record.is_none() {
             self.refused.fetch_add(1, Ordering::Relaxed);
             let reason = format!(
                 "`{project}` is not pinned in {}; this index serves only what the lockfile records (start `hashpin serve` with `--record` to record new projects)",
                 self.lockfile_names()
             );
-            self.context.printer.labelled(
-                "refused",
-                crate::report::Style::Red,
-                &format!("/simple/{project}/: {reason}"),
-            );
+            self.context
+                .printer
+                .refused(&format!("/simple/{project}/: {reason}"));
             return Answered::text(403, reason);
         }
         let listing = match self.listing(project) {
@@ -326,7 +326,7 @@ impl Proxy {
     fn core_metadata_of(&self, filename: &str, wheel_hash: &HashDigest) -> Option<HashDigest> {
         let metadata = self.metadata.lock().unwrap_or_else(PoisonError::into_inner);
         let passed = metadata.get(filename)?;
-        (passed.wheel == *wheel_hash).then(|| passed.sha256.clone())
+        (passed.wheel.get(wheel_hash.algorithm) == Some(wheel_hash)).then(|| passed.sha256.clone())
     }
 
     /// `/files/<project>/<wheel>.metadata`: a passed wheel's core metadata, while the lockfile
@@ -343,18 +343,26 @@ impl Proxy {
                 format!("no verified metadata for `{wheel}`: the wheel has not passed"),
             )
         };
-        let (passed, bytes) = self
+        let (url, digests, bytes) = self
             .metadata
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .get(wheel)
-            .map(|passed| (passed.wheel.clone(), Arc::clone(&passed.bytes)))
+            .map(|passed| {
+                (
+                    passed.url.clone(),
+                    passed.wheel.clone(),
+                    Arc::clone(&passed.bytes),
+                )
+            })
             .ok_or_else(missing)?;
         let artifact = ArtifactName::parse(wheel, Some(project)).map_err(|_| missing())?;
         let loaded = self.loaded();
         let pins = PinIndex::new(&loaded);
         let lookup = pins.lookup(project, &artifact.version_text);
-        if recorded_sha256(&lookup, wheel).as_ref() != Some(&passed) {
+        // The lockfile may have changed since the wheel passed: the judge is asked again.
+        let decision = decide_file(&self.lockfiles[0], &lookup, &artifact, wheel, &url, digests);
+        if decision.answer != Answer::Pass {
             return Err(missing());
         }
         Ok(bytes)
@@ -381,12 +389,7 @@ impl Proxy {
                 Answered::text(404, format!("`{filename}` is no artifact of `{project}`"))
             })?;
         let mut loaded = self.loaded();
-        let pinned = |loaded: &Vec<Loaded>| {
-            matches!(
-                PinIndex::new(loaded).lookup(project, &artifact.version_text),
-                Lookup::Pinned(_) | Lookup::OtherVersion(_) | Lookup::Unhashable(_)
-            )
-        };
+        let pinned = |loaded: &Vec<Loaded>| PinIndex::new(loaded).locks(project);
         if !pinned(&loaded)
             && let Some(args) = &self.record
         {
@@ -402,13 +405,7 @@ impl Proxy {
                 format!("the upstream index does not list `{filename}`"),
             ));
         };
-        let mut algorithms: Vec<HashAlgorithm> = pins
-            .for_project(project)
-            .flat_map(|pin| pin.record.algorithms())
-            .collect();
-        algorithms.push(HashAlgorithm::Sha256);
-        algorithms.sort();
-        algorithms.dedup();
+        let algorithms = pins.algorithms_for(project);
 
         // Bytes already in the cache under the hash recorded for this very file are used when
         // they hash clean; otherwise upstream is asked.
@@ -443,7 +440,7 @@ impl Proxy {
             &artifact,
             filename,
             &listed.url,
-            digests,
+            digests.clone(),
         );
         if decision.answer != Answer::Pass {
             print_text(&self.context.printer, &decision);
@@ -467,7 +464,7 @@ impl Proxy {
             None
         };
         if let Some(bytes) = metadata
-            && let Ok(digests) =
+            && let Ok(metadata_digests) =
                 Hasher::new([HashAlgorithm::Sha256]).hash_reader(&mut bytes.as_slice())
         {
             self.metadata
@@ -476,8 +473,9 @@ impl Proxy {
                 .insert(
                     filename.to_string(),
                     PassedMetadata {
-                        wheel: decision.observed.clone(),
-                        sha256: digests.sha256().clone(),
+                        url: listed.url.clone(),
+                        wheel: digests,
+                        sha256: metadata_digests.sha256().clone(),
                         bytes: Arc::new(bytes),
                     },
                 );
@@ -503,10 +501,7 @@ impl Proxy {
             .unwrap_or_else(PoisonError::into_inner);
         // Another request may have recorded it (or another version of it) while this one
         // waited: then the gate decides, as for any locked project.
-        if matches!(
-            PinIndex::new(&self.loaded()).lookup(project, version),
-            Lookup::Pinned(_) | Lookup::OtherVersion(_) | Lookup::Unhashable(_)
-        ) {
+        if PinIndex::new(&self.loaded()).locks(project) {
             return Ok(());
         }
         let failed = |error: anyhow::Error| {

@@ -105,6 +105,11 @@ impl Marker {
     pub(crate) fn written(&self) -> &str {
         &self.written
     }
+
+    /// Whether two markers say the same thing, however each is spelled (quotes, spacing).
+    pub(crate) fn same_as(&self, other: &Self) -> bool {
+        self.parts == other.parts
+    }
 }
 
 impl Marker {
@@ -610,5 +615,20 @@ mod tests {
                 shown(bad)
             );
         }
+    }
+
+    #[test]
+    fn the_same_marker_is_the_same_however_spelled() {
+        let marker = |text: &str| Marker::parse(text).unwrap();
+        assert!(marker("sys_platform == 'win32'").same_as(&marker("sys_platform==\"win32\"")));
+        assert!(
+            marker("python_version < \"3.11\" and os.name == 'nt'")
+                .same_as(&marker("python_version<'3.11' and os_name=='nt'"))
+        );
+        assert!(!marker("sys_platform == 'win32'").same_as(&marker("sys_platform == 'linux'")));
+        assert_ne!(
+            marker("sys_platform == 'win32'"),
+            marker("sys_platform==\"win32\"")
+        );
     }
 }

@@ -167,10 +167,7 @@ fn install(args: &InstallArgs, context: &Context, json: &mut InstallJson) -> Res
         &resolution.items,
         jobs,
         |item| {
-            let algorithms = pins
-                .for_project(&item.project)
-                .flat_map(|pin| pin.record.algorithms())
-                .collect();
+            let algorithms = pins.algorithms_for(&item.project);
             let examine = Examine {
                 filename: item.filename.clone(),
                 recorded: pins
