@@ -9,6 +9,7 @@
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 
 use url::Url;
@@ -35,10 +36,48 @@ pub(crate) type Downloaded = HashMap<Url, Result<Fetched, FetchError>>;
 /// A download's outcome, and the sequence number of the dispatch it came from.
 type Outcome = (u64, Result<Fetched, FetchError>);
 
+/// Downloads this process has already made, each with what it was asked: a later run takes
+/// such an outcome instead of downloading the URL again when it was asked at least as much
+/// (`lock --resolve` downloads the input's own pins while the resolver runs).
+#[derive(Debug, Default)]
+pub(crate) struct Earlier {
+    done: HashMap<Url, (Want, Fetched)>,
+}
+
+impl Earlier {
+    /// The successful downloads among `downloaded`, with the `wants` they were made for
+    /// (merged by URL, as the queue merges them; a failed download is tried again).
+    pub(crate) fn new(wants: Vec<Want>, mut downloaded: Downloaded) -> Self {
+        let done = merged(wants)
+            .into_iter()
+            .filter_map(|want| {
+                let fetched = downloaded.remove(&want.request.url)?.ok()?;
+                Some((want.request.url.clone(), (want, fetched)))
+            })
+            .collect();
+        Self { done }
+    }
+
+    /// How many downloads there are to draw on.
+    pub(crate) fn len(&self) -> usize {
+        self.done.len()
+    }
+
+    /// The earlier download of `want`'s URL, if it was asked everything `want` asks.
+    fn settling(&self, want: &Want) -> Option<&(Want, Fetched)> {
+        self.done
+            .get(&want.request.url)
+            .filter(|(earlier, _)| settles(earlier, want))
+    }
+}
+
 /// A queue of downloads fed while it is worked on.
 pub(crate) struct Downloads<'a> {
     client: &'a Client,
     cache: Option<&'a Cache>,
+    earlier: &'a Earlier,
+    /// Once set, what is still queued is dropped, not downloaded.
+    stop: Option<&'a AtomicBool>,
     /// Threads for downloads from the network; fewer for local files and this machine.
     jobs: usize,
     queue: Mutex<Queue>,
@@ -65,6 +104,8 @@ struct Queue {
     /// How many downloads may run at once, given where the queued bytes come from.
     limit: usize,
     dispatched: u64,
+    /// The outcomes taken from [`Earlier`] downloads.
+    settled: Vec<(Url, Outcome)>,
 }
 
 /// A queued download, ordered largest first (an unknown size counts as largest), then in the
@@ -102,18 +143,23 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 
 impl<'a> Downloads<'a> {
     /// Runs `produce` with a queue it may feed, downloading what it queues on up to `jobs`
-    /// threads as it goes; returns what `produce` returned and every download's outcome once
-    /// the last one ends.
+    /// threads as it goes (a URL `earlier` settles is not downloaded again; nothing more
+    /// starts once `stop` is set); returns what `produce` returned and every download's
+    /// outcome once the last one ends.
     pub(crate) fn run<R>(
         client: &'a Client,
         cache: Option<&'a Cache>,
         jobs: usize,
         printer: &Printer,
+        earlier: &'a Earlier,
+        stop: Option<&'a AtomicBool>,
         produce: impl FnOnce(&Self) -> R,
     ) -> (R, Downloaded) {
         let downloads = Self {
             client,
             cache,
+            earlier,
+            stop,
             jobs: jobs.max(1),
             queue: Mutex::new(Queue {
                 open: true,
@@ -138,11 +184,14 @@ impl<'a> Downloads<'a> {
             let _close = CloseOnDrop(&downloads);
             produce(&downloads)
         });
+        let settled = std::mem::take(&mut lock(&downloads.queue).settled);
         let mut results: HashMap<Url, Outcome> = HashMap::new();
         for (url, (sequence, result)) in downloads
             .outcomes
             .into_inner()
             .unwrap_or_else(PoisonError::into_inner)
+            .into_iter()
+            .chain(settled)
         {
             // Of two downloads of one URL, the later asked for more.
             if results
@@ -171,7 +220,18 @@ impl<'a> Downloads<'a> {
                 let merged = Arc::new(match queue.queued.get(&url) {
                     Some(queued) if covers(queued, &want) => continue,
                     Some(queued) => merge(Want::clone(queued), want),
-                    None => want,
+                    None => match self.earlier.settling(&want) {
+                        Some((earlier, fetched)) => {
+                            // Counted as a dispatch, so that a later want asking more is
+                            // downloaded and its outcome wins.
+                            queue.dispatched += 1;
+                            let outcome = (queue.dispatched, Ok(fetched.clone()));
+                            queue.settled.push((url.clone(), outcome));
+                            queue.queued.insert(url, Arc::new(earlier.clone()));
+                            continue;
+                        }
+                        None => want,
+                    },
                 });
                 queue.limit = queue.limit.max(threads_for(&url, self.jobs));
                 queue.dispatched += 1;
@@ -273,13 +333,16 @@ impl<'a> Downloads<'a> {
                 lock(&self.outcomes).extend(outcomes);
                 return;
             };
+            finished = true;
+            if self.stop.is_some_and(|stop| stop.load(Ordering::Relaxed)) {
+                continue;
+            }
             let result = match &want.examine {
                 Some(examine) => fetch_examined(self.client, self.cache, &want.request, examine),
                 None => fetch(self.client, self.cache, &want.request),
             };
             self.bar.inc();
             outcomes.push((want.request.url.clone(), (sequence, result)));
-            finished = true;
         }
     }
 }
@@ -324,6 +387,34 @@ fn covers(queued: &Want, want: &Want) -> bool {
                     .recorded
                     .iter()
                     .all(|hash| queued.recorded.contains(hash))
+        }
+    };
+    digests && examined
+}
+
+/// Whether a finished download made for `earlier` tells everything `want` asks: every digest,
+/// and an examination at least as thorough (of the same listed name, skipped for no bytes
+/// `want` would examine, and no shallower for a digest the index declares).
+fn settles(earlier: &Want, want: &Want) -> bool {
+    let digests = want
+        .request
+        .algorithms
+        .iter()
+        .all(|algorithm| earlier.request.algorithms.contains(algorithm));
+    let examined = match (&earlier.examine, &want.examine) {
+        (_, None) => true,
+        (None, Some(_)) => false,
+        (Some(earlier), Some(wanted)) => {
+            earlier.filename == wanted.filename
+                && (!earlier.only_explains || wanted.only_explains)
+                && earlier
+                    .recorded
+                    .iter()
+                    .all(|hash| wanted.recorded.contains(hash))
+                && earlier
+                    .declared
+                    .iter()
+                    .all(|digest| wanted.declared.contains(digest))
         }
     };
     digests && examined
@@ -393,6 +484,7 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
+    use crate::hash::HashDigest;
     use crate::index::config::{DEFAULT_MAX_ARTIFACT_SIZE, IndexSettings};
 
     fn client() -> Client {
@@ -467,19 +559,27 @@ mod tests {
             .collect();
         let client = client();
         let printer = Printer::new(crate::report::ColorChoice::Never, true, &|_| None);
-        let (produced, downloaded) = Downloads::run(&client, None, 4, &printer, |downloads| {
-            std::thread::scope(|scope| {
-                for half in urls.chunks(6) {
-                    scope.spawn(|| {
-                        downloads.add(half.iter().map(|url| want(url, &[], None)));
-                    });
-                }
-            });
-            // Asked again: once for nothing new, once for another digest.
-            downloads.add([want(&urls[0], &[], None)]);
-            downloads.add([want(&urls[1], &[HashAlgorithm::Sha512], None)]);
-            "listed"
-        });
+        let (produced, downloaded) = Downloads::run(
+            &client,
+            None,
+            4,
+            &printer,
+            &Earlier::default(),
+            None,
+            |downloads| {
+                std::thread::scope(|scope| {
+                    for half in urls.chunks(6) {
+                        scope.spawn(|| {
+                            downloads.add(half.iter().map(|url| want(url, &[], None)));
+                        });
+                    }
+                });
+                // Asked again: once for nothing new, once for another digest.
+                downloads.add([want(&urls[0], &[], None)]);
+                downloads.add([want(&urls[1], &[HashAlgorithm::Sha512], None)]);
+                "listed"
+            },
+        );
         assert_eq!(produced, "listed");
         assert_eq!(downloaded.len(), 12);
         for (n, url) in urls.iter().enumerate() {
@@ -494,11 +594,116 @@ mod tests {
     }
 
     #[test]
+    fn an_earlier_download_settles_only_a_want_that_asks_no_more() {
+        let url = Url::parse("https://files.example/a-1.0.tar.gz").unwrap();
+        let hash = |digit: char| {
+            HashDigest::new(HashAlgorithm::Sha256, &digit.to_string().repeat(64)).unwrap()
+        };
+        let with = |recorded: Vec<HashDigest>, declared: Vec<HashDigest>, only_explains| {
+            let mut examine = examine("a-1.0.tar.gz", only_explains).unwrap();
+            examine.recorded = recorded;
+            examine.declared = declared;
+            want(&url, &[], Some(examine))
+        };
+        let whole = with(Vec::new(), Vec::new(), false);
+        assert!(settles(&whole, &want(&url, &[], None)));
+        assert!(settles(
+            &whole,
+            &with(vec![hash('1')], vec![hash('2')], true)
+        ));
+        assert!(!settles(
+            &whole,
+            &want(&url, &[HashAlgorithm::Sha512], None)
+        ));
+        assert!(!settles(&want(&url, &[], None), &whole));
+        // Skipped for bytes with a record the later want does not have.
+        assert!(!settles(&with(vec![hash('1')], Vec::new(), false), &whole));
+        // Shallower, for bytes with a digest the later listing does not declare.
+        assert!(!settles(&with(Vec::new(), vec![hash('2')], false), &whole));
+        // Examined only to explain a refusal, where the later want may record.
+        assert!(!settles(&with(Vec::new(), Vec::new(), true), &whole));
+        let mut elsewhere = whole.clone();
+        elsewhere.examine.as_mut().unwrap().filename = "a-1.0-py3-none-any.whl".to_string();
+        assert!(!settles(&elsewhere, &whole));
+    }
+
+    /// A later run takes an earlier download that settles a want instead of downloading it
+    /// again (the file changed on disk in between, and the earlier bytes are what it gets), and
+    /// downloads one that asks more.
+    #[test]
+    fn a_later_run_takes_earlier_downloads() {
+        let directory = tempfile::tempdir().unwrap();
+        let path = directory.path().join("a-1.0.tar.gz");
+        fs_err::write(&path, b"first").unwrap();
+        let url = Url::from_file_path(&path).unwrap();
+        let client = client();
+        let printer = Printer::new(crate::report::ColorChoice::Never, true, &|_| None);
+        let none = Earlier::default();
+        let first_want = want(&url, &[], None);
+        let (_, first) = Downloads::run(&client, None, 2, &printer, &none, None, |downloads| {
+            downloads.add([first_want.clone()]);
+        });
+        let earlier = Earlier::new(vec![first_want.clone()], first);
+        assert_eq!(earlier.len(), 1);
+        fs_err::write(&path, b"second, longer").unwrap();
+        let size = |downloaded: &Downloaded| downloaded[&url].as_ref().unwrap().digests.size;
+        let (_, again) = Downloads::run(&client, None, 2, &printer, &earlier, None, |downloads| {
+            downloads.add([first_want.clone()]);
+        });
+        assert_eq!(size(&again), 5);
+        let (_, more) = Downloads::run(&client, None, 2, &printer, &earlier, None, |downloads| {
+            downloads.add([first_want.clone()]);
+            downloads.add([want(&url, &[HashAlgorithm::Sha512], None)]);
+        });
+        assert_eq!(size(&more), 14);
+        assert!(
+            more[&url]
+                .as_ref()
+                .unwrap()
+                .digests
+                .get(HashAlgorithm::Sha512)
+                .is_some()
+        );
+    }
+
+    #[test]
+    fn nothing_queued_is_downloaded_once_stopped() {
+        let directory = tempfile::tempdir().unwrap();
+        let path = directory.path().join("a-1.0.tar.gz");
+        fs_err::write(&path, b"bytes").unwrap();
+        let url = Url::from_file_path(&path).unwrap();
+        let client = client();
+        let printer = Printer::new(crate::report::ColorChoice::Never, true, &|_| None);
+        let stop = AtomicBool::new(true);
+        let none = Earlier::default();
+        let (_, downloaded) = Downloads::run(
+            &client,
+            None,
+            2,
+            &printer,
+            &none,
+            Some(&stop),
+            |downloads| {
+                downloads.add([want(&url, &[], None)]);
+            },
+        );
+        assert!(downloaded.is_empty(), "{downloaded:?}");
+    }
+
+    #[test]
     fn a_producer_that_panics_does_not_leave_workers_waiting() {
         let client = client();
         let printer = Printer::new(crate::report::ColorChoice::Never, true, &|_| None);
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            Downloads::run(&client, None, 2, &printer, |_| panic!("listing failed"))
+            Downloads::run(
+                &client,
+                None,
+                2,
+                &printer,
+                &Earlier::default(),
+                None,
+                |_| panic!("listing failed"),
+            )
         }));
         assert!(outcome.is_err());
     }

@@ -13,7 +13,7 @@
 use std::collections::{BTreeSet, HashMap};
 use std::mem::ManuallyDrop;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use anyhow::Result;
@@ -24,7 +24,7 @@ use crate::cache::Cache;
 use crate::cli::{IndexOptions, TargetOptions};
 use crate::commands::EnvLookup;
 use crate::cooldown::Cutoff;
-use crate::downloads::{Downloaded, Downloads, Want};
+use crate::downloads::{Downloaded, Downloads, Earlier, Want};
 use crate::env_vars::EnvVars;
 use crate::error::{NoReleaseFiles, UsageError};
 use crate::fetch::{Examine, Fetched};
@@ -293,21 +293,32 @@ pub(crate) struct Listing<'a> {
     pub(crate) second_opinion: SecondOpinion,
     /// Files uploaded after this are held back.
     pub(crate) cooldown: Option<&'a Cutoff>,
+    /// Once set, no more projects are listed and nothing more is downloaded (the work was
+    /// begun ahead of need, and is no longer needed).
+    pub(crate) stop: Option<&'a AtomicBool>,
 }
 
 /// Lists every project (see [`find_candidates`]) and downloads what `wants` asks of each plan,
-/// each project's downloads starting as soon as its listing is read. Returns the problems that
-/// kept a plan from being listed and every download's outcome, by URL.
+/// each project's downloads starting as soon as its listing is read, and none that `earlier`
+/// downloads settle. Returns the problems that kept a plan from being listed and every
+/// download's outcome, by URL.
 pub(crate) fn list_and_download(
     plans: &mut [Plan<'_>],
     listing: &Listing<'_>,
     cache: Option<&Cache>,
+    earlier: &Earlier,
     wants: &WantsOf<'_>,
     printer: &Printer,
 ) -> (Vec<anyhow::Error>, Downloaded) {
-    Downloads::run(listing.client, cache, listing.jobs, printer, |downloads| {
-        find_candidates(plans, listing, downloads, wants, printer)
-    })
+    Downloads::run(
+        listing.client,
+        cache,
+        listing.jobs,
+        printer,
+        earlier,
+        listing.stop,
+        |downloads| find_candidates(plans, listing, downloads, wants, printer),
+    )
 }
 
 /// The URLs whose download failed, in URL order, so the same failures are always reported in
@@ -353,6 +364,7 @@ fn find_candidates(
         jobs,
         second_opinion,
         cooldown,
+        stop,
     } = listing;
     let mut problems = Vec::new();
     // Direct URLs need no listing: their downloads start first.
@@ -393,7 +405,7 @@ fn find_candidates(
     }
     let listed = AtomicUsize::new(0);
     // A progress line drawn without the download bar is cleared at the end.
-    let drew_progress = std::sync::atomic::AtomicBool::new(false);
+    let drew_progress = AtomicBool::new(false);
     // Listing only local directories is CPU work: no more threads than cores.
     let local = settings.indexes.is_empty()
         && settings
@@ -412,6 +424,9 @@ fn find_candidates(
         &projects,
         listing_threads,
         |project| {
+            if stop.is_some_and(|stop| stop.load(Ordering::Relaxed)) {
+                return Ok(Default::default());
+            }
             let listing = client.list_project(project)?;
             let mut declared = HashMap::new();
             let mut asked = BTreeSet::new();

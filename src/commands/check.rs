@@ -17,7 +17,7 @@ use crate::artifact::ArtifactName;
 use crate::cache::Cache;
 use crate::cli::{CheckArgs, OutputFormat};
 use crate::commands::Context;
-use crate::downloads::{Downloaded, Want};
+use crate::downloads::{Downloaded, Earlier, Want};
 use crate::error::{NoReleaseFiles, Status as ExitStatus};
 use crate::fetch::{FetchError, Fetched};
 use crate::hash::HashAlgorithm;
@@ -75,8 +75,10 @@ pub(crate) fn run(args: &CheckArgs, context: &Context) -> Result<ExitStatus> {
             jobs,
             second_opinion: survey::SecondOpinion::Always,
             cooldown: None,
+            stop: None,
         },
         cache.as_ref(),
+        &Earlier::default(),
         &wants,
         printer,
     );

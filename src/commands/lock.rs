@@ -13,6 +13,7 @@ use anyhow::{Context as _, Result};
 use crate::cache::Cache;
 use crate::cli::LockArgs;
 use crate::commands::Context;
+use crate::downloads::Earlier;
 use crate::error::{Status, UsageError, status_of};
 use crate::hash::HashAlgorithm;
 use crate::judge::{Candidate, Outcome, Policy, Recording, Scope, Verdict, judge};
@@ -36,7 +37,14 @@ pub(crate) fn run(args: &LockArgs, context: &Context) -> Result<Status> {
         .iter()
         .map(|item| item.document.source.clone())
         .collect();
-    lock_loaded(args, &loaded, &on_disk, update.as_ref(), context)
+    lock_loaded(
+        args,
+        &loaded,
+        &on_disk,
+        update.as_ref(),
+        &Earlier::default(),
+        context,
+    )
 }
 
 /// Takes the advisory lock of each file, saying so when another hashpin holds one. A file
@@ -124,6 +132,7 @@ pub(crate) fn lock_loaded(
     loaded: &[Loaded],
     on_disk: &[String],
     update: Option<&Vec<String>>,
+    earlier: &Earlier,
     context: &Context,
 ) -> Result<Status> {
     let printer = &context.printer;
@@ -161,8 +170,10 @@ pub(crate) fn lock_loaded(
             jobs,
             second_opinion,
             cooldown: cooldown.as_ref(),
+            stop: None,
         },
         cache.as_ref(),
+        earlier,
         &wants,
         printer,
     );

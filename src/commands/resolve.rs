@@ -9,13 +9,17 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, PoisonError};
 
 use anyhow::Result;
 
 use crate::artifact::ArtifactName;
+use crate::cache::Cache;
 use crate::cli::LockArgs;
 use crate::commands::Context;
 use crate::commands::lock::{lock_files, lock_loaded, names_project, report_problems};
+use crate::downloads::{Earlier, Want};
 use crate::error::{Status, UsageError};
 use crate::hash::HashAlgorithm;
 use crate::index::config;
@@ -65,19 +69,81 @@ pub(crate) fn run(args: &LockArgs, files: &[PathBuf], context: &Context) -> Resu
     {
         return Ok(refused);
     }
-    let interpreter = Interpreter::find(args.python.as_deref(), &*context.env);
+    // While the resolver runs, the input's own pins are listed and downloaded (see
+    // [`head_start`]); a resolution that fails stops that work.
+    let stop = AtomicBool::new(false);
+    let (picks, earlier) = std::thread::scope(|scope| {
+        let head_start = scope.spawn(|| head_start(args, &inputs, &kept, &stop, context));
+        let picks = pick_versions(
+            &resolver,
+            input,
+            &inputs,
+            &kept,
+            previous.as_ref(),
+            args,
+            context,
+        );
+        if picks.is_err() {
+            stop.store(true, Ordering::Relaxed);
+        }
+        let earlier = head_start
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (picks, earlier)
+    });
+    let (picks, resolved_for) = picks?;
+    report::trace(|| format!("{} downloads made while resolving", earlier.len()));
+
+    let text = render(
+        input,
+        &output,
+        &inputs,
+        &picks,
+        previous.as_ref(),
+        args,
+        &resolved_for,
+    );
+    let document = parse(&output, text, &*context.env)?;
+    let on_disk = vec![
+        previous
+            .as_ref()
+            .map(|previous| previous.source.clone())
+            .unwrap_or_default(),
+    ];
+    let loaded = vec![Loaded {
+        document,
+        role: Role::Requirements,
+        includes: Vec::new(),
+        root: Some(0),
+    }];
+    // Carried-over entries are checked again; only `--update` re-records them.
+    lock_loaded(
+        args,
+        &loaded,
+        &on_disk,
+        args.update.as_ref(),
+        &earlier,
+        context,
+    )
+}
+
+/// Runs the resolver: the versions it picks, and who resolved for what (the header's words).
+fn pick_versions(
+    resolver: &Resolver,
+    input: &Path,
+    inputs: &[Loaded],
+    kept: &BTreeMap<PackageName, String>,
+    previous: Option<&Document>,
+    args: &LockArgs,
+    context: &Context,
+) -> Result<(Vec<Pick>, String)> {
+    let printer = &context.printer;
+    let interpreter = &Interpreter::find(args.python.as_deref(), &*context.env);
     let picks = match resolver {
         Resolver::Pip => {
-            let input_names = input_names(&inputs);
-            let resolution = resolve(
-                &interpreter,
-                input,
-                &kept,
-                &input_names,
-                &args.index,
-                printer,
-            )
-            .map_err(|error| explain_unfound(error, &inputs, args, context))?;
+            let input_names = input_names(inputs);
+            let resolution = resolve(interpreter, input, kept, &input_names, &args.index, printer)
+                .map_err(|error| explain_unfound(error, inputs, args, context))?;
             printer.info(&format!(
                 "pip resolved {} packages for `{}`",
                 resolution.items.len(),
@@ -99,13 +165,13 @@ pub(crate) fn run(args: &LockArgs, files: &[PathBuf], context: &Context) -> Resu
             )
         }
         Resolver::Uv(uv) => {
-            let file_options = options_in_pip_order(&inputs);
+            let file_options = options_in_pip_order(inputs);
             let settings = config::resolve(&args.index.to_args(), &file_options, &*context.env)?;
             let cutoff = crate::cooldown::for_command(&args.cooldown, &*context.env)?
                 .map(|cutoff| cutoff.shown());
             let picks = uv.compile(&Compile {
                 input,
-                preferences: preferences(previous.as_ref(), &kept),
+                preferences: preferences(previous, kept),
                 settings: &settings,
                 python: &interpreter.python,
                 python_version: args.target.python_version.as_deref(),
@@ -135,32 +201,79 @@ pub(crate) fn run(args: &LockArgs, files: &[PathBuf], context: &Context) -> Resu
             (picks, resolved_for)
         }
     };
-    let (picks, resolved_for) = picks;
+    Ok(picks)
+}
 
-    let text = render(
-        input,
-        &output,
-        &inputs,
-        &picks,
-        previous.as_ref(),
-        args,
-        &resolved_for,
+/// Lists the input's own pins (`name==version`, direct URLs) and downloads their files, as lock
+/// will: any resolution keeps them (or fails), so lock then takes those downloads instead of
+/// making them again, and the resolver's time is not added to theirs. A project the previous
+/// output already pins is left to lock, which may find its records confirmed by the index and
+/// download nothing, and so is a pin under a marker unless the resolution is universal.
+/// Silent: what goes wrong here, lock meets again and reports.
+fn head_start(
+    args: &LockArgs,
+    inputs: &[Loaded],
+    kept: &BTreeMap<PackageName, String>,
+    stop: &AtomicBool,
+    context: &Context,
+) -> Earlier {
+    let pins = PinIndex::new(inputs);
+    let mut plans: Vec<Plan<'_>> = pins
+        .iter()
+        // A pin under a marker may not apply to this resolution; a universal one keeps it.
+        .filter(|pin| pin.pinned.is_ok() && (args.universal || pin.entry.marker.is_none()))
+        .filter_map(Plan::for_pin)
+        .filter(|plan| {
+            plan.project()
+                .is_some_and(|project| !kept.contains_key(&project))
+        })
+        .collect();
+    if plans.is_empty() {
+        return Earlier::default();
+    }
+    let (Ok(client), Ok(filter), Ok(cooldown)) = (
+        survey::open_client(&args.index, inputs, &*context.env),
+        survey::target_filter(&args.target),
+        crate::cooldown::for_command(&args.cooldown, &*context.env),
+    ) else {
+        return Earlier::default();
+    };
+    let algorithm = HashAlgorithm::from_name(&args.algorithm).unwrap_or(HashAlgorithm::Sha256);
+    let cache = if args.download.no_cache {
+        None
+    } else {
+        Cache::from_env(&*context.env)
+    };
+    let asked: Mutex<Vec<Want>> = Mutex::new(Vec::new());
+    let wants = |plan: &Plan<'_>, candidates: &[Candidate]| {
+        if stop.load(Ordering::Relaxed) {
+            return Vec::new();
+        }
+        // Every file, examined whatever its bytes: the most lock could ask of it.
+        let wants = survey::wants_to_judge(plan, candidates, algorithm, true);
+        asked
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .extend(wants.iter().cloned());
+        wants
+    };
+    let (_, downloaded) = survey::list_and_download(
+        &mut plans,
+        &survey::Listing {
+            client: &client,
+            filter: &filter,
+            jobs: args.download.jobs.max(1),
+            second_opinion: survey::SecondOpinion::WhenDownloading,
+            cooldown: cooldown.as_ref(),
+            stop: Some(stop),
+        },
+        cache.as_ref(),
+        &Earlier::default(),
+        &wants,
+        &context.printer.muted(),
     );
-    let document = parse(&output, text, &*context.env)?;
-    let on_disk = vec![
-        previous
-            .as_ref()
-            .map(|previous| previous.source.clone())
-            .unwrap_or_default(),
-    ];
-    let loaded = vec![Loaded {
-        document,
-        role: Role::Requirements,
-        includes: Vec::new(),
-        root: Some(0),
-    }];
-    // Carried-over entries are checked again; only `--update` re-records them.
-    lock_loaded(args, &loaded, &on_disk, args.update.as_ref(), context)
+    let asked = asked.into_inner().unwrap_or_else(PoisonError::into_inner);
+    Earlier::new(asked, downloaded)
 }
 
 /// The resolver that runs.
@@ -432,8 +545,10 @@ fn verify_kept_sdists(
             jobs,
             second_opinion: survey::SecondOpinion::WhenDownloading,
             cooldown: None,
+            stop: None,
         },
         cache.as_ref(),
+        &Earlier::default(),
         &wants,
         printer,
     );

@@ -29,6 +29,7 @@ use crate::cli::{LockArgs, ServeArgs};
 use crate::commands::Context;
 use crate::commands::lock::{lock_files, lock_loaded};
 use crate::commands::verify::decide_file;
+use crate::downloads::Earlier;
 use crate::error::Status;
 use crate::fetch::{self, FetchRequest};
 use crate::hash::{HashAlgorithm, HashDigest, Hasher};
@@ -540,7 +541,14 @@ impl Proxy {
         self.context
             .printer
             .info(&format!("recording {project}=={version} (--record)"));
-        match lock_loaded(args, &loaded, &[on_disk], None, &self.context) {
+        match lock_loaded(
+            args,
+            &loaded,
+            &[on_disk],
+            None,
+            &Earlier::default(),
+            &self.context,
+        ) {
             Ok(Status::Success) => Ok(()),
             Ok(_) => Err(Answered::text(
                 403,

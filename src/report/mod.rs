@@ -81,6 +81,9 @@ pub(crate) struct Printer {
     color_stdout: bool,
     color_stderr: bool,
     quiet: bool,
+    /// Writes nothing to stderr at all: for work begun ahead of need, whose problems the
+    /// work that needs it meets again and reports.
+    muted: bool,
 }
 
 impl Printer {
@@ -102,6 +105,16 @@ impl Printer {
             color_stdout: decide(io::stdout().is_terminal()),
             color_stderr: decide(io::stderr().is_terminal()),
             quiet,
+            muted: false,
+        }
+    }
+
+    /// This printer, writing nothing to stderr.
+    pub(crate) fn muted(&self) -> Self {
+        Self {
+            quiet: true,
+            muted: true,
+            ..self.clone()
         }
     }
 
@@ -171,6 +184,9 @@ impl Printer {
 
     /// Writes a diagnostic line to stderr.
     pub(crate) fn err(&self, text: &str) {
+        if self.muted {
+            return;
+        }
         let mut stderr = io::stderr().lock();
         let _ = writeln!(stderr, "{text}");
     }

@@ -31,7 +31,8 @@ Everything is removed on exit, Ctrl-C or SIGTERM; children are killed by process
 Targets checked: first lock <= 1.3x the curl floor and faster than uv; re-lock <= 1.2x the
 listings floor (for the projects whose index declares digests: the others must be downloaded); check <= 1.3x the curl floor; `hashpin hash` of one large file >= 95% of openssl's
 throughput, and of many files >= 1.9x openssl's one-file throughput (2 cores); `lock --resolve`
-with uv as the resolver <= 1.5x `uv pip compile --generate-hashes` on the same inputs.
+with uv as the resolver <= 1.5x `uv pip compile --generate-hashes` resolving the same inputs (the
+first lock's uv row runs with --no-deps, as a lock of pinned files follows no dependencies).
 
 Examples:
   tests/bench/run.py                                      # build hashpin, 300 files, 5 rounds, 100..10,000 pins
@@ -203,9 +204,10 @@ def build_pages(files, base):
     return pages
 
 
-def serve(root):
+def serve(root, latency_ms=0):
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
     root, lock, pages = Path(root), threading.Lock(), {}
+    latency = float(latency_ms) / 1000
     stats = {"requests": 0, "bytes": 0, "kinds": {}}
 
     class Handler(BaseHTTPRequestHandler):
@@ -239,6 +241,8 @@ def serve(root):
                     if query == "reset=1":
                         stats.update(requests=0, bytes=0, kinds={})
                 return self.reply(200, "application/json", len(body), body)
+            if latency:  # a round trip to a distant index, before the first byte of each answer
+                time.sleep(latency)
             m = re.fullmatch(r"/(simple|pypi)/([^/]+)/(.*)", path)
             if m:
                 path = f"/{m[1]}/{normalize(m[2])}/{m[3]}"
@@ -475,11 +479,16 @@ def contenders(ctx):
     b = ctx["venv"] / "bin"
     add("pip_hash", "pip hash (all files)", "openssl_all", "one thread",
         lambda d: ([[str(b / "python"), "-m", "pip", "hash"] + allfiles], loopback_env()))
-    add("uv", "uv pip compile --generate-hashes", "floor", "fresh UV_CACHE_DIR", lambda d: (
+    add("uv", "uv pip compile --generate-hashes --no-deps", "floor", "fresh UV_CACHE_DIR", lambda d: (
         [[str(b / "uv"), "pip", "compile", "--generate-hashes", "--no-deps", "--no-header", "--no-annotate", "--no-config",
           "--default-index", simple, "--python", str(b / "python"), "-o", f"out-{i}.txt", p]
          for i, p in enumerate(reqs(d, ".in"), 1)], loopback_env(UV_CACHE_DIR=d / "cache")))
-    add("resolve_uv", "hashpin lock --resolve --resolver uv", "uv", "fresh caches; uv picks, hashpin downloads", lambda d: (
+    # The same resolution `lock --resolve` asks of uv: dependencies followed, not `--no-deps`.
+    add("uv_resolve", "uv pip compile --generate-hashes (resolving)", "floor", "fresh UV_CACHE_DIR; follows dependencies", lambda d: (
+        [[str(b / "uv"), "pip", "compile", "--generate-hashes", "--no-header", "--no-annotate", "--no-config",
+          "--default-index", simple, "--python", str(b / "python"), "-o", f"out-{i}.txt", p]
+         for i, p in enumerate(reqs(d, ".in"), 1)], loopback_env(UV_CACHE_DIR=d / "cache")))
+    add("resolve_uv", "hashpin lock --resolve --resolver uv", "uv_resolve", "fresh caches; uv picks, hashpin downloads", lambda d: (
         [[H, "lock", "--resolve", "--resolver", "uv", "--python", str(b / "python"), "--index-url", simple,
           "-o", f"out-{i}.txt", p] for i, p in enumerate(reqs(d, ".in"), 1)],
         loopback_env(UV_CACHE_DIR=d / "uvcache", HASHPIN_CACHE_DIR=d / "cache", HASHPIN_UV=b / "uv")))
@@ -669,7 +678,8 @@ def report(results, ctx, scale, args):
     print(f"Corpus: {len(files)} files, {total / 1e6:.1f} MB, {len(ctx['projects'])} projects, {len(ctx['slots'])} "
           f"requirements files of {len(ctx['slots'][0])} pins; "
           f"{'real PyPI files, every project declares sha256' if args.real else 'half the projects declare sha256'}; "
-          f"{args.rounds} rounds, interleaved\n")
+          f"{args.rounds} rounds, interleaved"
+          + (f"; the index answers each request after {args.latency} ms" if args.latency else "") + "\n")
     if results:
         print("| contender | median s | min s | × floor | requests | MB downloaded | hashes | peak RSS MiB | note |")
         print("|---|---:|---:|---:|---:|---:|---:|---:|---|")
@@ -696,8 +706,8 @@ def report(results, ctx, scale, args):
         uv, q = g("uv"), g("lock") / g("floor")
         target("first lock ≤ 1.3× curl floor and < uv", q <= 1.3 and (uv is None or g("lock") < uv),
                f"{q:.2f}× floor" + (f", {g('lock'):.2f} s vs uv {uv:.2f} s" if uv else ", uv not run"))
-    if g("resolve_uv") and g("uv"):
-        q = g("resolve_uv") / g("uv")
+    if g("resolve_uv") and g("uv_resolve"):
+        q = g("resolve_uv") / g("uv_resolve")
         target("lock --resolve with uv ≤ 1.5× uv pip compile --generate-hashes", q <= 1.5, f"{q:.2f}×")
     # Files an index declares no digest for must be downloaded again to be checked at all, so
     # the target is held to the projects whose index declares them (as PyPI does).
@@ -751,6 +761,8 @@ def main():
     ap.add_argument("--quick", action="store_true", help="~36 files, ~20 MB instead of 300 files, ~250 MB")
     ap.add_argument("--real", action="store_true", help="instead of generated files, every file of 8 real PyPI releases "
                     "(fetched once from PyPI into the work dir, checked against PyPI's sha256; ~110 files, ~15 MB)")
+    ap.add_argument("--latency", type=int, default=0, metavar="MS",
+                    help="the loopback index waits MS before answering each request, as a distant index does (default 0)")
     ap.add_argument("--seed", type=int, default=12, help="corpus seed (default 12)")
     ap.add_argument("--scale", default="100,1000,10000", help="pins for the scale series, comma-separated, or 'none' "
                     "(default 100,1000,10000)")
@@ -786,7 +798,8 @@ def main():
               f"{time.perf_counter() - t0:.1f} s", file=sys.stderr)
         ctx["files"], ctx["projects"] = files, sorted({f["project"] for f in files})
         ctx["slots"] = [sorted({f"{f['project']}=={f['version']}" for f in files if f["slot"] == s}) for s in range(nslots)]
-        server = subprocess.Popen([sys.executable, __file__, "--_serve", str(tmp / "corpus")], stdout=subprocess.PIPE,
+        server = subprocess.Popen([sys.executable, __file__, "--_serve", str(tmp / "corpus"), str(args.latency)],
+                                  stdout=subprocess.PIPE,
                                   env=loopback_env(), start_new_session=True)
         CHILDREN.add(server.pid)
         ctx["url"] = f"http://127.0.0.1:{int(server.stdout.readline())}"
@@ -826,7 +839,7 @@ def main():
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--_serve"]:
-        serve(sys.argv[2])
+        serve(*sys.argv[2:4])
     elif sys.argv[1:2] == ["--_fetch"]:
         fetch_all(sys.argv[2])
     else:

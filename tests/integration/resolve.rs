@@ -581,3 +581,86 @@ fn uv_resolves_within_the_cooldown() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(pins(&context.read("requirements.txt")), ["depb==1.0.0"]);
 }
+
+/// The input's own `==` pins are listed and downloaded while the resolver runs, and lock takes
+/// those downloads instead of making them again: with `depb`'s listing held back 1.5 s (both
+/// resolvers need it to finish), `depa`'s sdist, which no resolver reads, is fetched before
+/// that listing is answered, and once.
+#[test]
+fn the_inputs_own_pins_are_downloaded_while_the_resolver_runs() {
+    for resolver in ["uv", "pip"] {
+        let context = TestContext::new();
+        context.write("requirements.in", "depa==1.0.0\n");
+        context
+            .server
+            .delay("/simple/depb/", std::time::Duration::from_millis(1500));
+        let run = if resolver == "uv" {
+            resolve_with_uv(&context, &[])
+        } else {
+            resolve(&context, &["--resolver", "pip"])
+        };
+        assert_eq!(run.code, 0, "{resolver}: {}", run.stderr);
+        let text = context.read("requirements.txt");
+        assert_eq!(pins(&text), ["depa==1.0.0", "depb==1.2.0"], "{text}");
+        assert_eq!(text.matches("--hash=sha256:").count(), 4, "{text}");
+        let log = context.server.request_log();
+        let sdist = |line: &&String| line.ends_with("/files/depa-1.0.0.tar.gz");
+        let fetched = log.iter().position(|line| sdist(&line)).unwrap();
+        let depb_listed = log
+            .iter()
+            .position(|line| line.contains("/simple/depb/"))
+            .unwrap();
+        assert!(
+            fetched < depb_listed,
+            "{resolver}: depa's sdist waited for the resolution: {log:#?}"
+        );
+        assert_eq!(log.iter().filter(sdist).count(), 1, "{resolver}: {log:#?}");
+    }
+}
+
+/// A resolution that fails stops what began beside it: no file is downloaded once the
+/// resolver has given up, and the resolver's error is what the user reads.
+#[test]
+fn a_failed_resolution_stops_the_downloads_begun_beside_it() {
+    use std::os::unix::fs::PermissionsExt;
+
+    let context = TestContext::new();
+    context.write("requirements.in", "depa==1.0.0\n");
+    // A resolver that gives up after 0.3 s, while the pin's listing (held 1.5 s) is on its way.
+    let uv = context.path("failing-uv");
+    fs_err::write(
+        &uv,
+        "#!/bin/sh\nsleep 0.3\necho 'error: No solution found when resolving dependencies' >&2\nexit 1\n",
+    )
+    .unwrap();
+    fs_err::set_permissions(&uv, std::fs::Permissions::from_mode(0o755)).unwrap();
+    context
+        .server
+        .delay("/simple/depa/", std::time::Duration::from_millis(1500));
+    let index = context.server.simple_url();
+    let run = context.run_with_env(
+        &[
+            "lock",
+            "--resolve",
+            "requirements.in",
+            "-i",
+            &index,
+            "--resolver",
+            "uv",
+        ],
+        &[("HASHPIN_UV", uv.to_str().unwrap())],
+    );
+    assert_ne!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.contains("No solution found"), "{}", run.stderr);
+    let log = context.server.request_log();
+    assert!(
+        log.iter().any(|line| line.contains("/simple/depa/")),
+        "{log:#?}\n{}",
+        run.stderr
+    );
+    assert!(
+        !log.iter().any(|line| line.contains("/files/")),
+        "downloaded after the resolution failed: {log:#?}"
+    );
+    assert!(!context.path("requirements.txt").exists());
+}

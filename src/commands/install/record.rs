@@ -10,6 +10,7 @@ use url::Url;
 
 use crate::artifact::same_artifact;
 use crate::cache::Cache;
+use crate::downloads::Earlier;
 use crate::fetch::Fetched;
 use crate::hash::HashAlgorithm;
 use crate::judge::{Candidate, Outcome, Policy, Recording, Scope, Verdict, judge};
@@ -61,8 +62,10 @@ pub(super) fn record_releases<'p>(
             jobs,
             second_opinion: survey::SecondOpinion::Always,
             cooldown,
+            stop: None,
         },
         Some(cache),
+        &Earlier::default(),
         &wants,
         printer,
     );
