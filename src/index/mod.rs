@@ -13,6 +13,7 @@ pub(crate) mod simple;
 use std::collections::HashMap;
 use std::io::Read;
 use std::net::IpAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -209,7 +210,14 @@ pub(crate) struct Client {
     /// to it. Kept here because every listing is read and every artifact downloaded through
     /// this one client, whichever command asks.
     declared_sizes: Mutex<HashMap<Url, u64>>,
+    /// The quickest answer (microseconds until the response headers) of an index on this
+    /// machine: one that answers at once costs CPU, not waiting; a slower one (a proxy in
+    /// front of a distant index) waits like the network.
+    quickest_loopback_answer: AtomicU64,
 }
+
+/// An index on this machine whose quickest answer took this long waits on something farther.
+const LOOPBACK_WAITS_AFTER: Duration = Duration::from_millis(5);
 
 /// Whether plain http to this URL is acceptable: loopback, or a host the user trusts.
 fn http_allowed(url: &Url, trusted_hosts: &[String]) -> bool {
@@ -337,7 +345,15 @@ impl Client {
             settings,
             find_links_pages: Mutex::new(HashMap::new()),
             declared_sizes: Mutex::new(HashMap::new()),
+            quickest_loopback_answer: AtomicU64::new(u64::MAX),
         })
+    }
+
+    /// Whether the index on this machine waits before it answers (see
+    /// `quickest_loopback_answer`); `false` until it has answered once.
+    pub(crate) fn loopback_waits(&self) -> bool {
+        let quickest = self.quickest_loopback_answer.load(Ordering::Relaxed);
+        quickest != u64::MAX && quickest >= LOOPBACK_WAITS_AFTER.as_micros() as u64
     }
 
     /// The settings this client was built with.
@@ -400,6 +416,11 @@ impl Client {
         let shown = Redacted(url).to_string();
         let started = std::time::Instant::now();
         let sent = request.send();
+        if sent.is_ok() && crate::fetch::is_loopback(url) {
+            let waited = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+            self.quickest_loopback_answer
+                .fetch_min(waited, Ordering::Relaxed);
+        }
         crate::report::trace(|| match &sent {
             Ok(response) => format!(
                 "GET {shown} → {} in {} ms",
@@ -953,6 +974,29 @@ mod tests {
             max_artifact_size: config::DEFAULT_MAX_ARTIFACT_SIZE,
         };
         Client::new(settings, None, Duration::from_millis(1)).unwrap()
+    }
+
+    /// An index on this machine that answers at once is not waited on; one that takes 50 ms
+    /// for every answer (a proxy in front of a distant index) is.
+    #[test]
+    fn an_index_on_this_machine_that_answers_slowly_waits() {
+        for (delay, waits) in [(0, false), (50, true)] {
+            let (base, _) = serve(move |_, _| {
+                thread::sleep(Duration::from_millis(delay));
+                (200, "text/plain", b"ok".to_vec())
+            });
+            let client = client_for(&[format!("{base}/simple/")], Vec::new());
+            assert!(!client.loopback_waits(), "nothing answered yet");
+            let url = Url::parse(&format!("{base}/files/a-1.0.tar.gz")).unwrap();
+            // The quickest of three answers counts: one slowed by a busy machine does not.
+            for _ in 0..3 {
+                assert!(matches!(
+                    client.get_once(&url, "*/*"),
+                    Attempt::Done(Ok(Reply::Found(_)))
+                ));
+            }
+            assert_eq!(client.loopback_waits(), waits, "{delay} ms");
+        }
     }
 
     #[test]
