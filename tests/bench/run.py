@@ -37,6 +37,7 @@ first lock's uv row runs with --no-deps, as a lock of pinned files follows no de
 Examples:
   tests/bench/run.py                                      # build hashpin, 300 files, 5 rounds, 100..10,000 pins
   tests/bench/run.py --quick --rounds 2 --scale 100,1000  # a ~30 s smoke run
+  tests/bench/run.py --real --latency 20 --scale none     # real PyPI files from an index 20 ms away
   HASHPIN=target/release/hashpin tests/bench/run.py --full --json results.json
 """
 import argparse, base64, hashlib, io, json, math, os, platform, random, re, shlex, shutil, signal
