@@ -9,6 +9,7 @@
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
+use std::mem::ManuallyDrop;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 
@@ -18,6 +19,7 @@ use crate::cache::Cache;
 use crate::fetch::{Examine, FetchError, FetchRequest, Fetched, fetch, fetch_examined};
 use crate::hash::HashAlgorithm;
 use crate::index::Client;
+use crate::index::config::IndexSettings;
 use crate::report::{Bar, Printer};
 
 /// One download an entry wants: the URL, the digests to compute, and what to examine the
@@ -38,10 +40,12 @@ type Outcome = (u64, Result<Fetched, FetchError>);
 
 /// Downloads this process has already made, each with what it was asked: a later run takes
 /// such an outcome instead of downloading the URL again when it was asked at least as much
-/// (`lock --resolve` downloads the input's own pins while the resolver runs).
-#[derive(Debug, Default)]
+/// (`lock --resolve` downloads the input's own pins while the resolver runs). With them, the
+/// client that made them, which remembers what it listed.
+#[derive(Default)]
 pub(crate) struct Earlier {
     done: HashMap<Url, (Want, Fetched)>,
+    client: Option<ManuallyDrop<Client>>,
 }
 
 impl Earlier {
@@ -55,12 +59,26 @@ impl Earlier {
                 Some((want.request.url.clone(), (want, fetched)))
             })
             .collect();
-        Self { done }
+        Self { done, client: None }
     }
 
     /// How many downloads there are to draw on.
     pub(crate) fn len(&self) -> usize {
         self.done.len()
+    }
+
+    /// The same, with the client that listed and downloaded them.
+    pub(crate) fn with_client(mut self, client: ManuallyDrop<Client>) -> Self {
+        self.client = Some(client);
+        self
+    }
+
+    /// The client that made these downloads, for a command whose own would have `settings`
+    /// (the same indexes and rules): it answers again what it listed.
+    pub(crate) fn client_for(&self, settings: &IndexSettings) -> Option<&Client> {
+        self.client
+            .as_deref()
+            .filter(|client| client.settings() == settings)
     }
 
     /// The earlier download of `want`'s URL, if it was asked everything `want` asks.
@@ -677,6 +695,18 @@ mod tests {
                 .get(HashAlgorithm::Sha512)
                 .is_some()
         );
+    }
+
+    /// The client of earlier work serves a later command only if that command would have
+    /// built one with the same settings.
+    #[test]
+    fn the_earlier_client_serves_only_the_same_settings() {
+        let earlier = Earlier::default().with_client(ManuallyDrop::new(client()));
+        let mut settings = client().settings().clone();
+        assert!(earlier.client_for(&settings).is_some());
+        settings.timeout = Duration::from_secs(11);
+        assert!(earlier.client_for(&settings).is_none());
+        assert!(Earlier::default().client_for(&settings).is_none());
     }
 
     #[test]

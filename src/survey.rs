@@ -252,8 +252,25 @@ pub(crate) fn open_client(
     loaded: &[Loaded],
     env: &EnvLookup,
 ) -> Result<ManuallyDrop<Client>> {
+    open_client_with(client_settings(index, loaded, env)?, env)
+}
+
+/// The index settings [`open_client`] builds its client with.
+pub(crate) fn client_settings(
+    index: &IndexOptions,
+    loaded: &[Loaded],
+    env: &EnvLookup,
+) -> Result<config::IndexSettings> {
     let file_options = options_in_pip_order(loaded);
-    let settings = config::resolve(&index.to_args(), &file_options, env)?;
+    Ok(config::resolve(&index.to_args(), &file_options, env)?)
+}
+
+/// A client with `settings`, the user's netrc and `HASHPIN_RETRY_DELAY_MS` (see
+/// [`open_client`]).
+pub(crate) fn open_client_with(
+    settings: config::IndexSettings,
+    env: &EnvLookup,
+) -> Result<ManuallyDrop<Client>> {
     let netrc = netrc_text(env);
     let retry_delay = env(EnvVars::HASHPIN_RETRY_DELAY_MS)
         .and_then(|ms| ms.parse().ok())

@@ -139,7 +139,15 @@ pub(crate) fn lock_loaded(
     let pins = PinIndex::new(loaded);
     let mut plans = survey::plan_entries(&pins, loaded, printer)?;
     check_update_names(update, &plans)?;
-    let client = survey::open_client(&args.index, loaded, &*context.env)?;
+    let settings = survey::client_settings(&args.index, loaded, &*context.env)?;
+    let opened;
+    let client = match earlier.client_for(&settings) {
+        Some(client) => client,
+        None => {
+            opened = survey::open_client_with(settings, &*context.env)?;
+            &*opened
+        }
+    };
     let filter = survey::target_filter(&args.target)?;
     let jobs = args.download.jobs.max(1);
     let second_opinion = if update.is_some() {
@@ -165,7 +173,7 @@ pub(crate) fn lock_loaded(
     let (mut problems, downloaded) = survey::list_and_download(
         &mut plans,
         &survey::Listing {
-            client: &client,
+            client,
             filter: &filter,
             jobs,
             second_opinion,

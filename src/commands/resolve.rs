@@ -231,13 +231,15 @@ fn head_start(
     if plans.is_empty() {
         return Earlier::default();
     }
-    let (Ok(client), Ok(filter), Ok(cooldown)) = (
+    let (Ok(mut client), Ok(filter), Ok(cooldown)) = (
         survey::open_client(&args.index, inputs, &*context.env),
         survey::target_filter(&args.target),
         crate::cooldown::for_command(&args.cooldown, &*context.env),
     ) else {
         return Earlier::default();
     };
+    // What it lists, lock reads from it again instead of asking the index a moment later.
+    client.remember_listings();
     let algorithm = HashAlgorithm::from_name(&args.algorithm).unwrap_or(HashAlgorithm::Sha256);
     let cache = if args.download.no_cache {
         None
@@ -273,7 +275,7 @@ fn head_start(
         &context.printer.muted(),
     );
     let asked = asked.into_inner().unwrap_or_else(PoisonError::into_inner);
-    Earlier::new(asked, downloaded)
+    Earlier::new(asked, downloaded).with_client(client)
 }
 
 /// The resolver that runs.

@@ -69,7 +69,7 @@ pub(crate) enum FindLinks {
 }
 
 /// Everything the index client needs to know.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct IndexSettings {
     /// Simple-API roots, the primary first.
     pub(crate) indexes: Vec<Url>,

@@ -214,7 +214,20 @@ pub(crate) struct Client {
     /// machine: one that answers at once costs CPU, not waiting; a slower one (a proxy in
     /// front of a distant index) waits like the network.
     quickest_loopback_answer: AtomicU64,
+    /// Listings and JSON API answers kept for a later command of the same run, when asked for
+    /// ([`Client::remember_listings`]).
+    remembered: Option<Remembered>,
 }
+
+/// What a remembering client was told, by project (and release).
+#[derive(Debug, Default)]
+struct Remembered {
+    listings: Mutex<HashMap<PackageName, ProjectListing>>,
+    json_api: Mutex<HashMap<(PackageName, String), JsonApiDigests>>,
+}
+
+/// What PyPI's JSON API declares for the files of one release, by file URL.
+type JsonApiDigests = HashMap<Url, Vec<crate::hash::HashDigest>>;
 
 /// An index on this machine whose quickest answer took this long waits on something farther.
 const LOOPBACK_WAITS_AFTER: Duration = Duration::from_millis(5);
@@ -346,7 +359,16 @@ impl Client {
             find_links_pages: Mutex::new(HashMap::new()),
             declared_sizes: Mutex::new(HashMap::new()),
             quickest_loopback_answer: AtomicU64::new(u64::MAX),
+            remembered: None,
         })
+    }
+
+    /// Keeps every listing and JSON API answer this client reads from now on, and answers a
+    /// second question about the same project or release from them: for work begun ahead of
+    /// the command that needs it (`lock --resolve` lists the input's pins while the resolver
+    /// runs), so that the command does not ask the index again a moment later.
+    pub(crate) fn remember_listings(&mut self) {
+        self.remembered.get_or_insert_with(Remembered::default);
     }
 
     /// Whether the index on this machine waits before it answers (see
@@ -497,6 +519,28 @@ impl Client {
 
     /// Every file of `project` on every index and find-links location.
     pub(crate) fn list_project(&self, project: &PackageName) -> Result<ProjectListing, IndexError> {
+        if let Some(remembered) = &self.remembered {
+            let listings = remembered
+                .listings
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if let Some(listing) = listings.get(project) {
+                return Ok(listing.clone());
+            }
+        }
+        let listing = self.read_listing(project)?;
+        if let Some(remembered) = &self.remembered {
+            remembered
+                .listings
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .insert(project.clone(), listing.clone());
+        }
+        Ok(listing)
+    }
+
+    /// Every file of one project, read from each index and find-links location.
+    fn read_listing(&self, project: &PackageName) -> Result<ProjectListing, IndexError> {
         let mut listing = ProjectListing::default();
         for index in &self.settings.indexes {
             let page_url = project_page(index, project)?;
@@ -523,11 +567,30 @@ impl Client {
     ///
     /// Best effort and a single attempt: an index without the API answers 404 and adds
     /// nothing. What it declares is only ever compared with the bytes, never trusted alone.
-    pub(crate) fn json_api_digests(
-        &self,
-        project: &PackageName,
-        version: &str,
-    ) -> HashMap<Url, Vec<crate::hash::HashDigest>> {
+    pub(crate) fn json_api_digests(&self, project: &PackageName, version: &str) -> JsonApiDigests {
+        let Some(remembered) = &self.remembered else {
+            return self.read_json_api_digests(project, version);
+        };
+        let key = (project.clone(), version.to_string());
+        if let Some(digests) = remembered
+            .json_api
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(&key)
+        {
+            return digests.clone();
+        }
+        let digests = self.read_json_api_digests(project, version);
+        remembered
+            .json_api
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(key, digests.clone());
+        digests
+    }
+
+    /// What the JSON API of each index declares for one release (see [`Self::json_api_digests`]).
+    fn read_json_api_digests(&self, project: &PackageName, version: &str) -> JsonApiDigests {
         let mut digests = HashMap::new();
         for index in &self.settings.indexes {
             let path = index.path().trim_end_matches('/');

@@ -583,9 +583,9 @@ fn uv_resolves_within_the_cooldown() {
 }
 
 /// The input's own `==` pins are listed and downloaded while the resolver runs, and lock takes
-/// those downloads instead of making them again: with `depb`'s listing held back 1.5 s (both
-/// resolvers need it to finish), `depa`'s sdist, which no resolver reads, is fetched before
-/// that listing is answered, and once.
+/// those downloads and listings instead of asking again: with `depb`'s listing held back 1.5 s
+/// (both resolvers need it to finish), `depa`'s sdist, which no resolver reads, is fetched
+/// before that listing is answered, and once.
 #[test]
 fn the_inputs_own_pins_are_downloaded_while_the_resolver_runs() {
     for resolver in ["uv", "pip"] {
@@ -615,6 +615,13 @@ fn the_inputs_own_pins_are_downloaded_while_the_resolver_runs() {
             "{resolver}: depa's sdist waited for the resolution: {log:#?}"
         );
         assert_eq!(log.iter().filter(sdist).count(), 1, "{resolver}: {log:#?}");
+        // What hashpin read of the release while the resolver ran, lock did not ask again
+        // (no resolver asks PyPI's JSON API).
+        let json_api = log
+            .iter()
+            .filter(|line| line.ends_with("/pypi/depa/1.0.0/json"))
+            .count();
+        assert_eq!(json_api, 1, "{resolver}: {log:#?}");
     }
 }
 
