@@ -49,6 +49,14 @@ impl PinnedVersion {
         }
     }
 
+    /// The pinned version as text (`==` pins normalized, `===` pins as written).
+    pub(crate) fn text(&self) -> String {
+        match self {
+            Self::Equal(specifier) => specifier.version().to_string(),
+            Self::Arbitrary(text) => text.clone(),
+        }
+    }
+
     /// Whether a version, as text, is the pinned one.
     pub(crate) fn matches_text(&self, version: &str) -> bool {
         match self {

@@ -441,52 +441,73 @@ fn find_candidates(
         &projects,
         listing_threads,
         |project| {
-            if stop.is_some_and(|stop| stop.load(Ordering::Relaxed)) {
-                return Ok(Default::default());
-            }
-            let listing = client.list_project(project)?;
-            let mut declared = HashMap::new();
-            let mut asked = BTreeSet::new();
-            let mut releases = Vec::new();
-            let mut held = Vec::new();
-            for &(position, version, record) in pinned.get(project).into_iter().flatten() {
-                let mut candidates = release_candidates(&listing, project, version, filter);
-                if let Some(cutoff) = cooldown {
-                    let too_new = hold_back(&listing, &mut candidates, record, cutoff);
-                    if !too_new.is_empty() {
-                        held.push((position, too_new));
+            std::thread::scope(|scope| {
+                if stop.is_some_and(|stop| stop.load(Ordering::Relaxed)) {
+                    return Ok(Default::default());
+                }
+                // A release with nothing recorded is downloaded whatever its listing says, and
+                // `check` asks for every release: PyPI's JSON API is asked for those beside the
+                // listing, a round trip sooner (used when the listing names the same version).
+                let mut early = HashMap::new();
+                if !settings.indexes.is_empty() {
+                    for &(_, version, record) in pinned.get(project).into_iter().flatten() {
+                        if second_opinion == SecondOpinion::Always || record.hashes.is_empty() {
+                            early.entry(version.text()).or_insert_with_key(|text| {
+                                let text = text.clone();
+                                scope.spawn(move || client.json_api_digests(project, &text))
+                            });
+                        }
                     }
                 }
-                // A release whose every file the listing confirms as recorded is not
-                // downloaded, so a second statement of its digests would check nothing.
-                let confirmed = second_opinion == SecondOpinion::WhenDownloading
-                    && !candidates.is_empty()
-                    && candidates
-                        .iter()
-                        .all(|candidate| confirmed_by_index(record, candidate).is_some());
-                if let Some(version) = listed_version(&candidates, project)
-                    && !confirmed
-                    && asked.insert(version.clone())
-                {
-                    declared.extend(client.json_api_digests(project, &version));
+                let listing = client.list_project(project)?;
+                let mut declared = HashMap::new();
+                let mut asked = BTreeSet::new();
+                let mut releases = Vec::new();
+                let mut held = Vec::new();
+                for &(position, version, record) in pinned.get(project).into_iter().flatten() {
+                    let mut candidates = release_candidates(&listing, project, version, filter);
+                    if let Some(cutoff) = cooldown {
+                        let too_new = hold_back(&listing, &mut candidates, record, cutoff);
+                        if !too_new.is_empty() {
+                            held.push((position, too_new));
+                        }
+                    }
+                    // A release whose every file the listing confirms as recorded is not
+                    // downloaded, so a second statement of its digests would check nothing.
+                    let confirmed = second_opinion == SecondOpinion::WhenDownloading
+                        && !candidates.is_empty()
+                        && candidates
+                            .iter()
+                            .all(|candidate| confirmed_by_index(record, candidate).is_some());
+                    if let Some(version) = listed_version(&candidates, project)
+                        && !confirmed
+                        && asked.insert(version.clone())
+                    {
+                        declared.extend(match early.remove(&version) {
+                            Some(answer) => answer
+                                .join()
+                                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+                            None => client.json_api_digests(project, &version),
+                        });
+                    }
+                    releases.push((position, candidates));
                 }
-                releases.push((position, candidates));
-            }
-            for (_, candidates) in &mut releases {
-                add_declared(candidates, &declared);
-            }
-            let wanted = releases
-                .iter()
-                .flat_map(|(position, candidates)| wants(&plans_listed[*position], candidates));
-            if local {
-                held_wants
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .extend(wanted);
-            } else {
-                downloads.add(wanted.collect::<Vec<_>>());
-            }
-            Ok::<_, crate::index::IndexError>((listing, declared, releases, held))
+                for (_, candidates) in &mut releases {
+                    add_declared(candidates, &declared);
+                }
+                let wanted = releases
+                    .iter()
+                    .flat_map(|(position, candidates)| wants(&plans_listed[*position], candidates));
+                if local {
+                    held_wants
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                        .extend(wanted);
+                } else {
+                    downloads.add(wanted.collect::<Vec<_>>());
+                }
+                Ok::<_, crate::index::IndexError>((listing, declared, releases, held))
+            })
         },
         &|_| {
             let done = listed.fetch_add(1, Ordering::Relaxed) + 1;

@@ -628,6 +628,40 @@ fn blake2b_from_the_json_api_is_checked_against_the_bytes() {
 
 /// A project's files are downloaded as soon as its listing is read, not after every listing:
 /// while one listing is slow, the other project's file is already fetched.
+/// A release with nothing recorded has PyPI's JSON API asked beside its listing, not after
+/// it: with the listing held back 1.5 s, the API's answer comes first; a re-lock, whose
+/// records the listing confirms, asks the API nothing.
+#[test]
+fn the_json_api_is_asked_beside_the_listing_of_an_unrecorded_release() {
+    let context = TestContext::new();
+    context.write("requirements.txt", "tinyproj==1.0.0\n");
+    context
+        .server
+        .delay("/simple/tinyproj/", std::time::Duration::from_millis(1500));
+    let out = context.lock(&[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let log = context.server.request_log();
+    let position = |needle: &str| {
+        log.iter()
+            .position(|line| line.contains(needle))
+            .unwrap_or_else(|| panic!("{needle} never asked for: {log:#?}"))
+    };
+    // The log is in the order requests were answered.
+    assert!(
+        position("/pypi/tinyproj/1.0.0/json") < position("/simple/tinyproj/"),
+        "{log:#?}"
+    );
+    let asked = log.len();
+    let again = context.lock(&[]);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    let log = context.server.request_log();
+    assert!(
+        !log[asked..].iter().any(|line| line.contains("/pypi/")),
+        "{:#?}",
+        &log[asked..]
+    );
+}
+
 #[test]
 fn downloads_start_while_a_slow_listing_is_still_on_its_way() {
     let context = TestContext::new();
