@@ -169,15 +169,24 @@ fn pick_versions(
             let settings = config::resolve(&args.index.to_args(), &file_options, &*context.env)?;
             let cutoff = crate::cooldown::for_command(&args.cooldown, &*context.env)?
                 .map(|cutoff| cutoff.shown());
-            let picks = uv.compile(&Compile {
-                input,
-                preferences: preferences(previous, kept),
-                settings: &settings,
-                python: &interpreter.python,
-                python_version: args.target.python_version.as_deref(),
-                universal: args.universal,
-                exclude_newer: cutoff.as_deref(),
-            })?;
+            let (picks, python) = std::thread::scope(|scope| {
+                // The header names the Python resolved for: asked while uv resolves, since
+                // asking starts the interpreter.
+                let python = (!args.universal && args.target.python_version.is_none())
+                    .then(|| scope.spawn(|| interpreter.version()));
+                let picks = uv.compile(&Compile {
+                    input,
+                    preferences: preferences(previous, kept),
+                    settings: &settings,
+                    python: &interpreter.python,
+                    python_version: args.target.python_version.as_deref(),
+                    universal: args.universal,
+                    exclude_newer: cutoff.as_deref(),
+                });
+                let python = python.and_then(|asked| asked.join().ok().flatten());
+                (picks, python)
+            });
+            let picks = picks?;
             let target = if args.universal {
                 "every platform".to_string()
             } else {
@@ -194,7 +203,7 @@ fn pick_versions(
                     .target
                     .python_version
                     .clone()
-                    .or_else(|| interpreter.version())
+                    .or(python)
                     .unwrap_or_default();
                 format!("uv, for Python {python}")
             };
