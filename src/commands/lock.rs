@@ -140,12 +140,15 @@ pub(crate) fn lock_loaded(
     let mut plans = survey::plan_entries(&pins, loaded, printer)?;
     check_update_names(update, &plans)?;
     let settings = survey::client_settings(&args.index, loaded, &*context.env)?;
-    let opened;
-    let client = match earlier.client_for(&settings) {
-        Some(client) => client,
+    // Earlier downloads count only with the client that made them: under other settings
+    // (another index, trusted host or certificate) they are made again.
+    let (opened, no_earlier);
+    let (client, earlier) = match earlier.client_for(&settings) {
+        Some(client) => (client, earlier),
         None => {
             opened = survey::open_client_with(settings, &*context.env)?;
-            &*opened
+            no_earlier = Earlier::default();
+            (&*opened, &no_earlier)
         }
     };
     let filter = survey::target_filter(&args.target)?;

@@ -24,7 +24,7 @@ use crate::error::{Status, UsageError};
 use crate::hash::HashAlgorithm;
 use crate::index::config;
 use crate::judge::{Candidate, Policy, Recording, Scope, Verdict, judge};
-use crate::lockfile::{Lockable, PinIndex, PinnedVersion, classify};
+use crate::lockfile::{Lockable, Pin, PinIndex, PinnedVersion, classify};
 use crate::name::PackageName;
 use crate::pip::{Interpreter, PipError, Resolution};
 use crate::report;
@@ -72,8 +72,9 @@ pub(crate) fn run(args: &LockArgs, files: &[PathBuf], context: &Context) -> Resu
     // While the resolver runs, the input's own pins are listed and downloaded (see
     // [`head_start`]); a resolution that fails stops that work.
     let stop = AtomicBool::new(false);
+    let previous_pins = kept_pins(previous.as_ref(), None);
     let (picks, earlier) = std::thread::scope(|scope| {
-        let head_start = scope.spawn(|| head_start(args, &inputs, &kept, &stop, context));
+        let head_start = scope.spawn(|| head_start(args, &inputs, &previous_pins, &stop, context));
         let picks = pick_versions(
             &resolver,
             input,
@@ -215,27 +216,32 @@ fn pick_versions(
 
 /// Lists the input's own pins (`name==version`, direct URLs) and downloads their files, as lock
 /// will: any resolution keeps them (or fails), so lock then takes those downloads instead of
-/// making them again, and the resolver's time is not added to theirs. A project the previous
-/// output already pins is left to lock, which may find its records confirmed by the index and
-/// download nothing, and so is a pin under a marker unless the resolution is universal.
-/// Silent: what goes wrong here, lock meets again and reports.
+/// making them again, and the resolver's time is not added to theirs. A release the previous
+/// output already pins (`previous_pins`; upgraded or not, the same version keeps its records)
+/// is left to lock, which may find them confirmed by the index and download nothing, and so is
+/// a pin under a marker unless the resolution is universal. Silent: what goes wrong here, lock
+/// meets again and reports.
 fn head_start(
     args: &LockArgs,
     inputs: &[Loaded],
-    kept: &BTreeMap<PackageName, String>,
+    previous_pins: &BTreeMap<PackageName, String>,
     stop: &AtomicBool,
     context: &Context,
 ) -> Earlier {
     let pins = PinIndex::new(inputs);
+    let recorded_before = |pin: &Pin<'_>| match (pin.lockable(), &pin.project) {
+        (Some(Lockable::Release { version, .. }), Some(project)) => previous_pins
+            .get(project)
+            .is_some_and(|previous| version.matches_text(previous)),
+        (_, Some(project)) => previous_pins.contains_key(project),
+        (_, None) => true,
+    };
     let mut plans: Vec<Plan<'_>> = pins
         .iter()
         // A pin under a marker may not apply to this resolution; a universal one keeps it.
         .filter(|pin| pin.pinned.is_ok() && (args.universal || pin.entry.marker.is_none()))
+        .filter(|pin| !recorded_before(pin))
         .filter_map(Plan::for_pin)
-        .filter(|plan| {
-            plan.project()
-                .is_some_and(|project| !kept.contains_key(&project))
-        })
         .collect();
     if plans.is_empty() {
         return Earlier::default();

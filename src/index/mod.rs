@@ -229,6 +229,28 @@ struct Remembered {
 /// What PyPI's JSON API declares for the files of one release, by file URL.
 type JsonApiDigests = HashMap<Url, Vec<crate::hash::HashDigest>>;
 
+/// What `read` answers, or, with a `memo` (a remembering client), what it answered before
+/// under `key`; a failure is not remembered.
+fn recall<K: std::hash::Hash + Eq, V: Clone, E>(
+    memo: Option<&Mutex<HashMap<K, V>>>,
+    key: K,
+    read: impl FnOnce() -> Result<V, E>,
+) -> Result<V, E> {
+    let Some(memo) = memo else {
+        return read();
+    };
+    let lock = || {
+        memo.lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    };
+    if let Some(value) = lock().get(&key) {
+        return Ok(value.clone());
+    }
+    let value = read()?;
+    lock().insert(key, value.clone());
+    Ok(value)
+}
+
 /// An index on this machine whose quickest answer took this long waits on something farther.
 const LOOPBACK_WAITS_AFTER: Duration = Duration::from_millis(5);
 
@@ -438,7 +460,13 @@ impl Client {
         let shown = Redacted(url).to_string();
         let started = std::time::Instant::now();
         let sent = request.send();
-        if sent.is_ok() && crate::fetch::is_loopback(url) {
+        // Only a success counts: a proxy answers a 404 (a JSON API it lacks) at once even
+        // when everything it serves comes from far away.
+        if sent
+            .as_ref()
+            .is_ok_and(|response| response.status().is_success())
+            && crate::fetch::is_loopback(url)
+        {
             let waited = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
             self.quickest_loopback_answer
                 .fetch_min(waited, Ordering::Relaxed);
@@ -519,24 +547,11 @@ impl Client {
 
     /// Every file of `project` on every index and find-links location.
     pub(crate) fn list_project(&self, project: &PackageName) -> Result<ProjectListing, IndexError> {
-        if let Some(remembered) = &self.remembered {
-            let listings = remembered
-                .listings
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            if let Some(listing) = listings.get(project) {
-                return Ok(listing.clone());
-            }
-        }
-        let listing = self.read_listing(project)?;
-        if let Some(remembered) = &self.remembered {
-            remembered
-                .listings
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .insert(project.clone(), listing.clone());
-        }
-        Ok(listing)
+        recall(
+            self.remembered.as_ref().map(|kept| &kept.listings),
+            project.clone(),
+            || self.read_listing(project),
+        )
     }
 
     /// Every file of one project, read from each index and find-links location.
@@ -568,24 +583,11 @@ impl Client {
     /// Best effort and a single attempt: an index without the API answers 404 and adds
     /// nothing. What it declares is only ever compared with the bytes, never trusted alone.
     pub(crate) fn json_api_digests(&self, project: &PackageName, version: &str) -> JsonApiDigests {
-        let Some(remembered) = &self.remembered else {
-            return self.read_json_api_digests(project, version);
-        };
-        let key = (project.clone(), version.to_string());
-        if let Some(digests) = remembered
-            .json_api
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .get(&key)
-        {
-            return digests.clone();
-        }
-        let digests = self.read_json_api_digests(project, version);
-        remembered
-            .json_api
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .insert(key, digests.clone());
+        let Ok(digests) = recall(
+            self.remembered.as_ref().map(|kept| &kept.json_api),
+            (project.clone(), version.to_string()),
+            || Ok::<_, std::convert::Infallible>(self.read_json_api_digests(project, version)),
+        );
         digests
     }
 

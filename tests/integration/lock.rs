@@ -626,8 +626,6 @@ fn blake2b_from_the_json_api_is_checked_against_the_bytes() {
     assert_eq!(context.read("requirements.txt"), "tinyproj==1.0.0\n");
 }
 
-/// A project's files are downloaded as soon as its listing is read, not after every listing:
-/// while one listing is slow, the other project's file is already fetched.
 /// A release with nothing recorded has PyPI's JSON API asked beside its listing, not after
 /// it: with the listing held back 1.5 s, the API's answer comes first; a re-lock, whose
 /// records the listing confirms, asks the API nothing.
@@ -662,6 +660,8 @@ fn the_json_api_is_asked_beside_the_listing_of_an_unrecorded_release() {
     );
 }
 
+/// A project's files are downloaded as soon as its listing is read, not after every listing:
+/// while one listing is slow, the other project's file is already fetched.
 #[test]
 fn downloads_start_while_a_slow_listing_is_still_on_its_way() {
     let context = TestContext::new();

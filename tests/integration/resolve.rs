@@ -633,17 +633,17 @@ fn a_failed_resolution_stops_the_downloads_begun_beside_it() {
 
     let context = TestContext::new();
     context.write("requirements.in", "depa==1.0.0\n");
-    // A resolver that gives up after 0.3 s, while the pin's listing (held 1.5 s) is on its way.
+    // A resolver that gives up after 1 s, while the pin's listing (held 2.5 s) is on its way.
     let uv = context.path("failing-uv");
     fs_err::write(
         &uv,
-        "#!/bin/sh\nsleep 0.3\necho 'error: No solution found when resolving dependencies' >&2\nexit 1\n",
+        "#!/bin/sh\nsleep 1\necho 'error: No solution found when resolving dependencies' >&2\nexit 1\n",
     )
     .unwrap();
     fs_err::set_permissions(&uv, std::fs::Permissions::from_mode(0o755)).unwrap();
     context
         .server
-        .delay("/simple/depa/", std::time::Duration::from_millis(1500));
+        .delay("/simple/depa/", std::time::Duration::from_millis(2500));
     let index = context.server.simple_url();
     let run = context.run_with_env(
         &[
@@ -670,4 +670,27 @@ fn a_failed_resolution_stops_the_downloads_begun_beside_it() {
         "downloaded after the resolution failed: {log:#?}"
     );
     assert!(!context.path("requirements.txt").exists());
+}
+
+/// A pin the previous output already records at the same version is not downloaded beside
+/// the resolver, `--upgrade` or not: its records are carried over, and lock finds them
+/// confirmed by the index.
+#[test]
+fn an_upgrade_that_keeps_a_pins_version_downloads_nothing_beside_the_resolver() {
+    let context = TestContext::new();
+    context.write("requirements.in", "depa==1.0.0\n");
+    let first = resolve_with_uv(&context, &[]);
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    let locked = context.read("requirements.txt");
+    let sdist = |log: &[String]| {
+        log.iter()
+            .filter(|line| line.ends_with("/files/depa-1.0.0.tar.gz"))
+            .count()
+    };
+    assert_eq!(sdist(&context.server.request_log()), 1);
+    let upgraded = resolve_with_uv(&context, &["--upgrade"]);
+    assert_eq!(upgraded.code, 0, "{}", upgraded.stderr);
+    let log = context.server.request_log();
+    assert_eq!(sdist(&log), 1, "{log:#?}");
+    assert_eq!(context.read("requirements.txt"), locked);
 }
