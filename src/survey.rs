@@ -29,7 +29,7 @@ use crate::env_vars::EnvVars;
 use crate::error::{NoReleaseFiles, UsageError};
 use crate::fetch::{Examine, Fetched};
 use crate::hash::{HashAlgorithm, HashDigest};
-use crate::index::{Client, ProjectListing, config};
+use crate::index::{Client, JsonApiDigests, ProjectListing, config};
 use crate::inspect::Shape;
 use crate::judge::{Bytes, Candidate, Sighting, algorithms_for, confirmed_by_index, records_file};
 use crate::lockfile::{Lockable, NotLockable, Pin, PinIndex, PinnedVersion, Record};
@@ -445,26 +445,14 @@ fn find_candidates(
                 if stop.is_some_and(|stop| stop.load(Ordering::Relaxed)) {
                     return Ok(Default::default());
                 }
-                // A release with nothing recorded is downloaded whatever its listing says, and
-                // `check` asks for every release: PyPI's JSON API is asked for those beside the
-                // listing, a round trip sooner (used when the listing names the same version).
-                let mut early = HashMap::new();
-                if !settings.indexes.is_empty() {
-                    for &(_, version, record) in pinned.get(project).into_iter().flatten() {
-                        if second_opinion == SecondOpinion::Always || record.hashes.is_empty() {
-                            early.entry(version.text()).or_insert_with_key(|text| {
-                                let text = text.clone();
-                                scope.spawn(move || client.json_api_digests(project, &text))
-                            });
-                        }
-                    }
-                }
+                let pins = pinned.get(project).map_or(&[][..], Vec::as_slice);
+                let mut early = EarlyAnswers::ask(scope, client, project, pins, second_opinion);
                 let listing = client.list_project(project)?;
                 let mut declared = HashMap::new();
                 let mut asked = BTreeSet::new();
                 let mut releases = Vec::new();
                 let mut held = Vec::new();
-                for &(position, version, record) in pinned.get(project).into_iter().flatten() {
+                for &(position, version, record) in pins {
                     let mut candidates = release_candidates(&listing, project, version, filter);
                     if let Some(cutoff) = cooldown {
                         let too_new = hold_back(&listing, &mut candidates, record, cutoff);
@@ -483,12 +471,7 @@ fn find_candidates(
                         && !confirmed
                         && asked.insert(version.clone())
                     {
-                        declared.extend(match early.remove(&version) {
-                            Some(answer) => answer
-                                .join()
-                                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
-                            None => client.json_api_digests(project, &version),
-                        });
+                        declared.extend(early.take(client, project, &version));
                     }
                     releases.push((position, candidates));
                 }
@@ -606,6 +589,50 @@ fn find_candidates(
         printer.clear_progress();
     }
     problems
+}
+
+/// PyPI's JSON API answers asked for beside a project's listing, by version.
+struct EarlyAnswers<'scope> {
+    asked: HashMap<String, std::thread::ScopedJoinHandle<'scope, JsonApiDigests>>,
+}
+
+impl<'scope> EarlyAnswers<'scope> {
+    /// Asks, each on its own thread of `scope`, for the releases whose API answer the listing
+    /// cannot make unneeded: one with nothing recorded is downloaded whatever the listing says,
+    /// and `check` asks for every release. They come a round trip sooner than if asked once
+    /// the listing is read.
+    fn ask<'env>(
+        scope: &'scope std::thread::Scope<'scope, 'env>,
+        client: &'env Client,
+        project: &'env PackageName,
+        pins: &[(usize, &PinnedVersion, &Record)],
+        second_opinion: SecondOpinion,
+    ) -> Self {
+        let mut asked = HashMap::new();
+        if client.settings().indexes.is_empty() {
+            return Self { asked };
+        }
+        for &(_, version, record) in pins {
+            if second_opinion == SecondOpinion::Always || record.hashes.is_empty() {
+                asked.entry(version.text()).or_insert_with_key(|text| {
+                    let text = text.clone();
+                    scope.spawn(move || client.json_api_digests(project, &text))
+                });
+            }
+        }
+        Self { asked }
+    }
+
+    /// The answer for `version` as the listing spells it: the early one when it was asked under
+    /// that spelling, else asked now.
+    fn take(&mut self, client: &Client, project: &PackageName, version: &str) -> JsonApiDigests {
+        match self.asked.remove(version) {
+            Some(answer) => answer
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            None => client.json_api_digests(project, version),
+        }
+    }
 }
 
 /// Adds to each candidate what PyPI's JSON API declares for its URL.

@@ -227,7 +227,7 @@ struct Remembered {
 }
 
 /// What PyPI's JSON API declares for the files of one release, by file URL.
-type JsonApiDigests = HashMap<Url, Vec<crate::hash::HashDigest>>;
+pub(crate) type JsonApiDigests = HashMap<Url, Vec<crate::hash::HashDigest>>;
 
 /// What `read` answers, or, with a `memo` (a remembering client), what it answered before
 /// under `key`; a failure is not remembered.
