@@ -626,6 +626,14 @@ fn blake2b_from_the_json_api_is_checked_against_the_bytes() {
     assert_eq!(context.read("requirements.txt"), "tinyproj==1.0.0\n");
 }
 
+/// Where in the server's log (the order requests were answered) the first request whose
+/// line contains `needle` is.
+fn answered_at(log: &[String], needle: &str) -> usize {
+    log.iter()
+        .position(|line| line.contains(needle))
+        .unwrap_or_else(|| panic!("{needle} never asked for: {log:#?}"))
+}
+
 /// A release with nothing recorded has PyPI's JSON API asked beside its listing, not after
 /// it: with the listing held back 1.5 s, the API's answer comes first; a re-lock, whose
 /// records the listing confirms, asks the API nothing.
@@ -639,11 +647,7 @@ fn the_json_api_is_asked_beside_the_listing_of_an_unrecorded_release() {
     let out = context.lock(&[]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     let log = context.server.request_log();
-    let position = |needle: &str| {
-        log.iter()
-            .position(|line| line.contains(needle))
-            .unwrap_or_else(|| panic!("{needle} never asked for: {log:#?}"))
-    };
+    let position = |needle: &str| answered_at(&log, needle);
     // The log is in the order requests were answered.
     assert!(
         position("/pypi/tinyproj/1.0.0/json") < position("/simple/tinyproj/"),
@@ -672,11 +676,7 @@ fn downloads_start_while_a_slow_listing_is_still_on_its_way() {
     let out = context.lock(&[]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     let log = context.server.request_log();
-    let position = |needle: &str| {
-        log.iter()
-            .position(|line| line.contains(needle))
-            .unwrap_or_else(|| panic!("{needle} never asked for: {log:#?}"))
-    };
+    let position = |needle: &str| answered_at(&log, needle);
     // The log is in the order requests were answered; the slow listing answers last of all.
     assert!(
         position("/files/tinyproj-1.0.0-py3-none-any.whl") < position("/simple/newfiles/"),

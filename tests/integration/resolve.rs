@@ -271,6 +271,11 @@ fn a_release_pip_refuses_for_another_reason_keeps_pips_own_error() {
 
 /// `lock --resolve` with the pinned uv as the resolver.
 fn resolve_with_uv(context: &TestContext, args: &[&str]) -> Run {
+    resolve_with_uv_at(context, args, uv_program())
+}
+
+/// `lock --resolve` with the uv at `program` as the resolver.
+fn resolve_with_uv_at(context: &TestContext, args: &[&str], program: &std::path::Path) -> Run {
     let index = context.server.simple_url();
     let mut all = vec![
         "lock",
@@ -282,8 +287,7 @@ fn resolve_with_uv(context: &TestContext, args: &[&str]) -> Run {
         "uv",
     ];
     all.extend_from_slice(args);
-    let uv = uv_program().to_str().unwrap();
-    context.run_with_env(&all, &[("HASHPIN_UV", uv)])
+    context.run_with_env(&all, &[("HASHPIN_UV", program.to_str().unwrap())])
 }
 
 #[test]
@@ -644,19 +648,7 @@ fn a_failed_resolution_stops_the_downloads_begun_beside_it() {
     context
         .server
         .delay("/simple/depa/", std::time::Duration::from_millis(2500));
-    let index = context.server.simple_url();
-    let run = context.run_with_env(
-        &[
-            "lock",
-            "--resolve",
-            "requirements.in",
-            "-i",
-            &index,
-            "--resolver",
-            "uv",
-        ],
-        &[("HASHPIN_UV", uv.to_str().unwrap())],
-    );
+    let run = resolve_with_uv_at(&context, &[], &uv);
     assert_ne!(run.code, 0, "{}", run.stderr);
     assert!(run.stderr.contains("No solution found"), "{}", run.stderr);
     let log = context.server.request_log();
