@@ -50,13 +50,21 @@ pub(crate) struct Earlier {
 
 impl Earlier {
     /// The successful downloads among `downloaded`, with the `wants` they were made for
-    /// (merged by URL, as the queue merges them; a failed download is tried again).
+    /// (merged by URL, as the queue merges them; a failed download is tried again). A merged
+    /// want asks at least what its download was made for, except when a stop dropped the
+    /// download that asked more: one whose digests lack an algorithm its want names is left
+    /// out.
     pub(crate) fn new(wants: Vec<Want>, mut downloaded: Downloaded) -> Self {
         let done = merged(wants)
             .into_iter()
             .filter_map(|want| {
                 let fetched = downloaded.remove(&want.request.url)?.ok()?;
-                Some((want.request.url.clone(), (want, fetched)))
+                let complete = want
+                    .request
+                    .algorithms
+                    .iter()
+                    .all(|algorithm| fetched.digests.get(*algorithm).is_some());
+                complete.then(|| (want.request.url.clone(), (want, fetched)))
             })
             .collect();
         Self { done, client: None }
@@ -676,6 +684,16 @@ mod tests {
         });
         let earlier = Earlier::new(vec![first_want.clone()], first);
         assert_eq!(earlier.len(), 1);
+        // A want asking a digest the download never computed (its re-download was dropped)
+        // is not an earlier download at all.
+        let (_, once) = Downloads::run(&client, None, 2, &printer, &none, None, |downloads| {
+            downloads.add([first_want.clone()]);
+        });
+        let asked_more = want(&url, &[HashAlgorithm::Sha512], None);
+        assert_eq!(
+            Earlier::new(vec![first_want.clone(), asked_more], once).len(),
+            0
+        );
         fs_err::write(&path, b"second, longer").unwrap();
         let size = |downloaded: &Downloaded| downloaded[&url].as_ref().unwrap().digests.size;
         let (_, again) = Downloads::run(&client, None, 2, &printer, &earlier, None, |downloads| {
