@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use anyhow::Result;
 
@@ -71,7 +71,7 @@ pub(crate) fn run(args: &LockArgs, files: &[PathBuf], context: &Context) -> Resu
     }
     // While the resolver runs, the input's own pins are listed and downloaded (see
     // [`head_start`]); a resolution that fails stops that work.
-    let stop = AtomicBool::new(false);
+    let stop = Arc::new(AtomicBool::new(false));
     let previous_pins = kept_pins(previous.as_ref(), None);
     let (picks, earlier) = std::thread::scope(|scope| {
         let head_start = scope.spawn(|| head_start(args, &inputs, &previous_pins, &stop, context));
@@ -225,7 +225,7 @@ fn head_start(
     args: &LockArgs,
     inputs: &[Loaded],
     previous_pins: &BTreeMap<PackageName, String>,
-    stop: &AtomicBool,
+    stop: &Arc<AtomicBool>,
     context: &Context,
 ) -> Earlier {
     let pins = PinIndex::new(inputs);
@@ -255,6 +255,8 @@ fn head_start(
     };
     // What it lists, lock reads from it again instead of asking the index a moment later.
     client.remember_listings();
+    // A failed resolution stops its requests too, retries included.
+    client.stop_when(Arc::clone(stop));
     let algorithm = HashAlgorithm::from_name(&args.algorithm).unwrap_or(HashAlgorithm::Sha256);
     let cache = if args.download.no_cache {
         None

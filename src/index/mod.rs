@@ -13,7 +13,7 @@ pub(crate) mod simple;
 use std::collections::HashMap;
 use std::io::Read;
 use std::net::IpAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -93,6 +93,9 @@ pub(crate) enum IndexError {
     /// The client could not be set up.
     #[error("cannot set up the HTTP client: {0}")]
     Setup(String),
+    /// The client was told to stop asking: the work it was doing is no longer needed.
+    #[error("stopped: the work was begun ahead of need and is no longer needed")]
+    Stopped,
     /// A local file or directory could not be read.
     #[error("cannot read `{path}`: {message}")]
     Local {
@@ -217,6 +220,8 @@ pub(crate) struct Client {
     /// Listings and JSON API answers kept for a later command of the same run, when asked for
     /// ([`Client::remember_listings`]).
     remembered: Option<Remembered>,
+    /// Once set, every request (a retry included) fails at once with [`IndexError::Stopped`].
+    stop: Option<Arc<AtomicBool>>,
 }
 
 /// What a remembering client was told, by project (and release).
@@ -382,6 +387,7 @@ impl Client {
             declared_sizes: Mutex::new(HashMap::new()),
             quickest_loopback_answer: AtomicU64::new(u64::MAX),
             remembered: None,
+            stop: None,
         })
     }
 
@@ -391,6 +397,13 @@ impl Client {
     /// runs), so that the command does not ask the index again a moment later.
     pub(crate) fn remember_listings(&mut self) {
         self.remembered.get_or_insert_with(Remembered::default);
+    }
+
+    /// Makes every request from now on, retries included, fail at once once `stop` is set: for
+    /// work begun ahead of need (a resolution that fails makes it unneeded), so that nothing
+    /// waits on a retry's back-off for it.
+    pub(crate) fn stop_when(&mut self, stop: Arc<AtomicBool>) {
+        self.stop = Some(stop);
     }
 
     /// Whether the index on this machine waits before it answers (see
@@ -442,6 +455,13 @@ impl Client {
     /// for a TLS failure, since the same server answers the same way again, and for anything
     /// else.
     pub(crate) fn get_once(&self, url: &Url, accept: &str) -> Attempt<Reply, IndexError> {
+        if self
+            .stop
+            .as_ref()
+            .is_some_and(|stop| stop.load(Ordering::Relaxed))
+        {
+            return Attempt::Done(Err(IndexError::Stopped));
+        }
         if let Err(error) = check_transport(url, &self.trusted_hosts) {
             return Attempt::Done(Err(error));
         }

@@ -629,22 +629,30 @@ fn the_inputs_own_pins_are_downloaded_while_the_resolver_runs() {
     }
 }
 
+/// A resolver that prints uv's words for a failed resolution after `seconds` and exits 1.
+fn failing_uv(context: &TestContext, seconds: &str) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+
+    let uv = context.path("failing-uv");
+    fs_err::write(
+        &uv,
+        format!(
+            "#!/bin/sh\nsleep {seconds}\necho 'error: No solution found when resolving dependencies' >&2\nexit 1\n"
+        ),
+    )
+    .unwrap();
+    fs_err::set_permissions(&uv, std::fs::Permissions::from_mode(0o755)).unwrap();
+    uv
+}
+
 /// A resolution that fails stops what began beside it: no file is downloaded once the
 /// resolver has given up, and the resolver's error is what the user reads.
 #[test]
 fn a_failed_resolution_stops_the_downloads_begun_beside_it() {
-    use std::os::unix::fs::PermissionsExt;
-
     let context = TestContext::new();
     context.write("requirements.in", "depa==1.0.0\n");
-    // A resolver that gives up after 1 s, while the pin's listing (held 2.5 s) is on its way.
-    let uv = context.path("failing-uv");
-    fs_err::write(
-        &uv,
-        "#!/bin/sh\nsleep 1\necho 'error: No solution found when resolving dependencies' >&2\nexit 1\n",
-    )
-    .unwrap();
-    fs_err::set_permissions(&uv, std::fs::Permissions::from_mode(0o755)).unwrap();
+    // The resolver gives up after 1 s, while the pin's listing (held 2.5 s) is on its way.
+    let uv = failing_uv(&context, "1");
     context
         .server
         .delay("/simple/depa/", std::time::Duration::from_millis(2500));
@@ -662,6 +670,42 @@ fn a_failed_resolution_stops_the_downloads_begun_beside_it() {
         "downloaded after the resolution failed: {log:#?}"
     );
     assert!(!context.path("requirements.txt").exists());
+}
+
+/// Nor does a failed resolution wait for a listing beside it to be retried: the index answers
+/// 503 and each retry waits 1 s, then 2, 4, ... (half a minute in all); the resolver gives up
+/// after half a second, and the retries stop with it.
+#[test]
+fn a_failed_resolution_does_not_wait_for_the_retries_beside_it() {
+    let context = TestContext::new();
+    context.write("requirements.in", "depa==1.0.0\n");
+    let uv = failing_uv(&context, "0.5");
+    context.server.fail_times("/simple/depa/", 503, 100);
+    let index = context.server.simple_url();
+    let started = std::time::Instant::now();
+    let run = context.run_with_env(
+        &["lock", "--resolve", "requirements.in", "-i", &index],
+        &[
+            ("HASHPIN_RESOLVER", "uv"),
+            ("HASHPIN_UV", uv.to_str().unwrap()),
+            ("HASHPIN_RETRY_DELAY_MS", "1000"),
+        ],
+    );
+    let elapsed = started.elapsed();
+    assert_ne!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.contains("No solution found"), "{}", run.stderr);
+    let listings = context
+        .server
+        .request_log()
+        .iter()
+        .filter(|line| line.contains("/simple/depa/"))
+        .count();
+    assert!(
+        listings <= 1,
+        "{listings} listings after the resolver gave up"
+    );
+    // Far under the retries' half minute; generous for a loaded CI runner.
+    assert!(elapsed < std::time::Duration::from_secs(8), "{elapsed:?}");
 }
 
 /// A pin the previous output already records at the same version is not downloaded beside
