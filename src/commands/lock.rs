@@ -43,6 +43,7 @@ pub(crate) fn run(args: &LockArgs, context: &Context) -> Result<Status> {
         &on_disk,
         update.as_ref(),
         &Earlier::default(),
+        None,
         context,
     )
 }
@@ -126,18 +127,24 @@ pub(crate) fn lock_and_load(
 }
 
 /// Locks loaded documents: lists, downloads, judges, and writes each document whose text
-/// differs from `on_disk` (what its file holds now, by document).
+/// differs from `on_disk` (what its file holds now, by document). With `only`, only that
+/// project's entries are locked, and every other line is left as it is, unlisted: recording
+/// one project costs one project's listing, however long the lockfile.
 pub(crate) fn lock_loaded(
     args: &LockArgs,
     loaded: &[Loaded],
     on_disk: &[String],
     update: Option<&Vec<String>>,
     earlier: &Earlier,
+    only: Option<&PackageName>,
     context: &Context,
 ) -> Result<Status> {
     let printer = &context.printer;
     let pins = PinIndex::new(loaded);
     let mut plans = survey::plan_entries(&pins, loaded, printer)?;
+    if let Some(only) = only {
+        plans.retain(|plan| plan.project().as_ref() == Some(only));
+    }
     check_update_names(update, &plans)?;
     let settings = survey::client_settings(&args.index, loaded, &*context.env)?;
     // Earlier downloads count only with the client that made them: under other settings

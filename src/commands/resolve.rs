@@ -124,6 +124,7 @@ pub(crate) fn run(args: &LockArgs, files: &[PathBuf], context: &Context) -> Resu
         &on_disk,
         args.update.as_ref(),
         &earlier,
+        None,
         context,
     )
 }

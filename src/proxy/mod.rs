@@ -547,6 +547,8 @@ impl Proxy {
             &[on_disk],
             None,
             &Earlier::default(),
+            // The other entries were locked before; the gate checks every download of them.
+            Some(project),
             &self.context,
         ) {
             Ok(Status::Success) => Ok(()),

@@ -403,6 +403,45 @@ fn an_unpinned_project_is_refused_then_recorded_with_record() {
     context.assert_pip_accepts(&pip, "requirements.txt");
 }
 
+/// Recording one project locks that project alone: the lockfile's other entries are neither
+/// listed nor downloaded again (their listing failing upstream does not stop the record), and
+/// their lines stay as they were.
+#[test]
+fn record_locks_the_recorded_project_alone() {
+    let context = TestContext::new();
+    locked(&context);
+    let before = context.read("requirements.txt");
+    context.server.fail_times("/simple/tinyproj/", 503, 1000);
+    let asked_before = context.server.request_count();
+    let proxy = Proxy::start(&context, &["--lock", "requirements.txt", "--record"]);
+    let venv = context.venv("recorded");
+    let out = pip_install(
+        &context,
+        &venv,
+        &["--index-url", &proxy.index_url(), "depb==1.0.0"],
+    );
+    assert!(
+        out.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        proxy.log()
+    );
+    let after = context.read("requirements.txt");
+    assert!(after.starts_with(&before), "{after}");
+    assert!(
+        after.contains("# hashpin: depb-1.0.0.tar.gz sha256:"),
+        "{after}"
+    );
+    let log = context.server.request_log();
+    assert!(
+        !log[asked_before..]
+            .iter()
+            .any(|line| line.contains("/simple/tinyproj/")),
+        "{:#?}",
+        &log[asked_before..]
+    );
+}
+
 #[test]
 fn eight_installs_at_once_through_one_proxy() {
     let context = TestContext::new();
