@@ -53,6 +53,14 @@ impl Cache {
         Some(Self { root })
     }
 
+    /// The cache a command uses: none with `--no-cache`, else [`Cache::from_env`].
+    pub(crate) fn unless_disabled(
+        no_cache: bool,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Option<Self> {
+        if no_cache { None } else { Self::from_env(env) }
+    }
+
     /// A cache rooted at `root`.
     pub(crate) fn at(root: PathBuf) -> Self {
         Self { root }

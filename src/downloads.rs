@@ -401,11 +401,7 @@ fn threads_for(url: &Url, jobs: usize, waits: bool) -> usize {
 
 /// Whether what was queued already asks for everything `want` asks.
 fn covers(queued: &Want, want: &Want) -> bool {
-    let digests = want
-        .request
-        .algorithms
-        .iter()
-        .all(|algorithm| queued.request.algorithms.contains(algorithm));
+    let digests = asks_every_digest_of(queued, want);
     let examined = match (&queued.examine, &want.examine) {
         (_, None) => true,
         (None, Some(_)) => false,
@@ -424,11 +420,7 @@ fn covers(queued: &Want, want: &Want) -> bool {
 /// and an examination at least as thorough (of the same listed name, skipped for no bytes
 /// `want` would examine, and no shallower for a digest the index declares).
 fn settles(earlier: &Want, want: &Want) -> bool {
-    let digests = want
-        .request
-        .algorithms
-        .iter()
-        .all(|algorithm| earlier.request.algorithms.contains(algorithm));
+    let digests = asks_every_digest_of(earlier, want);
     let examined = match (&earlier.examine, &want.examine) {
         (_, None) => true,
         (None, Some(_)) => false,
@@ -446,6 +438,14 @@ fn settles(earlier: &Want, want: &Want) -> bool {
         }
     };
     digests && examined
+}
+
+/// Whether `have` asks for every digest `want` asks for.
+fn asks_every_digest_of(have: &Want, want: &Want) -> bool {
+    want.request
+        .algorithms
+        .iter()
+        .all(|algorithm| have.request.algorithms.contains(algorithm))
 }
 
 /// One want asking for everything two ask.

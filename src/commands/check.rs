@@ -62,11 +62,7 @@ pub(crate) fn run(args: &CheckArgs, context: &Context) -> Result<ExitStatus> {
     let client = survey::open_client(&args.index, &loaded, &*context.env)?;
     let filter = survey::target_filter(&args.target)?;
     let jobs = args.download.jobs.max(1);
-    let cache = if args.download.no_cache {
-        None
-    } else {
-        Cache::from_env(&*context.env)
-    };
+    let cache = Cache::unless_disabled(args.download.no_cache, &*context.env);
     let (problems, downloads) = survey::list_and_download(
         &mut plans,
         &survey::Listing {

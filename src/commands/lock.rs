@@ -171,11 +171,7 @@ pub(crate) fn lock_loaded(
     // hashes computed here, and never for a direct URL, whose `#sha256=` fragment is the
     // user's own text and cannot vouch for itself.
     let algorithm = HashAlgorithm::from_name(&args.algorithm).unwrap_or(HashAlgorithm::Sha256);
-    let cache = if args.download.no_cache {
-        None
-    } else {
-        Cache::from_env(&*context.env)
-    };
+    let cache = Cache::unless_disabled(args.download.no_cache, &*context.env);
     let wants = |plan: &Plan<'_>, candidates: &[Candidate]| {
         let always = wants_update(update, plan) || matches!(plan.lockable, Lockable::Url { .. });
         survey::wants_to_judge(plan, candidates, algorithm, always)

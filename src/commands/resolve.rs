@@ -259,11 +259,7 @@ fn head_start(
     // A failed resolution stops its requests too, retries included.
     client.stop_when(Arc::clone(stop));
     let algorithm = HashAlgorithm::from_name(&args.algorithm).unwrap_or(HashAlgorithm::Sha256);
-    let cache = if args.download.no_cache {
-        None
-    } else {
-        Cache::from_env(&*context.env)
-    };
+    let cache = Cache::unless_disabled(args.download.no_cache, &*context.env);
     let asked: Mutex<Vec<Want>> = Mutex::new(Vec::new());
     let wants = |plan: &Plan<'_>, candidates: &[Candidate]| {
         if stop.load(Ordering::Relaxed) {

@@ -342,6 +342,25 @@ fn pages_list_only_recorded_files_of_the_pinned_release_with_their_recorded_hash
     assert!(body.contains("depb/"), "{body}");
 }
 
+/// Installs `requirement` with pip through a proxy started with `--record`, which must succeed;
+/// the proxy (still running) and the venv.
+fn install_recording(context: &TestContext, requirement: &str) -> (Proxy, std::path::PathBuf) {
+    let proxy = Proxy::start(context, &["--lock", "requirements.txt", "--record"]);
+    let venv = context.venv("recorded");
+    let out = pip_install(
+        context,
+        &venv,
+        &["--index-url", &proxy.index_url(), requirement],
+    );
+    assert!(
+        out.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        proxy.log()
+    );
+    (proxy, venv)
+}
+
 #[test]
 fn an_unpinned_project_is_refused_then_recorded_with_record() {
     let context = TestContext::new();
@@ -366,19 +385,7 @@ fn an_unpinned_project_is_refused_then_recorded_with_record() {
         assert_eq!(context.read("requirements.txt"), before);
     }
 
-    let proxy = Proxy::start(&context, &["--lock", "requirements.txt", "--record"]);
-    let venv = context.venv("recorded");
-    let out = pip_install(
-        &context,
-        &venv,
-        &["--index-url", &proxy.index_url(), "depb==1.0.0"],
-    );
-    assert!(
-        out.status.success(),
-        "{}\n{}",
-        String::from_utf8_lossy(&out.stderr),
-        proxy.log()
-    );
+    let (proxy, venv) = install_recording(&context, "depb==1.0.0");
     assert!(installed(&venv, "depb"));
     let after = context.read("requirements.txt");
     assert!(
@@ -413,19 +420,7 @@ fn record_locks_the_recorded_project_alone() {
     let before = context.read("requirements.txt");
     context.server.fail_times("/simple/tinyproj/", 503, 1000);
     let asked_before = context.server.request_count();
-    let proxy = Proxy::start(&context, &["--lock", "requirements.txt", "--record"]);
-    let venv = context.venv("recorded");
-    let out = pip_install(
-        &context,
-        &venv,
-        &["--index-url", &proxy.index_url(), "depb==1.0.0"],
-    );
-    assert!(
-        out.status.success(),
-        "{}\n{}",
-        String::from_utf8_lossy(&out.stderr),
-        proxy.log()
-    );
+    let (_proxy, _) = install_recording(&context, "depb==1.0.0");
     let after = context.read("requirements.txt");
     assert!(after.starts_with(&before), "{after}");
     assert!(
