@@ -74,10 +74,26 @@ impl Cache {
     /// Whether the cache holds a file under `sha256` (not hashed again: [`Cache::get`] does
     /// that before any use).
     pub(crate) fn contains(&self, sha256: &HashDigest) -> bool {
-        self.path_for(sha256).is_file()
+        self.locate(sha256).is_some()
     }
 
-    pub(crate) fn path_for(&self, sha256: &HashDigest) -> PathBuf {
+    /// Where the file under `sha256` is, in either layout; `None` when there is none.
+    pub(crate) fn locate(&self, sha256: &HashDigest) -> Option<PathBuf> {
+        [self.path_for(sha256), self.fanned_path_for(sha256)]
+            .into_iter()
+            .find(|path| path.is_file())
+    }
+
+    /// Where [`Cache::store`] puts the file under `sha256`: `sha256/<hex>`, one flat directory.
+    /// A directory per leading byte costs an inode per first file in it, as much as the file
+    /// itself on ext4, which a first lock into an empty cache paid ~100 times for 120 files;
+    /// ext4 and the other file systems in use look names up in a large directory by hash.
+    fn path_for(&self, sha256: &HashDigest) -> PathBuf {
+        self.root.join("sha256").join(&sha256.hex)
+    }
+
+    /// Where hashpin 0.1 stored it (`sha256/<2 hex>/<hex>`): still read, never written.
+    fn fanned_path_for(&self, sha256: &HashDigest) -> PathBuf {
         self.root
             .join("sha256")
             .join(&sha256.hex[..2])
@@ -106,12 +122,14 @@ impl Cache {
             fs_err::create_dir_all(parent)?;
         }
         file.persist(&path).map_err(|error| error.error)?;
+        // The same bytes under the old layout are no longer needed.
+        let _ = std::fs::remove_file(self.fanned_path_for(sha256));
         Ok(path)
     }
 
     /// The cached bytes for `sha256`, hashed again first; `None` if absent or corrupt.
     pub(crate) fn get(&self, sha256: &HashDigest) -> Option<PathBuf> {
-        self.open(sha256, &[]).map(|_| self.path_for(sha256))
+        self.open_located(sha256, &[]).map(|(path, _, _)| path)
     }
 
     /// The cached file for `sha256`, open and rewound, with its digests in sha256 and
@@ -122,7 +140,17 @@ impl Cache {
         sha256: &HashDigest,
         algorithms: &[HashAlgorithm],
     ) -> Option<(std::fs::File, Digests)> {
-        let path = self.path_for(sha256);
+        self.open_located(sha256, algorithms)
+            .map(|(_, file, digests)| (file, digests))
+    }
+
+    /// [`Cache::open`], and the path it opened.
+    fn open_located(
+        &self,
+        sha256: &HashDigest,
+        algorithms: &[HashAlgorithm],
+    ) -> Option<(PathBuf, std::fs::File, Digests)> {
+        let path = self.locate(sha256)?;
         let mut file = std::fs::File::open(&path).ok()?;
         let digests = Hasher::new(algorithms.iter().copied().chain([HashAlgorithm::Sha256]))
             .hash_reader(&mut file)
@@ -132,7 +160,7 @@ impl Cache {
             return None;
         }
         std::io::Seek::seek(&mut file, std::io::SeekFrom::Start(0)).ok()?;
-        Some((file, digests))
+        Some((path, file, digests))
     }
 }
 
@@ -155,6 +183,36 @@ mod tests {
         fs_err::write(&path, b"abd").unwrap();
         assert_eq!(cache.get(&sha), None, "a corrupted entry is not trusted");
         assert!(!path.exists());
+    }
+
+    #[test]
+    fn stores_flat_and_still_reads_the_fanned_out_layout() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::at(dir.path().to_path_buf());
+        let sha: HashDigest =
+            "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+                .parse()
+                .unwrap();
+        let old = dir.path().join("sha256/ba").join(&sha.hex);
+        fs_err::create_dir_all(old.parent().unwrap()).unwrap();
+        fs_err::write(&old, b"abc").unwrap();
+        assert!(cache.contains(&sha));
+        assert_eq!(cache.get(&sha), Some(old.clone()));
+        let (mut file, digests) = cache.open(&sha, &[]).unwrap();
+        assert_eq!(digests.sha256(), &sha);
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut file, &mut bytes).unwrap();
+        assert_eq!(bytes, b"abc");
+
+        let mut temporary = cache.temporary().unwrap();
+        temporary.write_all(b"abc").unwrap();
+        let stored = cache.store(temporary, &sha).unwrap();
+        assert_eq!(stored, dir.path().join("sha256").join(&sha.hex));
+        assert!(
+            !old.exists(),
+            "the old copy goes once the new one is in place"
+        );
+        assert_eq!(cache.get(&sha), Some(stored));
     }
 
     #[test]

@@ -492,11 +492,12 @@ fn keep(
         }
         _ => Shape::Unexamined,
     };
+    // Already there (content-addressed): the copy is dropped, not moved over it.
+    let already_cached = cache
+        .filter(|_| spool.is_some())
+        .and_then(|cache| cache.locate(digests.sha256()));
     let cached = match (cache, spool) {
-        // Already there (content-addressed): the copy is dropped, not moved over it.
-        (Some(cache), Some(_)) if cache.contains(digests.sha256()) => {
-            Some(cache.path_for(digests.sha256()))
-        }
+        (Some(_), Some(_)) if already_cached.is_some() => already_cached,
         (Some(cache), Some(spool)) if !matches!(shape, Shape::NotAnArchive(_)) => {
             // Registered until it has moved: an interrupt before then removes it.
             let (file, _registration) = spool.file.into_parts();

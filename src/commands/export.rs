@@ -262,7 +262,8 @@ fn describe(
     // recorded bytes' length, without reading (and hashing) gigabytes of wheels to learn it.
     if file.hash.algorithm == HashAlgorithm::Sha256
         && let Some(cache) = cache
-        && let Ok(meta) = fs_err::metadata(cache.path_for(&file.hash))
+        && let Some(path) = cache.locate(&file.hash)
+        && let Ok(meta) = fs_err::metadata(path)
     {
         file.size = Some(meta.len());
     }

@@ -9,6 +9,7 @@ pub(crate) mod config;
 pub(crate) mod credentials;
 pub(crate) mod retry;
 pub(crate) mod simple;
+mod tls;
 
 use std::collections::HashMap;
 use std::io::Read;
@@ -156,6 +157,9 @@ impl Failure {
         while let Some(current) = pending.pop() {
             match current.downcast_ref::<rustls::Error>() {
                 Some(rustls::Error::InvalidCertificate(_)) => return Self::Certificate,
+                Some(rustls::Error::Other(other)) if other.0.is::<tls::NoSystemRoots>() => {
+                    return Self::Certificate;
+                }
                 Some(_) => return Self::Handshake,
                 None => {}
             }
@@ -334,19 +338,31 @@ impl Client {
             .redirect(policy)
             .timeout(settings.timeout)
             .connect_timeout(settings.timeout);
+        let mut extra_roots = Vec::new();
         if let Some(cert) = &settings.cert {
+            use rustls::pki_types::pem::PemObject as _;
             let pem = fs_err::read(cert).map_err(|error| IndexError::Setup(error.to_string()))?;
-            let certificates = reqwest::Certificate::from_pem_bundle(&pem).map_err(|error| {
-                IndexError::Setup(format!("`{}` is not a PEM bundle: {error}", cert.display()))
-            })?;
-            if certificates.is_empty() {
+            extra_roots = rustls::pki_types::CertificateDer::pem_slice_iter(&pem)
+                .collect::<Result<_, _>>()
+                .map_err(|error| {
+                    IndexError::Setup(format!("`{}` is not a PEM bundle: {error}", cert.display()))
+                })?;
+            if extra_roots.is_empty() {
                 return Err(IndexError::Setup(format!(
                     "`{}` holds no PEM certificates\nhint: `--cert` (or `PIP_CERT`, pip.conf `cert`) takes a PEM bundle of CA certificates",
                     cert.display()
                 )));
             }
-            builder = builder.tls_certs_merge(certificates);
         }
+        let tls_config = tls::client_config(extra_roots).map_err(|error| {
+            let cert = settings
+                .cert
+                .as_ref()
+                .map(|cert| format!(" (is `{}` a bundle of CA certificates?)", cert.display()))
+                .unwrap_or_default();
+            IndexError::Setup(format!("cannot set up TLS: {error}{cert}"))
+        })?;
+        builder = builder.tls_backend_preconfigured(tls_config);
         let http = builder.build().map_err(|error| {
             let cert = settings
                 .cert

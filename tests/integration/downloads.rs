@@ -186,7 +186,7 @@ fn a_content_length_past_the_maximum_is_refused_before_downloading() {
 /// The cache path of the sdist as served, relative to the cache.
 fn sdist_in_cache(context: &TestContext) -> String {
     let sha256 = context.server.sha256(TINY_SDIST);
-    format!("sha256/{}/{sha256}", &sha256[..2])
+    format!("sha256/{sha256}")
 }
 
 /// What a broken mirror or a captive portal answers with, status 200 and all.
@@ -525,6 +525,58 @@ fn a_certificate_no_ca_vouches_for_fails_at_once() {
     assert_eq!(connections.load(Ordering::SeqCst), 2, "no retries");
     // Well under the 15 s five retries took; generous for a loaded CI runner.
     assert!(elapsed < Duration::from_secs(5), "{elapsed:?}");
+}
+
+/// A machine whose system store holds no CA certificate (a minimal container): the store's
+/// file and directory point at an empty file and an empty directory.
+fn without_system_roots(context: &TestContext) -> [(&'static str, String); 2] {
+    let empty_file = context.write("no-roots/bundle.pem", "");
+    let empty_dir = context.path("no-roots/certs");
+    fs_err::create_dir_all(&empty_dir).unwrap();
+    [
+        ("SSL_CERT_FILE", empty_file.display().to_string()),
+        ("SSL_CERT_DIR", empty_dir.display().to_string()),
+    ]
+}
+
+#[test]
+fn a_plain_http_index_needs_no_ca_certificate() {
+    // The system's roots are read at the first https handshake: a lock against an index on this
+    // machine works on a machine that has none (it failed to set up its client before).
+    let context = unlocked();
+    let vars = without_system_roots(&context);
+    let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let index = context.server.simple_url();
+    let run = context.run_with_env(&["lock", "-i", &index], &vars);
+    assert_eq!(run.code, 0, "{}", run.snapshot());
+    assert!(context.read("requirements.txt").contains("--hash=sha256:"));
+}
+
+#[test]
+fn an_https_index_without_any_ca_certificate_is_refused_with_a_hint() {
+    let context = TestContext::new();
+    context.write("requirements.txt", UNLOCKED);
+    let (port, connections) = self_signed_server();
+    let vars = without_system_roots(&context);
+    let mut vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    vars.push(REAL_RETRY_DELAY);
+    let index = format!("https://127.0.0.1:{port}/simple/");
+    let run = context.run_with_env(&["lock", "-i", &index], &vars);
+    assert_eq!(run.code, 4, "{}", run.snapshot());
+    assert!(
+        run.stderr
+            .contains("no CA certificate could be read from the system's store"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("pass `--cert <bundle.pem>`"),
+        "{}",
+        run.stderr
+    );
+    // Refused like a certificate no CA vouches for: not retried.
+    assert_eq!(connections.load(Ordering::SeqCst), 2, "no retries");
+    assert_eq!(context.read("requirements.txt"), UNLOCKED);
 }
 
 #[test]

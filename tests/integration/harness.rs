@@ -108,10 +108,15 @@ impl TestContext {
             command.env_remove(variable);
         }
         let home = self.path("home");
-        fs_err::create_dir_all(&home).unwrap();
+        // hashpin's temporaries (and those of the pip it runs) stay inside the test's own
+        // directory, removed with it: a test that ends hashpin with SIGKILL, which nothing can
+        // clean up after, leaves nothing in the machine's shared `/tmp`.
+        let tmp = home.join("tmp");
+        fs_err::create_dir_all(&tmp).unwrap();
         command
             .current_dir(self.temp.path())
             .env("HOME", &home)
+            .env("TMPDIR", &tmp)
             .env("PIP_CONFIG_FILE", "/dev/null")
             .env("HASHPIN_CACHE_DIR", self.path("cache"))
             .env("HASHPIN_RETRY_DELAY_MS", "5")

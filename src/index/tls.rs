@@ -1,0 +1,197 @@
+//! TLS for the index client: the system's roots (what reqwest's own default reads, through
+//! `rustls-platform-verifier`), plus `--cert`'s, read the first time a server's certificate
+//! must be checked rather than when the client is built.
+//!
+//! Reading the system's store is not free: with `SSL_CERT_DIR` set (common, and set on the
+//! machines hashpin is measured on) it opens and parses every file of `/etc/ssl/certs`, about
+//! 15 ms before the first request could start. An index on this machine or a trusted host
+//! speaks plain http and needs none of it, and a machine without any CA certificate (a
+//! minimal container) can still lock against such an index instead of failing to start.
+
+use std::sync::{Arc, OnceLock};
+
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{DigitallySignedStruct, SignatureScheme};
+
+/// The client's TLS configuration: HTTP/2 or 1.1 by ALPN (what reqwest offers by default),
+/// certificates checked by a [`LazyRoots`] verifier over `extra_roots`.
+pub(crate) fn client_config(
+    extra_roots: Vec<CertificateDer<'static>>,
+) -> Result<rustls::ClientConfig, rustls::Error> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    // A bad `--cert` is named before anything is asked, as before: every extra root must be
+    // one rustls can anchor to.
+    let mut store = rustls::RootCertStore::empty();
+    for root in &extra_roots {
+        store.add(root.clone())?;
+    }
+    let verifier = Arc::new(LazyRoots {
+        algorithms: provider.signature_verification_algorithms,
+        provider: Arc::clone(&provider),
+        extra_roots,
+        verifier: OnceLock::new(),
+    });
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()?
+        .dangerous()
+        .with_custom_certificate_verifier(verifier)
+        .with_no_client_auth();
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(config)
+}
+
+/// The system's store held no certificate: every https server is refused.
+#[derive(Debug)]
+pub(crate) struct NoSystemRoots(rustls::Error);
+
+impl std::fmt::Display for NoSystemRoots {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("no CA certificate could be read from the system's store")?;
+        match &self.0 {
+            // rustls-platform-verifier's own words for it say nothing more.
+            rustls::Error::General(_) => {
+                f.write_str(" (`SSL_CERT_FILE`, `SSL_CERT_DIR`, or the OS's)")
+            }
+            other => write!(f, ": {other}"),
+        }
+    }
+}
+
+impl std::error::Error for NoSystemRoots {}
+
+/// The platform's verifier, made on first use. Signatures on the handshake are checked with
+/// the provider's algorithms, as the platform's verifier does, without reading any root.
+#[derive(Debug)]
+struct LazyRoots {
+    provider: Arc<CryptoProvider>,
+    algorithms: WebPkiSupportedAlgorithms,
+    extra_roots: Vec<CertificateDer<'static>>,
+    verifier: OnceLock<Result<rustls_platform_verifier::Verifier, rustls::Error>>,
+}
+
+impl LazyRoots {
+    fn verifier(&self) -> Result<&rustls_platform_verifier::Verifier, rustls::Error> {
+        self.verifier
+            .get_or_init(|| {
+                rustls_platform_verifier::Verifier::new_with_extra_roots(
+                    self.extra_roots.iter().cloned(),
+                    Arc::clone(&self.provider),
+                )
+                .map_err(|error| {
+                    rustls::Error::Other(rustls::OtherError(Arc::new(NoSystemRoots(error))))
+                })
+            })
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+}
+
+impl ServerCertVerifier for LazyRoots {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        self.verifier()?.verify_server_cert(
+            end_entity,
+            intermediates,
+            server_name,
+            ocsp_response,
+            now,
+        )
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        signature: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(message, cert, signature, &self.algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        signature: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(message, cert, signature, &self.algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.algorithms.supported_schemes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roots_are_not_read_until_a_certificate_is_checked() {
+        let config = client_config(Vec::new()).unwrap();
+        assert_eq!(
+            config.alpn_protocols,
+            [b"h2".to_vec(), b"http/1.1".to_vec()]
+        );
+        let verifier = LazyRoots {
+            algorithms: rustls::crypto::ring::default_provider().signature_verification_algorithms,
+            provider: Arc::new(rustls::crypto::ring::default_provider()),
+            extra_roots: Vec::new(),
+            verifier: OnceLock::new(),
+        };
+        assert!(!verifier.supported_verify_schemes().is_empty());
+        assert!(verifier.verifier.get().is_none(), "nothing read yet");
+        // A certificate no root vouches for: the roots are read, and it is refused.
+        let der = pem_to_der(
+            &std::fs::read_to_string(
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/tls/cert.pem"),
+            )
+            .unwrap(),
+        );
+        let name = ServerName::try_from("127.0.0.1").unwrap();
+        let refused = verifier.verify_server_cert(&der, &[], &name, &[], UnixTime::now());
+        assert!(
+            matches!(refused, Err(rustls::Error::InvalidCertificate(_))),
+            "{refused:?}"
+        );
+        assert!(verifier.verifier.get().is_some(), "read on first use");
+    }
+
+    #[test]
+    fn an_extra_root_vouches_for_its_server() {
+        let pem = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/tls/cert.pem"),
+        )
+        .unwrap();
+        let der = pem_to_der(&pem);
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let verifier = LazyRoots {
+            algorithms: provider.signature_verification_algorithms,
+            provider,
+            extra_roots: vec![der.clone()],
+            verifier: OnceLock::new(),
+        };
+        let name = ServerName::try_from("127.0.0.1").unwrap();
+        let accepted = verifier.verify_server_cert(&der, &[], &name, &[], UnixTime::now());
+        assert!(accepted.is_ok(), "{accepted:?}");
+        let other = ServerName::try_from("index.example").unwrap();
+        assert!(
+            verifier
+                .verify_server_cert(&der, &[], &other, &[], UnixTime::now())
+                .is_err(),
+            "the name is still checked"
+        );
+    }
+
+    fn pem_to_der(pem: &str) -> CertificateDer<'static> {
+        use rustls::pki_types::pem::PemObject as _;
+        CertificateDer::from_pem_slice(pem.as_bytes()).unwrap()
+    }
+}
