@@ -34,8 +34,12 @@ use crate::report::Printer;
 /// How long children get to stop after SIGINT before their process groups are killed.
 const GRACE: Duration = Duration::from_millis(500);
 
-/// The longest sleep between two checks on a running child.
+/// The longest sleep between two checks on a running child, where nothing says when it ends.
 const MAX_POLL_INTERVAL: Duration = Duration::from_millis(20);
+
+/// The longest wait on a child's pidfd before it is checked again: the pidfd says when it ends,
+/// this only bounds a wait on a kernel that would not.
+const MAX_PIDFD_WAIT: Duration = Duration::from_secs(1);
 
 /// What an interrupt must undo.
 struct Registry {
@@ -212,6 +216,8 @@ fn kill(child: &mut Child) {
 pub(crate) struct Supervised {
     /// Its registration.
     id: u64,
+    /// Its process id.
+    pid: u32,
     /// How it ended, once reaped.
     status: Option<ExitStatus>,
     /// Its stdout, if piped.
@@ -236,9 +242,11 @@ pub(crate) fn spawn(command: &mut Command) -> io::Result<Supervised> {
     let stdout = child.stdout.take();
     let stderr = child.stderr.take();
     let id = registry.next_id();
+    let pid = child.id();
     registry.children.push((id, child));
     Ok(Supervised {
         id,
+        pid,
         status: None,
         stdout,
         stderr,
@@ -263,8 +271,8 @@ impl Supervised {
         Ok(status)
     }
 
-    /// Waits for it to end. Polls rather than blocks, so that it never holds the lock an
-    /// interrupt needs; short sleeps first, so that a quick child costs a millisecond.
+    /// Waits for it to end. Never blocks holding the lock an interrupt needs: it sleeps until
+    /// the child ends ([`sleep_until_exit`]) and reaps it under the lock.
     pub(crate) fn wait(&mut self) -> io::Result<ExitStatus> {
         self.wait_until(None)?
             .ok_or_else(|| io::Error::other("no deadline, yet the wait timed out"))
@@ -283,10 +291,10 @@ impl Supervised {
             let now = Instant::now();
             let remaining = match deadline {
                 Some(deadline) if now >= deadline => return Ok(None),
-                Some(deadline) => deadline - now,
-                None => MAX_POLL_INTERVAL,
+                Some(deadline) => Some(deadline - now),
+                None => None,
             };
-            thread::sleep(interval.min(remaining));
+            sleep_until_exit(self.pid, remaining, interval);
             interval = (interval * 2).min(MAX_POLL_INTERVAL);
         }
     }
@@ -319,6 +327,32 @@ impl Drop for Supervised {
     fn drop(&mut self) {
         self.kill();
     }
+}
+
+/// Sleeps until the child `pid` has ended (it is not reaped) or `remaining` has passed (`None`:
+/// no deadline). On Linux the child's pidfd turns readable the moment it exits, so a caller
+/// learns of the end at once: polling found a resolver that ran 90 ms up to 20 ms late.
+/// Without pidfds (before Linux 5.3, other systems) it sleeps `interval` at most. A child an
+/// interrupt reaped meanwhile is no longer found; the caller then meets the interrupt's lock.
+#[cfg_attr(not(target_os = "linux"), allow(unused_variables))]
+fn sleep_until_exit(pid: u32, remaining: Option<Duration>, interval: Duration) {
+    #[cfg(target_os = "linux")]
+    {
+        use rustix::event::{PollFd, PollFlags, Timespec, poll};
+        use rustix::process::{Pid, PidfdFlags, pidfd_open};
+        let pidfd = i32::try_from(pid)
+            .ok()
+            .and_then(Pid::from_raw)
+            .and_then(|pid| pidfd_open(pid, PidfdFlags::empty()).ok());
+        if let Some(pidfd) = pidfd {
+            let wait = remaining.map_or(MAX_PIDFD_WAIT, |remaining| remaining.min(MAX_PIDFD_WAIT));
+            let timeout = Timespec::try_from(wait).ok();
+            let mut fds = [PollFd::new(&pidfd, PollFlags::IN)];
+            let _ = poll(&mut fds, timeout.as_ref());
+            return;
+        }
+    }
+    thread::sleep(remaining.map_or(interval, |remaining| remaining.min(interval)));
 }
 
 /// Runs `command` to its end as [`spawn`] starts it, with stdin null and stdout and stderr
@@ -448,6 +482,44 @@ impl<T> DerefMut for Temporary<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_wait_ends_when_the_child_does_not_at_the_next_poll() {
+        let mut child = spawn(Command::new("true").stdin(Stdio::null())).unwrap();
+        // Ended (not yet reaped): the pidfd is readable at once, where a poll would sleep
+        // out its interval (ten seconds here).
+        while !Path::new(&format!("/proc/{}/stat", child.pid)).exists()
+            || !fs_err::read_to_string(format!("/proc/{}/stat", child.pid))
+                .is_ok_and(|stat| stat.contains(") Z "))
+        {
+            thread::sleep(Duration::from_millis(1));
+        }
+        let started = Instant::now();
+        sleep_until_exit(
+            child.pid,
+            Some(Duration::from_secs(10)),
+            Duration::from_secs(10),
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{:?}",
+            started.elapsed()
+        );
+        assert!(child.wait().unwrap().success());
+
+        // A child still running: the deadline holds.
+        let mut running = spawn(Command::new("sleep").arg("5").stdin(Stdio::null())).unwrap();
+        let started = Instant::now();
+        sleep_until_exit(
+            running.pid,
+            Some(Duration::from_millis(50)),
+            Duration::from_secs(10),
+        );
+        assert!(started.elapsed() >= Duration::from_millis(50));
+        assert!(running.try_wait().unwrap().is_none());
+        running.kill();
+    }
 
     #[test]
     fn output_collects_what_the_child_printed() {
