@@ -457,7 +457,9 @@ pub(crate) struct LockArgs {
 #[derive(Debug, Args, Clone)]
 pub(crate) struct DownloadOptions {
     /// How many downloads to run at once (the largest start first).
-    #[arg(short, long, env = EnvVars::HASHPIN_JOBS, default_value_t = 32)]
+    // uv's default too (`UV_CONCURRENT_DOWNLOADS`): from an index 20 ms away, 119 files took
+    // 155 ms at 32, 128 ms at 50, and no less at 64 or 128.
+    #[arg(short, long, env = EnvVars::HASHPIN_JOBS, default_value_t = 50)]
     pub(crate) jobs: usize,
     /// Do not keep downloaded artifacts in the cache (`hashpin check` can then not show what
     /// changed inside a republished artifact).

@@ -176,7 +176,7 @@ fn help_lists_the_exit_codes() {
               How many downloads to run at once (the largest start first)
               
               [env: HASHPIN_JOBS=]
-              [default: 32]
+              [default: 50]
 
           --no-cache
               Do not keep downloaded artifacts in the cache (`hashpin check` can then not show what
