@@ -552,7 +552,7 @@ fn verify_kept_sdists(
         let sdists: Vec<Candidate> = candidates.iter().filter(|c| is_sdist(c)).cloned().collect();
         survey::wants_to_judge(plan, &sdists, HashAlgorithm::Sha256, true)
     };
-    let cache = crate::cache::Cache::from_env(&*context.env);
+    let cache = Cache::unless_disabled(args.download.no_cache, &*context.env);
     let (mut problems, downloaded) = survey::list_and_download(
         &mut plans,
         &survey::Listing {

@@ -246,6 +246,26 @@ fn a_failed_download_of_a_kept_sdist_stops_before_pip_runs() {
 }
 
 #[test]
+fn no_cache_keeps_the_checked_sdists_of_kept_pins_out_of_the_cache() {
+    let context = TestContext::new();
+    context.write("requirements.in", "depb<1.2\n");
+    assert_eq!(resolve(&context, &[]).code, 0);
+    fs_err::remove_dir_all(context.path("cache")).unwrap();
+    let before = context.server.request_count();
+    let run = resolve(&context, &["--no-cache"]);
+    assert_eq!(run.code, 0, "{}", run.snapshot());
+    // The kept pin's sdist was downloaded and checked before pip ran, and kept nowhere.
+    assert!(
+        context.server.request_log()[before..]
+            .iter()
+            .any(|request| request.contains("depb-1.0.0.tar.gz")),
+        "{:?}",
+        context.server.request_log()
+    );
+    assert!(!context.path("cache").exists(), "nothing cached");
+}
+
+#[test]
 fn a_release_pip_refuses_for_another_reason_keeps_pips_own_error() {
     let context = TestContext::new();
     for file in [
