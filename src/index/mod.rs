@@ -316,6 +316,22 @@ fn check_redirect(previous: &[Url], next: &Url, trusted_hosts: &[String]) -> Res
     Ok(())
 }
 
+/// Every index and find-links page the settings name (not find-links directories).
+fn locations(settings: &IndexSettings) -> impl Iterator<Item = &Url> {
+    settings
+        .indexes
+        .iter()
+        .chain(
+            settings
+                .find_links
+                .iter()
+                .filter_map(|location| match location {
+                    FindLinks::Page(url) => Some(url),
+                    FindLinks::Directory(_) => None,
+                }),
+        )
+}
+
 impl Client {
     /// Builds a client for these settings. `netrc` is the text of the user's netrc file.
     pub(crate) fn new(
@@ -354,7 +370,8 @@ impl Client {
                 )));
             }
         }
-        let tls_config = tls::client_config(extra_roots).map_err(|error| {
+        let https_ahead = locations(&settings).any(|url| url.scheme() == "https");
+        let tls_config = tls::client_config(extra_roots, https_ahead).map_err(|error| {
             let cert = settings
                 .cert
                 .as_ref()
@@ -375,21 +392,7 @@ impl Client {
             ));
             IndexError::Setup(format!("{message}{cert}{hint}"))
         })?;
-        let credentials = Credentials::new(
-            settings
-                .indexes
-                .iter()
-                .chain(
-                    settings
-                        .find_links
-                        .iter()
-                        .filter_map(|location| match location {
-                            FindLinks::Page(url) => Some(url),
-                            FindLinks::Directory(_) => None,
-                        }),
-                ),
-            netrc,
-        );
+        let credentials = Credentials::new(locations(&settings), netrc);
         Ok(Self {
             http,
             credentials,

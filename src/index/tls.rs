@@ -7,6 +7,8 @@
 //! 15 ms before the first request could start. An index on this machine or a trusted host
 //! speaks plain http and needs none of it, and a machine without any CA certificate (a
 //! minimal container) can still lock against such an index instead of failing to start.
+//! When an https location is configured, the roots are read on a thread of their own while
+//! the first connection is made, and are ready when the server's certificate arrives.
 
 use std::sync::{Arc, OnceLock};
 
@@ -16,9 +18,11 @@ use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, SignatureScheme};
 
 /// The client's TLS configuration: HTTP/2 or 1.1 by ALPN (what reqwest offers by default),
-/// certificates checked by a [`LazyRoots`] verifier over `extra_roots`.
+/// certificates checked by a [`LazyRoots`] verifier over `extra_roots`, whose roots are read
+/// at once on a thread of their own when `https_ahead` (an https location will be asked).
 pub(crate) fn client_config(
     extra_roots: Vec<CertificateDer<'static>>,
+    https_ahead: bool,
 ) -> Result<rustls::ClientConfig, rustls::Error> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     // A bad `--cert` is named before anything is asked, as before: every extra root must be
@@ -33,6 +37,9 @@ pub(crate) fn client_config(
         extra_roots,
         verifier: OnceLock::new(),
     });
+    if https_ahead {
+        verifier.read_ahead();
+    }
     let mut config = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()?
         .dangerous()
@@ -72,6 +79,16 @@ struct LazyRoots {
 }
 
 impl LazyRoots {
+    /// Reads the roots on a thread of its own; a handshake that needs them first waits for it.
+    fn read_ahead(self: &Arc<Self>) {
+        let roots = Arc::clone(self);
+        let _ = std::thread::Builder::new()
+            .name("hashpin-tls-roots".to_string())
+            .spawn(move || {
+                let _ = roots.verifier();
+            });
+    }
+
     fn verifier(&self) -> Result<&rustls_platform_verifier::Verifier, rustls::Error> {
         self.verifier
             .get_or_init(|| {
@@ -135,7 +152,7 @@ mod tests {
 
     #[test]
     fn roots_are_not_read_until_a_certificate_is_checked() {
-        let config = client_config(Vec::new()).unwrap();
+        let config = client_config(Vec::new(), false).unwrap();
         assert_eq!(
             config.alpn_protocols,
             [b"h2".to_vec(), b"http/1.1".to_vec()]
@@ -162,6 +179,23 @@ mod tests {
             "{refused:?}"
         );
         assert!(verifier.verifier.get().is_some(), "read on first use");
+    }
+
+    #[test]
+    fn roots_are_read_ahead_when_https_will_be_asked() {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let roots = Arc::new(LazyRoots {
+            algorithms: provider.signature_verification_algorithms,
+            provider,
+            extra_roots: Vec::new(),
+            verifier: OnceLock::new(),
+        });
+        roots.read_ahead();
+        let started = std::time::Instant::now();
+        while roots.verifier.get().is_none() {
+            assert!(started.elapsed() < std::time::Duration::from_secs(30));
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
     }
 
     #[test]
