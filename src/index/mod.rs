@@ -7,6 +7,7 @@
 
 pub(crate) mod config;
 pub(crate) mod credentials;
+mod dns;
 pub(crate) mod retry;
 pub(crate) mod simple;
 mod tls;
@@ -352,6 +353,7 @@ impl Client {
         let mut builder = reqwest::blocking::Client::builder()
             .user_agent(concat!("hashpin/", env!("CARGO_PKG_VERSION")))
             .redirect(policy)
+            .dns_resolver(Arc::new(dns::Resolver::system()))
             .timeout(settings.timeout)
             .connect_timeout(settings.timeout);
         let mut extra_roots = Vec::new();

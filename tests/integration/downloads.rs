@@ -540,6 +540,20 @@ fn without_system_roots(context: &TestContext) -> [(&'static str, String); 2] {
 }
 
 #[test]
+fn an_index_named_by_host_name_is_reached_through_hashpins_resolver() {
+    // `localhost`, not an address: the name goes through the resolver hashpin gives reqwest
+    // (asked once per host, asked again when an answer is slow).
+    let context = unlocked();
+    let index = context
+        .server
+        .simple_url()
+        .replace("127.0.0.1", "localhost");
+    let run = context.run(&["lock", "-i", &index]);
+    assert_eq!(run.code, 0, "{}", run.snapshot());
+    assert!(context.read("requirements.txt").contains("--hash=sha256:"));
+}
+
+#[test]
 fn a_plain_http_index_needs_no_ca_certificate() {
     // The system's roots are read at the first https handshake: a lock against an index on this
     // machine works on a machine that has none (it failed to set up its client before).
