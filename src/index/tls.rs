@@ -31,12 +31,7 @@ pub(crate) fn client_config(
     for root in &extra_roots {
         store.add(root.clone())?;
     }
-    let verifier = Arc::new(LazyRoots {
-        algorithms: provider.signature_verification_algorithms,
-        provider: Arc::clone(&provider),
-        extra_roots,
-        verifier: OnceLock::new(),
-    });
+    let verifier = Arc::new(LazyRoots::new(Arc::clone(&provider), extra_roots));
     if https_ahead {
         verifier.read_ahead();
     }
@@ -79,6 +74,15 @@ struct LazyRoots {
 }
 
 impl LazyRoots {
+    fn new(provider: Arc<CryptoProvider>, extra_roots: Vec<CertificateDer<'static>>) -> Self {
+        Self {
+            algorithms: provider.signature_verification_algorithms,
+            provider,
+            extra_roots,
+            verifier: OnceLock::new(),
+        }
+    }
+
     /// Reads the roots on a thread of its own; a handshake that needs them first waits for it.
     fn read_ahead(self: &Arc<Self>) {
         let roots = Arc::clone(self);
@@ -150,6 +154,20 @@ impl ServerCertVerifier for LazyRoots {
 mod tests {
     use super::*;
 
+    fn roots(extra_roots: Vec<CertificateDer<'static>>) -> LazyRoots {
+        LazyRoots::new(
+            Arc::new(rustls::crypto::ring::default_provider()),
+            extra_roots,
+        )
+    }
+
+    /// The loopback TLS tests' self-signed certificate, for `127.0.0.1`.
+    fn test_certificate() -> CertificateDer<'static> {
+        use rustls::pki_types::pem::PemObject as _;
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/tls/cert.pem");
+        CertificateDer::from_pem_file(path).unwrap()
+    }
+
     #[test]
     fn roots_are_not_read_until_a_certificate_is_checked() {
         let config = client_config(Vec::new(), false).unwrap();
@@ -157,23 +175,13 @@ mod tests {
             config.alpn_protocols,
             [b"h2".to_vec(), b"http/1.1".to_vec()]
         );
-        let verifier = LazyRoots {
-            algorithms: rustls::crypto::ring::default_provider().signature_verification_algorithms,
-            provider: Arc::new(rustls::crypto::ring::default_provider()),
-            extra_roots: Vec::new(),
-            verifier: OnceLock::new(),
-        };
+        let verifier = roots(Vec::new());
         assert!(!verifier.supported_verify_schemes().is_empty());
         assert!(verifier.verifier.get().is_none(), "nothing read yet");
         // A certificate no root vouches for: the roots are read, and it is refused.
-        let der = pem_to_der(
-            &std::fs::read_to_string(
-                std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/tls/cert.pem"),
-            )
-            .unwrap(),
-        );
         let name = ServerName::try_from("127.0.0.1").unwrap();
-        let refused = verifier.verify_server_cert(&der, &[], &name, &[], UnixTime::now());
+        let refused =
+            verifier.verify_server_cert(&test_certificate(), &[], &name, &[], UnixTime::now());
         assert!(
             matches!(refused, Err(rustls::Error::InvalidCertificate(_))),
             "{refused:?}"
@@ -183,13 +191,7 @@ mod tests {
 
     #[test]
     fn roots_are_read_ahead_when_https_will_be_asked() {
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let roots = Arc::new(LazyRoots {
-            algorithms: provider.signature_verification_algorithms,
-            provider,
-            extra_roots: Vec::new(),
-            verifier: OnceLock::new(),
-        });
+        let roots = Arc::new(roots(Vec::new()));
         roots.read_ahead();
         let started = std::time::Instant::now();
         while roots.verifier.get().is_none() {
@@ -200,32 +202,17 @@ mod tests {
 
     #[test]
     fn an_extra_root_vouches_for_its_server() {
-        let pem = std::fs::read_to_string(
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/tls/cert.pem"),
-        )
-        .unwrap();
-        let der = pem_to_der(&pem);
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let verifier = LazyRoots {
-            algorithms: provider.signature_verification_algorithms,
-            provider,
-            extra_roots: vec![der.clone()],
-            verifier: OnceLock::new(),
-        };
+        let certificate = test_certificate();
+        let verifier = roots(vec![certificate.clone()]);
         let name = ServerName::try_from("127.0.0.1").unwrap();
-        let accepted = verifier.verify_server_cert(&der, &[], &name, &[], UnixTime::now());
+        let accepted = verifier.verify_server_cert(&certificate, &[], &name, &[], UnixTime::now());
         assert!(accepted.is_ok(), "{accepted:?}");
         let other = ServerName::try_from("index.example").unwrap();
         assert!(
             verifier
-                .verify_server_cert(&der, &[], &other, &[], UnixTime::now())
+                .verify_server_cert(&certificate, &[], &other, &[], UnixTime::now())
                 .is_err(),
             "the name is still checked"
         );
-    }
-
-    fn pem_to_der(pem: &str) -> CertificateDer<'static> {
-        use rustls::pki_types::pem::PemObject as _;
-        CertificateDer::from_pem_slice(pem.as_bytes()).unwrap()
     }
 }
