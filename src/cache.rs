@@ -122,8 +122,6 @@ impl Cache {
             fs_err::create_dir_all(parent)?;
         }
         file.persist(&path).map_err(|error| error.error)?;
-        // The same bytes under the old layout are no longer needed.
-        let _ = std::fs::remove_file(self.fanned_path_for(sha256));
         Ok(path)
     }
 
@@ -208,11 +206,11 @@ mod tests {
         temporary.write_all(b"abc").unwrap();
         let stored = cache.store(temporary, &sha).unwrap();
         assert_eq!(stored, dir.path().join("sha256").join(&sha.hex));
-        assert!(
-            !old.exists(),
-            "the old copy goes once the new one is in place"
+        assert_eq!(
+            cache.get(&sha),
+            Some(stored),
+            "the new layout is looked in first"
         );
-        assert_eq!(cache.get(&sha), Some(stored));
     }
 
     #[test]

@@ -39,6 +39,7 @@ const MAX_POLL_INTERVAL: Duration = Duration::from_millis(20);
 
 /// The longest wait on a child's pidfd before it is checked again: the pidfd says when it ends,
 /// this only bounds a wait on a kernel that would not.
+#[cfg(target_os = "linux")]
 const MAX_PIDFD_WAIT: Duration = Duration::from_secs(1);
 
 /// What an interrupt must undo.
@@ -348,8 +349,11 @@ fn sleep_until_exit(pid: u32, remaining: Option<Duration>, interval: Duration) {
             let wait = remaining.map_or(MAX_PIDFD_WAIT, |remaining| remaining.min(MAX_PIDFD_WAIT));
             let timeout = Timespec::try_from(wait).ok();
             let mut fds = [PollFd::new(&pidfd, PollFlags::IN)];
-            let _ = poll(&mut fds, timeout.as_ref());
-            return;
+            // A poll that fails at once (a sandbox that refuses it) falls back to sleeping,
+            // rather than spinning.
+            if poll(&mut fds, timeout.as_ref()).is_ok() {
+                return;
+            }
         }
     }
     thread::sleep(remaining.map_or(interval, |remaining| remaining.min(interval)));

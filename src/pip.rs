@@ -86,7 +86,9 @@ impl Interpreter {
     /// `X.Y`, as `python_version` in markers; `None` when the interpreter does not answer.
     /// A virtual environment's is read from its `pyvenv.cfg` instead of starting it: that
     /// costs ~15 ms of CPU, beside the resolver on a small machine, and a virtual environment's
-    /// `X.Y` never changes.
+    /// `X.Y` never changes (its packages live under `lib/pythonX.Y`; one whose base interpreter
+    /// was replaced by another `X.Y` in place no longer works, and only the header would say
+    /// the old one).
     pub(crate) fn version(&self) -> Option<String> {
         self.virtual_environment_version()
             .or_else(|| self.asked_version())

@@ -28,8 +28,10 @@ const ASK_AGAIN_AFTER: Duration = Duration::from_millis(500);
 /// Looks one host up, blocking: `getaddrinfo` in hashpin, a stand-in in tests.
 type Lookup = fn(&str) -> std::io::Result<Vec<SocketAddr>>;
 
-/// One host's answer, asked once by whoever comes first.
-type Answer = Arc<tokio::sync::OnceCell<(Instant, Vec<SocketAddr>)>>;
+/// One host's answer, asked once by whoever comes first and shared with every connection
+/// waiting for it, a failure included (each would otherwise ask again in turn, and wait as
+/// long); the next connection after a failure asks again.
+type Answer = Arc<tokio::sync::OnceCell<(Instant, Result<Vec<SocketAddr>, Arc<std::io::Error>>)>>;
 
 /// The resolver handed to reqwest.
 pub(crate) struct Resolver {
@@ -52,21 +54,21 @@ impl Resolver {
         }
     }
 
-    /// The cell holding `host`'s answer: the current one, or a fresh one in place of an answer
-    /// older than [`REMEMBER_FOR`].
+    /// The cell holding `host`'s answer: the current one, or a fresh one in place of a failure
+    /// or of an answer older than [`REMEMBER_FOR`] (which are forgotten for every host, so that
+    /// a long `hashpin serve` keeps only what it still uses).
     fn answer_for(&self, host: &str) -> Answer {
+        let stale = |answer: &Answer| {
+            answer
+                .get()
+                .is_some_and(|(asked, result)| result.is_err() || asked.elapsed() >= REMEMBER_FOR)
+        };
         let mut answers = self
             .answers
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let answer = answers.entry(host.to_string()).or_default();
-        if answer
-            .get()
-            .is_some_and(|(asked, _)| asked.elapsed() >= REMEMBER_FOR)
-        {
-            *answer = Answer::default();
-        }
-        Arc::clone(answer)
+        answers.retain(|_, answer| !stale(answer));
+        Arc::clone(answers.entry(host.to_string()).or_default())
     }
 }
 
@@ -76,27 +78,51 @@ impl Resolve for Resolver {
         let answer = self.answer_for(&host);
         let (lookup, ask_again_after) = (self.lookup, self.ask_again_after);
         Box::pin(async move {
-            let (_, addresses) = answer
-                .get_or_try_init(|| async {
+            let (_, result) = answer
+                .get_or_init(|| async {
                     let (sender, receiver) = tokio::sync::oneshot::channel();
-                    std::thread::Builder::new()
+                    let asked = std::thread::Builder::new()
                         .name("hashpin-dns".to_string())
                         .spawn(move || {
                             let _ = sender.send(race(&host, lookup, ask_again_after));
-                        })?;
-                    let addresses = receiver
-                        .await
-                        .map_err(|_| std::io::Error::other("the name lookup stopped"))??;
-                    Ok::<_, std::io::Error>((Instant::now(), addresses))
+                        });
+                    let result = match asked {
+                        Ok(_) => receiver.await.unwrap_or_else(|_| {
+                            Err(std::io::Error::other("the name lookup stopped"))
+                        }),
+                        Err(error) => Err(error),
+                    };
+                    (Instant::now(), result.map_err(Arc::new))
                 })
-                .await?;
-            Ok(Box::new(addresses.clone().into_iter()) as Addrs)
+                .await;
+            match result {
+                Ok(addresses) => Ok(Box::new(addresses.clone().into_iter()) as Addrs),
+                Err(error) => Err(Box::new(SharedError(Arc::clone(error))) as _),
+            }
         })
     }
 }
 
+/// A lookup's failure, as every connection that waited for it reports it.
+#[derive(Debug)]
+struct SharedError(Arc<std::io::Error>);
+
+impl std::fmt::Display for SharedError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for SharedError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&*self.0)
+    }
+}
+
 /// Looks `host` up, and again beside the first question once it has waited `ask_again_after`:
-/// the first success wins; an error only when every question asked has failed.
+/// the first success wins; an error only when every question asked has failed. A question
+/// still out when the answer is taken is left to end on its own thread (`getaddrinfo` cannot
+/// be cancelled; glibc gives up within its timeout).
 fn race(host: &str, lookup: Lookup, ask_again_after: Duration) -> std::io::Result<Vec<SocketAddr>> {
     let (sender, receiver) = mpsc::channel();
     let ask = |sender: mpsc::Sender<_>| {
@@ -202,6 +228,32 @@ mod tests {
         assert!(resolve(&resolver, "missing.example").is_err());
         assert!(resolve(&resolver, "missing.example").is_err());
         assert_eq!(ASKED.load(Ordering::SeqCst), 3, "a failure is asked again");
+    }
+
+    #[test]
+    fn a_failure_is_shared_by_the_connections_waiting_for_it() {
+        static ASKED: AtomicUsize = AtomicUsize::new(0);
+        fn lookup(_: &str) -> std::io::Result<Vec<SocketAddr>> {
+            ASKED.fetch_add(1, Ordering::SeqCst);
+            // Long enough for all eight to be waiting on it.
+            std::thread::sleep(Duration::from_secs(1));
+            Err(std::io::Error::other("no such host"))
+        }
+        let resolver = Arc::new(Resolver::with_lookup(lookup, Duration::from_secs(5)));
+        let threads: Vec<_> = (0..8)
+            .map(|_| {
+                let resolver = Arc::clone(&resolver);
+                std::thread::spawn(move || resolve(&resolver, "gone.example").unwrap_err())
+            })
+            .collect();
+        for thread in threads {
+            assert!(thread.join().unwrap().to_string().contains("no such host"));
+        }
+        assert_eq!(
+            ASKED.load(Ordering::SeqCst),
+            1,
+            "asked once, not once per connection"
+        );
     }
 
     #[test]

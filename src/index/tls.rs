@@ -3,14 +3,14 @@
 //! must be checked rather than when the client is built.
 //!
 //! Reading the system's store is not free: with `SSL_CERT_DIR` set (common, and set on the
-//! machines hashpin is measured on) it opens and parses every file of `/etc/ssl/certs`, about
-//! 15 ms before the first request could start. An index on this machine or a trusted host
+//! machines hashpin is measured on) it opens and parses every file of `/etc/ssl/certs` as well
+//! as the bundle, 5–15 ms there before the first request could start. An index on this machine or a trusted host
 //! speaks plain http and needs none of it, and a machine without any CA certificate (a
 //! minimal container) can still lock against such an index instead of failing to start.
 //! When an https location is configured, the roots are read on a thread of their own while
 //! the first connection is made, and are ready when the server's certificate arrives.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
@@ -46,18 +46,13 @@ pub(crate) fn client_config(
 
 /// The system's store held no certificate: every https server is refused.
 #[derive(Debug)]
-pub(crate) struct NoSystemRoots(rustls::Error);
+pub(crate) struct NoSystemRoots;
 
 impl std::fmt::Display for NoSystemRoots {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("no CA certificate could be read from the system's store")?;
-        match &self.0 {
-            // rustls-platform-verifier's own words for it say nothing more.
-            rustls::Error::General(_) => {
-                f.write_str(" (`SSL_CERT_FILE`, `SSL_CERT_DIR`, or the OS's)")
-            }
-            other => write!(f, ": {other}"),
-        }
+        f.write_str(
+            "no CA certificate could be read from the system's store (`SSL_CERT_FILE`, `SSL_CERT_DIR`, or the OS's)",
+        )
     }
 }
 
@@ -70,7 +65,11 @@ struct LazyRoots {
     provider: Arc<CryptoProvider>,
     algorithms: WebPkiSupportedAlgorithms,
     extra_roots: Vec<CertificateDer<'static>>,
-    verifier: OnceLock<Result<rustls_platform_verifier::Verifier, rustls::Error>>,
+    /// Kept once made; a failure is not, so a long `hashpin serve` reads the store again
+    /// at its next handshake (after certificates are installed, say).
+    verifier: OnceLock<rustls_platform_verifier::Verifier>,
+    /// Held while the store is read, so that the read-ahead and a first handshake read it once.
+    reading: Mutex<()>,
 }
 
 impl LazyRoots {
@@ -80,6 +79,7 @@ impl LazyRoots {
             provider,
             extra_roots,
             verifier: OnceLock::new(),
+            reading: Mutex::new(()),
         }
     }
 
@@ -94,18 +94,28 @@ impl LazyRoots {
     }
 
     fn verifier(&self) -> Result<&rustls_platform_verifier::Verifier, rustls::Error> {
-        self.verifier
-            .get_or_init(|| {
-                rustls_platform_verifier::Verifier::new_with_extra_roots(
-                    self.extra_roots.iter().cloned(),
-                    Arc::clone(&self.provider),
-                )
-                .map_err(|error| {
-                    rustls::Error::Other(rustls::OtherError(Arc::new(NoSystemRoots(error))))
-                })
-            })
-            .as_ref()
-            .map_err(Clone::clone)
+        if let Some(verifier) = self.verifier.get() {
+            return Ok(verifier);
+        }
+        let _reading = self
+            .reading
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(verifier) = self.verifier.get() {
+            return Ok(verifier);
+        }
+        let verifier = rustls_platform_verifier::Verifier::new_with_extra_roots(
+            self.extra_roots.iter().cloned(),
+            Arc::clone(&self.provider),
+        )
+        .map_err(|error| match error {
+            // What rustls-platform-verifier says when the store held nothing usable.
+            rustls::Error::General(_) => {
+                rustls::Error::Other(rustls::OtherError(Arc::new(NoSystemRoots)))
+            }
+            other => other,
+        })?;
+        Ok(self.verifier.get_or_init(|| verifier))
     }
 }
 
@@ -182,16 +192,22 @@ mod tests {
         let name = ServerName::try_from("127.0.0.1").unwrap();
         let refused =
             verifier.verify_server_cert(&test_certificate(), &[], &name, &[], UnixTime::now());
-        assert!(
-            matches!(refused, Err(rustls::Error::InvalidCertificate(_))),
-            "{refused:?}"
-        );
-        assert!(verifier.verifier.get().is_some(), "read on first use");
+        match refused {
+            Err(rustls::Error::InvalidCertificate(_)) => {
+                assert!(verifier.verifier.get().is_some(), "read on first use");
+            }
+            // A machine without CA certificates: nothing to keep, asked again next time.
+            Err(rustls::Error::Other(other)) if other.0.is::<NoSystemRoots>() => {
+                assert!(verifier.verifier.get().is_none());
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]
     fn roots_are_read_ahead_when_https_will_be_asked() {
-        let roots = Arc::new(roots(Vec::new()));
+        // With a root of its own it needs nothing from the machine's store to be made.
+        let roots = Arc::new(roots(vec![test_certificate()]));
         roots.read_ahead();
         let started = std::time::Instant::now();
         while roots.verifier.get().is_none() {
