@@ -381,6 +381,8 @@ impl Client {
                 .unwrap_or_default();
             IndexError::Setup(format!("cannot set up TLS: {error}{cert}"))
         })?;
+        // From here reqwest's own TLS options (`tls_certs_merge`, `min_tls_version`, ...) no
+        // longer apply: what TLS does is all in `tls::client_config`.
         builder = builder.tls_backend_preconfigured(tls_config);
         let http = builder.build().map_err(|error| {
             let cert = settings
