@@ -174,6 +174,24 @@ mod tests {
             .map_err(|error| std::io::Error::other(error.to_string()))
     }
 
+    /// `host` resolved by `connections` threads at once, as parallel downloads do.
+    fn resolve_at_once(
+        resolver: &Arc<Resolver>,
+        host: &'static str,
+        connections: usize,
+    ) -> Vec<std::io::Result<Vec<SocketAddr>>> {
+        let threads: Vec<_> = (0..connections)
+            .map(|_| {
+                let resolver = Arc::clone(resolver);
+                std::thread::spawn(move || resolve(&resolver, host))
+            })
+            .collect();
+        threads
+            .into_iter()
+            .map(|thread| thread.join().unwrap())
+            .collect()
+    }
+
     fn address(last: u8) -> SocketAddr {
         SocketAddr::from(([192, 0, 2, last], 0))
     }
@@ -210,14 +228,8 @@ mod tests {
             }
         }
         let resolver = Arc::new(Resolver::with_lookup(lookup, Duration::from_secs(5)));
-        let threads: Vec<_> = (0..8)
-            .map(|_| {
-                let resolver = Arc::clone(&resolver);
-                std::thread::spawn(move || resolve(&resolver, "files.example").unwrap())
-            })
-            .collect();
-        for thread in threads {
-            assert_eq!(thread.join().unwrap(), [address(1)]);
+        for answer in resolve_at_once(&resolver, "files.example", 8) {
+            assert_eq!(answer.unwrap(), [address(1)]);
         }
         assert_eq!(
             ASKED.load(Ordering::SeqCst),
@@ -240,14 +252,8 @@ mod tests {
             Err(std::io::Error::other("no such host"))
         }
         let resolver = Arc::new(Resolver::with_lookup(lookup, Duration::from_secs(5)));
-        let threads: Vec<_> = (0..8)
-            .map(|_| {
-                let resolver = Arc::clone(&resolver);
-                std::thread::spawn(move || resolve(&resolver, "gone.example").unwrap_err())
-            })
-            .collect();
-        for thread in threads {
-            assert!(thread.join().unwrap().to_string().contains("no such host"));
+        for answer in resolve_at_once(&resolver, "gone.example", 8) {
+            assert!(answer.unwrap_err().to_string().contains("no such host"));
         }
         assert_eq!(
             ASKED.load(Ordering::SeqCst),
