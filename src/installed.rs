@@ -256,19 +256,16 @@ pub(crate) fn read_wheel_metadata(file: &mut std::fs::File) -> std::io::Result<O
 }
 
 fn wheel_metadata_of(file: &mut std::fs::File) -> Option<Vec<u8>> {
-    let mut bytes = Vec::new();
-    dist_info_member(file, "METADATA", 16 * 1024 * 1024, &mut bytes).ok()??;
-    Some(bytes)
+    dist_info_member(file, "METADATA", 16 * 1024 * 1024).ok()?
 }
 
-/// Reads the wheel's top-level `*.dist-info/<name>` into `into`, at most `limit` bytes;
-/// `Ok(None)` when the wheel has no such member.
+/// The wheel's top-level `*.dist-info/<name>`, at most `limit` bytes of it; `Ok(None)` when
+/// the wheel has no such member.
 fn dist_info_member(
     file: &mut std::fs::File,
     name: &str,
     limit: u64,
-    into: &mut Vec<u8>,
-) -> Result<Option<()>, String> {
+) -> Result<Option<Vec<u8>>, String> {
     let mut archive =
         zip::ZipArchive::new(std::io::BufReader::new(file)).map_err(|error| error.to_string())?;
     let suffix = format!(".dist-info/{name}");
@@ -280,6 +277,7 @@ fn dist_info_member(
     else {
         return Ok(None);
     };
+    let mut bytes = Vec::new();
     std::io::Read::read_to_end(
         &mut std::io::Read::take(
             archive
@@ -287,18 +285,17 @@ fn dist_info_member(
                 .map_err(|error| error.to_string())?,
             limit,
         ),
-        into,
+        &mut bytes,
     )
     .map_err(|error| error.to_string())?;
-    Ok(Some(()))
+    Ok(Some(bytes))
 }
 
 /// The `*.dist-info/RECORD` inside a wheel, read from its open handle.
 pub(crate) fn wheel_record(
     wheel: &mut std::fs::File,
 ) -> Result<BTreeMap<String, Option<HashDigest>>, String> {
-    let mut bytes = Vec::new();
-    dist_info_member(wheel, "RECORD", 64 * 1024 * 1024, &mut bytes)?
+    let bytes = dist_info_member(wheel, "RECORD", 64 * 1024 * 1024)?
         .ok_or_else(|| "the wheel has no `*.dist-info/RECORD`".to_string())?;
     let text = String::from_utf8(bytes).map_err(|error| error.to_string())?;
     Ok(parse_record(&text)?

@@ -493,9 +493,8 @@ mod tests {
         let mut child = spawn(Command::new("true").stdin(Stdio::null())).unwrap();
         // Ended (not yet reaped): the pidfd is readable at once, where a poll would sleep
         // out its interval (ten seconds here).
-        while !Path::new(&format!("/proc/{}/stat", child.pid)).exists()
-            || !fs_err::read_to_string(format!("/proc/{}/stat", child.pid))
-                .is_ok_and(|stat| stat.contains(") Z "))
+        while !fs_err::read_to_string(format!("/proc/{}/stat", child.pid))
+            .is_ok_and(|stat| stat.contains(") Z "))
         {
             thread::sleep(Duration::from_millis(1));
         }

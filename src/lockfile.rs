@@ -475,7 +475,6 @@ impl<'a> PinIndex<'a> {
         errors
     }
 
-    /// What the lockfile says about `version` of `project`.
     /// Every algorithm the entries for `project` record in, and sha256 (what a download of one
     /// of its files must be hashed in), sorted, each once.
     pub(crate) fn algorithms_for(&self, project: &PackageName) -> Vec<HashAlgorithm> {
@@ -496,6 +495,7 @@ impl<'a> PinIndex<'a> {
         self.lookup(project, "").locks_project()
     }
 
+    /// What the lockfile says about `version` of `project`.
     pub(crate) fn lookup(&self, project: &PackageName, version: &str) -> Lookup<'_, 'a> {
         let entries: Vec<&Pin<'a>> = self.for_project(project).collect();
         let lockable: Vec<&Pin<'a>> = entries

@@ -173,7 +173,7 @@ fn pick_versions(
                 .map(|cutoff| cutoff.shown());
             let (picks, python) = std::thread::scope(|scope| {
                 // The header names the Python resolved for: asked while uv resolves, since
-                // asking starts the interpreter.
+                // asking starts the interpreter when it is not a virtual environment's.
                 let python = (!args.universal && args.target.python_version.is_none())
                     .then(|| scope.spawn(|| interpreter.version()));
                 let picks = uv.compile(&Compile {

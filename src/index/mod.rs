@@ -384,18 +384,10 @@ impl Client {
         // From here reqwest's own TLS options (`tls_certs_merge`, `min_tls_version`, ...) no
         // longer apply: what TLS does is all in `tls::client_config`.
         builder = builder.tls_backend_preconfigured(tls_config);
-        let http = builder.build().map_err(|error| {
-            let cert = settings
-                .cert
-                .as_ref()
-                .map(|cert| format!(" (is `{}` a valid PEM bundle?)", cert.display()))
-                .unwrap_or_default();
-            let message = describe(&error);
-            let hint = hint_line(message.contains("certificate").then_some(
-                "`--cert` (or `PIP_CERT`, pip.conf `cert`) takes a PEM bundle of CA certificates",
-            ));
-            IndexError::Setup(format!("{message}{cert}{hint}"))
-        })?;
+        // Certificates were read above: what is left to fail here is not theirs.
+        let http = builder
+            .build()
+            .map_err(|error| IndexError::Setup(describe(&error)))?;
         let credentials = Credentials::new(locations(&settings), netrc);
         Ok(Self {
             http,
